@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { NatsModule } from '@beamline/nats';
+import { NonceStore } from './auth/nonce-store';
+import { ProxyAuthGuard } from './auth/proxy-auth.guard';
+import { brokerConfig } from './config';
+import { HealthController } from './health/health.controller';
+import { CertificateRegistry } from './pki/certificate-registry';
+import { PkiController } from './pki/pki.controller';
+import { SignedMessageVerifier } from './tasks/signed-message.verifier';
+import { StoreClient } from './tasks/store-client';
+import { TaskCommands } from './tasks/task-commands.service';
+import { TaskQueries } from './tasks/task-queries.service';
+import { TasksController } from './tasks/tasks.controller';
+import { Wakeups } from './tasks/wakeups';
+
+@Module({
+  imports: [NatsModule.forRoot(() => ({ servers: brokerConfig().natsUrl, name: `broker-api-${process.pid}` }))],
+  controllers: [HealthController, PkiController, TasksController],
+  providers: [CertificateRegistry, NonceStore, ProxyAuthGuard, SignedMessageVerifier, StoreClient, TaskCommands, TaskQueries, Wakeups],
+})
+export class ApiModule {}

@@ -1,0 +1,59 @@
+/** broker-api configuration, parsed once at boot; a bad variable stops start-up naming it. */
+import { readFileSync } from 'node:fs';
+import { DEFAULT_MAX_TTL_MS, DEFAULT_MAX_WAIT_MS, isValidBeamId, parseDuration } from '@beamline/domain';
+import { parseBindAddr } from '@beamline/http';
+
+export interface BrokerConfig {
+  natsUrl: string;
+  brokerId: string;
+  bind: { host: string; port: number };
+  rootCertPem: string;
+  monitoringApiKey: string | undefined;
+  maxTtlMs: number;
+  maxWaitMs: number;
+  /** Requests whose timestamp is further than this from broker time are rejected. */
+  maxClockSkewMs: number;
+  bodyLimitBytes: number;
+}
+
+let cached: BrokerConfig | undefined;
+
+export function brokerConfig(): BrokerConfig {
+  return (cached ??= loadBrokerConfig(process.env));
+}
+
+export function loadBrokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
+  const brokerUrl = env.BROKER_URL ?? 'http://broker:8080';
+  let brokerId = env.BROKER_ID;
+  if (!brokerId) {
+    try {
+      brokerId = new URL(brokerUrl).hostname;
+    } catch {
+      throw new Error(`BROKER_URL: not a URL: ${JSON.stringify(brokerUrl)}`);
+    }
+  }
+  if (!isValidBeamId(brokerId)) throw new Error(`BROKER_ID: not a valid BrokerId: ${JSON.stringify(brokerId)}`);
+  const rootCertFile = env.ROOTCERT_FILE;
+  if (!rootCertFile) throw new Error('ROOTCERT_FILE: required (the pinned root CA certificate, PEM)');
+  return {
+    natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    brokerId,
+    bind: parseBindAddr(env.BIND_ADDR ?? '0.0.0.0:8080'),
+    rootCertPem: readFileSync(rootCertFile, 'utf8'),
+    monitoringApiKey: env.MONITORING_API_KEY || undefined,
+    maxTtlMs: duration(env, 'MAX_TTL', DEFAULT_MAX_TTL_MS),
+    maxWaitMs: duration(env, 'MAX_WAIT', DEFAULT_MAX_WAIT_MS),
+    maxClockSkewMs: duration(env, 'MAX_CLOCK_SKEW', 5 * 60_000),
+    bodyLimitBytes: 32 * 1024 * 1024,
+  };
+}
+
+function duration(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  try {
+    return parseDuration(raw, name);
+  } catch (err) {
+    throw new Error((err as Error).message);
+  }
+}

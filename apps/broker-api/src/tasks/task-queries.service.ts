@@ -1,0 +1,61 @@
+/** Reads of tasks and results, answered by broker-store, with long polling on top. */
+import { Injectable } from '@nestjs/common';
+import { isWaitSatisfied, NotFound, type TaskQuery, type WaitParams, type WorkStatus, countTowardsWait } from '@beamline/domain';
+import { subjects, type ResultItem, type TaskItem } from '@beamline/nats';
+import { longPoll } from './long-poll';
+import { StoreClient } from './store-client';
+import { Wakeups } from './wakeups';
+
+export interface Listing<T> {
+  items: T[];
+  /** False when the wait ended (time, expiry) before the wait condition held: answered as 206. */
+  complete: boolean;
+}
+
+@Injectable()
+export class TaskQueries {
+  constructor(private readonly store: StoreClient, private readonly wakeups: Wakeups) {}
+
+  async listTasks(asApp: string, query: TaskQuery, wait: WaitParams, signal: AbortSignal): Promise<Listing<TaskItem>> {
+    const { value, satisfied } = await longPoll(this.wakeups, {
+      wakeOn: [subjects.notifyApp(asApp)],
+      fetch: async (minSeq) => (await this.store.query<{ ok: true; seq: number; tasks: TaskItem[] }>({ q: 'tasks', asApp, from: query.from, to: query.to, todo: query.todoFor !== undefined, minSeq })).tasks,
+      satisfied: (tasks) => isWaitSatisfied(tasks.length, wait),
+      waitMs: wait.waitMs,
+      signal,
+    });
+    return { items: value, complete: satisfied };
+  }
+
+  /** One task; with a wait it long-polls for the task to appear, otherwise 404 at once. */
+  async getTask(asApp: string, taskId: string, wait: WaitParams, signal: AbortSignal): Promise<TaskItem> {
+    const { value } = await longPoll(this.wakeups, {
+      wakeOn: [subjects.notifyApp(asApp)],
+      fetch: async (minSeq) => {
+        try {
+          return (await this.store.query<{ ok: true; seq: number; task: TaskItem }>({ q: 'task', asApp, taskId, minSeq })).task;
+        } catch (err) {
+          if (err instanceof NotFound) return undefined;
+          throw err;
+        }
+      },
+      satisfied: (task) => task !== undefined,
+      waitMs: wait.waitMs,
+      signal,
+    });
+    if (!value) throw new NotFound(`task ${taskId} not found`);
+    return value;
+  }
+
+  async listResults(asApp: string, taskId: string, wait: WaitParams, signal: AbortSignal): Promise<Listing<ResultItem>> {
+    const { value, satisfied } = await longPoll(this.wakeups, {
+      wakeOn: [subjects.notifyTask(taskId)],
+      fetch: (minSeq) => this.store.query<{ ok: true; seq: number; results: ResultItem[]; expiresAt: number }>({ q: 'results', asApp, taskId, minSeq }),
+      satisfied: (r) => isWaitSatisfied(countTowardsWait(r.results.map((x) => x.status as WorkStatus)), wait),
+      endsAt: (r) => r.expiresAt,
+      waitMs: wait.waitMs,
+      signal,
+    });
+    return { items: value.results, complete: satisfied };
+  }
+}

@@ -1,0 +1,80 @@
+/** Proxy-facing task routes. Every request is authenticated by ProxyAuthGuard; `beam_app` names the acting app. */
+import { Controller, Get, Param, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
+import { canSignFor, Forbidden, InvalidInput, parseBeamId, parseTaskListQuery, parseUuid, parseWaitParams } from '@beamline/domain';
+import { parseJsonBody, queryParam } from '@beamline/http';
+import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from '../auth/proxy-auth.guard';
+import { brokerConfig } from '../config';
+import { TaskCommands } from './task-commands.service';
+import { TaskQueries } from './task-queries.service';
+
+@Controller('v1/tasks')
+@UseGuards(ProxyAuthGuard)
+export class TasksController {
+  private readonly config = brokerConfig();
+
+  constructor(private readonly commands: TaskCommands, private readonly queries: TaskQueries) {}
+
+  @Post()
+  async create(@Req() req: ProxyRequest, @Res() res: Response): Promise<void> {
+    const { taskId, seq } = await this.commands.createTask(proxyOf(req), messageOf(req));
+    res.status(201).setHeader('Location', `/v1/tasks/${taskId}`).setHeader('Beam-Seq', String(seq)).end();
+  }
+
+  @Get()
+  async list(@Req() req: ProxyRequest, @Res() res: Response): Promise<void> {
+    const asApp = actingApp(req);
+    const query = parseTaskListQuery({ from: queryParam(req, 'from'), to: queryParam(req, 'to'), filter: queryParam(req, 'filter') }, asApp);
+    const wait = parseWaitParams({ wait_count: queryParam(req, 'wait_count'), wait_time: queryParam(req, 'wait_time') }, this.config.maxWaitMs);
+    const listing = await this.queries.listTasks(asApp, query, wait, abortOnClose(res));
+    res.status(listing.complete ? 200 : 206).json({ items: listing.items });
+  }
+
+  @Get(':id')
+  async getOne(@Param('id') id: string, @Req() req: ProxyRequest, @Res() res: Response): Promise<void> {
+    const asApp = actingApp(req);
+    const wait = parseWaitParams({ wait_count: queryParam(req, 'wait_count'), wait_time: queryParam(req, 'wait_time') }, this.config.maxWaitMs);
+    if (wait.waitCount !== undefined && wait.waitCount !== 1) throw new InvalidInput('wait_count: a single task can only be waited for with wait_count=1');
+    const task = await this.queries.getTask(asApp, parseUuid(id, 'task id'), wait, abortOnClose(res));
+    res.status(200).json(task);
+  }
+
+  @Put(':id/results/:app')
+  async putResult(@Param('id') id: string, @Param('app') app: string, @Req() req: ProxyRequest, @Res() res: Response): Promise<void> {
+    const { created, seq } = await this.commands.putResult(proxyOf(req), id, app, messageOf(req));
+    res.status(created ? 201 : 204).setHeader('Beam-Seq', String(seq)).end();
+  }
+
+  @Get(':id/results')
+  async results(@Param('id') id: string, @Req() req: ProxyRequest, @Res() res: Response): Promise<void> {
+    const asApp = actingApp(req);
+    const wait = parseWaitParams({ wait_count: queryParam(req, 'wait_count'), wait_time: queryParam(req, 'wait_time') }, this.config.maxWaitMs);
+    const listing = await this.queries.listResults(asApp, parseUuid(id, 'task id'), wait, abortOnClose(res));
+    res.status(listing.complete ? 200 : 206).json({ items: listing.items });
+  }
+}
+
+function proxyOf(req: ProxyRequest): AuthenticatedProxy {
+  return req.proxy as AuthenticatedProxy;
+}
+
+function messageOf(req: ProxyRequest): unknown {
+  const body = parseJsonBody(req);
+  return typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : undefined;
+}
+
+/** The app a proxy acts for on a read; the proxy must be able to sign for it. */
+function actingApp(req: ProxyRequest): string {
+  const app = parseBeamId(queryParam(req, 'beam_app'), 'beam_app');
+  if (!canSignFor(proxyOf(req).proxyId, app)) throw new Forbidden(`beam_app: ${proxyOf(req).proxyId} cannot act for ${app}`);
+  return app;
+}
+
+/** Aborts when the client goes away before we answered, so its waiter is released at once. */
+function abortOnClose(res: Response): AbortSignal {
+  const controller = new AbortController();
+  res.on('close', () => {
+    if (!res.writableEnded) controller.abort();
+  });
+  return controller.signal;
+}

@@ -1,0 +1,59 @@
+/**
+ * One core-NATS subscription per process for all notifications, fanned out in memory to waiting long-polls
+ * and SSE streams. A waiter that goes away removes its listener; nothing per client lives in NATS.
+ */
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { NatsConnection, Subscription } from '@nats-io/nats-core';
+import { decodeJson, encodeJson, NATS_CONNECTION, subjects } from '@beamline/nats';
+
+export type WakeListener = (seq: number) => void;
+
+@Injectable()
+export class Wakeups implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly listeners = new Map<string, Set<WakeListener>>();
+  private sub: Subscription | undefined;
+
+  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
+
+  onApplicationBootstrap(): void {
+    this.sub = this.nc.subscribe(subjects.allNotifications, {
+      callback: (err, msg) => {
+        if (err) return;
+        const set = this.listeners.get(msg.subject);
+        if (!set) return;
+        const seq = Number((decodeJson(msg.data) as { seq?: unknown }).seq) || 0;
+        for (const l of [...set]) l(seq);
+      },
+    });
+  }
+
+  onApplicationShutdown(): void {
+    this.sub?.unsubscribe();
+  }
+
+  /** Calls `listener` for every notification on any of `subjectList` until the returned function is called. */
+  listen(subjectList: string[], listener: WakeListener): () => void {
+    for (const s of subjectList) {
+      let set = this.listeners.get(s);
+      if (!set) this.listeners.set(s, (set = new Set()));
+      set.add(listener);
+    }
+    return () => {
+      for (const s of subjectList) {
+        const set = this.listeners.get(s);
+        set?.delete(listener);
+        if (set?.size === 0) this.listeners.delete(s);
+      }
+    };
+  }
+
+  /** Number of subjects with live listeners (for leak tests and metrics). */
+  get size(): number {
+    return this.listeners.size;
+  }
+
+  notify(subjectList: string[], seq: number): void {
+    const data = encodeJson({ seq });
+    for (const s of subjectList) this.nc.publish(s, data);
+  }
+}

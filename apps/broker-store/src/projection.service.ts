@@ -1,0 +1,78 @@
+/**
+ * Applies the event log, in stream order, to the in-memory views. A replica that restarts rebuilds them
+ * by replaying BEAM_EVENTS from the start (expired tasks are purged, so the replay is as small as the
+ * live work).
+ */
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { applyEvent, emptyProjection, parseEvent, type ProjectionState } from '@beamline/domain';
+import { decodeJson, ensureStreams, EVENTS_STREAM, NATS_CONNECTION, StreamFollower, subjects, type FollowedMessage } from '@beamline/nats';
+
+interface SeqWaiter {
+  seq: number;
+  resolve: (caughtUp: boolean) => void;
+}
+
+@Injectable()
+export class ProjectionService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Projection');
+  readonly state: ProjectionState = emptyProjection();
+  private follower: StreamFollower | undefined;
+  private waiters: SeqWaiter[] = [];
+
+  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await ensureStreams(await jetstreamManager(this.nc));
+    this.follower = new StreamFollower(jetstream(this.nc), EVENTS_STREAM, subjects.allEvents, (m) => this.apply(m), (err) =>
+      this.logger.warn(`event stream: ${String(err)}`),
+    );
+    this.follower.start();
+    await this.follower.caughtUp;
+    this.logger.log(`caught up at sequence ${this.state.lastSeq} with ${this.state.tasks.size} live tasks`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.follower?.stop();
+  }
+
+  get lastSeq(): number {
+    return this.state.lastSeq;
+  }
+
+  /** Resolves true once the views include stream sequence `seq`, false if that takes longer than `timeoutMs`. */
+  waitFor(seq: number, timeoutMs: number): Promise<boolean> {
+    if (this.state.lastSeq >= seq) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter: SeqWaiter = { seq, resolve };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      waiter.resolve = (ok) => {
+        clearTimeout(timer);
+        resolve(ok);
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  private apply(msg: FollowedMessage): void {
+    try {
+      applyEvent(this.state, parseEvent(decodeJson(msg.data)), msg.seq);
+    } catch (err) {
+      // A malformed event must not stop the projection; it stays in the log for audit.
+      this.logger.warn(`skipping unreadable event #${msg.seq} on ${msg.subject}: ${String(err)}`);
+    }
+    this.state.lastSeq = Math.max(this.state.lastSeq, msg.seq);
+    if (this.waiters.length > 0) this.releaseWaiters();
+  }
+
+  private releaseWaiters(): void {
+    const ready = this.waiters.filter((w) => w.seq <= this.state.lastSeq);
+    if (ready.length === 0) return;
+    this.waiters = this.waiters.filter((w) => w.seq > this.state.lastSeq);
+    for (const w of ready) w.resolve(true);
+  }
+}

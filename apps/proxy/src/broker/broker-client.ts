@@ -1,0 +1,95 @@
+/**
+ * The proxy's only connection to the outside: outbound HTTP(S) to the broker. Every request is signed
+ * (method, path, query, body digest, time, nonce). Broker answers are mapped back to typed errors, and
+ * transport failures to 502/504 — never to a crash.
+ */
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Agent, request } from 'undici';
+import { signRequest } from '@beamline/crypto';
+import {
+  BrokerTimeout,
+  BrokerUnavailable,
+  Conflict,
+  Forbidden,
+  InvalidInput,
+  NotFound,
+  PayloadTooLarge,
+  RecipientsWithoutCertificate,
+} from '@beamline/domain';
+import { proxyConfig } from '../config';
+import { ProxyIdentity } from './proxy-identity';
+
+export interface BrokerResponse {
+  status: number;
+  body: unknown;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export interface SendOptions {
+  /** How long the broker may take (long polls pass their wait time plus a margin). */
+  timeoutMs?: number;
+  /** Aborted when the app goes away. */
+  signal?: AbortSignal;
+  /** Send unsigned (only the public certificate directory). */
+  anonymous?: boolean;
+}
+
+@Injectable()
+export class BrokerClient implements OnApplicationShutdown {
+  private readonly config = proxyConfig();
+  private readonly agent = new Agent({ headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000, connections: 256 });
+
+  constructor(private readonly identity: ProxyIdentity) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.agent.close();
+  }
+
+  async send(method: string, pathAndQuery: string, payload?: unknown, opts: SendOptions = {}): Promise<BrokerResponse> {
+    const body = payload === undefined ? undefined : Buffer.from(JSON.stringify(payload));
+    const headers: Record<string, string> = {};
+    if (body) headers['content-type'] = 'application/json';
+    if (!opts.anonymous) {
+      if (!this.identity.serial) throw new BrokerUnavailable('proxy: own certificate not yet found in the broker directory', 'not_ready');
+      headers.authorization = await signRequest({ method, pathAndQuery, body }, { privateKey: this.identity.privateKey, kid: this.identity.serial, proxyId: this.identity.proxyId });
+    }
+    const timeout = AbortSignal.timeout(opts.timeoutMs ?? this.config.brokerTimeoutMs);
+    const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+    try {
+      const res = await request(this.config.brokerUrl + pathAndQuery, { method: method as 'GET', headers, body, signal, dispatcher: this.agent });
+      const text = await res.body.text();
+      const type = String(res.headers['content-type'] ?? '');
+      return { status: res.statusCode, body: type.includes('json') && text ? JSON.parse(text) : text, headers: res.headers };
+    } catch (err) {
+      if (timeout.aborted) throw new BrokerTimeout(`broker: no answer within ${opts.timeoutMs ?? this.config.brokerTimeoutMs} ms`);
+      if (opts.signal?.aborted) throw err;
+      throw new BrokerUnavailable(`broker: unreachable (${(err as Error).message})`);
+    }
+  }
+
+  /** Returns the response when its status is one of `ok`; otherwise throws the matching typed error. */
+  expect(res: BrokerResponse, ...ok: number[]): BrokerResponse {
+    if (ok.includes(res.status)) return res;
+    const b = (res.body ?? {}) as { error?: string; message?: string };
+    const message = typeof b.message === 'string' ? b.message : `broker answered ${res.status}`;
+    const code = typeof b.error === 'string' ? b.error : undefined;
+    switch (res.status) {
+      case 400:
+        throw new InvalidInput(message, code);
+      case 403:
+        throw new Forbidden(message, code);
+      case 404:
+        throw new NotFound(message, code);
+      case 409:
+        throw new Conflict(message, code);
+      case 413:
+        throw new PayloadTooLarge(message, code);
+      case 424:
+        throw new RecipientsWithoutCertificate(Array.isArray(res.body) ? (res.body as string[]) : []);
+      case 401:
+        throw new BrokerUnavailable(`broker refused this proxy: ${message}`, code ?? 'broker_refused');
+      default:
+        throw new BrokerUnavailable(`broker: ${message}`, code ?? 'broker_error');
+    }
+  }
+}

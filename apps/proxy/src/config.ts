@@ -1,0 +1,74 @@
+/** Proxy configuration (Samply.Beam's names), parsed once at boot; a bad variable stops start-up naming it. */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
+import { privateKeyFromPem } from '@beamline/crypto';
+import { appIdOf, brokerIdOfProxy, DEFAULT_MAX_TTL_MS, isValidBeamId } from '@beamline/domain';
+import { parseBindAddr } from '@beamline/http';
+
+export interface ProxyConfig {
+  brokerUrl: string;
+  proxyId: string;
+  brokerId: string;
+  privateKey: KeyObject;
+  rootCertPem: string;
+  bind: { host: string; port: number };
+  /** AppId → SHA-256 of its API key (compared in constant time, never logged). */
+  apiKeys: Map<string, Buffer>;
+  maxTtlMs: number;
+  bodyLimitBytes: number;
+  /** Extra time given to the broker beyond a long-poll's own wait before answering 504. */
+  brokerTimeoutMs: number;
+}
+
+let cached: ProxyConfig | undefined;
+
+export function proxyConfig(): ProxyConfig {
+  return (cached ??= loadProxyConfig(process.env));
+}
+
+export function loadProxyConfig(env: NodeJS.ProcessEnv): ProxyConfig {
+  const proxyId = required(env, 'PROXY_ID');
+  if (!isValidBeamId(proxyId) || !proxyId.includes('.')) throw new Error(`PROXY_ID: expected <label>.<BrokerId>, got ${JSON.stringify(proxyId)}`);
+  const brokerUrl = required(env, 'BROKER_URL').replace(/\/+$/, '');
+  try {
+    new URL(brokerUrl);
+  } catch {
+    throw new Error(`BROKER_URL: not a URL: ${JSON.stringify(brokerUrl)}`);
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = privateKeyFromPem(readFileSync(required(env, 'PRIVKEY_FILE'), 'utf8'));
+  } catch (err) {
+    throw new Error(`PRIVKEY_FILE: ${(err as Error).message}`);
+  }
+  return {
+    brokerUrl,
+    proxyId,
+    brokerId: brokerIdOfProxy(proxyId),
+    privateKey,
+    rootCertPem: readFileSync(required(env, 'ROOTCERT_FILE'), 'utf8'),
+    bind: parseBindAddr(env.BIND_ADDR ?? '0.0.0.0:8081'),
+    apiKeys: apiKeysFrom(env, proxyId),
+    maxTtlMs: DEFAULT_MAX_TTL_MS,
+    bodyLimitBytes: 16 * 1024 * 1024,
+    brokerTimeoutMs: 30_000,
+  };
+}
+
+/** `APP_<label>_KEY=<key>` defines app `<label>.<PROXY_ID>`. */
+function apiKeysFrom(env: NodeJS.ProcessEnv, proxyId: string): Map<string, Buffer> {
+  const keys = new Map<string, Buffer>();
+  for (const [name, value] of Object.entries(env)) {
+    const m = /^APP_(.+)_KEY$/.exec(name);
+    if (!m || !value) continue;
+    keys.set(appIdOf(m[1], proxyId), createHash('sha256').update(value).digest());
+  }
+  return keys;
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const v = env[name];
+  if (!v) throw new Error(`${name}: required`);
+  return v;
+}

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { BrokerClient } from './broker/broker-client';
+import { ProxyIdentity } from './broker/proxy-identity';
+import { HealthController } from './health/health.controller';
+import { CertificateDirectory } from './pki/certificate-directory';
+import { Messages } from './tasks/messages';
+import { TasksController } from './tasks/tasks.controller';
+import { TasksService } from './tasks/tasks.service';
+
+@Module({
+  controllers: [HealthController, TasksController],
+  providers: [ApiKeyGuard, BrokerClient, ProxyIdentity, CertificateDirectory, Messages, TasksService],
+})
+export class ProxyModule {}

@@ -1,0 +1,138 @@
+/**
+ * End-to-end protection at the proxy. Outbound: seal the body for every recipient's proxy certificate, add a
+ * keyed digest (so an identical retry is recognised without revealing plaintext), sign. Inbound: verify the
+ * signature against a validated certificate that can sign for `from`, check the message is the one asked
+ * for, and open the body if the reader is a recipient. Anything that fails is refused, never shown.
+ */
+import { Injectable, Logger } from '@nestjs/common';
+import type { KeyObject } from 'node:crypto';
+import { canonicalJson, keyedDigest, openBody, readJwsKid, sealBody, signMessage, verifyMessage } from '@beamline/crypto';
+import {
+  BrokerUnavailable,
+  canSignFor,
+  formatRemainingTtl,
+  parseSealedResult,
+  parseSealedTask,
+  proxyIdOf,
+  RecipientsWithoutCertificate,
+  type FailureStrategy,
+  type ResultInput,
+  type SealedResult,
+  type SealedTask,
+  type TaskInput,
+  type WorkStatus,
+} from '@beamline/domain';
+import { ProxyIdentity } from '../broker/proxy-identity';
+import { proxyConfig } from '../config';
+import { CertificateDirectory } from '../pki/certificate-directory';
+
+/** A task as apps see it (Samply.Beam's field order). */
+export interface TaskOutput {
+  id: string;
+  from: string;
+  to: string[];
+  body: string;
+  failure_strategy: FailureStrategy;
+  ttl: string;
+  metadata: unknown;
+}
+
+export interface ResultOutput {
+  from: string;
+  to: string[];
+  task: string;
+  status: WorkStatus;
+  body?: string;
+  metadata: unknown;
+}
+
+const NOT_FOR_YOU = '<encrypted>';
+const NO_TTL_LIMIT = { maxTtlMs: Number.MAX_SAFE_INTEGER };
+
+@Injectable()
+export class Messages {
+  private readonly logger = new Logger('Messages');
+  private readonly brokerId = proxyConfig().brokerId;
+
+  constructor(private readonly directory: CertificateDirectory, private readonly identity: ProxyIdentity) {}
+
+  async sealTask(task: TaskInput): Promise<string> {
+    const keys = await this.recipientKeys(task.to);
+    const { body, ...rest } = task;
+    const sealed: SealedTask = { ...rest, ...sealBody(body, keys), digest: keyedDigest(this.identity.digestKey, canonicalJson(task)) };
+    return this.sign(sealed);
+  }
+
+  async sealResult(result: ResultInput): Promise<string> {
+    const { body, ...rest } = result;
+    const sealed: SealedResult = body === undefined ? rest : { ...rest, ...sealBody(body, await this.recipientKeys(result.to)) };
+    return this.sign(sealed);
+  }
+
+  /** The task as `reader` may see it, or undefined (logged) when it fails verification. */
+  async openTask(item: { message: string; expiresAt: number }, reader: string, expectedId?: string): Promise<TaskOutput | undefined> {
+    try {
+      const task = parseSealedTask(await this.verified(item.message), NO_TTL_LIMIT);
+      if (expectedId !== undefined && task.id !== expectedId) throw new Error(`broker returned task ${task.id} for ${expectedId}`);
+      const index = task.to.indexOf(reader);
+      return {
+        id: task.id,
+        from: task.from,
+        to: task.to,
+        body: index < 0 ? NOT_FOR_YOU : openBody(task, index, this.identity.privateKey),
+        failure_strategy: task.failure_strategy,
+        ttl: formatRemainingTtl(item.expiresAt - Date.now()),
+        metadata: task.metadata,
+      };
+    } catch (err) {
+      this.logger.warn(`refusing a task message: ${String((err as Error).message ?? err)}`);
+      return undefined;
+    }
+  }
+
+  async openResult(item: { message: string }, reader: string, taskId: string): Promise<ResultOutput | undefined> {
+    try {
+      const result = parseSealedResult(await this.verified(item.message));
+      if (result.task !== taskId) throw new Error(`broker returned a result of task ${result.task} for ${taskId}`);
+      const index = result.to.indexOf(reader);
+      const out: ResultOutput = { from: result.from, to: result.to, task: result.task, status: result.status, metadata: result.metadata };
+      if (result.encrypted !== undefined && result.encryption_keys !== undefined) {
+        out.body = index < 0 ? NOT_FOR_YOU : openBody({ encrypted: result.encrypted, encryption_keys: result.encryption_keys }, index, this.identity.privateKey);
+      }
+      return { from: out.from, to: out.to, task: out.task, status: out.status, ...(out.body === undefined ? {} : { body: out.body }), metadata: out.metadata };
+    } catch (err) {
+      this.logger.warn(`refusing a result message: ${String((err as Error).message ?? err)}`);
+      return undefined;
+    }
+  }
+
+  private async sign(payload: object): Promise<string> {
+    const serial = this.identity.serial;
+    if (!serial) throw new BrokerUnavailable('proxy: own certificate not yet found in the broker directory', 'not_ready');
+    return signMessage(payload, this.identity.privateKey, serial);
+  }
+
+  private async verified(jws: string): Promise<unknown> {
+    const kid = readJwsKid(jws);
+    const cert = await this.directory.bySerialNumber(kid);
+    if (!cert) throw new Error(`signer certificate ${kid} is unknown, invalid or revoked`);
+    const payload = await verifyMessage<{ from?: unknown }>(jws, cert.publicKey);
+    if (typeof payload.from !== 'string' || !canSignFor(cert.commonName, payload.from)) {
+      throw new Error(`${cert.commonName} cannot sign for ${String(payload.from)}`);
+    }
+    return payload;
+  }
+
+  private async recipientKeys(to: string[]): Promise<KeyObject[]> {
+    const proxies = to.map((r) => proxyIdOf(r, this.brokerId));
+    const certs = new Map<string, KeyObject>();
+    const missing: string[] = [];
+    for (const p of new Set(proxies)) {
+      const cert = await this.directory.forProxy(p);
+      if (cert) certs.set(p, cert.publicKey);
+      else missing.push(p);
+    }
+    if (missing.length > 0) throw new RecipientsWithoutCertificate(missing);
+    return proxies.map((p) => certs.get(p) as KeyObject);
+  }
+}

@@ -1,0 +1,64 @@
+/** The app-facing task routes of Samply.Beam's v1 API. */
+import { Controller, Get, Param, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { DEFAULT_MAX_WAIT_MS, parseTaskListQuery, parseWaitParams, type WaitParams } from '@beamline/domain';
+import { parseJsonBody, queryParam } from '@beamline/http';
+import { ApiKeyGuard, callerOf, type AppRequest } from '../auth/api-key.guard';
+import { TasksService } from './tasks.service';
+
+@Controller('v1/tasks')
+@UseGuards(ApiKeyGuard)
+export class TasksController {
+  constructor(private readonly tasks: TasksService) {}
+
+  @Post()
+  async create(@Req() req: AppRequest, @Res() res: Response): Promise<void> {
+    const id = await this.tasks.create(callerOf(req), parseJsonBody(req));
+    res.status(201).setHeader('Location', `/v1/tasks/${id}`).end();
+  }
+
+  @Get()
+  async list(@Req() req: AppRequest, @Res() res: Response): Promise<void> {
+    const caller = callerOf(req);
+    const raw = pick(req, 'from', 'to', 'filter', 'wait_count', 'wait_time');
+    const query = parseTaskListQuery(raw, caller);
+    const listing = await this.tasks.list(caller, query, raw, waitOf(raw), abortOnClose(res));
+    res.status(listing.complete ? 200 : 206).json(listing.items);
+  }
+
+  @Get(':id')
+  async getOne(@Param('id') id: string, @Req() req: AppRequest, @Res() res: Response): Promise<void> {
+    const raw = pick(req, 'wait_count', 'wait_time');
+    res.status(200).json(await this.tasks.get(callerOf(req), id, raw, waitOf(raw), abortOnClose(res)));
+  }
+
+  @Put(':id/results/:app')
+  async putResult(@Param('id') id: string, @Param('app') app: string, @Req() req: AppRequest, @Res() res: Response): Promise<void> {
+    const created = await this.tasks.putResult(callerOf(req), id, app, parseJsonBody(req));
+    res.status(created ? 201 : 204).end();
+  }
+
+  @Get(':id/results')
+  async results(@Param('id') id: string, @Req() req: AppRequest, @Res() res: Response): Promise<void> {
+    const raw = pick(req, 'wait_count', 'wait_time');
+    const listing = await this.tasks.results(callerOf(req), id, raw, waitOf(raw), abortOnClose(res));
+    res.status(listing.complete ? 200 : 206).json(listing.items);
+  }
+}
+
+function pick(req: Request, ...names: string[]): Record<string, string | undefined> {
+  return Object.fromEntries(names.map((n) => [n, queryParam(req, n)]));
+}
+
+function waitOf(raw: Record<string, string | undefined>): WaitParams {
+  return parseWaitParams({ wait_count: raw.wait_count, wait_time: raw.wait_time }, DEFAULT_MAX_WAIT_MS);
+}
+
+/** Aborts when the app goes away before we answered, so the broker releases its waiter at once. */
+function abortOnClose(res: Response): AbortSignal {
+  const controller = new AbortController();
+  res.on('close', () => {
+    if (!res.writableEnded) controller.abort();
+  });
+  return controller.signal;
+}

@@ -1,0 +1,9 @@
+/** @beamline/crypto — sealing, message signatures, request authentication, certificates and the CA. */
+export * from './errors';
+export * from './keys';
+export * from './xchacha';
+export * from './seal';
+export * from './digest';
+export * from './jws';
+export * from './request-auth';
+export * from './x509';

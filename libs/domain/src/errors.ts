@@ -1,0 +1,104 @@
+/** The error categories apps map to HTTP status codes in one place. */
+export type ErrorKind =
+  | 'invalid_input'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'unknown_recipients'
+  | 'upgrade_required'
+  | 'broker_unavailable'
+  | 'broker_timeout';
+
+/** Base class of every domain error: `code` is the JSON `error` field, `kind` picks the HTTP status. */
+export class DomainError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+/** Malformed input: wrong type, bad id, bad duration, ... (400). */
+export class InvalidInput extends DomainError {
+  constructor(message: string, code = 'invalid_input') {
+    super('invalid_input', code, message);
+    this.name = 'InvalidInput';
+  }
+}
+
+/** Missing or wrong credentials (401). */
+export class Unauthenticated extends DomainError {
+  constructor(message: string, code = 'unauthenticated') {
+    super('unauthenticated', code, message);
+    this.name = 'Unauthenticated';
+  }
+}
+
+/** Authenticated but not allowed (403). */
+export class Forbidden extends DomainError {
+  constructor(message: string, code = 'forbidden') {
+    super('forbidden', code, message);
+    this.name = 'Forbidden';
+  }
+}
+
+/** Unknown, expired or invisible resource (404). */
+export class NotFound extends DomainError {
+  constructor(message: string, code = 'not_found') {
+    super('not_found', code, message);
+    this.name = 'NotFound';
+  }
+}
+
+/** The resource already exists, e.g. a live task with the same id (409). */
+export class Conflict extends DomainError {
+  constructor(message: string, code = 'conflict') {
+    super('conflict', code, message);
+    this.name = 'Conflict';
+  }
+}
+
+/** The request body exceeds the configured limit (413). */
+export class PayloadTooLarge extends DomainError {
+  constructor(message: string, code = 'payload_too_large') {
+    super('payload_too_large', code, message);
+    this.name = 'PayloadTooLarge';
+  }
+}
+
+/** Recipients whose proxies have no valid certificate (424, body = JSON array of their ProxyIds). */
+export class RecipientsWithoutCertificate extends DomainError {
+  constructor(readonly proxyIds: string[]) {
+    super('unknown_recipients', 'unknown_recipients', `to: recipients without a valid certificate: ${proxyIds.join(', ')}`);
+    this.name = 'RecipientsWithoutCertificate';
+  }
+}
+
+/** A socket request without `Upgrade: tcp` (426). */
+export class UpgradeRequired extends DomainError {
+  constructor(message: string, code = 'upgrade_required') {
+    super('upgrade_required', code, message);
+    this.name = 'UpgradeRequired';
+  }
+}
+
+/** The broker could not be reached (502). */
+export class BrokerUnavailable extends DomainError {
+  constructor(message: string, code = 'broker_unavailable') {
+    super('broker_unavailable', code, message);
+    this.name = 'BrokerUnavailable';
+  }
+}
+
+/** The broker took too long to answer (504). */
+export class BrokerTimeout extends DomainError {
+  constructor(message: string, code = 'broker_timeout') {
+    super('broker_timeout', code, message);
+    this.name = 'BrokerTimeout';
+  }
+}

@@ -1,0 +1,77 @@
+import { parseBeamId } from './beam-id';
+import { describeValue } from './describe-value';
+import { InvalidInput } from './errors';
+import { expectNonNegativeInt, expectObject, expectRecipients, expectString, field, guarded, JsonObject } from './json-fields';
+import { parseWorkStatus, WorkStatus } from './messages';
+import { parseUuid } from './uuid';
+
+/** A task was accepted by the broker; `message` is the sender's compact JWS, verbatim. */
+export interface TaskCreated { type: 'TaskCreated'; v: 1; taskId: string; from: string; to: string[]; message: string; digest: string; receivedAt: number; expiresAt: number; }
+/** A result was put (new or replacing the same app's earlier result). */
+export interface ResultPut { type: 'ResultPut'; v: 1; taskId: string; from: string; to: string[]; status: WorkStatus; message: string; receivedAt: number; }
+/** A task passed its TTL and was swept. */
+export interface TaskExpired { type: 'TaskExpired'; v: 1; taskId: string; expiredAt: number; }
+/** Every event in the BEAM_EVENTS log. */
+export type BeamEvent = TaskCreated | ResultPut | TaskExpired;
+
+function nonEmptyString(v: unknown, name: string): string {
+  const s = expectString(v, name);
+  if (s.length === 0) throw new InvalidInput(`${name}: must not be empty`);
+  return s;
+}
+
+function parseTaskCreated(o: JsonObject): TaskCreated {
+  return {
+    type: 'TaskCreated',
+    v: 1,
+    taskId: parseUuid(field(o, 'taskId'), 'taskId'),
+    from: parseBeamId(field(o, 'from'), 'from'),
+    to: expectRecipients(field(o, 'to'), 'to'),
+    message: nonEmptyString(field(o, 'message'), 'message'),
+    digest: nonEmptyString(field(o, 'digest'), 'digest'),
+    receivedAt: expectNonNegativeInt(field(o, 'receivedAt'), 'receivedAt'),
+    expiresAt: expectNonNegativeInt(field(o, 'expiresAt'), 'expiresAt'),
+  };
+}
+
+function parseResultPut(o: JsonObject): ResultPut {
+  return {
+    type: 'ResultPut',
+    v: 1,
+    taskId: parseUuid(field(o, 'taskId'), 'taskId'),
+    from: parseBeamId(field(o, 'from'), 'from'),
+    to: expectRecipients(field(o, 'to'), 'to'),
+    status: parseWorkStatus(field(o, 'status')),
+    message: nonEmptyString(field(o, 'message'), 'message'),
+    receivedAt: expectNonNegativeInt(field(o, 'receivedAt'), 'receivedAt'),
+  };
+}
+
+function parseTaskExpired(o: JsonObject): TaskExpired {
+  return {
+    type: 'TaskExpired',
+    v: 1,
+    taskId: parseUuid(field(o, 'taskId'), 'taskId'),
+    expiredAt: expectNonNegativeInt(field(o, 'expiredAt'), 'expiredAt'),
+  };
+}
+
+/** Validates a decoded event; throws InvalidInput on unknown type/version or bad fields. */
+export function parseEvent(json: unknown): BeamEvent {
+  return guarded(() => {
+    const o = expectObject(json, 'event');
+    const type = field(o, 'type');
+    const v = field(o, 'v');
+    if (v !== 1) throw new InvalidInput(`v: unsupported event version ${describeValue(v)}`);
+    switch (type) {
+      case 'TaskCreated':
+        return parseTaskCreated(o);
+      case 'ResultPut':
+        return parseResultPut(o);
+      case 'TaskExpired':
+        return parseTaskExpired(o);
+      default:
+        throw new InvalidInput(`type: unknown event type ${describeValue(type)}`);
+    }
+  });
+}

@@ -1,0 +1,169 @@
+import { parseBeamId } from './beam-id';
+import { describeValue } from './describe-value';
+import { parseDuration } from './duration';
+import { InvalidInput } from './errors';
+import { expectNonNegativeInt, expectObject, expectRecipients, expectString, field, guarded, JsonObject } from './json-fields';
+import { parseUuid } from './uuid';
+
+/** The status of a result. */
+export type WorkStatus = 'claimed' | 'tempfailed' | 'permfailed' | 'succeeded';
+/** All result statuses. */
+export const WORK_STATUSES: readonly WorkStatus[] = Object.freeze(['claimed', 'tempfailed', 'permfailed', 'succeeded'] as const);
+
+/** Stored and returned, never acted on. */
+export type FailureStrategy = 'discard' | { retry: { backoff_millisecs: number; max_tries: number } };
+
+/** What an app POSTs (plaintext, at the proxy). */
+export interface TaskInput { id: string; from: string; to: string[]; body: string; failure_strategy: FailureStrategy; ttl: string; metadata: unknown; }
+/** What an app PUTs as a result (plaintext, at the proxy). body is undefined only for status 'claimed' without body. */
+export interface ResultInput { from: string; to: string[]; task: string; status: WorkStatus; body?: string; metadata: unknown; }
+/** The sealed forms that travel proxy -> broker (inside a signed JWS). encrypted/encryption_keys come from the crypto lib. */
+export interface SealedTask { id: string; from: string; to: string[]; encrypted: string; encryption_keys: string[]; failure_strategy: FailureStrategy; ttl: string; metadata: unknown; digest: string; }
+/** A sealed result; encrypted/encryption_keys are both present or both absent (claimed without body). */
+export interface SealedResult { task: string; from: string; to: string[]; status: WorkStatus; encrypted?: string; encryption_keys?: string[]; metadata: unknown; }
+
+/** Limits applied to incoming tasks. */
+export interface TaskLimits { maxTtlMs: number }
+/** Default maximum task TTL: 7 days. */
+export const DEFAULT_MAX_TTL_MS = 7 * 24 * 3_600_000;
+
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+const MAX_DIGEST_LEN = 128;
+
+/** Parses a WorkStatus. */
+export function parseWorkStatus(v: unknown, name = 'status'): WorkStatus {
+  if (typeof v !== 'string' || !(WORK_STATUSES as readonly string[]).includes(v)) {
+    throw new InvalidInput(`${name}: expected one of ${WORK_STATUSES.join('|')}, got ${describeValue(v)}`);
+  }
+  return v as WorkStatus;
+}
+
+/** Parses a failure strategy: absent -> 'discard', else 'discard' or {retry:{backoff_millisecs, max_tries}}. */
+export function parseFailureStrategy(v: unknown): FailureStrategy {
+  if (v === undefined || v === 'discard') return 'discard';
+  const name = 'failure_strategy';
+  const obj = expectObject(v, name);
+  const keys = Object.keys(obj);
+  if (keys.length !== 1 || keys[0] !== 'retry') throw new InvalidInput(`${name}: expected "discard" or {"retry":{...}}`);
+  const retry = expectObject(field(obj, 'retry'), `${name}.retry`);
+  return {
+    retry: {
+      backoff_millisecs: expectNonNegativeInt(field(retry, 'backoff_millisecs'), `${name}.retry.backoff_millisecs`),
+      max_tries: expectNonNegativeInt(field(retry, 'max_tries'), `${name}.retry.max_tries`),
+    },
+  };
+}
+
+/** Parses a TTL (string with unit or bare seconds; JSON numbers normalised to strings), requiring 0 < ttl <= maxTtlMs. */
+export function parseTtl(v: unknown, limits: TaskLimits): string {
+  if (v === undefined) throw new InvalidInput('ttl: required');
+  const ttl = typeof v === 'number' ? String(v) : v;
+  if (typeof ttl !== 'string') throw new InvalidInput(`ttl: expected a duration string or number, got ${describeValue(v)}`);
+  const ms = parseDuration(ttl, 'ttl');
+  if (ms <= 0) throw new InvalidInput('ttl: must be > 0');
+  if (ms > limits.maxTtlMs) throw new InvalidInput(`ttl: must be at most ${Math.floor(limits.maxTtlMs / 1000)}s`);
+  return ttl;
+}
+
+/** The TTL of a task in milliseconds. */
+export function ttlMsOf(task: { ttl: string }): number {
+  return parseDuration(task.ttl, 'ttl');
+}
+
+function metadataOf(obj: JsonObject): unknown {
+  const m = field(obj, 'metadata');
+  return m === undefined ? null : m;
+}
+
+function expectBase64(v: unknown, name: string): string {
+  const s = expectString(v, name);
+  if (s.length === 0 || !BASE64.test(s) || s.length % 4 === 1) throw new InvalidInput(`${name}: expected a non-empty base64 string`);
+  return s;
+}
+
+function expectKeys(v: unknown, to: string[], name = 'encryption_keys'): string[] {
+  if (!Array.isArray(v)) throw new InvalidInput(`${name}: expected an array of base64 strings`);
+  if (v.length !== to.length) throw new InvalidInput(`${name}: expected ${to.length} entries (one per recipient), got ${v.length}`);
+  return v.map((k, i) => expectBase64(k, `${name}[${i}]`));
+}
+
+function expectDigest(v: unknown): string {
+  const s = expectString(v, 'digest');
+  if (s.length === 0 || s.length > MAX_DIGEST_LEN) throw new InvalidInput(`digest: expected 1..${MAX_DIGEST_LEN} characters`);
+  return s;
+}
+
+/** Validates a plaintext task as POSTed by an app. */
+export function parseTaskInput(json: unknown, limits: TaskLimits): TaskInput {
+  return guarded(() => {
+    const o = expectObject(json);
+    return {
+      id: parseUuid(field(o, 'id'), 'id'),
+      from: parseBeamId(field(o, 'from'), 'from'),
+      to: expectRecipients(field(o, 'to'), 'to'),
+      body: expectString(field(o, 'body'), 'body'),
+      failure_strategy: parseFailureStrategy(field(o, 'failure_strategy')),
+      ttl: parseTtl(field(o, 'ttl'), limits),
+      metadata: metadataOf(o),
+    };
+  });
+}
+
+/** Validates a plaintext result as PUT by an app; body is required unless status is 'claimed'. */
+export function parseResultInput(json: unknown): ResultInput {
+  return guarded(() => {
+    const o = expectObject(json);
+    const task = parseUuid(field(o, 'task'), 'task');
+    const from = parseBeamId(field(o, 'from'), 'from');
+    const to = expectRecipients(field(o, 'to'), 'to');
+    const status = parseWorkStatus(field(o, 'status'));
+    const rawBody = field(o, 'body');
+    const result: ResultInput = { from, to, task, status, metadata: metadataOf(o) };
+    if (status === 'claimed' && (rawBody === undefined || rawBody === null)) return result;
+    result.body = expectString(rawBody, 'body');
+    return result;
+  });
+}
+
+/** Validates a sealed task (proxy -> broker). */
+export function parseSealedTask(json: unknown, limits: TaskLimits): SealedTask {
+  return guarded(() => {
+    const o = expectObject(json);
+    const to = expectRecipients(field(o, 'to'), 'to');
+    return {
+      id: parseUuid(field(o, 'id'), 'id'),
+      from: parseBeamId(field(o, 'from'), 'from'),
+      to,
+      encrypted: expectBase64(field(o, 'encrypted'), 'encrypted'),
+      encryption_keys: expectKeys(field(o, 'encryption_keys'), to),
+      failure_strategy: parseFailureStrategy(field(o, 'failure_strategy')),
+      ttl: parseTtl(field(o, 'ttl'), limits),
+      metadata: metadataOf(o),
+      digest: expectDigest(field(o, 'digest')),
+    };
+  });
+}
+
+/** Validates a sealed result (proxy -> broker); encrypted/encryption_keys both absent (claimed only) or both present. */
+export function parseSealedResult(json: unknown): SealedResult {
+  return guarded(() => {
+    const o = expectObject(json);
+    const task = parseUuid(field(o, 'task'), 'task');
+    const from = parseBeamId(field(o, 'from'), 'from');
+    const to = expectRecipients(field(o, 'to'), 'to');
+    const status = parseWorkStatus(field(o, 'status'));
+    const enc = field(o, 'encrypted');
+    const keys = field(o, 'encryption_keys');
+    const result: SealedResult = { task, from, to, status, metadata: metadataOf(o) };
+    const encAbsent = enc === undefined || enc === null;
+    const keysAbsent = keys === undefined || keys === null;
+    if (encAbsent !== keysAbsent) throw new InvalidInput('encrypted: encrypted and encryption_keys must be both present or both absent');
+    if (encAbsent) {
+      if (status !== 'claimed') throw new InvalidInput(`encrypted: required for status ${status}`);
+      return result;
+    }
+    result.encrypted = expectBase64(enc, 'encrypted');
+    result.encryption_keys = expectKeys(keys, to);
+    return result;
+  });
+}

@@ -1,0 +1,139 @@
+import type { BeamEvent, ResultPut, TaskCreated, TaskExpired } from './events';
+import type { WorkStatus } from './messages';
+import { isTodoFor } from './todo';
+
+/** A result as the projection keeps it. */
+export interface ResultView { from: string; to: string[]; status: WorkStatus; message: string; receivedAt: number; seq: number; }
+/** A task as the projection keeps it; `seq` is the TaskCreated's seq, results are keyed by result.from. */
+export interface TaskView { taskId: string; from: string; to: string[]; message: string; digest: string; receivedAt: number; expiresAt: number; seq: number; results: Map<string, ResultView>; }
+/** The mutable projection state (tasks plus recipient/sender indexes of task ids). */
+export interface ProjectionState { lastSeq: number; tasks: Map<string, TaskView>; byRecipient: Map<string, Set<string>>; bySender: Map<string, Set<string>>; }
+/** A task listing query (see API.md: from matches OR to contains; todoFor narrows). */
+export interface TaskQuery { from?: string; to?: string; todoFor?: string; }
+
+/** A fresh, empty projection. */
+export function emptyProjection(): ProjectionState {
+  return { lastSeq: 0, tasks: new Map(), byRecipient: new Map(), bySender: new Map() };
+}
+
+/** True when the task is dead at `now` (now >= expiresAt). */
+export function isExpired(task: TaskView, now: number): boolean {
+  return now >= task.expiresAt;
+}
+
+function indexAdd(index: Map<string, Set<string>>, key: string, taskId: string): void {
+  let set = index.get(key);
+  if (!set) index.set(key, (set = new Set()));
+  set.add(taskId);
+}
+
+function indexRemove(index: Map<string, Set<string>>, key: string, taskId: string): void {
+  const set = index.get(key);
+  if (!set) return;
+  set.delete(taskId);
+  if (set.size === 0) index.delete(key);
+}
+
+function removeTask(state: ProjectionState, task: TaskView): void {
+  state.tasks.delete(task.taskId);
+  indexRemove(state.bySender, task.from, task.taskId);
+  for (const r of task.to) indexRemove(state.byRecipient, r, task.taskId);
+}
+
+function onTaskCreated(state: ProjectionState, e: TaskCreated, seq: number): void {
+  const existing = state.tasks.get(e.taskId);
+  if (existing) {
+    if (!isExpired(existing, e.receivedAt)) return; // create-once
+    removeTask(state, existing);
+  }
+  state.tasks.set(e.taskId, {
+    taskId: e.taskId,
+    from: e.from,
+    to: [...e.to],
+    message: e.message,
+    digest: e.digest,
+    receivedAt: e.receivedAt,
+    expiresAt: e.expiresAt,
+    seq,
+    results: new Map(),
+  });
+  indexAdd(state.bySender, e.from, e.taskId);
+  for (const r of e.to) indexAdd(state.byRecipient, r, e.taskId);
+}
+
+function onResultPut(state: ProjectionState, e: ResultPut, seq: number): void {
+  const task = state.tasks.get(e.taskId);
+  if (!task || isExpired(task, e.receivedAt) || !task.to.includes(e.from)) return;
+  const prev = task.results.get(e.from);
+  if (e.status === 'claimed' && prev && (prev.status === 'succeeded' || prev.status === 'permfailed')) return;
+  task.results.set(e.from, { from: e.from, to: [...e.to], status: e.status, message: e.message, receivedAt: e.receivedAt, seq });
+}
+
+function onTaskExpired(state: ProjectionState, e: TaskExpired): void {
+  const task = state.tasks.get(e.taskId);
+  // Guard: a TaskExpired for an earlier incarnation must not remove a task re-created after it expired.
+  if (task && isExpired(task, e.expiredAt)) removeTask(state, task);
+}
+
+/** Applies one event at stream position `seq`; mutates and returns `state`, deterministic in (state, event, seq). */
+export function applyEvent(state: ProjectionState, event: BeamEvent, seq: number): ProjectionState {
+  switch (event.type) {
+    case 'TaskCreated':
+      onTaskCreated(state, event, seq);
+      break;
+    case 'ResultPut':
+      onResultPut(state, event, seq);
+      break;
+    case 'TaskExpired':
+      onTaskExpired(state, event);
+      break;
+  }
+  state.lastSeq = Math.max(state.lastSeq, seq);
+  return state;
+}
+
+/** The task if present and not expired at `now`. */
+export function liveTask(state: ProjectionState, taskId: string, now: number): TaskView | undefined {
+  const task = state.tasks.get(taskId);
+  return task && !isExpired(task, now) ? task : undefined;
+}
+
+function bySeq(a: { seq: number }, b: { seq: number }): number {
+  return a.seq - b.seq;
+}
+
+/** Live tasks matching the query, ordered by seq ascending (uses the indexes; an empty query matches nothing). */
+export function tasksMatching(state: ProjectionState, query: TaskQuery, now: number): TaskView[] {
+  const { from, todoFor } = query;
+  const to = query.to ?? (from === undefined ? todoFor : undefined);
+  const ids = new Set<string>();
+  if (todoFor !== undefined) {
+    // todoFor requires the app to be a recipient, so its inbox bounds the candidates.
+    for (const id of state.byRecipient.get(todoFor) ?? []) ids.add(id);
+  } else {
+    if (from !== undefined) for (const id of state.bySender.get(from) ?? []) ids.add(id);
+    if (to !== undefined) for (const id of state.byRecipient.get(to) ?? []) ids.add(id);
+  }
+  const out: TaskView[] = [];
+  for (const id of ids) {
+    const task = state.tasks.get(id);
+    if (!task || isExpired(task, now)) continue;
+    const matches = (from !== undefined && task.from === from) || (to !== undefined && task.to.includes(to));
+    if (!matches) continue;
+    if (todoFor !== undefined && !isTodoFor(task, todoFor)) continue;
+    out.push(task);
+  }
+  return out.sort(bySeq);
+}
+
+/** Results of `task` addressed to `reader`, ordered by seq. */
+export function resultsFor(task: TaskView, reader: string): ResultView[] {
+  return [...task.results.values()].filter((r) => r.to.includes(reader)).sort(bySeq);
+}
+
+/** Tasks expired at `now` (for the expiry sweeper), ordered by seq. */
+export function expiredTasks(state: ProjectionState, now: number): TaskView[] {
+  const out: TaskView[] = [];
+  for (const task of state.tasks.values()) if (isExpired(task, now)) out.push(task);
+  return out.sort(bySeq);
+}

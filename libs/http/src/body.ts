@@ -1,0 +1,47 @@
+/**
+ * Request bodies are read raw (any content type: curl's `--data` sends form encoding) and parsed here, so
+ * malformed JSON and oversized bodies are clear 400/413 answers rather than framework errors.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { raw } from 'express';
+import { InvalidInput } from '@beamline/domain';
+
+export function rawBodyParser(limitBytes: number): (req: Request, res: Response, next: NextFunction) => void {
+  const parse = raw({ type: () => true, limit: limitBytes });
+  return (req, res, next) =>
+    parse(req, res, (err?: unknown) => {
+      if (err) {
+        const e = err as { status?: number; type?: string; message?: string };
+        const status = e.status === 413 ? 413 : 400;
+        res.status(status).json({
+          error: status === 413 ? 'payload_too_large' : 'bad_body',
+          message: status === 413 ? `body: larger than the limit of ${limitBytes} bytes` : `body: ${e.message ?? 'unreadable'}`,
+        });
+        return;
+      }
+      next();
+    });
+}
+
+/** The raw request body (empty buffer when none was sent). */
+export function bodyBytes(req: Request): Buffer {
+  return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+}
+
+export function parseJsonBody(req: Request): unknown {
+  const bytes = bodyBytes(req);
+  if (bytes.length === 0) throw new InvalidInput('body: expected JSON, got an empty body', 'bad_json');
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new InvalidInput(`body: malformed JSON (${(err as Error).message})`, 'bad_json');
+  }
+}
+
+/** A single-valued query parameter; repeated parameters are rejected rather than silently merged. */
+export function queryParam(req: Request, name: string): string | undefined {
+  const v = req.query[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new InvalidInput(`${name}: must be given once, as a plain value`);
+  return v;
+}

@@ -1,0 +1,35 @@
+import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { httpErrorFor, type HttpErrorResponse } from './error-status';
+
+/** Answers every error as `{"error","message"}` JSON; unexpected errors are logged and answered 500. */
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(err: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request>();
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const mapped = httpErrorFor(err) ?? fromNestException(err);
+    if (mapped) {
+      for (const [k, v] of Object.entries(mapped.headers ?? {})) res.setHeader(k, v);
+      res.status(mapped.status).json(mapped.body);
+      return;
+    }
+    this.logger.error(`${req.method} ${req.originalUrl}: ${err instanceof Error ? err.stack : String(err)}`);
+    res.status(500).json({ error: 'internal', message: 'internal error' });
+  }
+}
+
+function fromNestException(err: unknown): HttpErrorResponse | undefined {
+  if (!(err instanceof HttpException)) return undefined;
+  const status = err.getStatus();
+  const code = status === 404 ? 'not_found' : status === 413 ? 'payload_too_large' : 'http_error';
+  const message = status === 404 ? 'no such route' : err.message;
+  return { status, body: { error: code, message } };
+}

@@ -1,0 +1,5 @@
+export * from './error-status';
+export * from './error.filter';
+export * from './body';
+export * from './listen';
+export * from './log-levels';

@@ -1,0 +1,79 @@
+/**
+ * Appends to and reads from the event log. JetStream is the only source of truth: an append returns only
+ * after the stream acknowledged it, and the per-subject sequence is the concurrency token.
+ */
+import { JetStreamApiError, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { decodeJson, encodeJson } from './codec';
+import { EVENTS_STREAM } from './subjects';
+
+/** The subject already holds a message newer than the caller expected (JetStream error 10071). */
+export class AppendConflict extends Error {
+  constructor(readonly subject: string) {
+    super(`append conflict on ${subject}`);
+    this.name = 'AppendConflict';
+  }
+}
+
+export interface Appended {
+  seq: number;
+  /** True when JetStream recognised the Nats-Msg-Id as a retry of an earlier append. */
+  duplicate: boolean;
+}
+
+export interface StoredEvent {
+  seq: number;
+  event: unknown;
+}
+
+const WRONG_LAST_SEQUENCE = 10071;
+
+export class EventLog {
+  readonly js: JetStreamClient;
+  private jsmPromise: Promise<JetStreamManager> | undefined;
+
+  constructor(private readonly nc: NatsConnection, private readonly stream = EVENTS_STREAM) {
+    this.js = jetstream(nc, { timeout: 10_000 });
+  }
+
+  /**
+   * Appends `event` to `subject` if the subject's last sequence is still `expectedLastSubjectSeq`
+   * (0: the subject must be empty). `msgId` makes a retry of the same append idempotent.
+   */
+  async append(subject: string, event: unknown, opts: { expectedLastSubjectSeq?: number; msgId?: string } = {}): Promise<Appended> {
+    try {
+      const ack = await this.js.publish(subject, encodeJson(event), {
+        msgID: opts.msgId,
+        expect: opts.expectedLastSubjectSeq === undefined ? undefined : { lastSubjectSequence: opts.expectedLastSubjectSeq },
+      });
+      return { seq: ack.seq, duplicate: ack.duplicate };
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) throw new AppendConflict(subject);
+      throw err;
+    }
+  }
+
+  /** The newest event on one subject, read straight from the stream (not from a projection). */
+  async lastOn(subject: string): Promise<StoredEvent | null> {
+    const jsm = await this.manager();
+    try {
+      const msg = await jsm.streams.getMessage(this.stream, { last_by_subj: subject });
+      return msg ? { seq: msg.seq, event: decodeJson(msg.data) } : null;
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === 10037) return null; // no message found
+      throw err;
+    }
+  }
+
+  /** Physically removes events matching `filterSubject` from the live log; only those below `beforeSeq` when given. */
+  async purge(filterSubject: string, beforeSeq?: number): Promise<number> {
+    const jsm = await this.manager();
+    const res = await jsm.streams.purge(this.stream, beforeSeq === undefined ? { filter: filterSubject } : { filter: filterSubject, seq: beforeSeq });
+    return res.purged;
+  }
+
+  private manager(): Promise<JetStreamManager> {
+    this.jsmPromise ??= jetstreamManager(this.nc);
+    return this.jsmPromise;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The one place that knows Beamline's NATS subject names.
+ *
+ * Task events live under one subject tree per aggregate, `beam.ev.task.<taskId>.…`: TaskCreated on
+ * `.created` (create-once is enforced with the expected last *subject* sequence, so it needs its own
+ * subject), each worker's result on `.result.<app>` (so concurrent PUTs of one worker are serialised the
+ * same way), TaskExpired on `.expired`. Purging `beam.ev.task.<taskId>.>` removes the whole aggregate.
+ * BeamIds contain dots, so they are encoded as subject tokens (labels never contain `_`).
+ */
+import { subjectToken } from '@beamline/domain';
+
+export const EVENTS_STREAM = 'BEAM_EVENTS';
+export const PKI_STREAM = 'BEAM_PKI';
+export const NONCE_BUCKET = 'beam-nonces';
+export const STORE_QUEUE_GROUP = 'broker-store';
+
+export const subjects = {
+  allEvents: 'beam.ev.>',
+  allTaskEvents: 'beam.ev.task.>',
+  taskCreated: (taskId: string) => `beam.ev.task.${taskId}.created`,
+  taskResult: (taskId: string, app: string) => `beam.ev.task.${taskId}.result.${subjectToken(app)}`,
+  taskExpired: (taskId: string) => `beam.ev.task.${taskId}.expired`,
+  taskAggregate: (taskId: string) => `beam.ev.task.${taskId}.>`,
+
+  allPki: 'beam.pki.>',
+  certificatePublished: (serial: string) => `beam.pki.cert.${serial}`,
+  certificateRevoked: (serial: string) => `beam.pki.revoked.${serial}`,
+  intermediatePublished: 'beam.pki.im-ca',
+
+  /** Request/reply: broker-api asks broker-store (queue group) for views. */
+  storeQuery: 'beam.store.query',
+  /** Request/reply: liveness of the store replicas. */
+  storePing: 'beam.store.ping',
+
+  /** Core-NATS wake-ups published after an acknowledged append; never a source of truth. */
+  allNotifications: 'beam.notify.>',
+  notifyApp: (app: string) => `beam.notify.app.${subjectToken(app)}`,
+  notifyTask: (taskId: string) => `beam.notify.task.${taskId}`,
+} as const;
+
+/** Extracts the task id from any `beam.ev.task.<id>.…` subject. */
+export function taskIdOfSubject(subject: string): string | undefined {
+  const parts = subject.split('.');
+  return parts[0] === 'beam' && parts[1] === 'ev' && parts[2] === 'task' ? parts[3] : undefined;
+}
