@@ -16,10 +16,16 @@ export interface Listing<T> {
 export class TaskQueries {
   constructor(private readonly store: StoreClient, private readonly wakeups: Wakeups) {}
 
-  async listTasks(asApp: string, query: TaskQuery, wait: WaitParams, signal: AbortSignal): Promise<Listing<TaskItem>> {
+  /** At least what the caller saw (`min_seq`) and what this replica wrote or heard of. */
+  private atLeast(minSeq: number | undefined, callerSeq: number): number | undefined {
+    const seq = Math.max(minSeq ?? 0, callerSeq, this.wakeups.highestSeq);
+    return seq > 0 ? seq : undefined;
+  }
+
+  async listTasks(asApp: string, query: TaskQuery, wait: WaitParams, signal: AbortSignal, callerSeq = 0): Promise<Listing<TaskItem>> {
     const { value, satisfied } = await longPoll(this.wakeups, {
       wakeOn: [subjects.notifyApp(asApp)],
-      fetch: async (minSeq) => (await this.store.query<{ ok: true; seq: number; tasks: TaskItem[] }>({ q: 'tasks', asApp, from: query.from, to: query.to, todo: query.todoFor !== undefined, minSeq })).tasks,
+      fetch: async (minSeq) => (await this.store.query<{ ok: true; seq: number; tasks: TaskItem[] }>({ q: 'tasks', asApp, from: query.from, to: query.to, todo: query.todoFor !== undefined, minSeq: this.atLeast(minSeq, callerSeq) })).tasks,
       satisfied: (tasks) => isWaitSatisfied(tasks.length, wait),
       waitMs: wait.waitMs,
       signal,
@@ -28,12 +34,12 @@ export class TaskQueries {
   }
 
   /** One task; with a wait it long-polls for the task to appear, otherwise 404 at once. */
-  async getTask(asApp: string, taskId: string, wait: WaitParams, signal: AbortSignal): Promise<TaskItem> {
+  async getTask(asApp: string, taskId: string, wait: WaitParams, signal: AbortSignal, callerSeq = 0): Promise<TaskItem> {
     const { value } = await longPoll(this.wakeups, {
       wakeOn: [subjects.notifyApp(asApp)],
       fetch: async (minSeq) => {
         try {
-          return (await this.store.query<{ ok: true; seq: number; task: TaskItem }>({ q: 'task', asApp, taskId, minSeq })).task;
+          return (await this.store.query<{ ok: true; seq: number; task: TaskItem }>({ q: 'task', asApp, taskId, minSeq: this.atLeast(minSeq, callerSeq) })).task;
         } catch (err) {
           if (err instanceof NotFound) return undefined;
           throw err;
@@ -47,10 +53,10 @@ export class TaskQueries {
     return value;
   }
 
-  async listResults(asApp: string, taskId: string, wait: WaitParams, signal: AbortSignal): Promise<Listing<ResultItem>> {
+  async listResults(asApp: string, taskId: string, wait: WaitParams, signal: AbortSignal, callerSeq = 0): Promise<Listing<ResultItem>> {
     const { value, satisfied } = await longPoll(this.wakeups, {
       wakeOn: [subjects.notifyTask(taskId)],
-      fetch: (minSeq) => this.store.query<{ ok: true; seq: number; results: ResultItem[]; expiresAt: number }>({ q: 'results', asApp, taskId, minSeq }),
+      fetch: (minSeq) => this.store.query<{ ok: true; seq: number; results: ResultItem[]; expiresAt: number }>({ q: 'results', asApp, taskId, minSeq: this.atLeast(minSeq, callerSeq) }),
       satisfied: (r) => isWaitSatisfied(countTowardsWait(r.results.map((x) => x.status as WorkStatus)), wait),
       endsAt: (r) => r.expiresAt,
       waitMs: wait.waitMs,

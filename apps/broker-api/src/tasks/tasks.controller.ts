@@ -26,7 +26,7 @@ export class TasksController {
     const asApp = actingApp(req);
     const query = parseTaskListQuery({ from: queryParam(req, 'from'), to: queryParam(req, 'to'), filter: queryParam(req, 'filter') }, asApp);
     const wait = parseWaitParams({ wait_count: queryParam(req, 'wait_count'), wait_time: queryParam(req, 'wait_time') }, this.config.maxWaitMs);
-    const listing = await this.queries.listTasks(asApp, query, wait, abortOnClose(res));
+    const listing = await this.queries.listTasks(asApp, query, wait, abortOnClose(res), callerSeq(req));
     res.status(listing.complete ? 200 : 206).json({ items: listing.items });
   }
 
@@ -35,7 +35,7 @@ export class TasksController {
     const asApp = actingApp(req);
     const wait = parseWaitParams({ wait_count: queryParam(req, 'wait_count'), wait_time: queryParam(req, 'wait_time') }, this.config.maxWaitMs);
     if (wait.waitCount !== undefined && wait.waitCount !== 1) throw new InvalidInput('wait_count: a single task can only be waited for with wait_count=1');
-    const task = await this.queries.getTask(asApp, parseUuid(id, 'task id'), wait, abortOnClose(res));
+    const task = await this.queries.getTask(asApp, parseUuid(id, 'task id'), wait, abortOnClose(res), callerSeq(req));
     res.status(200).json(task);
   }
 
@@ -49,9 +49,18 @@ export class TasksController {
   async results(@Param('id') id: string, @Req() req: ProxyRequest, @Res() res: Response): Promise<void> {
     const asApp = actingApp(req);
     const wait = parseWaitParams({ wait_count: queryParam(req, 'wait_count'), wait_time: queryParam(req, 'wait_time') }, this.config.maxWaitMs);
-    const listing = await this.queries.listResults(asApp, parseUuid(id, 'task id'), wait, abortOnClose(res));
+    const listing = await this.queries.listResults(asApp, parseUuid(id, 'task id'), wait, abortOnClose(res), callerSeq(req));
     res.status(listing.complete ? 200 : 206).json({ items: listing.items });
   }
+}
+
+/** `min_seq`: the newest Beam-Seq the proxy has seen, so its reads include its own writes on any replica. */
+function callerSeq(req: ProxyRequest): number {
+  const raw = queryParam(req, 'min_seq');
+  if (raw === undefined) return 0;
+  const n = Number(raw);
+  if (!/^\d{1,15}$/.test(raw) || !Number.isSafeInteger(n)) throw new InvalidInput('min_seq: expected a non-negative integer');
+  return n;
 }
 
 function proxyOf(req: ProxyRequest): AuthenticatedProxy {

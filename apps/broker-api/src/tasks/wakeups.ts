@@ -12,6 +12,7 @@ export type WakeListener = (seq: number) => void;
 export class Wakeups implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly listeners = new Map<string, Set<WakeListener>>();
   private sub: Subscription | undefined;
+  private highest = 0;
 
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
 
@@ -22,6 +23,7 @@ export class Wakeups implements OnApplicationBootstrap, OnApplicationShutdown {
         const set = this.listeners.get(msg.subject);
         if (!set) return;
         const seq = Number((decodeJson(msg.data) as { seq?: unknown }).seq) || 0;
+        this.highest = Math.max(this.highest, seq);
         for (const l of [...set]) l(seq);
       },
     });
@@ -52,7 +54,16 @@ export class Wakeups implements OnApplicationBootstrap, OnApplicationShutdown {
     return this.listeners.size;
   }
 
+  /**
+   * The newest stream sequence this process wrote or heard of. Reads ask the store for at least this much,
+   * so a write acknowledged by any replica is visible to the next read here (read-your-writes).
+   */
+  get highestSeq(): number {
+    return this.highest;
+  }
+
   notify(subjectList: string[], seq: number): void {
+    this.highest = Math.max(this.highest, seq);
     const data = encodeJson({ seq });
     for (const s of subjectList) this.nc.publish(s, data);
   }

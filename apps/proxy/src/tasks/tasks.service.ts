@@ -10,7 +10,7 @@ import {
   type TaskQuery,
 } from '@beamline/domain';
 import type { ResultItem, TaskItem } from '@beamline/nats';
-import { BrokerClient } from '../broker/broker-client';
+import { BrokerClient, type BrokerResponse } from '../broker/broker-client';
 import { proxyConfig } from '../config';
 import { Messages, type ResultOutput, type TaskOutput } from './messages';
 
@@ -25,6 +25,8 @@ const WAIT_MARGIN_MS = 30_000;
 @Injectable()
 export class TasksService {
   private readonly config = proxyConfig();
+  /** The newest stream sequence of a write acknowledged to this proxy; reads ask for at least that. */
+  private seenSeq = 0;
 
   constructor(private readonly broker: BrokerClient, private readonly messages: Messages) {}
 
@@ -32,12 +34,12 @@ export class TasksService {
     const task = parseTaskInput(json, { maxTtlMs: this.config.maxTtlMs });
     if (task.from !== caller) throw new Unauthenticated(`from: ${task.from} is not the authenticated app ${caller}`, 'from_mismatch');
     const message = await this.messages.sealTask(task);
-    this.broker.expect(await this.broker.send('POST', '/v1/tasks', { message }), 201);
+    this.noteSeq(this.broker.expect(await this.broker.send('POST', '/v1/tasks', { message }), 201));
     return task.id;
   }
 
   async list(caller: string, query: TaskQuery, raw: Record<string, string | undefined>, wait: WaitParams, signal: AbortSignal): Promise<Listing<TaskOutput>> {
-    const res = this.broker.expect(await this.broker.send('GET', `/v1/tasks${queryString(raw, caller)}`, undefined, this.waitOptions(wait, signal)), 200, 206);
+    const res = this.broker.expect(await this.broker.send('GET', `/v1/tasks${this.queryString(raw, caller)}`, undefined, this.waitOptions(wait, signal)), 200, 206);
     const opened = await Promise.all((res.body as { items: TaskItem[] }).items.map((item) => this.messages.openTask(item, caller)));
     return { items: opened.filter((t): t is TaskOutput => t !== undefined), complete: res.status === 200 };
   }
@@ -45,7 +47,7 @@ export class TasksService {
   async get(caller: string, idParam: string, raw: Record<string, string | undefined>, wait: WaitParams, signal: AbortSignal): Promise<TaskOutput> {
     const id = parseUuid(idParam, 'task id');
     if (wait.waitCount !== undefined && wait.waitCount !== 1) throw new InvalidInput('wait_count: a single task can only be waited for with wait_count=1');
-    const res = this.broker.expect(await this.broker.send('GET', `/v1/tasks/${id}${queryString(raw, caller)}`, undefined, this.waitOptions(wait, signal)), 200);
+    const res = this.broker.expect(await this.broker.send('GET', `/v1/tasks/${id}${this.queryString(raw, caller)}`, undefined, this.waitOptions(wait, signal)), 200);
     const task = await this.messages.openTask(res.body as TaskItem, caller, id);
     if (!task) throw new InvalidInput(`task ${id}: the broker returned a message that failed verification`, 'verification_failed');
     return task;
@@ -60,25 +62,32 @@ export class TasksService {
     if (result.from !== caller) throw new Unauthenticated(`from: ${result.from} is not the authenticated app ${caller}`, 'from_mismatch');
     const message = await this.messages.sealResult(result);
     const res = this.broker.expect(await this.broker.send('PUT', `/v1/tasks/${id}/results/${encodeURIComponent(appParam)}`, { message }), 201, 204);
+    this.noteSeq(res);
     return res.status === 201;
   }
 
   async results(caller: string, idParam: string, raw: Record<string, string | undefined>, wait: WaitParams, signal: AbortSignal): Promise<Listing<ResultOutput>> {
     const id = parseUuid(idParam, 'task id');
-    const res = this.broker.expect(await this.broker.send('GET', `/v1/tasks/${id}/results${queryString(raw, caller)}`, undefined, this.waitOptions(wait, signal)), 200, 206);
+    const res = this.broker.expect(await this.broker.send('GET', `/v1/tasks/${id}/results${this.queryString(raw, caller)}`, undefined, this.waitOptions(wait, signal)), 200, 206);
     const opened = await Promise.all((res.body as { items: ResultItem[] }).items.map((item) => this.messages.openResult(item, caller, id)));
     return { items: opened.filter((r): r is ResultOutput => r !== undefined), complete: res.status === 200 };
+  }
+
+  private noteSeq(res: BrokerResponse): void {
+    const seq = Number(res.headers['beam-seq']);
+    if (Number.isSafeInteger(seq) && seq > this.seenSeq) this.seenSeq = seq;
+  }
+
+  /** Re-encodes the app's (validated) query parameters for the broker, adding the acting app and min_seq. */
+  private queryString(raw: Record<string, string | undefined>, caller: string): string {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(raw)) if (v !== undefined) params.set(k, v);
+    params.set('beam_app', caller);
+    if (this.seenSeq > 0) params.set('min_seq', String(this.seenSeq));
+    return `?${params.toString()}`;
   }
 
   private waitOptions(wait: WaitParams, signal: AbortSignal): { timeoutMs: number; signal: AbortSignal } {
     return { timeoutMs: wait.waitMs + WAIT_MARGIN_MS, signal };
   }
-}
-
-/** Re-encodes the app's (validated) query parameters for the broker, adding the acting app. */
-function queryString(raw: Record<string, string | undefined>, caller: string): string {
-  const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(raw)) if (v !== undefined) params.set(k, v);
-  params.set('beam_app', caller);
-  return `?${params.toString()}`;
 }

@@ -1,0 +1,5 @@
+import type { Command } from '../command';
+import { demoCommand } from './demo';
+
+/** Every `beamline` subcommand, in the order `beamline --help` lists them. */
+export const commands: readonly Command[] = [demoCommand];

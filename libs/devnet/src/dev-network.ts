@@ -1,0 +1,178 @@
+import { ensureStreams, connectNats, publishCertificate, publishIntermediate } from '@beamline/nats';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { generateDevPki, type DevPki } from './dev-pki';
+import { freePort } from './free-port';
+import { startNatsServer, type NatsServerHandle } from './nats-server';
+import { startService, type ServiceHandle } from './service';
+
+export type DevNetworkComponent = 'broker-api' | 'broker-store' | 'proxy';
+
+export interface DevNetworkOptions {
+  /** Use this NATS server instead of starting one. */
+  natsUrl?: string;
+  /** 'broker' by default. */
+  brokerId?: string;
+  /** 0 (default) = a free port; the demo passes 8080. */
+  brokerPort?: number;
+  /** Default: proxy1.broker and proxy2.broker on free ports. A port of 0 or none = a free port. */
+  proxies?: { id: string; port?: number }[];
+  /** The apps every proxy serves (`APP_<label>_KEY`). Default: app1 and app2 with key 'App1Secret'. */
+  apps?: { label: string; key: string }[];
+  /** 'SuperSecretKey' by default. */
+  monitoringApiKey?: string;
+  /** Where the PKI files go; a temporary directory (removed on stop) by default. */
+  dir?: string;
+  /** Echo every component's output to stdout with a `[name] ` prefix. */
+  log?: boolean;
+  /** The build output holding `apps/<app>/src/main.js`; default `<repo root>/dist`. */
+  distDir?: string;
+  /** Extra environment per component (for every proxy under 'proxy'). */
+  extraEnv?: Partial<Record<DevNetworkComponent, Record<string, string>>>;
+}
+
+export interface DevNetwork {
+  natsUrl: string;
+  /** Set when the dev network started its own NATS server. */
+  nats?: NatsServerHandle;
+  /** `http://127.0.0.1:<brokerPort>` */
+  brokerUrl: string;
+  proxies: { id: string; url: string; port: number }[];
+  pki: DevPki;
+  /** 'broker-store', 'broker-api' and each proxy id. */
+  services: Map<string, ServiceHandle>;
+  /** Stops proxies, broker-api, broker-store, then NATS (if started), then removes the temporary directory. */
+  stop(): Promise<void>;
+}
+
+/** The names of Samply.Beam's "Getting started" walkthrough. */
+export const DEV_DEFAULTS: Readonly<{
+  brokerId: string;
+  proxies: readonly { id: string; port?: number }[];
+  apps: readonly { label: string; key: string }[];
+  monitoringApiKey: string;
+}> = {
+  brokerId: 'broker',
+  proxies: [{ id: 'proxy1.broker' }, { id: 'proxy2.broker' }],
+  apps: [
+    { label: 'app1', key: 'App1Secret' },
+    { label: 'app2', key: 'App1Secret' },
+  ],
+  monitoringApiKey: 'SuperSecretKey',
+};
+
+/**
+ * Brings up a whole Beamline network from the built apps: NATS (unless `natsUrl`), a dev PKI published to
+ * BEAM_PKI, broker-store, broker-api (ready when its /v1/health is 200) and each proxy (ready when its
+ * /v1/health is 200). On a failure half-way it stops what it started and rethrows.
+ */
+export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<DevNetwork> {
+  const brokerId = opts.brokerId ?? DEV_DEFAULTS.brokerId;
+  const apps = opts.apps ?? DEV_DEFAULTS.apps;
+  const proxySpecs = opts.proxies ?? DEV_DEFAULTS.proxies;
+  const distDir = opts.distDir ?? defaultDistDir();
+  const log = opts.log ?? false;
+  const services = new Map<string, ServiceHandle>();
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const runCleanups = async (): Promise<void> => {
+    const errors: unknown[] = [];
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length > 0) throw new AggregateError(errors, 'dev network did not stop cleanly');
+  };
+  const start = async (name: string, script: string, env: Record<string, string>, healthUrl?: string): Promise<void> => {
+    const service = await startService({ name, script: join(distDir, 'apps', script, 'src', 'main.js'), env, healthUrl, log });
+    services.set(name, service);
+    cleanups.push(() => service.stop());
+  };
+
+  try {
+    const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'beamline-devnet-'));
+    if (!opts.dir) cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+
+    let nats: NatsServerHandle | undefined;
+    if (!opts.natsUrl) {
+      const started = await startNatsServer({ log });
+      nats = started;
+      cleanups.push(() => started.stop());
+    }
+    const natsUrl = opts.natsUrl ?? (nats as NatsServerHandle).url;
+
+    const pki = generateDevPki(join(dir, 'pki'), proxySpecs.map((p) => p.id));
+    await publishPki(natsUrl, pki);
+
+    const brokerPort = opts.brokerPort || (await freePort());
+    const brokerUrl = `http://127.0.0.1:${brokerPort}`;
+    await start('broker-store', 'broker-store', { NATS_URL: natsUrl, LOG_LEVEL: 'info', ...opts.extraEnv?.['broker-store'] });
+    await start(
+      'broker-api',
+      'broker-api',
+      {
+        NATS_URL: natsUrl,
+        BROKER_ID: brokerId,
+        BROKER_URL: `http://${brokerId}:${brokerPort}`,
+        BIND_ADDR: `127.0.0.1:${brokerPort}`,
+        ROOTCERT_FILE: pki.rootCertFile,
+        MONITORING_API_KEY: opts.monitoringApiKey ?? DEV_DEFAULTS.monitoringApiKey,
+        ...opts.extraEnv?.['broker-api'],
+      },
+      `${brokerUrl}/v1/health`,
+    );
+
+    const appKeys = Object.fromEntries(apps.map((app) => [`APP_${app.label}_KEY`, app.key]));
+    const proxies: DevNetwork['proxies'] = [];
+    for (const [i, spec] of proxySpecs.entries()) {
+      const port = spec.port || (await freePort());
+      const url = `http://127.0.0.1:${port}`;
+      await start(
+        spec.id,
+        'proxy',
+        {
+          BROKER_URL: brokerUrl,
+          PROXY_ID: spec.id,
+          PRIVKEY_FILE: pki.proxies[i].keyFile,
+          ROOTCERT_FILE: pki.rootCertFile,
+          BIND_ADDR: `127.0.0.1:${port}`,
+          ...appKeys,
+          ...opts.extraEnv?.proxy,
+        },
+        `${url}/v1/health`,
+      );
+      proxies.push({ id: spec.id, url, port });
+    }
+
+    return { natsUrl, nats, brokerUrl, proxies, pki, services, stop: runCleanups };
+  } catch (err) {
+    await runCleanups().catch(() => undefined); // the original failure is the one worth reporting
+    throw err;
+  }
+}
+
+/** Creates the streams and publishes the intermediate and every proxy certificate, as `beamline pki` would. */
+async function publishPki(natsUrl: string, pki: DevPki): Promise<void> {
+  const nc = await connectNats(natsUrl, 'beamline-devnet');
+  try {
+    await ensureStreams(await jetstreamManager(nc));
+    const js = jetstream(nc);
+    await publishIntermediate(js, pki.ca.imCertPem);
+    for (const proxy of pki.proxies) await publishCertificate(js, proxy.serial, proxy.certPem);
+  } finally {
+    await nc.close();
+  }
+}
+
+/**
+ * `<repo root>/dist`: this file is `libs/devnet/src/dev-network.ts` in the sources (tests) and
+ * `dist/libs/devnet/src/dev-network.js` when built, so the build root is three levels up either way.
+ */
+function defaultDistDir(): string {
+  const up = resolve(__dirname, '..', '..', '..');
+  return __filename.endsWith('.ts') ? join(up, 'dist') : up;
+}

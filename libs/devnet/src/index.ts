@@ -1,0 +1,6 @@
+/** Dev-network tooling: real nats-server and app processes for tests and `beamline demo`. No Nest. */
+export * from './free-port';
+export * from './nats-server';
+export * from './service';
+export * from './dev-pki';
+export * from './dev-network';

@@ -1,0 +1,26 @@
+/** One dev network per test file: real nats-server, broker-store, broker-api and two proxies on free ports. */
+import { startDevNetwork, type DevNetwork, type DevNetworkOptions } from '@beamline/devnet';
+import { AppClient } from './app-client';
+
+export interface TestNetwork {
+  net: DevNetwork;
+  /** app1 behind proxy1, app2 behind proxy2 (Samply.Beam's walkthrough). */
+  app1: AppClient;
+  app2: AppClient;
+  /** app2 behind proxy1: a second app on the same site. */
+  app2AtProxy1: AppClient;
+}
+
+export const APP1 = 'app1.proxy1.broker';
+export const APP2 = 'app2.proxy2.broker';
+
+export async function startTestNetwork(opts: DevNetworkOptions = {}): Promise<TestNetwork> {
+  const net = await startDevNetwork({ log: process.env.BEAMLINE_TEST_LOG === '1', ...opts });
+  const [p1, p2] = net.proxies;
+  return { net, app1: new AppClient(p1.url, APP1), app2: new AppClient(p2.url, APP2), app2AtProxy1: new AppClient(p1.url, 'app2.proxy1.broker') };
+}
+
+/** Prints every component's recent logs; call from a failing test's catch or afterAll when debugging. */
+export function dumpLogs(net: DevNetwork): string {
+  return [...net.services.values()].map((s) => `--- ${s.name}\n${s.recentLogs()}`).join('\n');
+}
