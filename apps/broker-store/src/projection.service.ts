@@ -20,6 +20,9 @@ export class ProjectionService implements OnApplicationBootstrap, OnApplicationS
   readonly state: ProjectionState = emptyProjection();
   private follower: StreamFollower | undefined;
   private waiters: SeqWaiter[] = [];
+  private markReady!: () => void;
+  /** Resolves once the replay of the log at start-up is complete; queries are answered only after it. */
+  readonly ready = new Promise<void>((resolve) => (this.markReady = resolve));
 
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
 
@@ -30,6 +33,7 @@ export class ProjectionService implements OnApplicationBootstrap, OnApplicationS
     );
     this.follower.start();
     await this.follower.caughtUp;
+    this.markReady();
     this.logger.log(`caught up at sequence ${this.state.lastSeq} with ${this.state.tasks.size} live tasks`);
   }
 

@@ -20,7 +20,7 @@ export class QueryResponder implements OnApplicationBootstrap, OnApplicationShut
           if (!err) void this.answer(msg);
         } }),
       this.nc.subscribe(subjects.storePing, { callback: (err, msg) => {
-          if (!err) msg.respond(encodeJson({ seq: this.projection.lastSeq }));
+          if (!err) void this.projection.ready.then(() => msg.respond(encodeJson({ seq: this.projection.lastSeq })));
         } }),
     );
   }
@@ -31,6 +31,7 @@ export class QueryResponder implements OnApplicationBootstrap, OnApplicationShut
 
   private async answer(msg: Msg): Promise<void> {
     let reply: StoreReply;
+    await this.projection.ready;
     try {
       const query = decodeJson(msg.data) as StoreQuery;
       // Read-your-writes: wait (bounded) until the writer's event is applied, then answer with what we have.

@@ -4,6 +4,7 @@ import {
   parseResultInput,
   parseTaskInput,
   parseUuid,
+  BrokerUnavailable,
   InvalidInput,
   Unauthenticated,
   type WaitParams,
@@ -49,7 +50,7 @@ export class TasksService {
     if (wait.waitCount !== undefined && wait.waitCount !== 1) throw new InvalidInput('wait_count: a single task can only be waited for with wait_count=1');
     const res = this.broker.expect(await this.broker.send('GET', `/v1/tasks/${id}${this.queryString(raw, caller)}`, undefined, this.waitOptions(wait, signal)), 200);
     const task = await this.messages.openTask(res.body as TaskItem, caller, id);
-    if (!task) throw new InvalidInput(`task ${id}: the broker returned a message that failed verification`, 'verification_failed');
+    if (!task) throw new BrokerUnavailable(`task ${id}: the broker returned a message that failed verification`, 'verification_failed');
     return task;
   }
 
