@@ -1,0 +1,159 @@
+/**
+ * bench/roundtrip — N task round trips on a dev network started for the run: app1 posts a task, app2
+ * long-polls its todo list, answers, app1 long-polls the result. Prints p50/p99 latency and round trips/s,
+ * beside in-run baselines: the private-key operations on the path timed alone (the crypto floor), a raw
+ * JetStream publish+ack, and a raw HTTP round trip to a bare Node server.
+ *
+ *   npm run build && node dist/bench/roundtrip.js [--n 200] [--concurrency 1] [--body-bytes 1024]
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { generateRsaKeyPair, openBody, sealBody, signMessage, signRequest } from '@beamline/crypto';
+import { startDevNetwork } from '@beamline/devnet';
+import { connectNats } from '@beamline/nats';
+
+interface Options {
+  n: number;
+  concurrency: number;
+  bodyBytes: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const opts: Options = { n: 200, concurrency: 1, bodyBytes: 1024 };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (flag === '--help' || flag === '-h') {
+      console.log('usage: node dist/bench/roundtrip.js [--n 200] [--concurrency 1] [--body-bytes 1024]');
+      process.exit(0);
+    }
+    const key = ({ '--n': 'n', '--concurrency': 'concurrency', '--body-bytes': 'bodyBytes' } as const)[flag as '--n'];
+    if (!key || !/^\d+$/.test(value ?? '')) throw new Error(`unknown or incomplete argument: ${flag}`);
+    opts[key] = Number(value);
+    i++;
+  }
+  return opts;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function call(url: string, app: string, method = 'GET', body?: unknown): Promise<{ status: number; json: unknown }> {
+  const res = await fetch(url, {
+    method,
+    headers: { authorization: `ApiKey ${app} App1Secret`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+}
+
+async function roundTrip(p1: string, p2: string, worker: string, body: string): Promise<number> {
+  const app1 = 'app1.proxy1.broker';
+  const started = performance.now();
+  const id = randomUUID();
+  const created = await call(`${p1}/v1/tasks`, app1, 'POST', { id, from: app1, to: [worker], body, failure_strategy: 'discard', ttl: '60s', metadata: null });
+  if (created.status !== 201) throw new Error(`create: ${created.status}`);
+  let task: { id: string; body: string } | undefined;
+  while (!task) {
+    const todo = await call(`${p2}/v1/tasks?filter=todo&wait_count=1&wait_time=10s`, worker);
+    task = (todo.json as Array<{ id: string; body: string }>).find((t) => t.id === id);
+  }
+  const put = await call(`${p2}/v1/tasks/${id}/results/${worker}`, worker, 'PUT', { from: worker, to: [app1], task: id, status: 'succeeded', body: task.body.length.toString(), metadata: null });
+  if (put.status !== 201) throw new Error(`result: ${put.status}`);
+  const results = await call(`${p1}/v1/tasks/${id}/results?wait_count=1&wait_time=10s`, app1);
+  if (results.status !== 200) throw new Error(`results: ${results.status}`);
+  return performance.now() - started;
+}
+
+/** The private-key operations one round trip performs, timed alone: 6 signatures and 2 key unwraps. */
+async function cryptoFloorMs(iterations: number, bodyBytes: number): Promise<number> {
+  const { privateKey, publicKey } = generateRsaKeyPair(2048);
+  const signer = { privateKey, kid: 'bench', proxyId: 'proxy1.broker' };
+  const sealed = sealBody('x'.repeat(bodyBytes), [publicKey]);
+  const started = performance.now();
+  for (let i = 0; i < iterations; i++) {
+    await signMessage({ i }, privateKey, 'bench'); // task
+    await signMessage({ i }, privateKey, 'bench'); // result
+    for (let r = 0; r < 4; r++) await signRequest({ method: 'GET', pathAndQuery: `/v1/tasks?${i}` }, signer); // POST, GET todo, PUT, GET results
+    openBody(sealed, 0, privateKey); // task at app2
+    openBody(sealed, 0, privateKey); // result at app1
+  }
+  return (performance.now() - started) / iterations;
+}
+
+async function rawNatsMs(natsUrl: string, iterations: number, bodyBytes: number): Promise<number> {
+  const nc = await connectNats(natsUrl, 'bench');
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: 'BENCH', subjects: ['bench.>'] });
+  const js = jetstream(nc);
+  const data = new Uint8Array(bodyBytes);
+  const started = performance.now();
+  for (let i = 0; i < iterations; i++) await js.publish('bench.x', data);
+  const ms = (performance.now() - started) / iterations;
+  await jsm.streams.delete('BENCH');
+  await nc.close();
+  return ms;
+}
+
+async function rawHttpMs(iterations: number): Promise<number> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('[]'));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const started = performance.now();
+  for (let i = 0; i < iterations; i++) await (await fetch(url)).text();
+  const ms = (performance.now() - started) / iterations;
+  await new Promise((r) => server.close(r));
+  return ms;
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const net = await startDevNetwork({ log: false });
+  try {
+    const [p1, p2] = net.proxies.map((p) => p.url);
+    const body = 'b'.repeat(opts.bodyBytes);
+    for (let i = 0; i < 10; i++) await roundTrip(p1, p2, 'app2.proxy2.broker', body); // warm-up
+    const latencies: number[] = [];
+    const started = performance.now();
+    let next = 0;
+    // Each concurrent worker uses its own app so long-polls do not steal each other's tasks.
+    const workers = Array.from({ length: opts.concurrency }, (_, w) => `app${w === 0 ? 2 : 1}.proxy2.broker`).slice(0, Math.min(opts.concurrency, 2));
+    await Promise.all(
+      workers.map(async (worker) => {
+        while (next < opts.n) {
+          next++;
+          latencies.push(await roundTrip(p1, p2, worker, body));
+        }
+      }),
+    );
+    const elapsed = performance.now() - started;
+    latencies.sort((a, b) => a - b);
+    const floor = await cryptoFloorMs(50, opts.bodyBytes);
+    const nats = await rawNatsMs(net.natsUrl, 500, opts.bodyBytes);
+    const http = await rawHttpMs(500);
+    const p50 = percentile(latencies, 50);
+    const p99 = percentile(latencies, 99);
+    const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
+    console.log(`round trips: ${latencies.length}, workers: ${workers.length}, body: ${opts.bodyBytes} B`);
+    console.log(`  p50 latency         ${fmt(p50)}`);
+    console.log(`  p99 latency         ${fmt(p99)}`);
+    console.log(`  throughput          ${((latencies.length / elapsed) * 1000).toFixed(1)} round trips/s`);
+    console.log('baselines measured in this run (a round trip makes 4 app requests, 2 appends):');
+    console.log(`  crypto floor        ${fmt(floor)} per round trip (6 RSA-PSS signatures + 2 RSA-OAEP unwraps)  p50/floor = ${(p50 / floor).toFixed(1)}x`);
+    console.log(`  raw JetStream ack   ${fmt(nats)} per publish                                          p50/(2 acks) = ${(p50 / (2 * nats)).toFixed(1)}x`);
+    console.log(`  raw HTTP            ${fmt(http)} per request                                          p50/(4 requests) = ${(p50 / (4 * http)).toFixed(1)}x`);
+  } finally {
+    await net.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
