@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { logLevels } from '@beamline/http';
+import { logLevels, runMain } from '@beamline/http';
 import { StoreModule } from './store.module';
 
 /** broker-store: the projector. Consumes BEAM_EVENTS, keeps the views, answers queries, drives expiry. */
@@ -9,7 +9,4 @@ async function main(): Promise<void> {
   app.enableShutdownHooks();
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

@@ -3,3 +3,4 @@ export * from './error.filter';
 export * from './body';
 export * from './listen';
 export * from './log-levels';
+export * from './http-app';

@@ -2,7 +2,7 @@
 import { Controller, Get, Param, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { canSignFor, Forbidden, InvalidInput, parseBeamId, parseTaskListQuery, parseUuid, parseWaitParams } from '@beamline/domain';
-import { parseJsonBody, queryParam } from '@beamline/http';
+import { abortOnClose, parseJsonBody, queryParam } from '@beamline/http';
 import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from '../auth/proxy-auth.guard';
 import { brokerConfig } from '../config';
 import { TaskCommands } from './task-commands.service';
@@ -77,13 +77,4 @@ function actingApp(req: ProxyRequest): string {
   const app = parseBeamId(queryParam(req, 'beam_app'), 'beam_app');
   if (!canSignFor(proxyOf(req).proxyId, app)) throw new Forbidden(`beam_app: ${proxyOf(req).proxyId} cannot act for ${app}`);
   return app;
-}
-
-/** Aborts when the client goes away before we answered, so its waiter is released at once. */
-function abortOnClose(res: Response): AbortSignal {
-  const controller = new AbortController();
-  res.on('close', () => {
-    if (!res.writableEnded) controller.abort();
-  });
-  return controller.signal;
 }

@@ -2,7 +2,7 @@
 import { Controller, Get, Param, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { DEFAULT_MAX_WAIT_MS, parseTaskListQuery, parseWaitParams, type WaitParams } from '@beamline/domain';
-import { parseJsonBody, queryParam } from '@beamline/http';
+import { abortOnClose, parseJsonBody, queryParam } from '@beamline/http';
 import { ApiKeyGuard, callerOf, type AppRequest } from '../auth/api-key.guard';
 import { TasksService } from './tasks.service';
 
@@ -52,13 +52,4 @@ function pick(req: Request, ...names: string[]): Record<string, string | undefin
 
 function waitOf(raw: Record<string, string | undefined>): WaitParams {
   return parseWaitParams({ wait_count: raw.wait_count, wait_time: raw.wait_time }, DEFAULT_MAX_WAIT_MS);
-}
-
-/** Aborts when the app goes away before we answered, so the broker releases its waiter at once. */
-function abortOnClose(res: Response): AbortSignal {
-  const controller = new AbortController();
-  res.on('close', () => {
-    if (!res.writableEnded) controller.abort();
-  });
-  return controller.signal;
 }

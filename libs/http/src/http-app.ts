@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import type { Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Response } from 'express';
+import { rawBodyParser } from './body';
+import { ErrorFilter } from './error.filter';
+import { logLevels } from './log-levels';
+
+/** Starts one of Beamline's HTTP apps: raw bodies with a size limit, the shared error mapping, shutdown hooks. */
+export async function startHttpApp(module: Type<unknown>, opts: { bind: { host: string; port: number }; bodyLimitBytes: number }): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, logger: logLevels(process.env.LOG_LEVEL) });
+  app.use(rawBodyParser(opts.bodyLimitBytes));
+  app.useGlobalFilters(new ErrorFilter());
+  app.disable('x-powered-by');
+  app.enableShutdownHooks();
+  await app.listen(opts.bind.port, opts.bind.host);
+  return app;
+}
+
+/** Runs `main`, and exits 1 with the error's message (a bad setting names its variable) if start-up fails. */
+export function runMain(main: () => Promise<unknown>): void {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}
+
+/** Aborts when the client goes away before we answered, so whatever waits for it is released at once. */
+export function abortOnClose(res: Response): AbortSignal {
+  const controller = new AbortController();
+  res.on('close', () => {
+    if (!res.writableEnded) controller.abort();
+  });
+  return controller.signal;
+}
