@@ -47,12 +47,7 @@ export class BrokerClient implements OnApplicationShutdown {
 
   async send(method: string, pathAndQuery: string, payload?: unknown, opts: SendOptions = {}): Promise<BrokerResponse> {
     const body = payload === undefined ? undefined : Buffer.from(JSON.stringify(payload));
-    const headers: Record<string, string> = {};
-    if (body) headers['content-type'] = 'application/json';
-    if (!opts.anonymous) {
-      if (!this.identity.serial) throw new BrokerUnavailable('proxy: own certificate not yet found in the broker directory', 'not_ready');
-      headers.authorization = await signRequest({ method, pathAndQuery, body }, { privateKey: this.identity.privateKey, kid: this.identity.serial, proxyId: this.identity.proxyId });
-    }
+    const headers = await this.headersFor(method, pathAndQuery, body, opts);
     const timeout = AbortSignal.timeout(opts.timeoutMs ?? this.config.brokerTimeoutMs);
     const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
     try {
@@ -65,6 +60,43 @@ export class BrokerClient implements OnApplicationShutdown {
       if (opts.signal?.aborted) throw err;
       throw new BrokerUnavailable(`broker: unreachable (${(err as Error).message})`);
     }
+  }
+
+  /**
+   * Opens a long-lived streaming GET (SSE from the broker). Resolves once the broker answered with headers;
+   * the body streams until the broker ends it or `signal` aborts. Non-2xx answers are read whole and thrown
+   * as the matching typed error.
+   */
+  async openStream(pathAndQuery: string, opts: { signal: AbortSignal; headers?: Record<string, string> }): Promise<{ status: number; body: AsyncIterable<Uint8Array> }> {
+    const headers = { ...(await this.headersFor('GET', pathAndQuery, undefined, {})), accept: 'text/event-stream', ...opts.headers };
+    let res: Awaited<ReturnType<typeof request>>;
+    try {
+      res = await request(this.config.brokerUrl + pathAndQuery, { method: 'GET', headers, signal: opts.signal, dispatcher: this.agent });
+    } catch (err) {
+      if (opts.signal.aborted) throw err;
+      throw new BrokerUnavailable(`broker: unreachable (${(err as Error).message})`);
+    }
+    if (res.statusCode >= 300) {
+      const text = await res.body.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      this.expect({ status: res.statusCode, body, headers: res.headers });
+    }
+    return { status: res.statusCode, body: res.body };
+  }
+
+  private async headersFor(method: string, pathAndQuery: string, body: Buffer | undefined, opts: SendOptions): Promise<Record<string, string>> {
+    const headers: Record<string, string> = {};
+    if (body) headers['content-type'] = 'application/json';
+    if (!opts.anonymous) {
+      if (!this.identity.serial) throw new BrokerUnavailable('proxy: own certificate not yet found in the broker directory', 'not_ready');
+      headers.authorization = await signRequest({ method, pathAndQuery, body }, { privateKey: this.identity.privateKey, kid: this.identity.serial, proxyId: this.identity.proxyId });
+    }
+    return headers;
   }
 
   /** Returns the response when its status is one of `ok`; otherwise throws the matching typed error. */
