@@ -14,6 +14,8 @@ export interface BrokerConfig {
   /** Requests whose timestamp is further than this from broker time are rejected. */
   maxClockSkewMs: number;
   bodyLimitBytes: number;
+  /** Interval of `: keep-alive` comments on SSE streams (at most 15 s per API.md). */
+  sseKeepAliveMs: number;
 }
 
 let cached: BrokerConfig | undefined;
@@ -45,6 +47,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
     maxWaitMs: duration(env, 'MAX_WAIT', DEFAULT_MAX_WAIT_MS),
     maxClockSkewMs: duration(env, 'MAX_CLOCK_SKEW', 5 * 60_000),
     bodyLimitBytes: 32 * 1024 * 1024,
+    sseKeepAliveMs: duration(env, 'SSE_KEEPALIVE', 15_000),
   };
 }
 

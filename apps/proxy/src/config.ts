@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { privateKeyFromPem } from '@beamline/crypto';
-import { appIdOf, brokerIdOfProxy, DEFAULT_MAX_TTL_MS, isValidBeamId } from '@beamline/domain';
+import { appIdOf, brokerIdOfProxy, DEFAULT_MAX_TTL_MS, isValidBeamId, parseDuration } from '@beamline/domain';
 import { parseBindAddr } from '@beamline/http';
 
 export interface ProxyConfig {
@@ -19,6 +19,8 @@ export interface ProxyConfig {
   bodyLimitBytes: number;
   /** Extra time given to the broker beyond a long-poll's own wait before answering 504. */
   brokerTimeoutMs: number;
+  /** Interval of `: keep-alive` comments on SSE streams (at most 15 s per API.md). */
+  sseKeepAliveMs: number;
 }
 
 let cached: ProxyConfig | undefined;
@@ -53,7 +55,17 @@ export function loadProxyConfig(env: NodeJS.ProcessEnv): ProxyConfig {
     maxTtlMs: DEFAULT_MAX_TTL_MS,
     bodyLimitBytes: 16 * 1024 * 1024,
     brokerTimeoutMs: 30_000,
+    sseKeepAliveMs: keepAliveMs(env.SSE_KEEPALIVE),
   };
+}
+
+function keepAliveMs(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 15_000;
+  try {
+    return parseDuration(raw, 'SSE_KEEPALIVE');
+  } catch (err) {
+    throw new Error((err as Error).message);
+  }
 }
 
 /** `APP_<label>_KEY=<key>` defines app `<label>.<PROXY_ID>`. */

@@ -4,3 +4,4 @@ export * from './body';
 export * from './listen';
 export * from './log-levels';
 export * from './http-app';
+export * from './sse';

@@ -2,6 +2,8 @@
 import { Injectable } from '@nestjs/common';
 import { isWaitSatisfied, NotFound, type TaskQuery, type WaitParams, type WorkStatus, countTowardsWait } from '@beamline/domain';
 import { subjects, type ResultItem, type TaskItem } from '@beamline/nats';
+import type { SseWriter } from '@beamline/http';
+import { streamEvents } from './event-stream';
 import { longPoll } from './long-poll';
 import { StoreClient } from './store-client';
 import { Wakeups } from './wakeups';
@@ -62,6 +64,38 @@ export class TaskQueries {
       waitMs: wait.waitMs,
       signal,
     });
+    // A task that expired while we waited takes its results with it: the waiter ends with 206 and nothing.
+    if (!satisfied && Date.now() >= value.expiresAt) return { items: [], complete: false };
     return { items: value.results, complete: satisfied };
+  }
+
+  streamResults(asApp: string, taskId: string, wait: WaitParams, afterSeq: number, writer: () => SseWriter, signal: AbortSignal, callerSeq = 0): Promise<void> {
+    return streamEvents(this.wakeups, writer, {
+      wakeOn: [subjects.notifyTask(taskId)],
+      fetch: async (minSeq) => {
+        const r = await this.store.query<{ ok: true; seq: number; results: ResultItem[]; expiresAt: number }>({ q: 'results', asApp, taskId, minSeq: this.atLeast(minSeq, callerSeq) });
+        return { items: r.results, expiresAt: r.expiresAt };
+      },
+      count: (results) => countTowardsWait(results.map((x) => x.status as WorkStatus)),
+      eventName: 'new_result',
+      wait,
+      afterSeq,
+      signal,
+    });
+  }
+
+  streamTasks(asApp: string, query: TaskQuery, wait: WaitParams, afterSeq: number, writer: () => SseWriter, signal: AbortSignal, callerSeq = 0): Promise<void> {
+    return streamEvents(this.wakeups, writer, {
+      wakeOn: [subjects.notifyApp(asApp)],
+      fetch: async (minSeq) => {
+        const r = await this.store.query<{ ok: true; seq: number; tasks: TaskItem[] }>({ q: 'tasks', asApp, from: query.from, to: query.to, todo: query.todoFor !== undefined, minSeq: this.atLeast(minSeq, callerSeq) });
+        return { items: r.tasks };
+      },
+      count: (tasks) => tasks.length,
+      eventName: 'new_task',
+      wait,
+      afterSeq,
+      signal,
+    });
   }
 }

@@ -2,7 +2,7 @@
 import { Controller, Get, Param, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { canSignFor, Forbidden, InvalidInput, parseBeamId, parseTaskListQuery, parseUuid, parseWaitParams } from '@beamline/domain';
-import { abortOnClose, parseJsonBody, queryParam } from '@beamline/http';
+import { abortOnClose, lastEventId, parseJsonBody, queryParam, SseWriter, wantsEventStream } from '@beamline/http';
 import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from '../auth/proxy-auth.guard';
 import { brokerConfig } from '../config';
 import { TaskCommands } from './task-commands.service';
@@ -26,6 +26,9 @@ export class TasksController {
     const asApp = actingApp(req);
     const query = parseTaskListQuery({ from: queryParam(req, 'from'), to: queryParam(req, 'to'), filter: queryParam(req, 'filter') }, asApp);
     const wait = parseWaitParams({ wait_count: queryParam(req, 'wait_count'), wait_time: queryParam(req, 'wait_time') }, this.config.maxWaitMs);
+    if (wantsEventStream(req)) {
+      return this.queries.streamTasks(asApp, query, wait, lastEventId(req), () => new SseWriter(res, this.config.sseKeepAliveMs), abortOnClose(res), callerSeq(req));
+    }
     const listing = await this.queries.listTasks(asApp, query, wait, abortOnClose(res), callerSeq(req));
     res.status(listing.complete ? 200 : 206).json({ items: listing.items });
   }
@@ -49,7 +52,11 @@ export class TasksController {
   async results(@Param('id') id: string, @Req() req: ProxyRequest, @Res() res: Response): Promise<void> {
     const asApp = actingApp(req);
     const wait = parseWaitParams({ wait_count: queryParam(req, 'wait_count'), wait_time: queryParam(req, 'wait_time') }, this.config.maxWaitMs);
-    const listing = await this.queries.listResults(asApp, parseUuid(id, 'task id'), wait, abortOnClose(res), callerSeq(req));
+    const taskId = parseUuid(id, 'task id');
+    if (wantsEventStream(req)) {
+      return this.queries.streamResults(asApp, taskId, wait, lastEventId(req), () => new SseWriter(res, this.config.sseKeepAliveMs), abortOnClose(res), callerSeq(req));
+    }
+    const listing = await this.queries.listResults(asApp, taskId, wait, abortOnClose(res), callerSeq(req));
     res.status(listing.complete ? 200 : 206).json({ items: listing.items });
   }
 }

@@ -2,13 +2,16 @@
 import { Controller, Get, Param, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { DEFAULT_MAX_WAIT_MS, parseTaskListQuery, parseWaitParams, type WaitParams } from '@beamline/domain';
-import { abortOnClose, parseJsonBody, queryParam } from '@beamline/http';
+import { abortOnClose, lastEventId, parseJsonBody, queryParam, SseWriter, wantsEventStream } from '@beamline/http';
+import { proxyConfig } from '../config';
 import { ApiKeyGuard, callerOf, type AppRequest } from '../auth/api-key.guard';
 import { TasksService } from './tasks.service';
 
 @Controller('v1/tasks')
 @UseGuards(ApiKeyGuard)
 export class TasksController {
+  private readonly keepAliveMs = proxyConfig().sseKeepAliveMs;
+
   constructor(private readonly tasks: TasksService) {}
 
   @Post()
@@ -22,7 +25,9 @@ export class TasksController {
     const caller = callerOf(req);
     const raw = pick(req, 'from', 'to', 'filter', 'wait_count', 'wait_time');
     const query = parseTaskListQuery(raw, caller);
-    const listing = await this.tasks.list(caller, query, raw, waitOf(raw), abortOnClose(res));
+    const wait = waitOf(raw);
+    if (wantsEventStream(req)) return this.tasks.streamTasks(caller, raw, lastEventId(req), this.sse(res), abortOnClose(res));
+    const listing = await this.tasks.list(caller, query, raw, wait, abortOnClose(res));
     res.status(listing.complete ? 200 : 206).json(listing.items);
   }
 
@@ -41,8 +46,14 @@ export class TasksController {
   @Get(':id/results')
   async results(@Param('id') id: string, @Req() req: AppRequest, @Res() res: Response): Promise<void> {
     const raw = pick(req, 'wait_count', 'wait_time');
-    const listing = await this.tasks.results(callerOf(req), id, raw, waitOf(raw), abortOnClose(res));
+    const wait = waitOf(raw);
+    if (wantsEventStream(req)) return this.tasks.streamResults(callerOf(req), id, raw, lastEventId(req), this.sse(res), abortOnClose(res));
+    const listing = await this.tasks.results(callerOf(req), id, raw, wait, abortOnClose(res));
     res.status(listing.complete ? 200 : 206).json(listing.items);
+  }
+
+  private sse(res: Response): () => SseWriter {
+    return () => new SseWriter(res, this.keepAliveMs);
   }
 }
 

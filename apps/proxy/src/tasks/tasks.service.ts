@@ -13,11 +13,17 @@ import {
 import type { ResultItem, TaskItem } from '@beamline/nats';
 import { BrokerClient, type BrokerResponse } from '../broker/broker-client';
 import { proxyConfig } from '../config';
+import type { SseWriter } from '@beamline/http';
+import { relayEvents } from './event-relay';
 import { Messages, type ResultOutput, type TaskOutput } from './messages';
 
 export interface Listing<T> {
   items: T[];
   complete: boolean;
+}
+
+function resumeHeader(afterSeq: number): Record<string, string> {
+  return afterSeq > 0 ? { 'last-event-id': String(afterSeq) } : {};
 }
 
 /** Time the broker gets beyond a long poll's own wait before the proxy answers 504. */
@@ -72,6 +78,27 @@ export class TasksService {
     const res = this.broker.expect(await this.broker.send('GET', `/v1/tasks/${id}/results${this.queryString(raw, caller)}`, undefined, this.waitOptions(wait, signal)), 200, 206);
     const opened = await Promise.all((res.body as { items: ResultItem[] }).items.map((item) => this.messages.openResult(item, caller, id)));
     return { items: opened.filter((r): r is ResultOutput => r !== undefined), complete: res.status === 200 };
+  }
+
+  /** Results as Server-Sent Events, relayed from the broker and opened here. */
+  async streamResults(caller: string, idParam: string, raw: Record<string, string | undefined>, afterSeq: number, open: () => SseWriter, signal: AbortSignal): Promise<void> {
+    const id = parseUuid(idParam, 'task id');
+    const upstream = await this.broker.openStream(`/v1/tasks/${id}/results${this.queryString(raw, caller)}`, { signal, headers: resumeHeader(afterSeq) });
+    await relayEvents(upstream.body, open(), async (e) => {
+      if (e.event !== 'new_result') return { event: e.event ?? 'message', data: e.data };
+      const result = await this.messages.openResult(JSON.parse(e.data) as ResultItem, caller, id);
+      return result && { id: e.id, event: 'new_result', data: JSON.stringify(result) };
+    }, signal);
+  }
+
+  /** Tasks as Server-Sent Events (`new_task`), relayed from the broker and opened here. */
+  async streamTasks(caller: string, raw: Record<string, string | undefined>, afterSeq: number, open: () => SseWriter, signal: AbortSignal): Promise<void> {
+    const upstream = await this.broker.openStream(`/v1/tasks${this.queryString(raw, caller)}`, { signal, headers: resumeHeader(afterSeq) });
+    await relayEvents(upstream.body, open(), async (e) => {
+      if (e.event !== 'new_task') return { event: e.event ?? 'message', data: e.data };
+      const task = await this.messages.openTask(JSON.parse(e.data) as TaskItem, caller);
+      return task && { id: e.id, event: 'new_task', data: JSON.stringify(task) };
+    }, signal);
   }
 
   private noteSeq(res: BrokerResponse): void {
