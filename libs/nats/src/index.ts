@@ -7,3 +7,4 @@ export * from './pki-events';
 export * from './stream-follower';
 export * from './store-protocol';
 export * from './nats.module';
+export * from './leader-lease';

@@ -12,7 +12,28 @@ import { subjectToken } from '@beamline/domain';
 export const EVENTS_STREAM = 'BEAM_EVENTS';
 export const PKI_STREAM = 'BEAM_PKI';
 export const NONCE_BUCKET = 'beam-nonces';
+/** Leases of elected roles (e.g. the expiry leader among broker-store replicas). */
+export const LEASE_BUCKET = 'beam-leases';
+export const EXPIRY_LEADER_LEASE = 'expiry-leader';
 export const STORE_QUEUE_GROUP = 'broker-store';
+
+/**
+ * Proxy presence, shared by all broker-api replicas. `beam-presence` (30 s TTL) holds one key per held
+ * control connection, `<proxyToken>.<instanceId>`, refreshed while it is open; `beam-proxies` (no TTL)
+ * remembers every proxy ever seen under `<proxyToken>`.
+ */
+export const PRESENCE_BUCKET = 'beam-presence';
+export const PRESENCE_TTL_MS = 30_000;
+export const PROXIES_BUCKET = 'beam-proxies';
+
+export const presenceKeys = {
+  /** One broker-api instance's control connection(s) from one proxy. */
+  connection: (proxyId: string, instanceId: string) => `${subjectToken(proxyId)}.${instanceId}`,
+  /** Every instance's connections from one proxy (a KV key filter). */
+  allConnections: (proxyId: string) => `${subjectToken(proxyId)}.*`,
+  /** The proxy's record in `beam-proxies`. */
+  proxy: (proxyId: string) => subjectToken(proxyId),
+} as const;
 
 export const subjects = {
   allEvents: 'beam.ev.>',
