@@ -3,11 +3,12 @@ import type { Response } from 'express';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { NATS_CONNECTION } from '@beamline/nats';
 import { StoreClient } from '../tasks/store-client';
+import { Wakeups } from '../tasks/wakeups';
 
 /** Operator health: NATS connectivity and whether a broker-store replica answers. No auth. */
 @Controller('v1/health')
 export class HealthController {
-  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection, private readonly store: StoreClient) {}
+  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection, private readonly store: StoreClient, private readonly wakeups: Wakeups) {}
 
   @Get()
   async health(@Res() res: Response): Promise<void> {
@@ -18,6 +19,7 @@ export class HealthController {
       summary: healthy ? 'healthy' : 'unhealthy',
       nats: { status: natsOk ? 'ok' : 'unavailable' },
       store: storeSeq === undefined ? { status: 'unavailable' } : { status: 'ok', applied_seq: storeSeq },
+      waiting: this.wakeups.waiting,
     });
   }
 }

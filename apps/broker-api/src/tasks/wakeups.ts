@@ -49,9 +49,11 @@ export class Wakeups implements OnApplicationBootstrap, OnApplicationShutdown {
     };
   }
 
-  /** Number of subjects with live listeners (for leak tests and metrics). */
-  get size(): number {
-    return this.listeners.size;
+  /** Live listeners, i.e. waiting long-polls and SSE streams (health, metrics, leak tests). */
+  get waiting(): number {
+    let n = 0;
+    for (const set of this.listeners.values()) n += set.size;
+    return n;
   }
 
   /**

@@ -37,7 +37,8 @@ export interface SendOptions {
 @Injectable()
 export class BrokerClient implements OnApplicationShutdown {
   private readonly config = proxyConfig();
-  private readonly agent = new Agent({ headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000, connections: 256 });
+  // No connection cap: every waiting long-poll or SSE stream holds one connection to the broker.
+  private readonly agent = new Agent({ headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000 });
 
   constructor(private readonly identity: ProxyIdentity) {}
 
