@@ -54,15 +54,15 @@ export function loadProxyConfig(env: NodeJS.ProcessEnv): ProxyConfig {
     apiKeys: apiKeysFrom(env, proxyId),
     maxTtlMs: DEFAULT_MAX_TTL_MS,
     bodyLimitBytes: 16 * 1024 * 1024,
-    brokerTimeoutMs: 30_000,
-    sseKeepAliveMs: keepAliveMs(env.SSE_KEEPALIVE),
+    brokerTimeoutMs: durationOr(env.BROKER_TIMEOUT, 'BROKER_TIMEOUT', 30_000),
+    sseKeepAliveMs: durationOr(env.SSE_KEEPALIVE, 'SSE_KEEPALIVE', 15_000),
   };
 }
 
-function keepAliveMs(raw: string | undefined): number {
-  if (raw === undefined || raw === '') return 15_000;
+function durationOr(raw: string | undefined, name: string, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
   try {
-    return parseDuration(raw, 'SSE_KEEPALIVE');
+    return parseDuration(raw, name);
   } catch (err) {
     throw new Error((err as Error).message);
   }

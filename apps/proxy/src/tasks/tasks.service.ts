@@ -26,8 +26,6 @@ function resumeHeader(afterSeq: number): Record<string, string> {
   return afterSeq > 0 ? { 'last-event-id': String(afterSeq) } : {};
 }
 
-/** Time the broker gets beyond a long poll's own wait before the proxy answers 504. */
-const WAIT_MARGIN_MS = 30_000;
 
 @Injectable()
 export class TasksService {
@@ -116,6 +114,6 @@ export class TasksService {
   }
 
   private waitOptions(wait: WaitParams, signal: AbortSignal): { timeoutMs: number; signal: AbortSignal } {
-    return { timeoutMs: wait.waitMs + WAIT_MARGIN_MS, signal };
+    return { timeoutMs: wait.waitMs + this.config.brokerTimeoutMs, signal };
   }
 }

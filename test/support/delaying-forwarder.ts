@@ -1,0 +1,45 @@
+/** An HTTP forwarder in front of the broker that can hold requests back, to make the broker "slow". */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface DelayingForwarder {
+  url: string;
+  /** Requests whose method and path match are delayed by `ms` before being forwarded. */
+  delay(match: (method: string, path: string) => boolean, ms: number): void;
+  close(): Promise<void>;
+}
+
+export async function startDelayingForwarder(target: string): Promise<DelayingForwarder> {
+  let rule: { match: (method: string, path: string) => boolean; ms: number } | undefined;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      try {
+        if (rule?.match(req.method ?? 'GET', req.url ?? '/')) await new Promise((r) => setTimeout(r, rule!.ms));
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'connection' && k !== 'content-length') headers[k] = v;
+        const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
+        const upstream = await fetch(target + req.url, { method: req.method, headers, body });
+        const out = Buffer.from(await upstream.arrayBuffer());
+        const back: Record<string, string> = {};
+        upstream.headers.forEach((v, k) => {
+          if (!['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'content-encoding'].includes(k)) back[k] = v;
+        });
+        res.writeHead(upstream.status, back).end(out);
+      } catch {
+        if (!res.headersSent) res.writeHead(502).end();
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    delay: (match, ms) => (rule = { match, ms }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
