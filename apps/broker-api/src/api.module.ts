@@ -6,6 +6,8 @@ import { brokerConfig } from './config';
 import { HealthController } from './health/health.controller';
 import { CertificateRegistry } from './pki/certificate-registry';
 import { PkiController } from './pki/pki.controller';
+import { ControlController } from './presence/control.controller';
+import { PresenceModule } from './presence/presence.module';
 import { SignedMessageVerifier } from './tasks/signed-message.verifier';
 import { StoreClient } from './tasks/store-client';
 import { TaskCommands } from './tasks/task-commands.service';
@@ -14,8 +16,8 @@ import { TasksController } from './tasks/tasks.controller';
 import { Wakeups } from './tasks/wakeups';
 
 @Module({
-  imports: [NatsModule.forRoot(() => ({ servers: brokerConfig().natsUrl, name: `broker-api-${process.pid}` }))],
-  controllers: [HealthController, PkiController, TasksController],
+  imports: [NatsModule.forRoot(() => ({ servers: brokerConfig().natsUrl, name: `broker-api-${process.pid}` })), PresenceModule],
+  controllers: [HealthController, PkiController, TasksController, ControlController],
   providers: [CertificateRegistry, NonceStore, ProxyAuthGuard, SignedMessageVerifier, StoreClient, TaskCommands, TaskQueries, Wakeups],
 })
 export class ApiModule {}

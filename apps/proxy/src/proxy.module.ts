@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { BrokerClient } from './broker/broker-client';
 import { ProxyIdentity } from './broker/proxy-identity';
+import { ControlConnection } from './control/control-connection';
 import { HealthController } from './health/health.controller';
 import { CertificateDirectory } from './pki/certificate-directory';
 import { Messages } from './tasks/messages';
@@ -10,6 +11,6 @@ import { TasksService } from './tasks/tasks.service';
 
 @Module({
   controllers: [HealthController, TasksController],
-  providers: [ApiKeyGuard, BrokerClient, ProxyIdentity, CertificateDirectory, Messages, TasksService],
+  providers: [ApiKeyGuard, BrokerClient, ProxyIdentity, CertificateDirectory, Messages, TasksService, ControlConnection],
 })
 export class ProxyModule {}

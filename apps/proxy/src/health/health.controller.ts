@@ -1,15 +1,20 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import type { Response } from 'express';
+import { ControlConnection } from '../control/control-connection';
 import { CertificateDirectory } from '../pki/certificate-directory';
 
-/** 200 once the proxy is ready (its own certificate was found in the broker's directory), 503 before. */
+/**
+ * 200 once the proxy is ready (its own certificate was found in the broker's directory), 503 before. The
+ * control connection's state is reported in the body only: like Samply.Beam's, the proxy is healthy once
+ * initialised, whether or not the broker currently sees it.
+ */
 @Controller('v1/health')
 export class HealthController {
-  constructor(private readonly directory: CertificateDirectory) {}
+  constructor(private readonly directory: CertificateDirectory, private readonly control: ControlConnection) {}
 
   @Get()
   health(@Res() res: Response): void {
     const ready = this.directory.ready;
-    res.status(ready ? 200 : 503).json({ summary: ready ? 'healthy' : 'starting' });
+    res.status(ready ? 200 : 503).json({ summary: ready ? 'healthy' : 'starting', control: this.control.state });
   }
 }
