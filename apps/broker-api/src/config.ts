@@ -46,7 +46,8 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
     maxTtlMs: duration(env, 'MAX_TTL', DEFAULT_MAX_TTL_MS),
     maxWaitMs: duration(env, 'MAX_WAIT', DEFAULT_MAX_WAIT_MS),
     maxClockSkewMs: duration(env, 'MAX_CLOCK_SKEW', 5 * 60_000),
-    bodyLimitBytes: 32 * 1024 * 1024,
+    // Below the event log's 32 MiB message limit, leaving room for the event envelope around the message.
+    bodyLimitBytes: 30 * 1024 * 1024,
     sseKeepAliveMs: duration(env, 'SSE_KEEPALIVE', 15_000),
   };
 }

@@ -38,12 +38,12 @@ export function kindOf(id: string, brokerId: string): BeamIdKind | undefined {
   return undefined;
 }
 
-/** The ProxyId of an app or proxy id of `brokerId`; throws InvalidInput otherwise. */
-export function proxyIdOf(id: string, brokerId: string): string {
+/** The ProxyId of an app or proxy id of `brokerId`; throws InvalidInput naming `field` otherwise. */
+export function proxyIdOf(id: string, brokerId: string, field = 'id'): string {
   const kind = kindOf(id, brokerId);
   if (kind === 'proxy') return id;
   if (kind === 'app') return id.slice(id.indexOf('.') + 1);
-  throw new InvalidInput(`id: ${describeValue(id)} is not an app or proxy id of broker ${describeValue(brokerId)}`);
+  throw new InvalidInput(`${field}: ${describeValue(id)} is not an app or proxy id of broker ${describeValue(brokerId)}`);
 }
 
 /** Builds the AppId `<label>.<proxyId>`; throws InvalidInput when the label is not `[A-Za-z0-9-]+`. */

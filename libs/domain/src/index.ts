@@ -8,3 +8,4 @@ export * from './projection';
 export * from './todo';
 export * from './wait';
 export * from './task-list-query';
+export * from './json-depth';

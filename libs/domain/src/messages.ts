@@ -3,6 +3,7 @@ import { describeValue } from './describe-value';
 import { parseDuration } from './duration';
 import { InvalidInput } from './errors';
 import { expectNonNegativeInt, expectObject, expectRecipients, expectString, field, guarded, JsonObject } from './json-fields';
+import { jsonValueTooDeep, MAX_JSON_DEPTH } from './json-depth';
 import { parseUuid } from './uuid';
 
 /** The status of a result. */
@@ -70,8 +71,12 @@ export function ttlMsOf(task: { ttl: string }): number {
   return parseDuration(task.ttl, 'ttl');
 }
 
+/** Metadata sits one level inside the message object, which itself may nest at most MAX_JSON_DEPTH levels. */
+const MAX_METADATA_DEPTH = MAX_JSON_DEPTH - 1;
+
 function metadataOf(obj: JsonObject): unknown {
   const m = field(obj, 'metadata');
+  if (jsonValueTooDeep(m, MAX_METADATA_DEPTH)) throw new InvalidInput(`metadata: nested deeper than ${MAX_METADATA_DEPTH} levels`, 'too_deep');
   return m === undefined ? null : m;
 }
 

@@ -4,7 +4,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { raw } from 'express';
-import { InvalidInput } from '@beamline/domain';
+import { InvalidInput, jsonTextTooDeep, MAX_JSON_DEPTH } from '@beamline/domain';
 
 export function rawBodyParser(limitBytes: number): (req: Request, res: Response, next: NextFunction) => void {
   const parse = raw({ type: () => true, limit: limitBytes });
@@ -31,8 +31,11 @@ export function bodyBytes(req: Request): Buffer {
 export function parseJsonBody(req: Request): unknown {
   const bytes = bodyBytes(req);
   if (bytes.length === 0) throw new InvalidInput('body: expected JSON, got an empty body', 'bad_json');
+  const text = bytes.toString('utf8');
+  // Deeper documents parse fine but make every later JSON.stringify throw (a 500), so refuse them here.
+  if (jsonTextTooDeep(text)) throw new InvalidInput(`body: JSON nested deeper than ${MAX_JSON_DEPTH} levels`, 'too_deep');
   try {
-    return JSON.parse(bytes.toString('utf8'));
+    return JSON.parse(text);
   } catch (err) {
     throw new InvalidInput(`body: malformed JSON (${(err as Error).message})`, 'bad_json');
   }

@@ -16,6 +16,9 @@ export class ErrorFilter implements ExceptionFilter {
       return;
     }
     const mapped = httpErrorFor(err) ?? fromNestException(err);
+    // A route may have set another type already (e.g. @Header('Content-Type', 'application/x-pem-file')),
+    // and res.json() keeps a Content-Type that is set: the error body is JSON, so say so.
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
     if (mapped) {
       for (const [k, v] of Object.entries(mapped.headers ?? {})) res.setHeader(k, v);
       res.status(mapped.status).json(mapped.body);
@@ -26,10 +29,13 @@ export class ErrorFilter implements ExceptionFilter {
   }
 }
 
+/** Framework errors that reach the filter, e.g. 400 for an undecodable path segment (`/v1/tasks/%`). */
+const NEST_CODES: Record<number, string> = { 400: 'bad_request', 404: 'not_found', 405: 'method_not_allowed', 413: 'payload_too_large' };
+
 function fromNestException(err: unknown): HttpErrorResponse | undefined {
   if (!(err instanceof HttpException)) return undefined;
   const status = err.getStatus();
-  const code = status === 404 ? 'not_found' : status === 413 ? 'payload_too_large' : 'http_error';
+  const code = NEST_CODES[status] ?? 'http_error';
   const message = status === 404 ? 'no such route' : err.message;
   return { status, body: { error: code, message } };
 }

@@ -5,11 +5,14 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Response } from 'express';
 import { rawBodyParser } from './body';
 import { ErrorFilter } from './error.filter';
+import { hardenHttpServer, requireHost } from './http-server';
 import { logLevels } from './log-levels';
 
 /** Starts one of Beamline's HTTP apps: raw bodies with a size limit, the shared error mapping, shutdown hooks. */
 export async function startHttpApp(module: Type<unknown>, opts: { bind: { host: string; port: number }; bodyLimitBytes: number }): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, logger: logLevels(process.env.LOG_LEVEL) });
+  hardenHttpServer(app.getHttpServer());
+  app.use(requireHost);
   app.use(rawBodyParser(opts.bodyLimitBytes));
   app.useGlobalFilters(new ErrorFilter());
   app.disable('x-powered-by');

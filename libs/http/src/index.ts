@@ -5,3 +5,4 @@ export * from './listen';
 export * from './log-levels';
 export * from './http-app';
 export * from './sse';
+export * from './http-server';

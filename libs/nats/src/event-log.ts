@@ -4,6 +4,7 @@
  */
 import { JetStreamApiError, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { PayloadTooLarge } from '@beamline/domain';
 import { decodeJson, encodeJson } from './codec';
 import { EVENTS_STREAM } from './subjects';
 
@@ -49,6 +50,9 @@ export class EventLog {
       return { seq: ack.seq, duplicate: ack.duplicate };
     } catch (err) {
       if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) throw new AppendConflict(subject);
+      if (/max.?payload|maximum payload|message size exceeds/i.test(String((err as Error).message))) {
+        throw new PayloadTooLarge('message: larger than the event log accepts', 'message_too_large');
+      }
       throw err;
     }
   }

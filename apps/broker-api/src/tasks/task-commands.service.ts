@@ -119,8 +119,8 @@ export class TaskCommands {
 
   private assertRecipientsHaveCertificates(to: string[]): void {
     const missing = new Set<string>();
-    for (const recipient of to) {
-      const proxyId = proxyIdOf(recipient, this.config.brokerId);
+    for (const [i, recipient] of to.entries()) {
+      const proxyId = proxyIdOf(recipient, this.config.brokerId, `to[${i}]`);
       if (!this.registry.currentFor(proxyId)) missing.add(proxyId);
     }
     if (missing.size > 0) throw new RecipientsWithoutCertificate([...missing]);

@@ -124,7 +124,7 @@ export class Messages {
   }
 
   private async recipientKeys(to: string[]): Promise<KeyObject[]> {
-    const proxies = to.map((r) => proxyIdOf(r, this.brokerId));
+    const proxies = to.map((r, i) => proxyIdOf(r, this.brokerId, `to[${i}]`));
     const certs = new Map<string, KeyObject>();
     const missing: string[] = [];
     for (const p of new Set(proxies)) {

@@ -1,0 +1,103 @@
+import 'reflect-metadata';
+import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
+import express from 'express';
+import { BadRequestException, NotFoundException, type ArgumentsHost } from '@nestjs/common';
+import { parseJsonBody } from './body';
+import { ErrorFilter } from './error.filter';
+import { clientErrorResponse, hardenHttpServer, requireHost } from './http-server';
+
+function raw(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve) => {
+    let out = '';
+    const s = connect(port, '127.0.0.1', () => s.write(bytes));
+    s.on('data', (c) => {
+      out += c.toString('latin1');
+      if (/\r\n\r\n[\s\S]*\}$/.test(out)) s.destroy();
+    });
+    s.on('close', () => resolve(out));
+    s.on('error', () => undefined);
+    setTimeout(() => s.destroy(), 2_000);
+  });
+}
+
+describe('hardenHttpServer', () => {
+  let server: Server;
+  let port: number;
+  beforeAll(async () => {
+    const app = express();
+    app.use(requireHost);
+    app.get('/ok', (_req, res) => void res.json({ ok: true }));
+    server = createServer(app);
+    hardenHttpServer(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as { port: number }).port;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it.each([
+    ['malformed request line', 'GARBAGE\r\n\r\n', 400, 'bad_request'],
+    ['invalid header value', 'GET /ok HTTP/1.1\r\nHost: x\r\nLast-Event-ID: \x01\r\n\r\n', 400, 'bad_request'],
+    ['oversized headers', `GET /ok HTTP/1.1\r\nHost: x\r\nX: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large'],
+    ['missing Host', 'GET /ok HTTP/1.1\r\n\r\n', 400, 'bad_request'],
+    ['unsupported Expect', 'GET /ok HTTP/1.1\r\nHost: x\r\nExpect: nonsense\r\n\r\n', 417, 'expectation_failed'],
+    ['CONNECT', 'CONNECT example.org:443 HTTP/1.1\r\nHost: example.org\r\n\r\n', 405, 'method_not_allowed'],
+  ])('answers %s with JSON', async (_name, bytes, status, code) => {
+    const answer = await raw(port, bytes);
+    expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(answer).toMatch(/\r\ncontent-type: application\/json/i);
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+    expect(body).toEqual({ error: code, message: expect.any(String) });
+  });
+
+  it('still serves normal requests, HTTP/1.0 without Host included', async () => {
+    expect(await raw(port, 'GET /ok HTTP/1.1\r\nHost: x\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 [\s\S]*\{"ok":true\}$/);
+    expect(await raw(port, 'GET /ok HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it('maps parser error codes like Node does', () => {
+    expect(clientErrorResponse({ code: 'HPE_HEADER_OVERFLOW' }).status).toBe(431);
+    expect(clientErrorResponse({ code: 'ERR_HTTP_REQUEST_TIMEOUT' }).status).toBe(408);
+    expect(clientErrorResponse({ code: 'HPE_INVALID_METHOD' }).status).toBe(400);
+  });
+});
+
+describe('parseJsonBody', () => {
+  const req = (text: string) => ({ body: Buffer.from(text) }) as never;
+  it('refuses JSON nested deeper than 128 levels (JSON.stringify would overflow later)', () => {
+    expect(() => parseJsonBody(req('['.repeat(100_000) + ']'.repeat(100_000)))).toThrow(/nested deeper than 128/);
+    expect(parseJsonBody(req('['.repeat(128) + ']'.repeat(128)))).toBeDefined();
+  });
+});
+
+describe('ErrorFilter', () => {
+  function run(err: unknown, preset: Record<string, string> = {}) {
+    const headers: Record<string, string> = { ...preset };
+    const res = {
+      headersSent: false,
+      statusCode: 0,
+      body: undefined as unknown,
+      setHeader: (k: string, v: string) => void (headers[k.toLowerCase()] = v),
+      status(code: number) {
+        this.statusCode = code;
+        return this;
+      },
+      json(b: unknown) {
+        this.body = b;
+      },
+    };
+    const host = { switchToHttp: () => ({ getResponse: () => res, getRequest: () => ({ method: 'GET', originalUrl: '/' }) }) } as unknown as ArgumentsHost;
+    new ErrorFilter().catch(err, host);
+    return { res, headers };
+  }
+
+  it('answers JSON even when the route set another Content-Type (e.g. a PEM download that 404s)', () => {
+    const { res, headers } = run(new NotFoundException(), { 'content-type': 'application/x-pem-file' });
+    expect(res.statusCode).toBe(404);
+    expect(headers['content-type']).toMatch(/^application\/json/);
+  });
+
+  it('names framework 400s bad_request', () => {
+    expect(run(new BadRequestException("Failed to decode param '%'")).res.body).toEqual({ error: 'bad_request', message: "Failed to decode param '%'" });
+  });
+});
