@@ -7,6 +7,7 @@
  */
 import { NotFound, type WaitParams } from '@beamline/domain';
 import type { SseWriter } from '@beamline/http';
+import { WakeSignal } from './wake-signal';
 import { Wakeups } from './wakeups';
 
 export interface StreamSnapshot<T> {
@@ -27,22 +28,12 @@ export interface EventStreamSpec<T extends { seq: number }> {
 }
 
 export async function streamEvents<T extends { seq: number }>(wakeups: Wakeups, writer: () => SseWriter, spec: EventStreamSpec<T>): Promise<void> {
-  let minSeq = 0;
-  let woken = false;
-  let wake: (() => void) | undefined;
-  const stop = wakeups.listen(spec.wakeOn, (seq) => {
-    minSeq = Math.max(minSeq, seq);
-    woken = true;
-    wake?.();
-  });
-  const onAbort = () => wake?.();
-  spec.signal.addEventListener('abort', onAbort);
   const deadline = Date.now() + spec.wait.waitMs;
-  let sse: SseWriter | undefined;
+  using wake = new WakeSignal(wakeups, spec.wakeOn, spec.signal);
+  // The first read happens before the stream opens, so 403/404 are still answered as JSON.
+  let snapshot: StreamSnapshot<T> | undefined = await spec.fetch();
+  const sse = writer();
   try {
-    // The first read happens before the stream opens, so 403/404 are still answered as JSON.
-    let snapshot: StreamSnapshot<T> | undefined = await spec.fetch();
-    sse = writer();
     let sent = spec.afterSeq;
     for (;;) {
       if (snapshot === undefined || (snapshot.expiresAt !== undefined && Date.now() >= snapshot.expiresAt)) {
@@ -56,31 +47,19 @@ export async function streamEvents<T extends { seq: number }>(wakeups: Wakeups, 
       }
       if (spec.wait.waitMs === 0) return;
       if (spec.wait.waitCount !== undefined && spec.count(snapshot.items) >= spec.wait.waitCount) return;
-      const end = Math.min(deadline, snapshot.expiresAt ?? Infinity);
       if (Date.now() >= deadline) {
         sse.send({ event: 'wait_expired', data: 'null' });
         return;
       }
-      if (!woken) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.max(0, end - Date.now()));
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
-      }
-      if (spec.signal.aborted || sse.closed) return;
-      woken = false;
-      snapshot = await spec.fetch(minSeq || undefined).catch((err) => {
+      // Woken or not, re-read at the end: the deadline or the task's expiry is decided by the next round.
+      await wake.wait(Math.min(deadline, snapshot.expiresAt ?? Infinity));
+      if (wake.aborted || sse.closed) return;
+      snapshot = await spec.fetch(wake.minSeq).catch((err) => {
         if (err instanceof NotFound) return undefined;
         throw err;
       });
     }
   } finally {
-    stop();
-    spec.signal.removeEventListener('abort', onAbort);
-    sse?.end();
+    sse.end();
   }
 }

@@ -1,8 +1,8 @@
 /**
- * The long-poll loop shared by every waiting read: listen for wake-ups first, then fetch, so no write falls
- * into the gap; re-fetch with `minSeq` on each wake-up (read-your-writes on any store replica) until the
+ * The long-poll loop shared by every waiting read: re-fetch (with minSeq) on each wake-up until the
  * condition holds, the deadline passes, or the client goes away. Listeners are removed on every exit path.
  */
+import { WakeSignal } from './wake-signal';
 import { Wakeups } from './wakeups';
 
 export interface LongPoll<T> {
@@ -21,40 +21,12 @@ export async function longPoll<T>(wakeups: Wakeups, poll: LongPoll<T>): Promise<
     return { value, satisfied: poll.satisfied(value) };
   }
   const deadline = Date.now() + poll.waitMs;
-  let minSeq = 0;
-  let pendingWake = false;
-  let wake: (() => void) | undefined;
-  const stopListening = wakeups.listen(poll.wakeOn, (seq) => {
-    minSeq = Math.max(minSeq, seq);
-    pendingWake = true;
-    wake?.();
-  });
-  const onAbort = () => wake?.();
-  poll.signal.addEventListener('abort', onAbort);
-  try {
-    let value = await poll.fetch();
-    while (!poll.satisfied(value) && !poll.signal.aborted) {
-      const end = Math.min(deadline, poll.endsAt?.(value) ?? Infinity);
-      const remaining = end - Date.now();
-      if (remaining <= 0) break;
-      if (!pendingWake) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, remaining);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
-      }
-      if (poll.signal.aborted) break;
-      if (!pendingWake && Date.now() >= end) break;
-      pendingWake = false;
-      value = await poll.fetch(minSeq || undefined);
-    }
-    return { value, satisfied: poll.satisfied(value) };
-  } finally {
-    stopListening();
-    poll.signal.removeEventListener('abort', onAbort);
+  using wake = new WakeSignal(wakeups, poll.wakeOn, poll.signal);
+  let value = await poll.fetch();
+  while (!poll.satisfied(value) && !wake.aborted) {
+    const end = Math.min(deadline, poll.endsAt?.(value) ?? Infinity);
+    if (Date.now() >= end || !(await wake.wait(end))) break;
+    value = await poll.fetch(wake.minSeq);
   }
+  return { value, satisfied: poll.satisfied(value) };
 }
