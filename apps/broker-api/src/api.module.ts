@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { NatsModule } from '@beamline/nats';
 import { NonceStore } from './auth/nonce-store';
 import { ProxyAuthGuard } from './auth/proxy-auth.guard';
+import { SessionSecret } from './auth/session-secret';
+import { SessionsController } from './auth/sessions.controller';
 import { brokerConfig } from './config';
 import { HealthController } from './health/health.controller';
 import { CertificateRegistry } from './pki/certificate-registry';
@@ -17,7 +19,7 @@ import { Wakeups } from './tasks/wakeups';
 
 @Module({
   imports: [NatsModule.forRoot(() => ({ servers: brokerConfig().natsUrl, name: `broker-api-${process.pid}` })), PresenceModule],
-  controllers: [HealthController, PkiController, TasksController, ControlController],
-  providers: [CertificateRegistry, NonceStore, ProxyAuthGuard, SignedMessageVerifier, StoreClient, TaskCommands, TaskQueries, Wakeups],
+  controllers: [HealthController, PkiController, TasksController, ControlController, SessionsController],
+  providers: [CertificateRegistry, NonceStore, ProxyAuthGuard, SessionSecret, SignedMessageVerifier, StoreClient, TaskCommands, TaskQueries, Wakeups],
 })
 export class ApiModule {}

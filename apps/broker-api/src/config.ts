@@ -16,6 +16,10 @@ export interface BrokerConfig {
   bodyLimitBytes: number;
   /** Interval of `: keep-alive` comments on SSE streams (at most 15 s per API.md). */
   sseKeepAliveMs: number;
+  /** Lifetime of proxy sessions (request MACs instead of signatures). */
+  sessionTtlMs: number;
+  /** Operator-set secret for session keys; when unset the replicas share one created in NATS KV. */
+  sessionSecret: Buffer | undefined;
 }
 
 let cached: BrokerConfig | undefined;
@@ -49,6 +53,8 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
     // Below the event log's 32 MiB message limit, leaving room for the event envelope around the message.
     bodyLimitBytes: 30 * 1024 * 1024,
     sseKeepAliveMs: duration(env, 'SSE_KEEPALIVE', 15_000),
+    sessionTtlMs: duration(env, 'SESSION_TTL', 3_600_000),
+    sessionSecret: secret(env, 'SESSION_SECRET'),
   };
 }
 
@@ -60,4 +66,12 @@ function duration(env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
   } catch (err) {
     throw new Error((err as Error).message);
   }
+}
+
+function secret(env: NodeJS.ProcessEnv, name: string): Buffer | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  const bytes = /^[0-9a-fA-F]+$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  if (bytes.length < 32) throw new Error(`${name}: expected at least 32 bytes, hex or base64`);
+  return bytes;
 }

@@ -21,6 +21,8 @@ export interface ProxyConfig {
   brokerTimeoutMs: number;
   /** Interval of `: keep-alive` comments on SSE streams (at most 15 s per API.md). */
   sseKeepAliveMs: number;
+  /** How requests to the broker are authenticated: a session MAC (default) or a signature on each. */
+  brokerAuth: 'session' | 'signature';
 }
 
 let cached: ProxyConfig | undefined;
@@ -56,7 +58,14 @@ export function loadProxyConfig(env: NodeJS.ProcessEnv): ProxyConfig {
     bodyLimitBytes: 16 * 1024 * 1024,
     brokerTimeoutMs: durationOr(env.BROKER_TIMEOUT, 'BROKER_TIMEOUT', 30_000),
     sseKeepAliveMs: durationOr(env.SSE_KEEPALIVE, 'SSE_KEEPALIVE', 15_000),
+    brokerAuth: brokerAuth(env.BROKER_AUTH),
   };
+}
+
+function brokerAuth(raw: string | undefined): 'session' | 'signature' {
+  if (raw === undefined || raw === '' || raw === 'session') return 'session';
+  if (raw === 'signature') return 'signature';
+  throw new Error(`BROKER_AUTH: expected "session" or "signature", got ${JSON.stringify(raw)}`);
 }
 
 function durationOr(raw: string | undefined, name: string, fallback: number): number {

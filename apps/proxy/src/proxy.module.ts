@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { BrokerClient } from './broker/broker-client';
+import { BrokerSession } from './broker/broker-session';
 import { ProxyIdentity } from './broker/proxy-identity';
 import { ControlConnection } from './control/control-connection';
 import { HealthController } from './health/health.controller';
@@ -11,6 +12,6 @@ import { TasksService } from './tasks/tasks.service';
 
 @Module({
   controllers: [HealthController, TasksController],
-  providers: [ApiKeyGuard, BrokerClient, ProxyIdentity, CertificateDirectory, Messages, TasksService, ControlConnection],
+  providers: [ApiKeyGuard, BrokerClient, BrokerSession, ProxyIdentity, CertificateDirectory, Messages, TasksService, ControlConnection],
 })
 export class ProxyModule {}

@@ -7,3 +7,4 @@ export * from './digest';
 export * from './jws';
 export * from './request-auth';
 export * from './x509';
+export * from './session-auth';

@@ -19,7 +19,7 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
 };
 
 /** Crypto failures that mean "you are not who you claim" (401); the rest are malformed input (400). */
-const UNAUTHENTICATED_CRYPTO = new Set(['bad_signature', 'bad_certificate', 'expired', 'not_yet_valid', 'wrong_name', 'untrusted', 'stale_request', 'replayed']);
+const UNAUTHENTICATED_CRYPTO = new Set(['bad_signature', 'bad_certificate', 'expired', 'not_yet_valid', 'wrong_name', 'untrusted', 'stale_request', 'replayed', 'request_mismatch', 'digest_mismatch']);
 
 export interface HttpErrorResponse {
   status: number;

@@ -15,6 +15,9 @@ export const NONCE_BUCKET = 'beam-nonces';
 /** Leases of elected roles (e.g. the expiry leader among broker-store replicas). */
 export const LEASE_BUCKET = 'beam-leases';
 export const EXPIRY_LEADER_LEASE = 'expiry-leader';
+/** Secrets every broker-api replica shares (the session-key secret, unless SESSION_SECRET is set). */
+export const BROKER_SECRETS_BUCKET = 'beam-broker-secrets';
+export const SESSION_SECRET_KEY = 'session-secret';
 export const STORE_QUEUE_GROUP = 'broker-store';
 
 /**

@@ -17,6 +17,7 @@ import {
   RecipientsWithoutCertificate,
 } from '@beamline/domain';
 import { proxyConfig } from '../config';
+import { BrokerSession } from './broker-session';
 import { ProxyIdentity } from './proxy-identity';
 
 export interface BrokerResponse {
@@ -32,6 +33,8 @@ export interface SendOptions {
   signal?: AbortSignal;
   /** Send unsigned (only the public certificate directory). */
   anonymous?: boolean;
+  /** Authenticate with a request signature even when sessions are in use (opening a session). */
+  signed?: boolean;
 }
 
 @Injectable()
@@ -40,13 +43,21 @@ export class BrokerClient implements OnApplicationShutdown {
   // No connection cap: every waiting long-poll or SSE stream holds one connection to the broker.
   private readonly agent = new Agent({ headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000 });
 
-  constructor(private readonly identity: ProxyIdentity) {}
+  constructor(private readonly identity: ProxyIdentity, private readonly session: BrokerSession) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.agent.close();
   }
 
   async send(method: string, pathAndQuery: string, payload?: unknown, opts: SendOptions = {}): Promise<BrokerResponse> {
+    const res = await this.sendOnce(method, pathAndQuery, payload, opts);
+    if (res.status !== 401 || opts.anonymous || opts.signed || this.config.brokerAuth !== 'session') return res;
+    // The broker refused our session (expired, certificate renewed, secret rotated): reopen once and retry.
+    this.session.drop();
+    return this.sendOnce(method, pathAndQuery, payload, opts);
+  }
+
+  private async sendOnce(method: string, pathAndQuery: string, payload: unknown, opts: SendOptions): Promise<BrokerResponse> {
     const body = payload === undefined ? undefined : Buffer.from(JSON.stringify(payload));
     const headers = await this.headersFor(method, pathAndQuery, body, opts);
     const timeout = AbortSignal.timeout(opts.timeoutMs ?? this.config.brokerTimeoutMs);
@@ -69,16 +80,21 @@ export class BrokerClient implements OnApplicationShutdown {
    * as the matching typed error.
    */
   async openStream(pathAndQuery: string, opts: { signal: AbortSignal; headers?: Record<string, string> }): Promise<{ status: number; body: AsyncIterable<Uint8Array> }> {
-    const headers = { ...(await this.headersFor('GET', pathAndQuery, undefined, {})), accept: 'text/event-stream', ...opts.headers };
-    let res: Awaited<ReturnType<typeof request>>;
-    try {
-      res = await request(this.config.brokerUrl + pathAndQuery, { method: 'GET', headers, signal: opts.signal, dispatcher: this.agent });
-    } catch (err) {
-      if (opts.signal.aborted) throw err;
-      throw new BrokerUnavailable(`broker: unreachable (${(err as Error).message})`);
-    }
-    if (res.statusCode >= 300) {
+    for (let attempt = 0; ; attempt++) {
+      const headers = { ...(await this.headersFor('GET', pathAndQuery, undefined, {})), accept: 'text/event-stream', ...opts.headers };
+      let res: Awaited<ReturnType<typeof request>>;
+      try {
+        res = await request(this.config.brokerUrl + pathAndQuery, { method: 'GET', headers, signal: opts.signal, dispatcher: this.agent });
+      } catch (err) {
+        if (opts.signal.aborted) throw err;
+        throw new BrokerUnavailable(`broker: unreachable (${(err as Error).message})`);
+      }
+      if (res.statusCode < 300) return { status: res.statusCode, body: res.body };
       const text = await res.body.text();
+      if (res.statusCode === 401 && attempt === 0 && this.config.brokerAuth === 'session') {
+        this.session.drop(); // refused session: reopen once
+        continue;
+      }
       let body: unknown = text;
       try {
         body = JSON.parse(text);
@@ -87,17 +103,25 @@ export class BrokerClient implements OnApplicationShutdown {
       }
       this.expect({ status: res.statusCode, body, headers: res.headers });
     }
-    return { status: res.statusCode, body: res.body };
   }
 
   private async headersFor(method: string, pathAndQuery: string, body: Buffer | undefined, opts: SendOptions): Promise<Record<string, string>> {
     const headers: Record<string, string> = {};
     if (body) headers['content-type'] = 'application/json';
-    if (!opts.anonymous) {
-      if (!this.identity.serial) throw new BrokerUnavailable('proxy: own certificate not yet found in the broker directory', 'not_ready');
-      headers.authorization = await signRequest({ method, pathAndQuery, body }, { privateKey: this.identity.privateKey, kid: this.identity.serial, proxyId: this.identity.proxyId });
-    }
+    if (opts.anonymous) return headers;
+    const serial = this.identity.serial;
+    if (!serial) throw new BrokerUnavailable('proxy: own certificate not yet found in the broker directory', 'not_ready');
+    const req = { method, pathAndQuery, body };
+    headers.authorization =
+      opts.signed || this.config.brokerAuth === 'signature'
+        ? await signRequest(req, { privateKey: this.identity.privateKey, kid: serial, proxyId: this.identity.proxyId })
+        : await this.session.authorize(req, () => this.openSession());
     return headers;
+  }
+
+  private async openSession(): Promise<{ session_id: string; wrapped_key: string; expires_at: number }> {
+    const res = this.expect(await this.sendOnce('POST', '/v1/sessions', undefined, { signed: true }), 201);
+    return res.body as { session_id: string; wrapped_key: string; expires_at: number };
   }
 
   /** Returns the response when its status is one of `ok`; otherwise throws the matching typed error. */
