@@ -20,6 +20,8 @@ interface Options {
   bodyBytes: number;
 }
 
+type BrokerAuth = 'session' | 'signature';
+
 function parseArgs(argv: string[]): Options {
   const opts: Options = { n: 200, concurrency: 1, bodyBytes: 1024 };
   for (let i = 0; i < argv.length; i++) {
@@ -68,8 +70,11 @@ async function roundTrip(p1: string, p2: string, worker: string, body: string): 
   return performance.now() - started;
 }
 
-/** The private-key operations one round trip performs, timed alone: 6 signatures and 2 key unwraps. */
-async function cryptoFloorMs(iterations: number, bodyBytes: number): Promise<number> {
+/**
+ * The private-key operations one round trip performs, timed alone: 2 message signatures and 2 key unwraps,
+ * plus, without sessions, 4 request signatures (with sessions those are HMACs, not counted).
+ */
+async function cryptoFloorMs(iterations: number, bodyBytes: number, auth: BrokerAuth): Promise<number> {
   const { privateKey, publicKey } = generateRsaKeyPair(2048);
   const signer = { privateKey, kid: 'bench', proxyId: 'proxy1.broker' };
   const sealed = sealBody('x'.repeat(bodyBytes), [publicKey]);
@@ -77,7 +82,7 @@ async function cryptoFloorMs(iterations: number, bodyBytes: number): Promise<num
   for (let i = 0; i < iterations; i++) {
     await signMessage({ i }, privateKey, 'bench'); // task
     await signMessage({ i }, privateKey, 'bench'); // result
-    for (let r = 0; r < 4; r++) await signRequest({ method: 'GET', pathAndQuery: `/v1/tasks?${i}` }, signer); // POST, GET todo, PUT, GET results
+    if (auth === 'signature') for (let r = 0; r < 4; r++) await signRequest({ method: 'GET', pathAndQuery: `/v1/tasks?${i}` }, signer); // POST, GET todo, PUT, GET results
     openBody(sealed, 0, privateKey); // task at app2
     openBody(sealed, 0, privateKey); // result at app1
   }
@@ -112,9 +117,16 @@ async function rawHttpMs(iterations: number): Promise<number> {
   return ms;
 }
 
-async function main(): Promise<void> {
-  const opts = parseArgs(process.argv.slice(2));
-  const net = await startDevNetwork({ log: false });
+interface Run {
+  auth: BrokerAuth;
+  latencies: number[];
+  elapsedMs: number;
+  workers: number;
+  natsUrl: string;
+}
+
+async function measure(opts: Options, auth: BrokerAuth): Promise<Run & { natsMs: number }> {
+  const net = await startDevNetwork({ log: false, extraEnv: { proxy: { BROKER_AUTH: auth } } });
   try {
     const [p1, p2] = net.proxies.map((p) => p.url);
     const body = 'b'.repeat(opts.bodyBytes);
@@ -123,7 +135,7 @@ async function main(): Promise<void> {
     const started = performance.now();
     let next = 0;
     // Each concurrent worker uses its own app so long-polls do not steal each other's tasks.
-    const workers = Array.from({ length: opts.concurrency }, (_, w) => `app${w === 0 ? 2 : 1}.proxy2.broker`).slice(0, Math.min(opts.concurrency, 2));
+    const workers = ['app2.proxy2.broker', 'app1.proxy2.broker'].slice(0, Math.max(1, Math.min(opts.concurrency, 2)));
     await Promise.all(
       workers.map(async (worker) => {
         while (next < opts.n) {
@@ -132,25 +144,34 @@ async function main(): Promise<void> {
         }
       }),
     );
-    const elapsed = performance.now() - started;
+    const elapsedMs = performance.now() - started;
     latencies.sort((a, b) => a - b);
-    const floor = await cryptoFloorMs(50, opts.bodyBytes);
-    const nats = await rawNatsMs(net.natsUrl, 500, opts.bodyBytes);
-    const http = await rawHttpMs(500);
-    const p50 = percentile(latencies, 50);
-    const p99 = percentile(latencies, 99);
-    const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
-    console.log(`round trips: ${latencies.length}, workers: ${workers.length}, body: ${opts.bodyBytes} B`);
-    console.log(`  p50 latency         ${fmt(p50)}`);
-    console.log(`  p99 latency         ${fmt(p99)}`);
-    console.log(`  throughput          ${((latencies.length / elapsed) * 1000).toFixed(1)} round trips/s`);
-    console.log('baselines measured in this run (a round trip makes 4 app requests, 2 appends):');
-    console.log(`  crypto floor        ${fmt(floor)} per round trip (6 RSA-PSS signatures + 2 RSA-OAEP unwraps)  p50/floor = ${(p50 / floor).toFixed(1)}x`);
-    console.log(`  raw JetStream ack   ${fmt(nats)} per publish                                          p50/(2 acks) = ${(p50 / (2 * nats)).toFixed(1)}x`);
-    console.log(`  raw HTTP            ${fmt(http)} per request                                          p50/(4 requests) = ${(p50 / (4 * http)).toFixed(1)}x`);
+    const natsMs = await rawNatsMs(net.natsUrl, 500, opts.bodyBytes);
+    return { auth, latencies, elapsedMs, workers: workers.length, natsUrl: net.natsUrl, natsMs };
   } finally {
     await net.stop();
   }
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const runs = [await measure(opts, 'signature'), await measure(opts, 'session')];
+  const http = await rawHttpMs(500);
+  const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
+  console.log(`round trips per run: ${opts.n}, body: ${opts.bodyBytes} B (a round trip = 4 app requests, 2 appends)`);
+  for (const run of runs) {
+    const p50 = percentile(run.latencies, 50);
+    const p99 = percentile(run.latencies, 99);
+    const floor = await cryptoFloorMs(50, opts.bodyBytes, run.auth);
+    console.log(`\nproxy → broker authentication: ${run.auth === 'session' ? 'session MAC (default)' : 'a signature per request'}`);
+    console.log(`  p50 / p99 latency   ${fmt(p50)} / ${fmt(p99)}`);
+    console.log(`  throughput          ${((run.latencies.length / run.elapsedMs) * 1000).toFixed(1)} round trips/s (${run.workers} worker${run.workers > 1 ? 's' : ''})`);
+    console.log(`  crypto floor        ${fmt(floor)} per round trip, timed alone        p50/floor = ${(p50 / floor).toFixed(1)}x`);
+    console.log(`  raw JetStream ack   ${fmt(run.natsMs)} per publish                  p50/(2 acks) = ${(p50 / (2 * run.natsMs)).toFixed(1)}x`);
+    console.log(`  raw HTTP            ${fmt(http)} per request                   p50/(4 requests) = ${(p50 / (4 * http)).toFixed(1)}x`);
+  }
+  const [sig, ses] = runs.map((r) => percentile(r.latencies, 50));
+  console.log(`\nsessions vs signatures: p50 ${fmt(ses)} vs ${fmt(sig)} (${((1 - ses / sig) * 100).toFixed(0)}% less), private-key operations per round trip 4 vs 8`);
 }
 
 main().catch((err) => {
