@@ -1,4 +1,5 @@
 import { PKI_STREAM } from '@beamline/nats';
+import { readPkiJws } from '@beamline/pki';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { execFileSync } from 'node:child_process';
@@ -118,7 +119,9 @@ describe('startDevNetwork (with stand-in apps)', () => {
         const info = await jsm.streams.info(PKI_STREAM);
         expect(info.state.messages).toBeGreaterThanOrEqual(2);
         const last = await jsm.streams.getMessage(PKI_STREAM, { seq: info.state.last_seq });
-        expect(last?.json<{ serial: string }>().serial).toBe(net.pki.proxies[0].serial);
+        // CA-signed: {"jws": "<compact JWS>"} whose payload is the CertificatePublished event.
+        const event = readPkiJws(last!.json<{ jws: string }>().jws).event;
+        expect(event).toMatchObject({ type: 'CertificatePublished', serial: net.pki.proxies[0].serial });
       } finally {
         await nc.close();
       }

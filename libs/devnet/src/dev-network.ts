@@ -1,4 +1,5 @@
-import { ensureStreams, connectNats, publishCertificate, publishIntermediate } from '@beamline/nats';
+import { ensureStreams, connectNats } from '@beamline/nats';
+import { publishCertificate, publishIntermediate } from '@beamline/pki';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -155,14 +156,17 @@ export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<Dev
   }
 }
 
-/** Creates the streams and publishes the intermediate and every proxy certificate, as `beamline pki` would. */
+/**
+ * Creates the streams and publishes the intermediate (signed by the root) and every proxy certificate
+ * (signed by the intermediate) with the same functions as `beamline pki sign`.
+ */
 async function publishPki(natsUrl: string, pki: DevPki): Promise<void> {
   const nc = await connectNats(natsUrl, 'beamline-devnet');
   try {
     await ensureStreams(await jetstreamManager(nc));
     const js = jetstream(nc);
-    await publishIntermediate(js, pki.ca.imCertPem);
-    for (const proxy of pki.proxies) await publishCertificate(js, proxy.serial, proxy.certPem);
+    await publishIntermediate(js, pki.loadedCa);
+    for (const proxy of pki.proxies) await publishCertificate(js, pki.loadedCa, proxy.certPem);
   } finally {
     await nc.close();
   }

@@ -1,11 +1,14 @@
-import { createCa, createCsr, generateRsaKeyPair, issueCertificate, parseCertificate, privateKeyToPem, type CaBundle } from '@beamline/crypto';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { type CaBundle } from '@beamline/crypto';
+import { CA_FILES, enroll, initCa, signCsr, type LoadedCa } from '@beamline/pki';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A dev CA and one enrolled key and certificate per proxy, written to a directory. */
 export interface DevPki {
-  /** The CA's certificates and keys (kept in memory only; nothing but the dev network uses them). */
+  /** The CA's certificates and keys. */
   ca: CaBundle;
+  /** The same CA as `beamline pki` loads it (what the signed publish functions of @beamline/pki take). */
+  loadedCa: LoadedCa;
   /** `<dir>/root.crt.pem`, what ROOTCERT_FILE points at. */
   rootCertFile: string;
   proxies: DevPkiProxy[];
@@ -20,26 +23,28 @@ export interface DevPkiProxy {
 }
 
 /**
- * Creates a root and intermediate CA and enrols each proxy the way a real site does (key generated
- * locally, CSR, certificate issued by the intermediate). Writes `root.crt.pem`, `im.crt.pem` and per proxy
- * `<proxyId>.priv.pem` and `<proxyId>.crt.pem` into `dir` (created if missing). Keys are 2048-bit by
- * default: fast enough for tests.
+ * The dev network's PKI, made with the code of `beamline pki` (@beamline/pki): `initCa` writes the CA
+ * directory (`root.crt.pem`, `root.key.pem`, `im.crt.pem`, `im.key.pem`) into `dir` (created if missing;
+ * refuses a directory that already holds a CA), then each proxy is enrolled as a site would do it (`enroll`:
+ * key generated locally and written 0600 to `<proxyId>.priv.pem`, CSR) and signed by the CA (`signCsr`,
+ * certificate in `<proxyId>.crt.pem`). Keys are 2048-bit by default: fast enough for tests.
  */
 export function generateDevPki(dir: string, proxyIds: string[], opts: { bits?: number } = {}): DevPki {
   const bits = opts.bits ?? 2048;
   mkdirSync(dir, { recursive: true });
-  const ca = createCa({ rootCn: 'Beamline Dev Root CA', imCn: 'Beamline Dev Intermediate CA', bits });
-  const rootCertFile = join(dir, 'root.crt.pem');
-  writeFileSync(rootCertFile, ca.rootCertPem);
-  writeFileSync(join(dir, 'im.crt.pem'), ca.imCertPem);
+  const loadedCa = initCa(dir, { rootCn: 'Beamline Dev Root CA', imCn: 'Beamline Dev Intermediate CA', bits });
+  const ca: CaBundle = {
+    rootCertPem: loadedCa.rootCertPem,
+    rootKeyPem: readFileSync(join(dir, CA_FILES.rootKey), 'utf8'),
+    imCertPem: loadedCa.imCertPem,
+    imKeyPem: loadedCa.imKeyPem,
+  };
   const proxies = proxyIds.map((id): DevPkiProxy => {
-    const { privateKey } = generateRsaKeyPair(bits);
     const keyFile = join(dir, `${id}.priv.pem`);
-    writeFileSync(keyFile, privateKeyToPem(privateKey), { mode: 0o600 });
-    chmodSync(keyFile, 0o600); // `mode` only applies when the file is new
-    const certPem = issueCertificate(createCsr(id, privateKey), ca, { expectedCn: id });
-    writeFileSync(join(dir, `${id}.crt.pem`), certPem);
-    return { id, keyFile, certPem, serial: parseCertificate(certPem).serial };
+    const csr = enroll(id, keyFile, { bits });
+    const issued = signCsr(loadedCa, csr, { proxyId: id });
+    writeFileSync(join(dir, `${id}.crt.pem`), issued.certPem);
+    return { id, keyFile, certPem: issued.certPem, serial: issued.serial };
   });
-  return { ca, rootCertFile, proxies };
+  return { ca, loadedCa, rootCertFile: join(dir, CA_FILES.rootCert), proxies };
 }

@@ -1,13 +1,17 @@
 /**
- * The broker's view of the certificate directory (BEAM_PKI), followed from the stream. Every lookup
- * re-validates chain, dates, name and revocation at the time of use.
+ * The broker's view of the certificate directory (BEAM_PKI), followed from the stream and folded by
+ * @beamline/pki's `PkiDirectory`: only CA-signed events are honoured — an IntermediatePublished whose JWS
+ * verifies with the pinned root (ROOTCERT_FILE) and whose certificate chains to it; CertificatePublished
+ * and CertificateRevoked signed by such an intermediate. Unsigned or forged events are ignored with a
+ * warning. Every lookup re-validates chain, dates, name and revocation at the time of use.
  */
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { CryptoError, parseCertificate, verifyCertificate, type CertInfo } from '@beamline/crypto';
+import { CryptoError, type CertInfo } from '@beamline/crypto';
 import { Unauthenticated } from '@beamline/domain';
-import { decodeJson, ensureStreams, isPkiEvent, NATS_CONNECTION, PKI_STREAM, StreamFollower, subjects, type FollowedMessage } from '@beamline/nats';
+import { ensureStreams, NATS_CONNECTION, PKI_STREAM, StreamFollower, subjects, type FollowedMessage } from '@beamline/nats';
+import { PkiDirectory, type CertificateStatus } from '@beamline/pki';
 import { brokerConfig } from '../config';
 
 export interface DirectoryEntry {
@@ -17,50 +21,70 @@ export interface DirectoryEntry {
   notBefore: string;
   notAfter: string;
   revoked: boolean;
+  /** Added: the status at the time of the listing ('valid', 'expired', 'not_yet_valid', 'revoked', 'untrusted'). */
+  status: CertificateStatus;
+}
+
+/** Folds BEAM_PKI messages into a {@link PkiDirectory}, warning about every message it does not honour. */
+export class VerifiedDirectory {
+  readonly directory: PkiDirectory;
+
+  constructor(rootCertPem: string, private readonly warn: (text: string) => void) {
+    this.directory = new PkiDirectory(rootCertPem);
+  }
+
+  apply(msg: FollowedMessage): void {
+    const result = this.directory.apply(msg.subject, msg.data);
+    if (!result.accepted) this.warn(`ignoring PKI event #${msg.seq} on ${msg.subject}: ${result.reason}`);
+  }
 }
 
 @Injectable()
 export class CertificateRegistry implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('PKI');
-  private readonly bySerial = new Map<string, CertInfo>();
-  private readonly revoked = new Set<string>();
-  private intermediatePem: string | undefined;
+  private readonly view: VerifiedDirectory;
   private follower: StreamFollower | undefined;
-  private readonly rootCertPem = brokerConfig().rootCertPem;
 
-  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
+  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {
+    this.view = new VerifiedDirectory(brokerConfig().rootCertPem, (text) => this.logger.warn(text));
+  }
+
+  private get directory(): PkiDirectory {
+    return this.view.directory;
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await ensureStreams(await jetstreamManager(this.nc));
-    this.follower = new StreamFollower(jetstream(this.nc), PKI_STREAM, subjects.allPki, (m) => this.apply(m), (err) =>
+    this.follower = new StreamFollower(jetstream(this.nc), PKI_STREAM, subjects.allPki, (m) => this.view.apply(m), (err) =>
       this.logger.warn(`pki stream: ${String(err)}`),
     );
     this.follower.start();
     await this.follower.caughtUp;
-    this.logger.log(`directory holds ${this.bySerial.size} certificates`);
+    this.logger.log(`directory holds ${this.directory.size} certificates`);
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.follower?.stop();
   }
 
+  /** The newest intermediate whose publication was signed by the pinned root. */
   get intermediate(): string | undefined {
-    return this.intermediatePem;
+    return this.directory.intermediate;
   }
 
   /** A currently valid certificate by serial, or Unauthenticated naming why not. */
   validBySerial(serial: string, now = Date.now()): CertInfo {
-    const cert = this.bySerial.get(serial);
+    const cert = this.directory.get(serial);
     if (!cert) throw new Unauthenticated(`certificate ${serial}: unknown to the directory`, 'unknown_certificate');
-    if (this.revoked.has(serial)) throw new Unauthenticated(`certificate ${serial}: revoked`, 'revoked_certificate');
+    if (this.directory.isRevoked(serial)) throw new Unauthenticated(`certificate ${serial}: revoked`, 'revoked_certificate');
     return this.verify(cert, now);
   }
 
   /** The newest currently valid certificate for a proxy, if any. */
   currentFor(proxyId: string, now = Date.now()): CertInfo | undefined {
     let best: CertInfo | undefined;
-    for (const cert of this.bySerial.values()) {
-      if (cert.commonName !== proxyId || this.revoked.has(cert.serial)) continue;
+    for (const cert of this.directory.all()) {
+      if (cert.commonName !== proxyId || this.directory.isRevoked(cert.serial)) continue;
       try {
         this.verify(cert, now);
       } catch {
@@ -71,51 +95,28 @@ export class CertificateRegistry implements OnApplicationBootstrap, OnApplicatio
     return best;
   }
 
-  entries(): DirectoryEntry[] {
-    return [...this.bySerial.values()].map((c) => ({
+  entries(now = Date.now()): DirectoryEntry[] {
+    return this.directory.all().map((c) => ({
       serial: c.serial,
       proxyId: c.commonName,
       pem: c.pem,
       notBefore: c.notBefore.toISOString(),
       notAfter: c.notAfter.toISOString(),
-      revoked: this.revoked.has(c.serial),
+      revoked: this.directory.isRevoked(c.serial),
+      status: this.directory.status(c, now),
     }));
   }
 
   pemBySerial(serial: string): string | undefined {
-    return this.bySerial.get(serial)?.pem;
+    return this.directory.get(serial)?.pem;
   }
 
   private verify(cert: CertInfo, now: number): CertInfo {
-    if (!this.intermediatePem) throw new Unauthenticated('no intermediate CA published yet', 'untrusted');
     try {
-      return verifyCertificate(cert.pem, { imCertPem: this.intermediatePem, rootCertPem: this.rootCertPem }, { now });
+      return this.directory.verify(cert, now);
     } catch (err) {
       if (err instanceof CryptoError) throw new Unauthenticated(`certificate ${cert.serial}: ${err.message}`, err.code);
       throw err;
-    }
-  }
-
-  private apply(msg: FollowedMessage): void {
-    const event = decodeJson(msg.data);
-    if (!isPkiEvent(event)) {
-      this.logger.warn(`ignoring unreadable PKI event #${msg.seq}`);
-      return;
-    }
-    switch (event.type) {
-      case 'IntermediatePublished':
-        this.intermediatePem = event.pem;
-        break;
-      case 'CertificatePublished':
-        try {
-          this.bySerial.set(event.serial, parseCertificate(event.pem));
-        } catch (err) {
-          this.logger.warn(`ignoring unparsable certificate ${event.serial}: ${String(err)}`);
-        }
-        break;
-      case 'CertificateRevoked':
-        this.revoked.add(event.serial);
-        break;
     }
   }
 }

@@ -1,0 +1,91 @@
+/** Shared plumbing of the `beamline pki` subcommands: argument parsing, NATS, one-line errors. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { CliIo } from '../command';
+
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+
+/** A mistake in how the command was called: exit 2 with the usage. */
+export class UsageError extends Error {}
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+export interface PkiSubcommand {
+  name: string;
+  summary: string;
+  usage: string;
+  options: OptionSpec;
+  /** How many positional arguments (min, max). */
+  positionals: [number, number];
+  run(args: ParsedArgs, io: CliIo): Promise<number>;
+}
+
+export interface ParsedArgs {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+export function parse(sub: PkiSubcommand, args: string[]): ParsedArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: sub.options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0].split('. To specify')[0]);
+  }
+  const [min, max] = sub.positionals;
+  if (parsed.positionals.length < min) throw new UsageError(min === 1 ? 'missing argument' : `expected ${min} arguments`);
+  if (parsed.positionals.length > max) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[max])}`);
+  return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };
+}
+
+export function requireString(args: ParsedArgs, name: string): string {
+  const v = args.values[name];
+  if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} is required`);
+  return v;
+}
+
+export function optionalString(args: ParsedArgs, name: string): string | undefined {
+  const v = args.values[name];
+  if (v === '') throw new UsageError(`--${name} must not be empty`);
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function integerOption(args: ParsedArgs, name: string, fallback: number, min: number, max: number): number {
+  const raw = args.values[name];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+/** --nats-url, else $NATS_URL, else the local default. */
+export function natsUrlOf(args: ParsedArgs): string {
+  return optionalString(args, 'nats-url') ?? (process.env.NATS_URL || DEFAULT_NATS_URL);
+}
+
+/** One connection attempt (5 s), no reconnect loop: a CLI must fail fast when NATS is unreachable. */
+export async function connectOnce(url: string): Promise<NatsConnection> {
+  try {
+    return await connect({ servers: url.split(',').map((s) => s.trim()), name: 'beamline-pki', timeout: 5_000, maxReconnectAttempts: 0 });
+  } catch (err) {
+    throw new Error(`cannot connect to NATS at ${url}: ${(err as Error).message}`);
+  }
+}
+
+export async function withNats<T>(url: string, fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
+  const nc = await connectOnce(url);
+  try {
+    return await fn(nc);
+  } finally {
+    await nc.close().catch(() => undefined);
+  }
+}
+
+/** An error as one line (no stack): the message of a PkiError, CryptoError or anything else. */
+export function oneLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.replace(/\s*\n\s*/g, ' ').trim() || String(err);
+}

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CA_FILES, loadDirectory } from '@beamline/pki';
+import type { PkiSubcommand } from './pki-common';
+import { DEFAULT_NATS_URL, natsUrlOf, optionalString, withNats } from './pki-common';
+
+const USAGE = `Usage: beamline pki list [--nats-url URL] [--json] [--root-cert FILE | --ca-dir DIR]
+
+Lists the certificate directory (the BEAM_PKI stream): serial, name (proxy id), not before, not after and
+status — valid, expired, not_yet_valid, revoked, or untrusted (does not chain to the root).
+With the pinned root (--root-cert, --ca-dir, or $ROOTCERT_FILE) only CA-signed events count, exactly as the
+broker sees them; ignored events are reported on stderr. Without a root nothing is verified (noted on stderr).
+
+Options:
+  --nats-url URL         NATS server(s), comma-separated (default $NATS_URL, else ${DEFAULT_NATS_URL})
+  --json                 print a JSON array of {serial, proxyId, notBefore, notAfter, status, ...} instead
+  --root-cert FILE       the pinned root certificate to verify the events with
+  --ca-dir DIR           take the root certificate from a CA directory
+  -h, --help             show this help
+
+Example:
+  beamline pki list --nats-url nats://nats.example.org:4222 --root-cert root.crt.pem
+`;
+
+export const pkiList: PkiSubcommand = {
+  name: 'list',
+  summary: 'list the certificates in the directory with their status',
+  usage: USAGE,
+  options: { 'nats-url': { type: 'string' }, json: { type: 'boolean' }, 'root-cert': { type: 'string' }, 'ca-dir': { type: 'string' } },
+  positionals: [0, 0],
+  async run(args, io) {
+    const natsUrl = natsUrlOf(args);
+    const caDir = optionalString(args, 'ca-dir');
+    const rootFile = optionalString(args, 'root-cert') ?? (caDir ? join(resolve(caDir), CA_FILES.rootCert) : process.env.ROOTCERT_FILE || undefined);
+    let rootCertPem: string | undefined;
+    if (rootFile) {
+      try {
+        rootCertPem = readFileSync(rootFile, 'utf8');
+      } catch (err) {
+        throw new Error(`cannot read the root certificate ${rootFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    }
+    const { directory, ignored } = await withNats(natsUrl, (nc) => loadDirectory(nc, { rootCertPem }));
+    const rows = directory.listing();
+    if (!rootCertPem) io.err('note: no root certificate given (--root-cert, --ca-dir, $ROOTCERT_FILE): signatures and chains were not verified\n');
+    for (const i of ignored) io.err(`note: ignored event #${i.seq} on ${i.subject}: ${i.reason}\n`);
+    if (args.values.json === true) {
+      io.out(`${JSON.stringify(rows.map(({ pem: _pem, ...rest }) => rest), null, 2)}\n`);
+      return 0;
+    }
+    const table = [['SERIAL', 'NAME', 'NOT BEFORE', 'NOT AFTER', 'STATUS'], ...rows.map((r) => [r.serial, r.proxyId, r.notBefore, r.notAfter, r.status])];
+    const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+    io.out(table.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n') + '\n');
+    if (rows.length === 0) io.err('the directory holds no certificates\n');
+    return 0;
+  },
+};

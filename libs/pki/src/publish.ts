@@ -1,0 +1,95 @@
+/**
+ * Publishing CA-signed events to the BEAM_PKI stream. Each event is idempotent: a fixed `Nats-Msg-Id`
+ * per event (recognised inside the stream's duplicate window) and, beyond it, a look at the subject's last
+ * message, so re-running `beamline pki sign` or `revoke` never duplicates anything.
+ */
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { parseCertificate } from '@beamline/crypto';
+import {
+  decodePkiEnvelope,
+  encodePkiEnvelope,
+  PKI_STREAM,
+  pkiEventSubject,
+  type CertificatePublished,
+  type CertificateRevoked,
+  type IntermediatePublished,
+  type PkiEvent,
+} from '@beamline/nats';
+import { assertCaUsable, type LoadedCa } from './ca-dir';
+import { readPkiJws, signPkiEvent } from './ca-signature';
+import { normaliseSerial } from './serial';
+
+/** `published` is false when the directory already held the same event (nothing was written). */
+export interface PublishResult {
+  seq: number;
+  published: boolean;
+}
+
+/** The CA keys and certificates a publisher needs (a {@link LoadedCa}). */
+export type CaSigner = Pick<LoadedCa, 'root' | 'im' | 'rootKey' | 'imKey' | 'imCertPem'>;
+
+/** IntermediatePublished, signed by the ROOT key (kid = root serial). Skipped if it is already the latest. */
+export async function publishIntermediate(js: JetStreamClient, ca: CaSigner): Promise<PublishResult> {
+  assertCaUsable(ca);
+  const event: IntermediatePublished = { type: 'IntermediatePublished', v: 1, pem: ca.im.pem };
+  const last = await lastEvent(js, pkiEventSubject(event));
+  if (last && last.event.type === 'IntermediatePublished' && last.kid === ca.root.serial && sameCert(last.event.pem, ca.im.pem)) {
+    return { seq: last.seq, published: false };
+  }
+  return publish(js, event, signPkiEvent(event, ca.rootKey, ca.root.serial), `im-${ca.im.serial}`);
+}
+
+/** CertificatePublished, signed by the intermediate (kid = intermediate serial); idempotent per serial. */
+export async function publishCertificate(js: JetStreamClient, ca: CaSigner, certPem: string): Promise<PublishResult> {
+  assertCaUsable(ca);
+  const cert = parseCertificate(certPem);
+  const event: CertificatePublished = { type: 'CertificatePublished', v: 1, serial: cert.serial, pem: cert.pem };
+  const last = await lastEvent(js, pkiEventSubject(event));
+  if (last && last.event.type === 'CertificatePublished' && last.kid === ca.im.serial) return { seq: last.seq, published: false };
+  return publish(js, event, signPkiEvent(event, ca.imKey, ca.im.serial), `cert-${cert.serial}`);
+}
+
+/** CertificateRevoked, signed by the intermediate (kid = intermediate serial); a second revocation is a no-op. */
+export async function publishRevocation(
+  js: JetStreamClient,
+  ca: CaSigner,
+  serial: string,
+  opts: { reason?: string; revokedAt?: number } = {},
+): Promise<PublishResult> {
+  assertCaUsable(ca);
+  const s = normaliseSerial(serial);
+  const event: CertificateRevoked = { type: 'CertificateRevoked', v: 1, serial: s, revokedAt: opts.revokedAt ?? Date.now() };
+  if (opts.reason !== undefined && opts.reason !== '') event.reason = opts.reason;
+  const last = await lastEvent(js, pkiEventSubject(event));
+  if (last && last.event.type === 'CertificateRevoked' && last.kid === ca.im.serial) return { seq: last.seq, published: false };
+  return publish(js, event, signPkiEvent(event, ca.imKey, ca.im.serial), `revoked-${s}`);
+}
+
+async function publish(js: JetStreamClient, event: PkiEvent, jws: string, msgID: string): Promise<PublishResult> {
+  const ack = await js.publish(pkiEventSubject(event), encodePkiEnvelope(jws), { msgID });
+  return { seq: ack.seq, published: !ack.duplicate };
+}
+
+/** The last well-formed signed event on `subject` (not verified: used only to skip republishing). */
+async function lastEvent(js: JetStreamClient, subject: string): Promise<{ seq: number; kid: string; event: PkiEvent } | undefined> {
+  const jsm = await js.jetstreamManager();
+  const msg = await jsm.streams.getMessage(PKI_STREAM, { last_by_subj: subject });
+  if (!msg) return undefined;
+  const jws = decodePkiEnvelope(msg.data);
+  if (!jws) return undefined;
+  try {
+    const { kid, event } = readPkiJws(jws);
+    return { seq: msg.seq, kid, event };
+  } catch {
+    return undefined;
+  }
+}
+
+function sameCert(a: string, b: string): boolean {
+  try {
+    return parseCertificate(a).pem === parseCertificate(b).pem;
+  } catch {
+    return false;
+  }
+}
+
