@@ -23,6 +23,8 @@ export interface ProxyConfig {
   sseKeepAliveMs: number;
   /** How requests to the broker are authenticated: a session MAC (default) or a signature on each. */
   brokerAuth: 'session' | 'signature';
+  /** How often the certificate directory is re-read (new, renewed and revoked certificates). */
+  certRefreshMs: number;
 }
 
 let cached: ProxyConfig | undefined;
@@ -59,6 +61,7 @@ export function loadProxyConfig(env: NodeJS.ProcessEnv): ProxyConfig {
     brokerTimeoutMs: durationOr(env.BROKER_TIMEOUT, 'BROKER_TIMEOUT', 30_000),
     sseKeepAliveMs: durationOr(env.SSE_KEEPALIVE, 'SSE_KEEPALIVE', 15_000),
     brokerAuth: brokerAuth(env.BROKER_AUTH),
+    certRefreshMs: durationOr(env.CERT_REFRESH, 'CERT_REFRESH', 60_000),
   };
 }
 

@@ -1,5 +1,6 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import type { Response } from 'express';
+import { ProxyIdentity } from '../broker/proxy-identity';
 import { ControlConnection } from '../control/control-connection';
 import { CertificateDirectory } from '../pki/certificate-directory';
 
@@ -10,11 +11,11 @@ import { CertificateDirectory } from '../pki/certificate-directory';
  */
 @Controller('v1/health')
 export class HealthController {
-  constructor(private readonly directory: CertificateDirectory, private readonly control: ControlConnection) {}
+  constructor(private readonly directory: CertificateDirectory, private readonly control: ControlConnection, private readonly identity: ProxyIdentity) {}
 
   @Get()
   health(@Res() res: Response): void {
     const ready = this.directory.ready;
-    res.status(ready ? 200 : 503).json({ summary: ready ? 'healthy' : 'starting', control: this.control.state });
+    res.status(ready ? 200 : 503).json({ summary: ready ? 'healthy' : 'starting', certificate: this.identity.serial ?? null, control: this.control.state });
   }
 }

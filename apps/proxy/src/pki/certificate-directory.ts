@@ -1,7 +1,8 @@
 /**
  * Peer certificates, fetched from the broker's directory and trusted only after validating chain (to the
  * pinned root), dates, name and revocation here, at the proxy. Cached; refreshed every 60 s and on a miss
- * (at most once a second), so new and revoked certificates take effect without a restart.
+ * (at most once a second), so new and revoked certificates take effect without a restart (`CERT_REFRESH`,
+ * default 60 s). A renewed certificate of our own is picked up the same way and signs from then on.
  */
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { createPublicKey } from 'node:crypto';
@@ -17,13 +18,13 @@ interface DirectoryEntry {
   revoked: boolean;
 }
 
-const REFRESH_EVERY_MS = 60_000;
 const MIN_REFRESH_GAP_MS = 1_000;
 
 @Injectable()
 export class CertificateDirectory implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Certificates');
   private readonly rootCertPem = proxyConfig().rootCertPem;
+  private readonly refreshEveryMs = proxyConfig().certRefreshMs;
   private imCertPem: string | undefined;
   private bySerial = new Map<string, CertInfo>();
   private lastRefresh = 0;
@@ -87,7 +88,7 @@ export class CertificateDirectory implements OnApplicationBootstrap, OnApplicati
       void this.refresh()
         .catch((err) => this.logger.warn(`directory refresh failed: ${String(err)}`))
         .finally(() => this.schedule());
-    }, REFRESH_EVERY_MS);
+    }, this.refreshEveryMs);
     this.timer.unref();
   }
 
