@@ -109,8 +109,7 @@ export class BrokerClient implements OnApplicationShutdown {
     const headers: Record<string, string> = {};
     if (body) headers['content-type'] = 'application/json';
     if (opts.anonymous) return headers;
-    const serial = this.identity.serial;
-    if (!serial) throw new BrokerUnavailable('proxy: own certificate not yet found in the broker directory', 'not_ready');
+    const serial = this.identity.requireSerial();
     const req = { method, pathAndQuery, body };
     headers.authorization =
       opts.signed || this.config.brokerAuth === 'signature'

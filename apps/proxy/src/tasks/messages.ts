@@ -8,7 +8,6 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 import { canonicalJson, keyedDigest, openBody, readJwsKid, sealBody, signMessage, verifyMessage } from '@beamline/crypto';
 import {
-  BrokerUnavailable,
   canSignFor,
   formatRemainingTtl,
   parseSealedResult,
@@ -107,9 +106,7 @@ export class Messages {
   }
 
   private async sign(payload: object): Promise<string> {
-    const serial = this.identity.serial;
-    if (!serial) throw new BrokerUnavailable('proxy: own certificate not yet found in the broker directory', 'not_ready');
-    return signMessage(payload, this.identity.privateKey, serial);
+    return signMessage(payload, this.identity.privateKey, this.identity.requireSerial());
   }
 
   private async verified(jws: string): Promise<unknown> {
