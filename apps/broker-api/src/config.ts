@@ -20,6 +20,9 @@ export interface BrokerConfig {
   sessionTtlMs: number;
   /** Operator-set secret for session keys; when unset the replicas share one created in NATS KV. */
   sessionSecret: Buffer | undefined;
+  /** JetStream replicas of every stream: 1 on a single node, 3 on a production cluster. */
+  streamReplicas: number;
+  auditRetentionMs: number;
 }
 
 let cached: BrokerConfig | undefined;
@@ -55,6 +58,8 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
     sseKeepAliveMs: duration(env, 'SSE_KEEPALIVE', 15_000),
     sessionTtlMs: duration(env, 'SESSION_TTL', 3_600_000),
     sessionSecret: secret(env, 'SESSION_SECRET'),
+    streamReplicas: replicas(env),
+    auditRetentionMs: duration(env, 'AUDIT_RETENTION', 30 * 24 * 3_600_000),
   };
 }
 
@@ -74,4 +79,11 @@ function secret(env: NodeJS.ProcessEnv, name: string): Buffer | undefined {
   const bytes = /^[0-9a-fA-F]+$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
   if (bytes.length < 32) throw new Error(`${name}: expected at least 32 bytes, hex or base64`);
   return bytes;
+}
+
+export function replicas(env: NodeJS.ProcessEnv): number {
+  const raw = env.STREAM_REPLICAS ?? '1';
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 5) throw new Error(`STREAM_REPLICAS: expected 1 to 5, got ${JSON.stringify(raw)}`);
+  return n;
 }

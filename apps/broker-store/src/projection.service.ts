@@ -6,8 +6,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { loadStoreConfig } from './config';
 import { applyEvent, emptyProjection, parseEvent, type ProjectionState } from '@beamline/domain';
-import { decodeJson, ensureStreams, EVENTS_STREAM, NATS_CONNECTION, StreamFollower, subjects, type FollowedMessage } from '@beamline/nats';
+import { brokerStreamOptions, decodeJson, ensureStreams, EVENTS_STREAM, NATS_CONNECTION, StreamFollower, subjects, type FollowedMessage } from '@beamline/nats';
 
 interface SeqWaiter {
   seq: number;
@@ -27,7 +28,8 @@ export class ProjectionService implements OnApplicationBootstrap, OnApplicationS
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await ensureStreams(await jetstreamManager(this.nc));
+    const config = loadStoreConfig();
+    await ensureStreams(await jetstreamManager(this.nc), brokerStreamOptions({ replicas: config.streamReplicas, maxTtlMs: config.maxTtlMs, auditRetentionMs: config.auditRetentionMs }));
     this.follower = new StreamFollower(jetstream(this.nc), EVENTS_STREAM, subjects.allEvents, (m) => this.apply(m), (err) =>
       this.logger.warn(`event stream: ${String(err)}`),
     );

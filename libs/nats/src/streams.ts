@@ -8,7 +8,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
-import { EVENTS_STREAM, PKI_STREAM, subjects } from './subjects';
+import { AUDIT_STREAM, EVENTS_STREAM, PKI_STREAM, subjects } from './subjects';
 
 /** A stream configuration with its name (what `streams.add` requires). */
 export type StreamSpec = Partial<StreamConfig> & { name: string };
@@ -22,6 +22,13 @@ export interface StreamOptions {
   duplicateWindowMs: number;
   /** Largest message the log accepts (a sealed 10 MB body plus its signature and envelope). */
   maxMessageBytes: number;
+  /** How long BEAM_AUDIT keeps every event, also of tasks long expired and purged from BEAM_EVENTS. */
+  auditRetentionMs: number;
+  /**
+   * Bring existing streams' configuration up to these options (the brokers do; one-off tools such as the
+   * CLI only create what is missing, so they never change a cluster's replica count).
+   */
+  reconcile: boolean;
 }
 
 export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
@@ -29,6 +36,8 @@ export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
   maxTtlMs: 7 * 24 * 3_600_000,
   duplicateWindowMs: 2 * 60_000,
   maxMessageBytes: 32 * 1024 * 1024,
+  auditRetentionMs: 30 * 24 * 3_600_000,
+  reconcile: false,
 };
 
 const EXPIRY_MARGIN_MS = 24 * 3_600_000;
@@ -61,17 +70,46 @@ export function pkiStreamConfig(opts: StreamOptions): StreamSpec {
   };
 }
 
-/** Creates the streams, or brings an existing stream's configuration up to date. */
+/**
+ * BEAM_AUDIT sources BEAM_EVENTS and BEAM_PKI and keeps everything for the audit retention, so operators can
+ * replay and verify events after their tasks expired and were purged from the live log.
+ */
+export function auditStreamConfig(opts: StreamOptions): StreamSpec {
+  return {
+    name: AUDIT_STREAM,
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    num_replicas: opts.replicas,
+    max_age: nanos(opts.auditRetentionMs),
+    max_msg_size: opts.maxMessageBytes,
+    sources: [{ name: EVENTS_STREAM }, { name: PKI_STREAM }],
+  };
+}
+
+/** Creates the streams that are missing; with `reconcile`, also brings existing ones up to `opts`. */
 export async function ensureStreams(jsm: JetStreamManager, opts: StreamOptions = DEFAULT_STREAM_OPTIONS): Promise<void> {
-  for (const config of [eventsStreamConfig(opts), pkiStreamConfig(opts)]) {
-    await ensureStream(jsm, config);
+  for (const config of [eventsStreamConfig(opts), pkiStreamConfig(opts), auditStreamConfig(opts)]) {
+    await ensureStream(jsm, config, opts.reconcile);
   }
 }
 
-async function ensureStream(jsm: JetStreamManager, config: StreamSpec): Promise<void> {
+/** The options the broker components reconcile the streams to (from their `STREAM_REPLICAS`, `MAX_TTL`, `AUDIT_RETENTION`). */
+export function brokerStreamOptions(settings: { replicas: number; maxTtlMs?: number; auditRetentionMs?: number }): StreamOptions {
+  return {
+    ...DEFAULT_STREAM_OPTIONS,
+    replicas: settings.replicas,
+    maxTtlMs: settings.maxTtlMs ?? DEFAULT_STREAM_OPTIONS.maxTtlMs,
+    auditRetentionMs: settings.auditRetentionMs ?? DEFAULT_STREAM_OPTIONS.auditRetentionMs,
+    reconcile: true,
+  };
+}
+
+async function ensureStream(jsm: JetStreamManager, config: StreamSpec, reconcile: boolean): Promise<void> {
   const name = config.name;
   try {
     await jsm.streams.info(name);
+    if (!reconcile) return;
   } catch (err) {
     if (isStreamNotFound(err)) {
       try {

@@ -11,6 +11,8 @@ import { subjectToken } from '@beamline/domain';
 
 export const EVENTS_STREAM = 'BEAM_EVENTS';
 export const PKI_STREAM = 'BEAM_PKI';
+/** Sources BEAM_EVENTS and BEAM_PKI; keeps every event for the audit retention. */
+export const AUDIT_STREAM = 'BEAM_AUDIT';
 export const NONCE_BUCKET = 'beam-nonces';
 /** Leases of elected roles (e.g. the expiry leader among broker-store replicas). */
 export const LEASE_BUCKET = 'beam-leases';

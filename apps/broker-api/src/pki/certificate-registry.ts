@@ -10,7 +10,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { CryptoError, type CertInfo } from '@beamline/crypto';
 import { Unauthenticated } from '@beamline/domain';
-import { ensureStreams, NATS_CONNECTION, PKI_STREAM, StreamFollower, subjects, type FollowedMessage } from '@beamline/nats';
+import { brokerStreamOptions, ensureStreams, NATS_CONNECTION, PKI_STREAM, StreamFollower, subjects, type FollowedMessage } from '@beamline/nats';
 import { PkiDirectory, type CertificateStatus } from '@beamline/pki';
 import { brokerConfig } from '../config';
 
@@ -54,7 +54,8 @@ export class CertificateRegistry implements OnApplicationBootstrap, OnApplicatio
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await ensureStreams(await jetstreamManager(this.nc));
+    const config = brokerConfig();
+    await ensureStreams(await jetstreamManager(this.nc), brokerStreamOptions({ replicas: config.streamReplicas, maxTtlMs: config.maxTtlMs, auditRetentionMs: config.auditRetentionMs }));
     this.follower = new StreamFollower(jetstream(this.nc), PKI_STREAM, subjects.allPki, (m) => this.view.apply(m), (err) =>
       this.logger.warn(`pki stream: ${String(err)}`),
     );
