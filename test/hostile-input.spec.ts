@@ -408,7 +408,8 @@ describe('hostile input', () => {
         ['GET /v1/health HTTP/1.1\r\nConnection: close\r\n\r\n', [400]],
         [`POST /v1/tasks HTTP/1.1\r\nHost: x\r\n${a}Expect: garbage\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`, [417]],
         ['CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n', [405]],
-        [`POST /v1/sockets/${APP2} HTTP/1.1\r\nHost: x\r\n${a}Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n`, [400, 401, 404, 405, 426]],
+        // Without credentials: an authenticated upgrade is a real socket request that waits for its peer.
+        [`POST /v1/sockets/${APP2} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n`, [400, 401, 404, 405, 426]],
         [`GET /v1/tasks?filter=todo HTTP/1.1\r\nHost: x\r\n${a}Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n`, [200, 400, 401, 426]],
       ];
       for (const port of ports) {

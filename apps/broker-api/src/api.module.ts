@@ -16,10 +16,13 @@ import { TaskCommands } from './tasks/task-commands.service';
 import { TaskQueries } from './tasks/task-queries.service';
 import { TasksController } from './tasks/tasks.controller';
 import { Wakeups } from './tasks/wakeups';
+import { SocketCommands } from './sockets/socket-commands.service';
+import { SocketRelay } from './sockets/socket-relay';
+import { SocketHealthController, SocketsController } from './sockets/sockets.controller';
 
 @Module({
   imports: [NatsModule.forRoot(() => ({ servers: brokerConfig().natsUrl, name: `broker-api-${process.pid}` })), PresenceModule],
-  controllers: [HealthController, PkiController, TasksController, ControlController, SessionsController],
-  providers: [CertificateRegistry, NonceStore, ProxyAuthGuard, SessionSecret, SignedMessageVerifier, StoreClient, TaskCommands, TaskQueries, Wakeups],
+  controllers: [HealthController, PkiController, TasksController, ControlController, SessionsController, SocketsController, SocketHealthController],
+  providers: [CertificateRegistry, NonceStore, ProxyAuthGuard, SessionSecret, SignedMessageVerifier, StoreClient, TaskCommands, TaskQueries, Wakeups, SocketCommands, SocketRelay],
 })
 export class ApiModule {}

@@ -4,11 +4,19 @@
  * once write it once) and purges the aggregate's earlier events, keeping the live log as small as the live
  * work. The purge is bounded by sequence so a task re-created under the same id is never touched.
  * Only the expiry leader (one replica, elected through a NATS KV lease) sweeps.
+ *
+ * No audit loss: BEAM_AUDIT sources BEAM_EVENTS asynchronously, so the purge waits until BEAM_AUDIT holds
+ * the TaskExpired just written (sourcing keeps BEAM_EVENTS' order, so it then holds every earlier event of
+ * the task too); until then the purge is postponed to a later sweep. A purge still pending when this
+ * replica stops is simply not done: the events stay in BEAM_EVENTS until its max_age, nothing is lost.
  */
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { expiredTasks, type TaskExpired, type TaskView } from '@beamline/domain';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { EventLog, EXPIRY_LEADER_LEASE, LeaderLease, NATS_CONNECTION, subjects } from '@beamline/nats';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { auditCopyState } from '@beamline/audit';
+import { EventLog, NATS_CONNECTION, subjects } from '@beamline/nats';
+import { Leadership } from './leadership';
 import { loadStoreConfig } from './config';
 import { ProjectionService } from './projection.service';
 
@@ -20,26 +28,30 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   private running = false;
   private readonly done = new Set<string>();
 
-  private readonly lease: LeaderLease;
+  /** Purges waiting for BEAM_AUDIT to copy the task's events, by generation. */
+  private readonly pendingPurges = new Map<string, PendingPurge>();
+  private jsm: Promise<JetStreamManager> | undefined;
 
-  constructor(@Inject(EventLog) private readonly log: EventLog, @Inject(NATS_CONNECTION) nc: NatsConnection, private readonly projection: ProjectionService) {
-    this.lease = new LeaderLease(nc, EXPIRY_LEADER_LEASE);
-  }
+  constructor(
+    @Inject(EventLog) private readonly log: EventLog,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly projection: ProjectionService,
+    private readonly leadership: Leadership,
+  ) {}
 
   onApplicationBootstrap(): void {
-    this.lease.start();
     this.timer = setInterval(() => void this.sweep(), this.config.sweepIntervalMs);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  onApplicationShutdown(): void {
     clearInterval(this.timer);
-    await this.lease.stop();
   }
 
   private async sweep(): Promise<void> {
-    if (this.running || !this.lease.isLeader) return;
+    if (this.running || !this.leadership.isLeader) return;
     this.running = true;
     try {
+      await this.purgeAudited();
       const expired = expiredTasks(this.projection.state, Date.now());
       const generations = new Set(expired.map((t) => `${t.taskId}-${t.seq}`));
       // Forget generations whose TaskExpired has been applied (the task left the views).
@@ -47,9 +59,10 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
       for (const task of expired) {
         const generation = `${task.taskId}-${task.seq}`;
         if (this.done.has(generation)) continue;
-        await this.expire(task);
+        await this.expire(task, generation);
         this.done.add(generation);
       }
+      await this.purgeAudited();
     } catch (err) {
       this.logger.warn(`sweep failed, will retry: ${String(err)}`);
     } finally {
@@ -57,10 +70,47 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  private async expire(task: TaskView): Promise<void> {
+  private async expire(task: TaskView, generation: string): Promise<void> {
     const lastOwnSeq = Math.max(task.seq, ...[...task.results.values()].map((r) => r.seq));
     const event: TaskExpired = { type: 'TaskExpired', v: 1, taskId: task.taskId, expiredAt: task.expiresAt };
-    await this.log.append(subjects.taskExpired(task.taskId), event, { msgId: `expired-${task.taskId}-${task.seq}` });
-    await this.log.purge(subjects.taskAggregate(task.taskId), lastOwnSeq + 1);
+    const appended = await this.log.append(subjects.taskExpired(task.taskId), event, { msgId: `expired-${task.taskId}-${task.seq}` });
+    if (!this.pendingPurges.has(generation)) {
+      this.pendingPurges.set(generation, { taskId: task.taskId, beforeSeq: lastOwnSeq + 1, expiredSeq: appended.seq, since: Date.now(), warned: false });
+    }
   }
+
+  /** Purges every pending aggregate whose events BEAM_AUDIT has copied; postpones the others. */
+  private async purgeAudited(): Promise<void> {
+    if (this.pendingPurges.size === 0) return;
+    this.jsm ??= jetstreamManager(this.nc);
+    const jsm = await this.jsm.catch((err: unknown) => {
+      this.jsm = undefined;
+      throw err;
+    });
+    for (const [generation, p] of this.pendingPurges) {
+      const state = await auditCopyState(jsm, p.expiredSeq);
+      // Never purge without an audit copy: a lagging (or missing) BEAM_AUDIT postpones the purge.
+      if (state !== 'copied') {
+        if (!p.warned && Date.now() - p.since > AUDIT_LAG_WARNING_MS) {
+          p.warned = true;
+          this.logger.warn(`task ${p.taskId}: ${state === 'pending' ? 'BEAM_AUDIT has not copied its events' : 'there is no BEAM_AUDIT stream'} after ${AUDIT_LAG_WARNING_MS / 1000}s; its purge stays postponed`);
+        }
+        continue;
+      }
+      await this.log.purge(subjects.taskAggregate(p.taskId), p.beforeSeq);
+      this.pendingPurges.delete(generation);
+    }
+  }
+}
+
+const AUDIT_LAG_WARNING_MS = 60_000;
+
+interface PendingPurge {
+  taskId: string;
+  /** Purge the aggregate's events below this BEAM_EVENTS sequence (the TaskExpired itself stays). */
+  beforeSeq: number;
+  /** The TaskExpired's BEAM_EVENTS sequence: once BEAM_AUDIT holds it, it holds everything before it. */
+  expiredSeq: number;
+  since: number;
+  warned: boolean;
 }

@@ -7,7 +7,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { loadStoreConfig } from './config';
-import { applyEvent, emptyProjection, parseEvent, type ProjectionState } from '@beamline/domain';
+import { applyEvent, emptyProjection, parseLogEvent, type ProjectionState } from '@beamline/domain';
 import { brokerStreamOptions, decodeJson, ensureStreams, EVENTS_STREAM, NATS_CONNECTION, StreamFollower, subjects, type FollowedMessage } from '@beamline/nats';
 
 interface SeqWaiter {
@@ -66,7 +66,7 @@ export class ProjectionService implements OnApplicationBootstrap, OnApplicationS
 
   private apply(msg: FollowedMessage): void {
     try {
-      applyEvent(this.state, parseEvent(decodeJson(msg.data)), msg.seq);
+      applyEvent(this.state, parseLogEvent(decodeJson(msg.data)), msg.seq);
     } catch (err) {
       // A malformed event must not stop the projection; it stays in the log for audit.
       this.logger.warn(`skipping unreadable event #${msg.seq} on ${msg.subject}: ${String(err)}`);

@@ -1,7 +1,7 @@
 /** Answers broker-api's view queries over NATS request/reply (queue group: replicas share the load). */
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
-import { liveTask, resultsFor, tasksMatching, type TaskView } from '@beamline/domain';
+import { liveTask, resultsFor, socketsFor, tasksMatching, type TaskView } from '@beamline/domain';
 import { decodeJson, encodeJson, NATS_CONNECTION, STORE_QUEUE_GROUP, subjects, type StoreQuery, type StoreReply, type TaskItem } from '@beamline/nats';
 import { loadStoreConfig } from './config';
 import { ProjectionService } from './projection.service';
@@ -64,6 +64,8 @@ export class QueryResponder implements OnApplicationBootstrap, OnApplicationShut
         const results = resultsFor(task, query.asApp).map((r) => ({ message: r.message, status: r.status, seq: r.seq }));
         return { ok: true, seq, results, expiresAt: task.expiresAt };
       }
+      case 'sockets':
+        return { ok: true, seq, sockets: socketsFor(state, query.asApp, now).map((s) => ({ message: s.message, expiresAt: s.expiresAt, seq: s.seq })) };
       default:
         return { ok: false, error: 'bad_query', message: 'unknown query' };
     }

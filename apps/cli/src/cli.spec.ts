@@ -11,7 +11,7 @@ describe('beamline', () => {
     const io = capture();
     expect(await runCli(['--help'], io)).toBe(0);
     expect(io.stdout).toMatch(/Usage: beamline <command>/);
-    expect(io.stdout).toMatch(/\n {2}demo {2}run a local dev network/);
+    expect(io.stdout).toMatch(/\n {2}demo +run a local dev network/);
     expect(io.stderr).toBe('');
   });
 

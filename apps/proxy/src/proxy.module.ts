@@ -9,9 +9,12 @@ import { CertificateDirectory } from './pki/certificate-directory';
 import { Messages } from './tasks/messages';
 import { TasksController } from './tasks/tasks.controller';
 import { TasksService } from './tasks/tasks.service';
+import { SocketMessages } from './sockets/socket-messages';
+import { SocketUpgrades } from './sockets/socket-upgrades';
+import { SocketsController } from './sockets/sockets.controller';
 
 @Module({
-  controllers: [HealthController, TasksController],
-  providers: [ApiKeyGuard, BrokerClient, BrokerSession, ProxyIdentity, CertificateDirectory, Messages, TasksService, ControlConnection],
+  controllers: [HealthController, TasksController, SocketsController],
+  providers: [ApiKeyGuard, BrokerClient, BrokerSession, ProxyIdentity, CertificateDirectory, Messages, TasksService, ControlConnection, SocketMessages, SocketUpgrades],
 })
 export class ProxyModule {}

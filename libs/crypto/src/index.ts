@@ -8,3 +8,5 @@ export * from './jws';
 export * from './request-auth';
 export * from './x509';
 export * from './session-auth';
+export * from './socket-frames';
+export * from './socket-handshake';

@@ -1,4 +1,4 @@
-import { ensureStreams, connectNats } from '@beamline/nats';
+import { DEFAULT_STREAM_OPTIONS, ensureStreams, connectNats } from '@beamline/nats';
 import { publishCertificate, publishIntermediate } from '@beamline/pki';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateDevPki, type DevPki } from './dev-pki';
 import { freePort } from './free-port';
+import { startNatsCluster, type NatsCluster } from './nats-cluster';
 import { startNatsServer, type NatsServerHandle } from './nats-server';
 import { startService, type ServiceHandle } from './service';
 
@@ -30,19 +31,40 @@ export interface DevNetworkOptions {
   log?: boolean;
   /** The build output holding `apps/<app>/src/main.js`; default `<repo root>/dist`. */
   distDir?: string;
-  /** Extra environment per component (for every proxy under 'proxy'). */
+  /** Extra environment per component (for every proxy under 'proxy', every replica under its component). */
   extraEnv?: Partial<Record<DevNetworkComponent, Record<string, string>>>;
+  /** Start a 3-node NATS JetStream cluster (`startNatsCluster`) instead of a single server. Ignored with `natsUrl`. */
+  natsCluster?: true | { size: 3 };
+  /** `STREAM_REPLICAS` of the broker components (and of the streams the dev network creates): 3 with `natsCluster`, else 1. */
+  streamReplicas?: number;
+  /**
+   * How many broker-api processes to run, each on its own port (1 by default; with more, `brokerPort` is
+   * the first replica's). They are named 'broker-api-1', 'broker-api-2', ... ('broker-api' when there is one).
+   */
+  brokerApiReplicas?: number;
+  /** How many broker-store processes ('broker-store-1', ... ; 'broker-store' when there is one). 1 by default. */
+  brokerStoreReplicas?: number;
+  /**
+   * What the proxies' one BROKER_URL points at when there are several broker-api replicas: called with every
+   * replica's URL, returns the URL of something in front of them (tests pass a round-robin balancer) and how
+   * to close it (after the proxies stopped). Without it the proxies use the first replica.
+   */
+  brokerFront?: (replicaUrls: string[]) => Promise<{ url: string; close(): Promise<void> | void }>;
 }
 
 export interface DevNetwork {
   natsUrl: string;
-  /** Set when the dev network started its own NATS server. */
+  /** Set when the dev network started its own single NATS server. */
   nats?: NatsServerHandle;
-  /** `http://127.0.0.1:<brokerPort>` */
+  /** Set when the dev network started its own NATS cluster (`natsCluster`). */
+  natsCluster?: NatsCluster;
+  /** What the proxies use: `http://127.0.0.1:<brokerPort>`, or the `brokerFront` URL with several replicas. */
   brokerUrl: string;
+  /** Each broker-api replica's own `http://127.0.0.1:<port>`, in replica order. */
+  brokerApiUrls: string[];
   proxies: { id: string; url: string; port: number }[];
   pki: DevPki;
-  /** 'broker-store', 'broker-api' and each proxy id. */
+  /** 'broker-store', 'broker-api' (or 'broker-store-<i>', 'broker-api-<i>' with several replicas) and each proxy id. */
   services: Map<string, ServiceHandle>;
   /** Stops proxies, broker-api, broker-store, then NATS (if started), then removes the temporary directory. */
   stop(): Promise<void>;
@@ -99,33 +121,59 @@ export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<Dev
     if (!opts.dir) cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
 
     let nats: NatsServerHandle | undefined;
-    if (!opts.natsUrl) {
+    let natsCluster: NatsCluster | undefined;
+    if (!opts.natsUrl && opts.natsCluster) {
+      const started = await startNatsCluster({ size: opts.natsCluster === true ? 3 : opts.natsCluster.size, log });
+      natsCluster = started;
+      cleanups.push(() => started.stop());
+    } else if (!opts.natsUrl) {
       const started = await startNatsServer({ log });
       nats = started;
       cleanups.push(() => started.stop());
     }
-    const natsUrl = opts.natsUrl ?? (nats as NatsServerHandle).url;
+    const natsUrl = opts.natsUrl ?? natsCluster?.url ?? (nats as NatsServerHandle).url;
+    const streamReplicas = opts.streamReplicas ?? (natsCluster ? 3 : 1);
+    // Only set when asked for, so a component's own default (and a caller's extraEnv) still applies otherwise.
+    const replicaEnv: Record<string, string> = opts.streamReplicas !== undefined || natsCluster ? { STREAM_REPLICAS: String(streamReplicas) } : {};
 
     const pki = generateDevPki(join(dir, 'pki'), proxySpecs.map((p) => p.id));
-    await publishPki(natsUrl, pki);
+    await publishPki(natsUrl, pki, streamReplicas);
 
+    const storeReplicas = opts.brokerStoreReplicas ?? 1;
+    for (let i = 1; i <= storeReplicas; i++) {
+      const name = storeReplicas === 1 ? 'broker-store' : `broker-store-${i}`;
+      await start(name, 'broker-store', { NATS_URL: natsUrl, LOG_LEVEL: 'info', ...replicaEnv, ...opts.extraEnv?.['broker-store'] });
+    }
+
+    const apiReplicas = opts.brokerApiReplicas ?? 1;
     const brokerPort = opts.brokerPort || (await freePort());
-    const brokerUrl = `http://127.0.0.1:${brokerPort}`;
-    await start('broker-store', 'broker-store', { NATS_URL: natsUrl, LOG_LEVEL: 'info', ...opts.extraEnv?.['broker-store'] });
-    await start(
-      'broker-api',
-      'broker-api',
-      {
-        NATS_URL: natsUrl,
-        BROKER_ID: brokerId,
-        BROKER_URL: `http://${brokerId}:${brokerPort}`,
-        BIND_ADDR: `127.0.0.1:${brokerPort}`,
-        ROOTCERT_FILE: pki.rootCertFile,
-        MONITORING_API_KEY: opts.monitoringApiKey ?? DEV_DEFAULTS.monitoringApiKey,
-        ...opts.extraEnv?.['broker-api'],
-      },
-      `${brokerUrl}/v1/health`,
-    );
+    const brokerApiUrls: string[] = [];
+    for (let i = 1; i <= apiReplicas; i++) {
+      const port = i === 1 ? brokerPort : await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      await start(
+        apiReplicas === 1 ? 'broker-api' : `broker-api-${i}`,
+        'broker-api',
+        {
+          NATS_URL: natsUrl,
+          BROKER_ID: brokerId,
+          BROKER_URL: `http://${brokerId}:${brokerPort}`,
+          BIND_ADDR: `127.0.0.1:${port}`,
+          ROOTCERT_FILE: pki.rootCertFile,
+          MONITORING_API_KEY: opts.monitoringApiKey ?? DEV_DEFAULTS.monitoringApiKey,
+          ...replicaEnv,
+          ...opts.extraEnv?.['broker-api'],
+        },
+        `${url}/v1/health`,
+      );
+      brokerApiUrls.push(url);
+    }
+    let brokerUrl = brokerApiUrls[0];
+    if (apiReplicas > 1 && opts.brokerFront) {
+      const front = await opts.brokerFront(brokerApiUrls);
+      cleanups.push(() => front.close());
+      brokerUrl = front.url;
+    }
 
     const appKeys = Object.fromEntries(apps.map((app) => [`APP_${app.label}_KEY`, app.key]));
     const proxies: DevNetwork['proxies'] = [];
@@ -149,7 +197,7 @@ export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<Dev
       proxies.push({ id: spec.id, url, port });
     }
 
-    return { natsUrl, nats, brokerUrl, proxies, pki, services, stop: runCleanups };
+    return { natsUrl, nats, natsCluster, brokerUrl, brokerApiUrls, proxies, pki, services, stop: runCleanups };
   } catch (err) {
     await runCleanups().catch(() => undefined); // the original failure is the one worth reporting
     throw err;
@@ -160,10 +208,10 @@ export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<Dev
  * Creates the streams and publishes the intermediate (signed by the root) and every proxy certificate
  * (signed by the intermediate) with the same functions as `beamline pki sign`.
  */
-async function publishPki(natsUrl: string, pki: DevPki): Promise<void> {
+async function publishPki(natsUrl: string, pki: DevPki, replicas: number): Promise<void> {
   const nc = await connectNats(natsUrl, 'beamline-devnet');
   try {
-    await ensureStreams(await jetstreamManager(nc));
+    await ensureStreams(await jetstreamManager(nc), { ...DEFAULT_STREAM_OPTIONS, replicas });
     const js = jetstream(nc);
     await publishIntermediate(js, pki.loadedCa);
     for (const proxy of pki.proxies) await publishCertificate(js, pki.loadedCa, proxy.certPem);

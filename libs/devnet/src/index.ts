@@ -4,3 +4,4 @@ export * from './nats-server';
 export * from './service';
 export * from './dev-pki';
 export * from './dev-network';
+export * from './nats-cluster';

@@ -82,12 +82,21 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     for (let attempt = 1; ; attempt++) {
       // A port from freePort() can be taken by someone else before the server binds it: pick another.
       const port = opts.port ?? (await freePort());
-      const server = new NatsServer(binary, workDir, port, storeDir, opts.log ?? false);
+      const server = new NatsServerProcess({
+        binary,
+        configFile: join(workDir, 'nats.conf'),
+        config: natsDevConfig(port, storeDir),
+        port,
+        storeDir,
+        log: opts.log ?? false,
+        logPrefix: '[nats] ',
+        ownedDir: workDir,
+      });
       try {
         await server.launch();
         return server;
       } catch (err) {
-        const retry = opts.port === undefined && attempt < PORT_ATTEMPTS && /address already in use/i.test(String(err));
+        const retry = opts.port === undefined && attempt < PORT_ATTEMPTS && isAddressInUse(err);
         if (!retry) throw err;
       }
     }
@@ -95,6 +104,11 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     rmSync(workDir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** Internal: whether a launch failed because a port was taken meanwhile (worth retrying on other ports). */
+export function isAddressInUse(err: unknown): boolean {
+  return /address already in use/i.test(String(err));
 }
 
 /** The configuration file the dev server runs with. */
@@ -111,38 +125,70 @@ export function natsDevConfig(port: number, storeDir: string): string {
   ].join('\n');
 }
 
-class NatsServer implements NatsServerHandle {
+/** Internal: how to run one nats-server process (shared by the single server and the cluster nodes). */
+export interface NatsProcessSpec {
+  binary: string;
+  /** Written before every launch. */
+  configFile: string;
+  config: string;
+  port: number;
+  storeDir: string;
+  log: boolean;
+  /** e.g. `[nats] ` or `[nats-2] ` */
+  logPrefix: string;
+  /** Removed by stop() (a temporary directory this handle owns); none for cluster nodes. */
+  ownedDir?: string;
+}
+
+/**
+ * Internal: one nats-server child process. launch() resolves once it logged "Server is ready"; kill() is a
+ * crash (SIGKILL); restart() keeps port and store; stop() is SIGTERM (and removes `ownedDir`).
+ */
+export class NatsServerProcess implements NatsServerHandle {
   readonly url: string;
+  readonly port: number;
+  readonly storeDir: string;
   private child: ChildProcess | undefined;
   private stopped = false;
+  private readonly logs: LogTail;
 
-  constructor(
-    private readonly binary: string,
-    private readonly workDir: string,
-    readonly port: number,
-    readonly storeDir: string,
-    private readonly log: boolean,
-  ) {
-    this.url = `nats://127.0.0.1:${port}`;
+  constructor(private readonly spec: NatsProcessSpec) {
+    this.port = spec.port;
+    this.storeDir = spec.storeDir;
+    this.url = `nats://127.0.0.1:${spec.port}`;
+    // One tail for the handle's whole life, so recentLogs() after a restart still shows the crash.
+    this.logs = new LogTail(spec.logPrefix, spec.log);
   }
 
   get pid(): number {
     return this.child?.pid ?? -1;
   }
 
+  get running(): boolean {
+    return this.child !== undefined && isRunning(this.child);
+  }
+
+  recentLogs(): string {
+    return this.logs.text();
+  }
+
   async launch(): Promise<void> {
-    const configFile = join(this.workDir, 'nats.conf');
-    writeFileSync(configFile, natsDevConfig(this.port, this.storeDir));
-    const logs = new LogTail('[nats] ', this.log);
-    const child = spawn(this.binary, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { binary, configFile, config } = this.spec;
+    writeFileSync(configFile, config);
+    const logs = this.logs;
+    const lines: string[] = []; // this launch's output, for the error message
+    const collect = logs.onLine((line) => lines.push(line));
+    const child = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     trackChild(child);
     logs.attach(child.stdout);
     logs.attach(child.stderr);
     this.child = child;
+    const output = (): string => lines.slice(-200).join('\n');
     await new Promise<void>((resolve, reject) => {
       const done = (err?: Error): void => {
         clearTimeout(timer);
         unsubscribe();
+        collect();
         child.off('close', onClose);
         child.off('error', onError);
         if (err) reject(err);
@@ -153,11 +199,11 @@ class NatsServer implements NatsServerHandle {
       });
       // 'close' rather than 'exit': by then all of the server's output has been read.
       const onClose = (code: number | null, signal: string | null): void =>
-        done(new Error(`nats-server exited (${signal ?? `code ${code}`}) before it was ready:\n${logs.text()}`));
-      const onError = (err: Error): void => done(new Error(`cannot run ${this.binary}: ${err.message}`));
+        done(new Error(`nats-server exited (${signal ?? `code ${code}`}) before it was ready:\n${output()}`));
+      const onError = (err: Error): void => done(new Error(`cannot run ${binary}: ${err.message}`));
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
-        done(new Error(`nats-server was not ready after ${READY_TIMEOUT_MS} ms:\n${logs.text()}`));
+        done(new Error(`nats-server was not ready after ${READY_TIMEOUT_MS} ms:\n${output()}`));
       }, READY_TIMEOUT_MS);
       child.once('close', onClose);
       child.once('error', onError);
@@ -165,10 +211,12 @@ class NatsServer implements NatsServerHandle {
   }
 
   async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
+    if (this.spec.ownedDir) {
+      if (this.stopped) return;
+      this.stopped = true;
+    }
     if (this.child) await terminate(this.child, 'SIGTERM', STOP_GRACE_MS);
-    rmSync(this.workDir, { recursive: true, force: true });
+    if (this.spec.ownedDir) rmSync(this.spec.ownedDir, { recursive: true, force: true });
   }
 
   async kill(): Promise<void> {

@@ -9,3 +9,4 @@ export * from './todo';
 export * from './wait';
 export * from './task-list-query';
 export * from './json-depth';
+export * from './socket';

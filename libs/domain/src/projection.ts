@@ -1,5 +1,6 @@
-import type { BeamEvent, ResultPut, TaskCreated, TaskExpired } from './events';
+import type { ResultPut, TaskCreated, TaskExpired } from './events';
 import type { WorkStatus } from './messages';
+import type { LogEvent, SocketRequested } from './socket';
 import { isTodoFor } from './todo';
 
 /** A result as the projection keeps it. */
@@ -7,13 +8,15 @@ export interface ResultView { from: string; to: string[]; status: WorkStatus; me
 /** A task as the projection keeps it; `seq` is the TaskCreated's seq, results are keyed by result.from. */
 export interface TaskView { taskId: string; from: string; to: string[]; message: string; digest: string; receivedAt: number; expiresAt: number; seq: number; results: Map<string, ResultView>; }
 /** The mutable projection state (tasks plus recipient/sender indexes of task ids). */
-export interface ProjectionState { lastSeq: number; tasks: Map<string, TaskView>; byRecipient: Map<string, Set<string>>; bySender: Map<string, Set<string>>; }
+export interface ProjectionState { lastSeq: number; tasks: Map<string, TaskView>; byRecipient: Map<string, Set<string>>; bySender: Map<string, Set<string>>; sockets: Map<string, SocketView>; }
+/** A live (not yet connected) socket request; `seq` is the SocketRequested's seq. */
+export interface SocketView { socketId: string; from: string; to: string[]; message: string; receivedAt: number; expiresAt: number; seq: number; }
 /** A task listing query (see API.md: from matches OR to contains; todoFor narrows). */
 export interface TaskQuery { from?: string; to?: string; todoFor?: string; }
 
 /** A fresh, empty projection. */
 export function emptyProjection(): ProjectionState {
-  return { lastSeq: 0, tasks: new Map(), byRecipient: new Map(), bySender: new Map() };
+  return { lastSeq: 0, tasks: new Map(), byRecipient: new Map(), bySender: new Map(), sockets: new Map() };
 }
 
 /** True when the task is dead at `now` (now >= expiresAt). */
@@ -76,7 +79,7 @@ function onTaskExpired(state: ProjectionState, e: TaskExpired): void {
 }
 
 /** Applies one event at stream position `seq`; mutates and returns `state`, deterministic in (state, event, seq). */
-export function applyEvent(state: ProjectionState, event: BeamEvent, seq: number): ProjectionState {
+export function applyEvent(state: ProjectionState, event: LogEvent, seq: number): ProjectionState {
   switch (event.type) {
     case 'TaskCreated':
       onTaskCreated(state, event, seq);
@@ -86,6 +89,12 @@ export function applyEvent(state: ProjectionState, event: BeamEvent, seq: number
       break;
     case 'TaskExpired':
       onTaskExpired(state, event);
+      break;
+    case 'SocketRequested':
+      onSocketRequested(state, event, seq);
+      break;
+    case 'SocketConnected':
+      state.sockets.delete(event.socketId);
       break;
   }
   state.lastSeq = Math.max(state.lastSeq, seq);
@@ -135,5 +144,20 @@ export function resultsFor(task: TaskView, reader: string): ResultView[] {
 export function expiredTasks(state: ProjectionState, now: number): TaskView[] {
   const out: TaskView[] = [];
   for (const task of state.tasks.values()) if (isExpired(task, now)) out.push(task);
+  return out.sort(bySeq);
+}
+
+function onSocketRequested(state: ProjectionState, e: SocketRequested, seq: number): void {
+  // Logical expiry: requests dead at this event's time are dropped (deterministic in the log).
+  for (const [id, s] of state.sockets) if (e.receivedAt >= s.expiresAt) state.sockets.delete(id);
+  const existing = state.sockets.get(e.socketId);
+  if (existing && e.receivedAt < existing.expiresAt) return; // create-once
+  state.sockets.set(e.socketId, { socketId: e.socketId, from: e.from, to: [...e.to], message: e.message, receivedAt: e.receivedAt, expiresAt: e.expiresAt, seq });
+}
+
+/** Live socket requests addressed to `app` (not connected, not expired at `now`), ordered by seq. */
+export function socketsFor(state: ProjectionState, app: string, now: number): SocketView[] {
+  const out: SocketView[] = [];
+  for (const s of state.sockets.values()) if (now < s.expiresAt && s.to.includes(app)) out.push(s);
   return out.sort(bySeq);
 }

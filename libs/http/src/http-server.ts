@@ -4,7 +4,8 @@
  * (400), oversized request headers or URL (431), a request timeout (408), an `Expect` we do not support
  * (417), an HTTP/1.1 request without `Host` (400) and `CONNECT` (405).
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { NextFunction, Request, Response } from 'express';
 
@@ -62,4 +63,49 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const json = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json), Connection: 'close' });
   res.end(json);
+}
+
+/**
+ * Routes HTTP `Upgrade` requests that `claims` accepts to `handle`, with the raw socket: both real upgrades
+ * (`Connection: Upgrade`) and requests that carry an `Upgrade` header without `Connection: Upgrade` (Python
+ * `requests` sends `Connection: keep-alive`; Node would treat them as ordinary requests and keep parsing
+ * HTTP on the connection). For those, the request is flagged as an upgrade before Express sees it, so Node
+ * detaches its HTTP parser exactly as for a real upgrade and the connection becomes a byte stream.
+ * Upgrade requests that `claims` refuses are answered by the app as ordinary requests (then the connection
+ * closes), as Node does by default without an `upgrade` listener.
+ */
+export interface UpgradeRoute {
+  claims(req: IncomingMessage): boolean;
+  handle(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+export function routeUpgrades(server: Server, route: UpgradeRoute): void {
+  const requestListeners = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (req.headers.upgrade !== undefined && route.claims(req)) {
+      // Node checks `req.upgrade` right after this event and then emits 'upgrade' with the raw socket.
+      res.detachSocket(req.socket);
+      (req as IncomingMessage & { upgrade: boolean }).upgrade = true;
+      return;
+    }
+    for (const l of requestListeners) l.call(server, req, res);
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (route.claims(req)) {
+      route.handle(req, socket, head);
+      return;
+    }
+    // Not ours: answer it as an ordinary request on this connection, then close.
+    socket.on('error', () => socket.destroy());
+    if (head.length > 0) socket.unshift(head);
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket as Socket);
+    res.on('finish', () => {
+      res.detachSocket(socket as Socket);
+      socket.end();
+    });
+    for (const l of requestListeners) l.call(server, req, res);
+  });
 }

@@ -7,9 +7,17 @@ import { subjects } from './subjects';
 export type StoreQuery =
   | { q: 'tasks'; asApp: string; from?: string; to?: string; todo?: boolean; minSeq?: number }
   | { q: 'task'; asApp: string; taskId: string; minSeq?: number }
-  | { q: 'results'; asApp: string; taskId: string; minSeq?: number };
+  | { q: 'results'; asApp: string; taskId: string; minSeq?: number }
+  | { q: 'sockets'; asApp: string; minSeq?: number };
 
 export interface TaskItem {
+  message: string;
+  expiresAt: number;
+  seq: number;
+}
+
+/** A live socket request: the initiator proxy's signed request, verbatim. */
+export interface SocketItem {
   message: string;
   expiresAt: number;
   seq: number;
@@ -25,6 +33,7 @@ export type StoreReply =
   | { ok: true; seq: number; tasks: TaskItem[] }
   | { ok: true; seq: number; task: TaskItem }
   | { ok: true; seq: number; results: ResultItem[]; expiresAt: number }
+  | { ok: true; seq: number; sockets: SocketItem[] }
   | { ok: false; error: 'not_found' | 'forbidden' | 'bad_query'; message: string };
 
 export const STORE_QUERY_SUBJECT = subjects.storeQuery;

@@ -11,8 +11,10 @@ import { subjectToken } from '@beamline/domain';
 
 export const EVENTS_STREAM = 'BEAM_EVENTS';
 export const PKI_STREAM = 'BEAM_PKI';
-/** Sources BEAM_EVENTS and BEAM_PKI; keeps every event for the audit retention. */
+/** Copies of BEAM_EVENTS' events under `audit.<subject>`, kept for the audit retention (BEAM_PKI keeps its own forever). */
 export const AUDIT_STREAM = 'BEAM_AUDIT';
+/** Header on an audit copy: the BEAM_EVENTS sequence it copies. */
+export const AUDIT_ORIGIN_SEQ_HEADER = 'Beam-Origin-Seq';
 export const NONCE_BUCKET = 'beam-nonces';
 /** Leases of elected roles (e.g. the expiry leader among broker-store replicas). */
 export const LEASE_BUCKET = 'beam-leases';
@@ -48,7 +50,25 @@ export const subjects = {
   taskExpired: (taskId: string) => `beam.ev.task.${taskId}.expired`,
   taskAggregate: (taskId: string) => `beam.ev.task.${taskId}.>`,
 
+  /** Socket requests: SocketRequested on `.created` (create-once), SocketConnected on `.connected` (once). */
+  socketCreated: (socketId: string) => `beam.ev.socket.${socketId}.created`,
+  socketConnected: (socketId: string) => `beam.ev.socket.${socketId}.connected`,
+  socketAggregate: (socketId: string) => `beam.ev.socket.${socketId}.>`,
+  /**
+   * Core-NATS relay of direct sockets between broker-api replicas (ciphertext frames only). Each end
+   * (role `a` = initiator, `b` = recipient) listens on `beam.sock.<id>.<role>.*`: `.hello` for pairing,
+   * `.<connId>` for the bytes and control messages of its paired peer.
+   */
+  allSocketRelay: 'beam.sock.>',
+  socketRelayInbox: (socketId: string, role: 'a' | 'b') => `beam.sock.${socketId}.${role}.*`,
+  socketRelayHello: (socketId: string, role: 'a' | 'b') => `beam.sock.${socketId}.${role}.hello`,
+  socketRelayConn: (socketId: string, role: 'a' | 'b', connId: string) => `beam.sock.${socketId}.${role}.${connId}`,
+
   allPki: 'beam.pki.>',
+
+  /** BEAM_AUDIT's copy of an event published on `subject` in BEAM_EVENTS. */
+  audit: (subject: string) => `audit.${subject}`,
+  allAudit: 'audit.>',
   certificatePublished: (serial: string) => `beam.pki.cert.${serial}`,
   certificateRevoked: (serial: string) => `beam.pki.revoked.${serial}`,
   intermediatePublished: 'beam.pki.im-ca',

@@ -38,7 +38,14 @@ export const demoCommand: Command = {
     process.once('SIGINT', abort).once('SIGTERM', abort);
     let net: DevNetwork;
     try {
-      net = await startDevNetwork({ brokerPort: BROKER_PORT, proxies: PROXIES, natsUrl: process.env.NATS_URL || undefined, log: true });
+      net = await startDevNetwork({
+        brokerPort: BROKER_PORT,
+        proxies: PROXIES,
+        natsUrl: process.env.NATS_URL || undefined,
+        log: true,
+        // Samply.Beam's socket example lists socket requests without parameters and expects to wait for one.
+        extraEnv: { proxy: { SOCKET_LIST_WAIT: 'beam' } },
+      });
     } finally {
       process.off('SIGINT', abort).off('SIGTERM', abort);
     }

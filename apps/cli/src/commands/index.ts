@@ -1,6 +1,8 @@
 import type { Command } from '../command';
+import { auditCommand } from './audit';
 import { demoCommand } from './demo';
+import { natsClusterCommand } from './nats-cluster';
 import { pkiCommand } from './pki';
 
 /** Every `beamline` subcommand, in the order `beamline --help` lists them. */
-export const commands: readonly Command[] = [demoCommand, pkiCommand];
+export const commands: readonly Command[] = [demoCommand, natsClusterCommand, pkiCommand, auditCommand];

@@ -13,12 +13,20 @@ import {
   Forbidden,
   InvalidInput,
   NotFound,
+  parseDuration,
   PayloadTooLarge,
   RecipientsWithoutCertificate,
 } from '@beamline/domain';
 import { proxyConfig } from '../config';
 import { BrokerSession } from './broker-session';
 import { ProxyIdentity } from './proxy-identity';
+
+/** Answers that mean "this broker replica (or its NATS) cannot serve right now": retried like transport errors. */
+const RETRYABLE_STATUS = new Set([502, 503, 504]);
+const RETRY_FIRST_DELAY_MS = 100;
+const RETRY_MAX_DELAY_MS = 2_000;
+/** How long a failing request is retried before the app gets 502/504. */
+const RETRY_BUDGET_MS = 10_000;
 
 export interface BrokerResponse {
   status: number;
@@ -49,16 +57,53 @@ export class BrokerClient implements OnApplicationShutdown {
     await this.agent.close();
   }
 
+  /**
+   * Sends one request to the broker. Transport failures (refused, reset, timeout) and 502/503/504 answers are
+   * retried with backoff (100 ms doubling, capped at 2 s) for up to ~10 s before the caller sees the error:
+   * a broker-api replica or NATS node that dies is then latency, not an error, for the app. Writes resend the
+   * same body — the same signed message, which the broker deduplicates (Nats-Msg-Id, create-once digest) —
+   * with a fresh request authentication; a long-poll's `wait_time` is shortened by the time already waited.
+   */
   async send(method: string, pathAndQuery: string, payload?: unknown, opts: SendOptions = {}): Promise<BrokerResponse> {
-    const res = await this.sendOnce(method, pathAndQuery, payload, opts);
+    // Serialised once: every attempt carries exactly the same bytes.
+    const body = payload === undefined ? undefined : Buffer.from(JSON.stringify(payload));
+    const started = Date.now();
+    const waitMs = waitTimeOf(pathAndQuery);
+    for (let attempt = 0; ; attempt++) {
+      let path = pathAndQuery;
+      let attemptOpts = opts;
+      if (attempt > 0 && waitMs !== undefined) {
+        const elapsed = Date.now() - started;
+        path = withWaitTime(pathAndQuery, Math.max(1, waitMs - elapsed));
+        if (opts.timeoutMs !== undefined) attemptOpts = { ...opts, timeoutMs: Math.max(this.config.brokerTimeoutMs, opts.timeoutMs - elapsed) };
+      }
+      let failure: BrokerResponse | Error;
+      try {
+        const res = await this.sendWithSession(method, path, body, attemptOpts);
+        if (!RETRYABLE_STATUS.has(res.status)) return res;
+        failure = res;
+      } catch (err) {
+        if (!(err instanceof BrokerUnavailable || err instanceof BrokerTimeout) || opts.signal?.aborted) throw err;
+        // A long-poll that ran into its own timeout is not retried: its wait is over.
+        if (err instanceof BrokerTimeout && method === 'GET' && waitMs !== undefined) throw err;
+        failure = err;
+      }
+      if (!(await this.backoff(started, attempt, opts.signal))) {
+        if (failure instanceof Error) throw failure;
+        return failure;
+      }
+    }
+  }
+
+  private async sendWithSession(method: string, pathAndQuery: string, body: Buffer | undefined, opts: SendOptions): Promise<BrokerResponse> {
+    const res = await this.sendOnce(method, pathAndQuery, body, opts);
     if (res.status !== 401 || opts.anonymous || opts.signed || this.config.brokerAuth !== 'session') return res;
     // The broker refused our session (expired, certificate renewed, secret rotated): reopen once and retry.
     this.session.drop();
-    return this.sendOnce(method, pathAndQuery, payload, opts);
+    return this.sendOnce(method, pathAndQuery, body, opts);
   }
 
-  private async sendOnce(method: string, pathAndQuery: string, payload: unknown, opts: SendOptions): Promise<BrokerResponse> {
-    const body = payload === undefined ? undefined : Buffer.from(JSON.stringify(payload));
+  private async sendOnce(method: string, pathAndQuery: string, body: Buffer | undefined, opts: SendOptions): Promise<BrokerResponse> {
     const headers = await this.headersFor(method, pathAndQuery, body, opts);
     const timeout = AbortSignal.timeout(opts.timeoutMs ?? this.config.brokerTimeoutMs);
     const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
@@ -80,18 +125,24 @@ export class BrokerClient implements OnApplicationShutdown {
    * as the matching typed error.
    */
   async openStream(pathAndQuery: string, opts: { signal: AbortSignal; headers?: Record<string, string> }): Promise<{ status: number; body: AsyncIterable<Uint8Array> }> {
-    for (let attempt = 0; ; attempt++) {
+    const started = Date.now();
+    let retries = 0;
+    let reopened = false;
+    for (;;) {
       const headers = { ...(await this.headersFor('GET', pathAndQuery, undefined, {})), accept: 'text/event-stream', ...opts.headers };
       let res: Awaited<ReturnType<typeof request>>;
       try {
         res = await request(this.config.brokerUrl + pathAndQuery, { method: 'GET', headers, signal: opts.signal, dispatcher: this.agent });
       } catch (err) {
         if (opts.signal.aborted) throw err;
+        if (await this.backoff(started, retries++, opts.signal)) continue;
         throw new BrokerUnavailable(`broker: unreachable (${(err as Error).message})`);
       }
       if (res.statusCode < 300) return { status: res.statusCode, body: res.body };
       const text = await res.body.text();
-      if (res.statusCode === 401 && attempt === 0 && this.config.brokerAuth === 'session') {
+      if (RETRYABLE_STATUS.has(res.statusCode) && (await this.backoff(started, retries++, opts.signal))) continue;
+      if (res.statusCode === 401 && !reopened && this.config.brokerAuth === 'session') {
+        reopened = true;
         this.session.drop(); // refused session: reopen once
         continue;
       }
@@ -103,6 +154,14 @@ export class BrokerClient implements OnApplicationShutdown {
       }
       this.expect({ status: res.statusCode, body, headers: res.headers });
     }
+  }
+
+  /** Waits before the next attempt of a failed request; false when the retry budget is spent (or the caller left). */
+  private async backoff(started: number, retry: number, signal?: AbortSignal): Promise<boolean> {
+    const delay = Math.min(RETRY_FIRST_DELAY_MS * 2 ** retry, RETRY_MAX_DELAY_MS);
+    if (Date.now() - started + delay > RETRY_BUDGET_MS || signal?.aborted) return false;
+    await sleep(delay, signal);
+    return !signal?.aborted;
   }
 
   private async headersFor(method: string, pathAndQuery: string, body: Buffer | undefined, opts: SendOptions): Promise<Record<string, string>> {
@@ -148,4 +207,36 @@ export class BrokerClient implements OnApplicationShutdown {
         throw new BrokerUnavailable(`broker: ${message}`, code ?? 'broker_error');
     }
   }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** The `wait_time` of a long-poll path in ms, or undefined when it has none (or one this cannot read). */
+function waitTimeOf(pathAndQuery: string): number | undefined {
+  const q = pathAndQuery.indexOf('?');
+  if (q < 0) return undefined;
+  const raw = new URLSearchParams(pathAndQuery.slice(q + 1)).get('wait_time');
+  if (raw === null) return undefined;
+  try {
+    return parseDuration(raw, 'wait_time');
+  } catch {
+    return undefined;
+  }
+}
+
+function withWaitTime(pathAndQuery: string, ms: number): string {
+  const q = pathAndQuery.indexOf('?');
+  const params = new URLSearchParams(pathAndQuery.slice(q + 1));
+  params.set('wait_time', `${Math.round(ms)}ms`);
+  return `${pathAndQuery.slice(0, q)}?${params.toString()}`;
 }

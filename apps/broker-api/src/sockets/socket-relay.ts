@@ -1,0 +1,285 @@
+/**
+ * The direct-socket byte relay. Proxies open `POST /v1/sockets/<id>` (initiator, role `a`) and
+ * `GET /v1/sockets/<id>?beam_app=<app>` (recipient, role `b`) with `Upgrade: tcp`; the two connections
+ * may land on different broker-api replicas and are paired over core NATS:
+ *
+ * - each end subscribes to `beam.sock.<id>.<role>.*` and announces itself (`H` + its connection id) on the
+ *   peer role's `.hello` subject, repeating until paired; an end that hears a hello first answers it;
+ * - once paired each end answers `101 Switching Protocols` (the recipient's carries the signed request in
+ *   `Beam-Socket-Request`) and relays bytes to `beam.sock.<id>.<peer role>.<peer connection id>`;
+ * - messages: `H` hello, `D` data, `C` credit (u32 BE bytes written to our TCP socket), `E` end (FIN),
+ *   `X` abort. Credit-based flow control: a sender has at most WINDOW bytes unacknowledged and pauses its
+ *   TCP socket while it has none left; the receiver grants credit as its TCP writes complete.
+ *
+ * The relay only ever sees the proxies' ciphertext frames. Every subscription is released when either side
+ * ends; an initiator whose peer never comes gets 410 at the request's expiry.
+ */
+import { HttpAdapterHost } from '@nestjs/core';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import type { NatsConnection, Subscription } from '@nats-io/nats-core';
+import { canSignFor, NotFound, parseBeamId, parseUuid, UpgradeRequired } from '@beamline/domain';
+import { httpErrorFor, rawJsonResponse, routeUpgrades } from '@beamline/http';
+import { NATS_CONNECTION, subjects } from '@beamline/nats';
+import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from '../auth/proxy-auth.guard';
+import { SocketCommands } from './socket-commands.service';
+
+export const RELAY_WINDOW_BYTES = 1024 * 1024;
+const CREDIT_BATCH_BYTES = RELAY_WINDOW_BYTES / 4;
+const HELLO_REPEAT_MS = 500;
+const SOCKET_PATH = /^\/v1\/sockets\/([^/?#]+)(?:\?.*)?$/;
+
+const T_HELLO = 0x48; // H
+const T_DATA = 0x44; // D
+const T_CREDIT = 0x43; // C
+const T_END = 0x45; // E
+const T_ABORT = 0x58; // X
+
+type Role = 'a' | 'b';
+
+class SocketGone extends Error {}
+
+@Injectable()
+export class SocketRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('SocketRelay');
+  private readonly ends = new Set<RelayEnd>();
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly guard: ProxyAuthGuard,
+    private readonly commands: SocketCommands,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
+    routeUpgrades(server, {
+      claims: (req) => (req.method === 'GET' || req.method === 'POST') && SOCKET_PATH.test(req.url ?? ''),
+      handle: (req, socket, head) => void this.accept(req, socket, head),
+    });
+  }
+
+  onApplicationShutdown(): void {
+    for (const end of [...this.ends]) end.abort();
+  }
+
+  stats(): { relays: number; subscriptions: number; waiting: number } {
+    let subscriptions = 0;
+    let waiting = 0;
+    for (const e of this.ends) {
+      if (e.subscribed) subscriptions++;
+      if (!e.paired) waiting++;
+    }
+    return { relays: this.ends.size, subscriptions, waiting };
+  }
+
+  private async accept(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    let end: RelayEnd | undefined;
+    try {
+      if (String(req.headers.upgrade).toLowerCase() !== 'tcp') throw new UpgradeRequired('Upgrade: tcp required');
+      const proxy = await this.authenticate(req);
+      const url = new URL(req.url ?? '/', 'http://broker');
+      const socketId = parseUuid(decodeURIComponent(SOCKET_PATH.exec(req.url ?? '')?.[1] ?? ''), 'socket id');
+      let role: Role;
+      let expiresAt: number;
+      let requestJws: string | undefined;
+      if (req.method === 'POST') {
+        const event = await this.commands.live(socketId);
+        if (!canSignFor(proxy.proxyId, event.from)) throw new NotFound(`socket ${socketId} not found`);
+        role = 'a';
+        expiresAt = event.expiresAt;
+      } else {
+        const app = parseBeamId(url.searchParams.get('beam_app') ?? undefined, 'beam_app');
+        const event = await this.commands.connect(proxy, socketId, app);
+        role = 'b';
+        expiresAt = event.expiresAt;
+        requestJws = event.message;
+      }
+      if (socket.destroyed) return;
+      end = new RelayEnd(this.nc, socketId, role, socket, head, requestJws, () => this.ends.delete(end as RelayEnd), this.logger);
+      this.ends.add(end);
+      await end.pair(expiresAt);
+    } catch (err) {
+      end?.dispose();
+      if (socket.destroyed) return;
+      if (err instanceof SocketGone) {
+        socket.end(rawJsonResponse(410, 'Gone', { error: 'socket_expired', message: 'socket: the peer did not connect before the request expired' }));
+        return;
+      }
+      const mapped = httpErrorFor(err);
+      if (!mapped) this.logger.warn(`socket upgrade failed: ${String(err)}`);
+      const status = mapped?.status ?? 500;
+      socket.end(rawJsonResponse(status, STATUS_CODES[status] ?? 'Error', mapped?.body ?? { error: 'internal', message: 'internal error' }));
+    }
+  }
+
+  private async authenticate(req: IncomingMessage): Promise<AuthenticatedProxy> {
+    const r = req as unknown as ProxyRequest & { originalUrl: string };
+    r.originalUrl = req.url ?? '/';
+    const ctx = { switchToHttp: () => ({ getRequest: () => r }) };
+    await this.guard.canActivate(ctx as never);
+    return r.proxy as AuthenticatedProxy;
+  }
+}
+
+/** One proxy connection's end of a relayed socket. */
+class RelayEnd {
+  readonly connId = randomBytes(9).toString('base64url').replace(/[-_]/g, 'x');
+  private readonly peerRole: Role;
+  private sub: Subscription | undefined;
+  private peerConn: string | undefined;
+  private peerSubject = '';
+  private onPaired: (() => void) | undefined;
+  private inflight = 0;
+  private pendingCredit = 0;
+  private sentEnd = false;
+  private gotEnd = false;
+  private finished = false;
+  paired = false;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly socketId: string,
+    private readonly role: Role,
+    private readonly socket: Duplex,
+    private readonly head: Buffer,
+    private readonly requestJws: string | undefined,
+    private readonly release: () => void,
+    private readonly logger: Logger,
+  ) {
+    this.peerRole = role === 'a' ? 'b' : 'a';
+  }
+
+  get subscribed(): boolean {
+    return this.sub !== undefined;
+  }
+
+  /** Resolves once paired and switched to the byte stream; throws SocketGone at `expiresAt`. */
+  async pair(expiresAt: number): Promise<void> {
+    this.sub = this.nc.subscribe(subjects.socketRelayInbox(this.socketId, this.role), { callback: (err, msg) => { if (!err) this.onMessage(msg.subject, msg.data); } });
+    const closedEarly = new Promise<void>((resolve) => this.socket.once('close', () => resolve()));
+    const paired = new Promise<void>((resolve) => (this.onPaired = resolve));
+    await this.nc.flush();
+    this.hello();
+    const repeat = setInterval(() => this.hello(), HELLO_REPEAT_MS);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), Math.max(0, expiresAt - Date.now()))));
+    try {
+      const outcome = await Promise.race([paired.then(() => 'paired' as const), expired, closedEarly.then(() => 'closed' as const)]);
+      if (outcome === 'closed') {
+        this.abort();
+        return;
+      }
+      if (outcome === 'expired') throw new SocketGone();
+    } finally {
+      clearInterval(repeat);
+      clearTimeout(timer);
+    }
+    this.start();
+  }
+
+  private hello(): void {
+    if (this.finished) return;
+    this.nc.publish(subjects.socketRelayHello(this.socketId, this.peerRole), Buffer.concat([Buffer.from([T_HELLO]), Buffer.from(this.connId)]));
+  }
+
+  private onMessage(subject: string, data: Uint8Array): void {
+    if (this.finished || data.length === 0) return;
+    const type = data[0];
+    if (subject.endsWith('.hello')) {
+      if (type !== T_HELLO || this.peerConn !== undefined) return;
+      this.peerConn = Buffer.from(data.subarray(1)).toString();
+      if (!/^[A-Za-z0-9]{1,32}$/.test(this.peerConn)) return;
+      this.peerSubject = subjects.socketRelayConn(this.socketId, this.peerRole, this.peerConn);
+      this.paired = true;
+      this.hello(); // tell the peer, in case it has not heard us yet
+      this.onPaired?.();
+      return;
+    }
+    if (!subject.endsWith(`.${this.connId}`)) return;
+    switch (type) {
+      case T_DATA: {
+        const bytes = data.subarray(1);
+        const n = bytes.length;
+        this.socket.write(bytes, () => this.grant(n));
+        break;
+      }
+      case T_CREDIT: {
+        if (data.length < 5) return;
+        this.inflight = Math.max(0, this.inflight - Buffer.from(data.buffer, data.byteOffset + 1, 4).readUInt32BE(0));
+        if (this.inflight < RELAY_WINDOW_BYTES && this.socket.isPaused()) this.socket.resume();
+        break;
+      }
+      case T_END:
+        this.gotEnd = true;
+        this.socket.end();
+        break;
+      case T_ABORT:
+        this.finish(false);
+        this.socket.destroy();
+        break;
+    }
+  }
+
+  private start(): void {
+    (this.socket as Duplex & { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
+    const extra = this.requestJws ? `Beam-Socket-Request: ${this.requestJws}\r\n` : '';
+    this.socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${extra}\r\n`);
+    this.socket.on('data', (chunk: Buffer) => this.send(chunk));
+    this.socket.on('end', () => {
+      this.sentEnd = true;
+      this.publish(T_END);
+    });
+    this.socket.on('close', () => this.finish(!(this.sentEnd && this.gotEnd)));
+    if (this.head.length > 0) this.send(this.head);
+  }
+
+  private send(chunk: Buffer): void {
+    if (this.finished) return;
+    this.publish(T_DATA, chunk);
+    this.inflight += chunk.length;
+    if (this.inflight >= RELAY_WINDOW_BYTES) this.socket.pause();
+  }
+
+  private grant(n: number): void {
+    this.pendingCredit += n;
+    if (this.pendingCredit < CREDIT_BATCH_BYTES && !this.gotEnd) return;
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(this.pendingCredit, 0);
+    this.pendingCredit = 0;
+    this.publish(T_CREDIT, c);
+  }
+
+  private publish(type: number, payload?: Uint8Array): void {
+    if (this.finished || !this.peerConn) return;
+    const msg = Buffer.allocUnsafe(1 + (payload?.length ?? 0));
+    msg[0] = type;
+    if (payload) msg.set(payload, 1);
+    this.nc.publish(this.peerSubject, msg);
+  }
+
+  /** Ends this side: tells the peer to abort unless both directions ended cleanly; releases NATS interest. */
+  private finish(tellPeer: boolean): void {
+    if (this.finished) return;
+    if (tellPeer) this.publish(T_ABORT);
+    this.finished = true;
+    this.sub?.unsubscribe();
+    this.sub = undefined;
+    this.release();
+  }
+
+  /** Releases this end (telling a paired peer to abort) without touching the socket. */
+  dispose(): void {
+    this.finish(true);
+  }
+
+  abort(): void {
+    this.finish(true);
+    if (!this.socket.destroyed) this.socket.destroy();
+  }
+}
+

@@ -1,0 +1,149 @@
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { describeAuditMessage, formatRecord, matchesFilter, parseTimeSpec, readAudit, type AuditRecord, type RecordFilter } from '@beamline/audit';
+import { parseBeamId, parseUuid, parseEvent } from '@beamline/domain';
+import { AUDIT_STREAM, decodeJson, subjects, PKI_STREAM } from '@beamline/nats';
+import type { PkiSubcommand as AuditSubcommand, ParsedArgs } from './pki-common';
+import { DEFAULT_NATS_URL, natsUrlOf, optionalString, UsageError, withNats } from './pki-common';
+
+const USAGE = `Usage: beamline audit replay [--since T] [--until T] [--task ID] [--app ID] [--follow] [--json] [--nats-url URL]
+
+Prints every event of the audit trail (the BEAM_AUDIT stream, which keeps tasks and results for the audit
+retention, also after they expired and were purged from the live log), one line each, oldest first:
+
+  time  #seq  type  task=<id>  <from> → <to,...>  status=<status>  message=<bytes>B  ciphertext=<bytes>B  kid=<serial>
+
+time is when the broker received the event (TaskCreated, ResultPut), when the task expired (TaskExpired), or
+for the directory (CertificatePublished, CertificateRevoked, IntermediatePublished) the revocation time or
+when the audit stream stored it. message = size of the signed message as stored, ciphertext = size of the
+sealed body (nonce + ciphertext + tag; 0 without a body). Bodies are never shown or decrypted: the broker
+holds no key to them.
+
+Options:
+  --since T         only events at or after T: RFC 3339 (2025-06-01T12:00:00Z) or a duration ago (30m, 1h, 7d)
+  --until T         only events at or before T (same forms)
+  --task ID         only the events of this task (a UUID)
+  --app ID          only events this app sent or received (e.g. app1.proxy1.broker); includes the expiry of
+                    its tasks
+  --follow          keep printing new events as they arrive, until Ctrl-C
+  --json            one JSON object per line: {seq, subject, time, type, taskId, from, to, status,
+                    messageBytes, ciphertextBytes, kid, expiresAt, serial, commonName, notBefore, notAfter,
+                    reason} (fields that apply)
+  --nats-url URL    NATS server(s), comma-separated (default $NATS_URL, else ${DEFAULT_NATS_URL})
+  -h, --help        show this help
+
+Exit codes: 0 done (also when nothing matched; a note goes to stderr), 2 usage error, 1 failure.
+
+Example:
+  beamline audit replay --since 1h --app app1.proxy1.broker --nats-url nats://nats.example.org:4222
+`;
+
+/** Ignore the clock skew between the brokers' receivedAt and the stream's own timestamps when seeking. */
+const SEEK_MARGIN_MS = 10 * 60_000;
+
+function timeOption(args: ParsedArgs, name: string, now: number): number | undefined {
+  const v = optionalString(args, name);
+  if (v === undefined) return undefined;
+  try {
+    return parseTimeSpec(v, now);
+  } catch (err) {
+    throw new UsageError(`--${name}: ${(err as Error).message}`);
+  }
+}
+
+function parseFilter(args: ParsedArgs): RecordFilter {
+  const now = Date.now();
+  const filter: RecordFilter = { sinceMs: timeOption(args, 'since', now), untilMs: timeOption(args, 'until', now) };
+  const task = optionalString(args, 'task');
+  const app = optionalString(args, 'app');
+  try {
+    if (task !== undefined) filter.taskId = parseUuid(task, '--task');
+    if (app !== undefined) filter.app = parseBeamId(app, '--app');
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (filter.sinceMs !== undefined && filter.untilMs !== undefined && filter.sinceMs > filter.untilMs) throw new UsageError('--since is after --until');
+  return filter;
+}
+
+export const auditReplay: AuditSubcommand = {
+  name: 'replay',
+  summary: 'print every event of the audit trail (no bodies), filtered by time, task or app',
+  usage: USAGE,
+  options: {
+    since: { type: 'string' },
+    until: { type: 'string' },
+    task: { type: 'string' },
+    app: { type: 'string' },
+    follow: { type: 'boolean' },
+    json: { type: 'boolean' },
+    'nats-url': { type: 'string' },
+  },
+  positionals: [0, 0],
+  async run(args, io) {
+    const filter = parseFilter(args);
+    const json = args.values.json === true;
+    const follow = args.values.follow === true;
+    const abort = new AbortController();
+    const onSigint = (): void => abort.abort();
+    if (follow) {
+      process.once('SIGINT', onSigint);
+      process.once('SIGTERM', onSigint);
+    }
+    let printed = 0;
+    try {
+      await withNats(natsUrlOf(args), async (nc) => {
+        const js = jetstream(nc);
+        let jsm: JetStreamManager | undefined;
+        /** from/to of tasks, so TaskExpired can show (and match --app on) the parties of its task. */
+        const parties = new Map<string, { from: string; to: string[] }>();
+        const lookUpParties = async (taskId: string): Promise<{ from: string; to: string[] } | undefined> => {
+          jsm ??= await jetstreamManager(nc);
+          try {
+            const m = await jsm.streams.getMessage(AUDIT_STREAM, { last_by_subj: subjects.audit(subjects.taskCreated(taskId)) });
+            if (!m) return undefined;
+            const ev = parseEvent(decodeJson(m.data));
+            return ev.type === 'TaskCreated' ? { from: ev.from, to: ev.to } : undefined;
+          } catch {
+            return undefined; // not in the audit trail (or unreadable): TaskExpired then shows no parties
+          }
+        };
+        const print = (record: AuditRecord): void => {
+          if (!matchesFilter(record, filter)) return;
+          printed++;
+          io.out(`${json ? JSON.stringify(record) : formatRecord(record)}\n`);
+        };
+        // The certificate directory first (BEAM_PKI keeps it forever), then the task events (BEAM_AUDIT).
+        if (!filter.taskId) {
+          await readAudit(js, { stream: PKI_STREAM, filterSubject: subjects.allPki, signal: abort.signal }, (m) => print(describeAuditMessage(m.seq, m.subject, m.data, m.storedAt)));
+        }
+        await readAudit(
+          js,
+          {
+            filterSubject: filter.taskId ? subjects.taskAggregate(filter.taskId) : subjects.allEvents,
+            startTimeMs: filter.sinceMs === undefined ? undefined : filter.sinceMs - SEEK_MARGIN_MS,
+            follow,
+            signal: abort.signal,
+          },
+          async (m) => {
+            const record: AuditRecord = describeAuditMessage(m.seq, m.subject, m.data, m.storedAt);
+            if (record.type === 'TaskCreated' && record.taskId && record.from && record.to) parties.set(record.taskId, { from: record.from, to: record.to });
+            if (record.type === 'TaskExpired' && record.taskId) {
+              let p = parties.get(record.taskId);
+              if (!p && filter.app !== undefined) {
+                p = await lookUpParties(record.taskId);
+                if (p) parties.set(record.taskId, p);
+              }
+              if (p) Object.assign(record, { from: p.from, to: p.to });
+            }
+            print(record);
+          },
+        );
+      });
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+      process.removeListener('SIGTERM', onSigint);
+    }
+    if (printed === 0 && !follow) io.err('no events matched\n');
+    return 0;
+  },
+};

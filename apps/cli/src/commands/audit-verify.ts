@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
+import { AuditVerifier, readAudit } from '@beamline/audit';
+import { subjects, PKI_STREAM } from '@beamline/nats';
+import { CA_FILES } from '@beamline/pki';
+import type { PkiSubcommand as AuditSubcommand } from './pki-common';
+import { DEFAULT_NATS_URL, natsUrlOf, optionalString, UsageError, withNats } from './pki-common';
+
+const USAGE = `Usage: beamline audit verify [--nats-url URL] [--root-cert FILE | --ca-dir DIR] [--json]
+
+Verifies every event of the audit trail (the BEAM_AUDIT stream) offline, with nothing but the pinned root:
+
+  1. rebuilds the certificate directory from the CA-signed PKI events in BEAM_AUDIT (exactly as the broker
+     folds BEAM_PKI); a directory event the CA did not sign is a failure;
+  2. for every TaskCreated and ResultPut: the signer certificate (the JWS kid) chains to the root and was
+     valid at the time the broker received the event (not before notBefore, not after notAfter, not revoked
+     at or before it); the signature verifies; the signer's name can sign for the message's "from" (label
+     boundary); and the event's envelope (task id, from, to, status; digest and expiry of tasks; subject)
+     matches the signed message. TaskExpired events are the broker's own and unsigned: only their subject
+     is checked.
+
+Prints one line per failing event — FAIL #<seq> <type> task=<id> <reason> — then a summary on stdout.
+
+Options:
+  --root-cert FILE   the pinned root certificate (default $ROOTCERT_FILE)
+  --ca-dir DIR       take the root certificate from a CA directory
+  --json             print one JSON object instead: {ok, checked, passed, failed, byType, unsigned, pkiEvents,
+                     certificates, failures: [{seq, subject, type, taskId, reason}]}
+  --nats-url URL     NATS server(s), comma-separated (default $NATS_URL, else ${DEFAULT_NATS_URL})
+  -h, --help         show this help
+
+Exit codes: 0 every event verified, 1 any event failed (or verification could not run), 2 usage error.
+
+Example:
+  beamline audit verify --root-cert root.crt.pem --nats-url nats://nats.example.org:4222
+`;
+
+export const auditVerify: AuditSubcommand = {
+  name: 'verify',
+  summary: 'check every event\'s signature, signer and envelope against the CA, offline',
+  usage: USAGE,
+  options: { 'nats-url': { type: 'string' }, json: { type: 'boolean' }, 'root-cert': { type: 'string' }, 'ca-dir': { type: 'string' } },
+  positionals: [0, 0],
+  async run(args, io) {
+    const caDir = optionalString(args, 'ca-dir');
+    const rootOpt = optionalString(args, 'root-cert');
+    if (caDir !== undefined && rootOpt !== undefined) throw new UsageError('give either --root-cert or --ca-dir, not both');
+    const rootFile = rootOpt ?? (caDir ? join(resolve(caDir), CA_FILES.rootCert) : process.env.ROOTCERT_FILE || undefined);
+    if (!rootFile) throw new UsageError('the pinned root is required: --root-cert FILE, --ca-dir DIR or $ROOTCERT_FILE');
+    let rootCertPem: string;
+    try {
+      rootCertPem = readFileSync(rootFile, 'utf8');
+    } catch (err) {
+      throw new Error(`cannot read the root certificate ${rootFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    let verifier: AuditVerifier;
+    try {
+      verifier = new AuditVerifier(rootCertPem);
+    } catch (err) {
+      throw new Error(`${rootFile} is not a certificate: ${(err as Error).message}`);
+    }
+    await withNats(natsUrlOf(args), async (nc) => {
+      const js = jetstream(nc);
+      // Pass 1: the directory, complete, before any event is judged (the audit stream interleaves the two
+      // sources in arrival order, not causally).
+      await readAudit(js, { stream: PKI_STREAM, filterSubject: subjects.allPki }, (m) => verifier.addPki(m));
+      verifier.finishPki();
+      await readAudit(js, { filterSubject: subjects.allTaskEvents }, (m) => verifier.addEvent(m));
+    });
+    const s = verifier.summary();
+    if (args.values.json === true) {
+      io.out(`${JSON.stringify(s)}\n`);
+    } else {
+      for (const f of s.failures) io.out(`FAIL  #${f.seq}  ${f.type}  ${f.taskId ? `task=${f.taskId}` : `subject=${f.subject}`}  ${f.reason}\n`);
+      const types = Object.entries(s.byType).map(([k, v]) => `${v} ${k}`).join(', ') || 'no task events';
+      io.out(
+        `${s.ok ? 'OK' : 'FAILED'}: ${s.checked} signed events checked, ${s.passed} passed, ${s.failed} failed (${types}; ` +
+          `${s.pkiEvents} directory events, ${s.certificates} certificates)\n`,
+      );
+    }
+    return s.ok ? 0 : 1;
+  },
+};

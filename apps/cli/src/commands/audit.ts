@@ -1,0 +1,61 @@
+/** `beamline audit <replay|verify>`: the audit trail (BEAM_AUDIT), on @beamline/audit. */
+import type { CliIo, Command } from '../command';
+import { wantsHelp } from '../command';
+import { auditReplay } from './audit-replay';
+import { auditVerify } from './audit-verify';
+import { oneLine, parse, UsageError, type PkiSubcommand } from './pki-common';
+
+export const auditSubcommands: readonly PkiSubcommand[] = [auditReplay, auditVerify];
+
+const USAGE = `Usage: beamline audit <subcommand> [options]
+
+The audit trail: the BEAM_AUDIT stream sources every task event (BEAM_EVENTS) and every directory event
+(BEAM_PKI) and keeps them for the audit retention (default 30 days), also after tasks expired and were
+purged from the live log. Every task event holds the sender's signed message verbatim; bodies are sealed.
+
+Subcommands:
+${auditSubcommands.map((s) => `  ${s.name.padEnd(7)} ${s.summary}`).join('\n')}
+
+Examples:
+  beamline audit replay --since 1h --task 70c0aa90-bfcf-4312-a6af-42cbd57dc0b8
+  beamline audit verify --root-cert root.crt.pem --nats-url nats://nats.example.org:4222
+
+Run "beamline audit <subcommand> --help" for its options.
+`;
+
+export const auditCommand: Command = {
+  name: 'audit',
+  summary: 'audit trail: replay events, verify signatures',
+  usage: USAGE,
+  async run(args: string[], io: CliIo): Promise<number> {
+    const [name, ...rest] = args;
+    if (name === undefined) {
+      io.err(USAGE);
+      return 2;
+    }
+    if (name === 'help' || name === '--help' || name === '-h') {
+      const topic = auditSubcommands.find((s) => s.name === rest[0]);
+      io.out(topic ? topic.usage : USAGE);
+      return 0;
+    }
+    const sub = auditSubcommands.find((s) => s.name === name);
+    if (!sub) {
+      io.err(`beamline audit: unknown subcommand "${name}"\n\n${USAGE}`);
+      return 2;
+    }
+    if (wantsHelp(rest)) {
+      io.out(sub.usage);
+      return 0;
+    }
+    try {
+      return await sub.run(parse(sub, rest), io);
+    } catch (err) {
+      if (err instanceof UsageError) {
+        io.err(`beamline audit ${sub.name}: ${err.message}\n\n${sub.usage}`);
+        return 2;
+      }
+      io.err(`beamline audit ${sub.name}: ${oneLine(err)}\n`);
+      return 1;
+    }
+  },
+};

@@ -1,0 +1,39 @@
+/**
+ * The app-facing socket routes reached without `Upgrade` (the upgraded ones are SocketUpgrades, on the HTTP
+ * server's upgrade path): the listing of socket requests, and 426 for a connect without `Upgrade: tcp`.
+ */
+import { Controller, Get, Post, Req, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
+import { DEFAULT_MAX_WAIT_MS, parseWaitParams, UpgradeRequired } from '@beamline/domain';
+import { abortOnClose, queryParam } from '@beamline/http';
+import { ApiKeyGuard, callerOf, type AppRequest } from '../auth/api-key.guard';
+import { SocketMessages } from './socket-messages';
+
+@Controller('v1/sockets')
+@UseGuards(ApiKeyGuard)
+export class SocketsController {
+  private readonly beamWait = process.env.SOCKET_LIST_WAIT === 'beam';
+
+  constructor(private readonly sockets: SocketMessages) {}
+
+  @Get()
+  async list(@Req() req: AppRequest, @Res() res: Response): Promise<void> {
+    const raw = { wait_count: queryParam(req, 'wait_count'), wait_time: queryParam(req, 'wait_time') };
+    // API.md: no parameters answer at once. SOCKET_LIST_WAIT=beam restores Samply.Beam's behaviour (wait
+    // for at least one request), which its Python example relies on to not race the initiator.
+    if (raw.wait_count === undefined && raw.wait_time === undefined && this.beamWait) raw.wait_count = '1';
+    const wait = parseWaitParams(raw, DEFAULT_MAX_WAIT_MS);
+    const listing = await this.sockets.list(callerOf(req), raw, wait, abortOnClose(res));
+    res.status(listing.complete ? 200 : 206).json(listing.items);
+  }
+
+  @Post(':app')
+  initiateWithoutUpgrade(): never {
+    throw new UpgradeRequired('Upgrade: tcp required to open a socket');
+  }
+
+  @Get(':id')
+  connectWithoutUpgrade(): never {
+    throw new UpgradeRequired('Upgrade: tcp required to connect to a socket');
+  }
+}

@@ -1,0 +1,261 @@
+/**
+ * Direct sockets end to end: Samply.Beam's Python example verbatim, pairing across broker-api replicas,
+ * bulk transfer with flat memory, teardown without leaks, ciphertext-only relay, and the error answers.
+ */
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectNats } from '@beamline/nats';
+import { freePort, startService, type ServiceHandle } from '@beamline/devnet';
+import { AppClient } from './support/app-client';
+import { APP1, APP2, dumpLogs, startTestNetwork, type TestNetwork } from './support/network';
+import { closed, rawUpgrade, readExactly } from './support/socket-client';
+import { openSocketPair } from './support/socket-pair';
+
+const SOCKET_TTL_S = 6;
+let t: TestNetwork;
+let broker2: ServiceHandle;
+let broker2Url: string;
+let proxy2b: ServiceHandle;
+/** app2 behind a second instance of proxy2 that talks to the second broker-api replica. */
+let app2ViaBroker2: AppClient;
+
+beforeAll(async () => {
+  t = await startTestNetwork({ extraEnv: { proxy: { SOCKET_TTL: `${SOCKET_TTL_S}s`, SOCKET_LIST_WAIT: 'beam' } } });
+  const dist = join(__dirname, '..', 'dist', 'apps');
+  const port = await freePort();
+  broker2Url = `http://127.0.0.1:${port}`;
+  broker2 = await startService({
+    name: 'broker-api-2',
+    script: join(dist, 'broker-api', 'src', 'main.js'),
+    env: { NATS_URL: t.net.natsUrl, BROKER_ID: 'broker', BROKER_URL: `http://broker:${port}`, BIND_ADDR: `127.0.0.1:${port}`, ROOTCERT_FILE: t.net.pki.rootCertFile, MONITORING_API_KEY: 'SuperSecretKey' },
+    healthUrl: `${broker2Url}/v1/health`,
+  });
+  const p2port = await freePort();
+  proxy2b = await startService({
+    name: 'proxy2b',
+    script: join(dist, 'proxy', 'src', 'main.js'),
+    env: {
+      BROKER_URL: broker2Url,
+      PROXY_ID: 'proxy2.broker',
+      PRIVKEY_FILE: t.net.pki.proxies[1].keyFile,
+      ROOTCERT_FILE: t.net.pki.rootCertFile,
+      BIND_ADDR: `127.0.0.1:${p2port}`,
+      APP_app1_KEY: 'App1Secret',
+      APP_app2_KEY: 'App1Secret',
+      SOCKET_TTL: `${SOCKET_TTL_S}s`,
+    },
+    healthUrl: `http://127.0.0.1:${p2port}/v1/health`,
+  });
+  app2ViaBroker2 = new AppClient(`http://127.0.0.1:${p2port}`, APP2);
+}, 120_000);
+
+afterAll(async () => {
+  if (process.env.BEAMLINE_TEST_LOG === 'dump' && t) console.log(dumpLogs(t.net), proxy2b?.recentLogs(), broker2?.recentLogs());
+  await proxy2b?.stop();
+  await broker2?.stop();
+  await t?.net.stop();
+});
+
+async function relayStats(url: string): Promise<{ relays: number; subscriptions: number; waiting: number }> {
+  return (await (await fetch(`${url}/v1/health/sockets`)).json()) as { relays: number; subscriptions: number; waiting: number };
+}
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('socket routes', () => {
+  it('answers 426 without Upgrade, 401 without a key, 400 for a non-JSON metadata header, 404 for an unknown id', async () => {
+    const noUpgrade = await t.app1.request('POST', `/v1/sockets/${APP2}`);
+    expect(noUpgrade.status).toBe(426);
+    expect((await t.app2.get(`/v1/sockets/${randomUUID()}`)).status).toBe(426);
+    const noKey = await rawUpgrade(t.app1.proxyUrl, 'POST', `/v1/sockets/${APP2}`, APP1, undefined, 'wrong');
+    expect(noKey.status).toBe(401);
+    const badMeta = await rawUpgrade(t.app1.proxyUrl, 'POST', `/v1/sockets/${APP2}`, APP1, { Upgrade: 'tcp', Connection: 'Upgrade', metadata: '{not json' });
+    expect(badMeta.status).toBe(400);
+    const unknown = await rawUpgrade(t.app2.proxyUrl, 'GET', `/v1/sockets/${randomUUID()}`, APP2);
+    expect(unknown.status).toBe(404);
+    const otherUpgrade = await rawUpgrade(t.app1.proxyUrl, 'GET', '/v1/health', APP1, { Upgrade: 'websocket', Connection: 'Upgrade' });
+    expect(otherUpgrade.status).toBe(200);
+  });
+
+  it('lists a socket request to its recipient only, with metadata and remaining ttl; 410 when nobody connects', async () => {
+    const waiting = rawUpgrade(t.app1.proxyUrl, 'POST', `/v1/sockets/${APP2}`, APP1, { Upgrade: 'tcp', Connection: 'Upgrade', metadata: '{"purpose":"test-410"}' });
+    const listing = await t.app2.get('/v1/sockets?wait_count=1&wait_time=5s');
+    expect(listing.status).toBe(200);
+    const mine = (listing.json as Array<Record<string, unknown>>).filter((s) => (s.metadata as { purpose?: string })?.purpose === 'test-410');
+    expect(mine).toEqual([{ from: APP1, to: [APP2], id: expect.stringMatching(/^[0-9a-f-]{36}$/), ttl: expect.stringMatching(/^\d+s$/), metadata: { purpose: 'test-410' } }]);
+    expect((await t.app1.get('/v1/sockets?wait_time=0')).json).toEqual([]);
+    // API.md's default (proxy2b runs without SOCKET_LIST_WAIT): no parameters answer at once.
+    const atOnce = Date.now();
+    expect((await new AppClient(app2ViaBroker2.proxyUrl, 'app1.proxy2.broker').get('/v1/sockets')).json).toEqual([]);
+    expect(Date.now() - atOnce).toBeLessThan(2_000);
+    const started = Date.now();
+    const gone = await waiting;
+    expect(gone.status).toBe(410);
+    expect(Date.now() - started).toBeLessThan((SOCKET_TTL_S + 3) * 1000);
+    // Expired: no longer listed, cannot be connected.
+    expect((await t.app2.get('/v1/sockets?wait_time=0')).json).toEqual([]);
+    expect((await rawUpgrade(t.app2.proxyUrl, 'GET', `/v1/sockets/${mine[0].id as string}`, APP2)).status).toBe(404);
+  }, 30_000);
+
+  it('connects a request at most once', async () => {
+    const pair = await openSocketPair(t.app1, t.app2);
+    const again = await rawUpgrade(t.app2.proxyUrl, 'GET', `/v1/sockets/${pair.id}`, APP2);
+    expect(again.status).toBe(404);
+    pair.initiator.end();
+    pair.recipient.end();
+    await Promise.all([closed(pair.initiator), closed(pair.recipient)]);
+  });
+});
+
+describe("Samply.Beam's Python example", () => {
+  it('runs verbatim (only the ports rewritten), exits 0, and both threads succeed', async () => {
+    const readme = readFileSync(join(__dirname, 'support', 'socket-example.py'), 'utf8');
+    const script = readme.replace(/localhost:8081/g, `localhost:${t.net.proxies[0].port}`).replace(/localhost:8082/g, `localhost:${t.net.proxies[1].port}`);
+    const dir = mkdtempSync(join(tmpdir(), 'beam-py-'));
+    writeFileSync(join(dir, 'example.py'), script);
+    // The runner only records uncaught thread exceptions (a failed assert in a thread does not change the
+    // exit code) and waits for the threads; the example itself runs unchanged.
+    const runner = [
+      'import runpy, sys, threading',
+      'errors = []',
+      'threading.excepthook = lambda a: errors.append(repr(a.exc_value))',
+      `runpy.run_path(${JSON.stringify(join(dir, 'example.py'))}, run_name="__main__")`,
+      'for th in threading.enumerate():',
+      '    if th is not threading.main_thread(): th.join(30)',
+      'print("thread errors:", errors)',
+      'sys.exit(3 if errors else 0)',
+    ].join('\n');
+    const run = (argv: string[]): Promise<{ code: number | null; out: string }> =>
+      new Promise((resolve) => {
+        const child = spawn('python3', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (out += d));
+        child.on('close', (c) => resolve({ code: c, out }));
+      });
+    // The plain script, as a user runs it: exit 0.
+    expect((await run([join(dir, 'example.py')])).code).toBe(0);
+    // With the thread check: both threads must succeed. (These proxies run with SOCKET_LIST_WAIT=beam: a
+    // listing without parameters waits for a request, as in Samply.Beam; with API.md's answer-at-once,
+    // app2's listing overtakes app1's request and its thread fails with IndexError.)
+    const checked = await run(['-c', runner]);
+    expect({ code: checked.code, out: checked.out.trim() }).toEqual({ code: 0, out: 'thread errors: []' });
+  }, 60_000);
+});
+
+describe('across broker-api replicas', () => {
+  it('pairs ends on different replicas: 10 rounds of 256 random bytes each way arrive intact', async () => {
+    const pair = await openSocketPair(t.app1, app2ViaBroker2);
+    for (let round = 0; round < 10; round++) {
+      const ping = randomBytes(256);
+      pair.initiator.write(ping);
+      expect((await readExactly(pair.recipient, 256)).equals(ping)).toBe(true);
+      const pong = randomBytes(256);
+      pair.recipient.write(pong);
+      expect((await readExactly(pair.initiator, 256)).equals(pong)).toBe(true);
+    }
+    // Half-close: each FIN arrives as a clean end on the other side.
+    const ended = new Promise<void>((resolve) => pair.recipient.once('end', () => resolve()));
+    pair.initiator.end();
+    pair.recipient.resume();
+    await ended;
+    pair.recipient.end();
+    pair.initiator.resume();
+    await Promise.all([closed(pair.initiator), closed(pair.recipient)]);
+    await eventually(async () => (await relayStats(t.net.brokerUrl)).subscriptions === 0 && (await relayStats(broker2Url)).subscriptions === 0);
+  });
+
+  it('moves 100 MB one way intact with flat memory', async () => {
+    const pair = await openSocketPair(t.app1, app2ViaBroker2);
+    const total = 100 * 1024 * 1024;
+    const block = randomBytes(1024 * 1024);
+    const pids = [t.net.services.get('broker-api')!.pid, broker2.pid, t.net.services.get('proxy1.broker')!.pid, proxy2b.pid];
+    const rss = (): number[] => pids.map((pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024);
+    const before = rss();
+    const peak = [...before];
+    const sampler = setInterval(() => rss().forEach((v, i) => (peak[i] = Math.max(peak[i], v))), 100);
+    const sent = createHash('sha256');
+    const received = createHash('sha256');
+    let got = 0;
+    const done = new Promise<void>((resolve) => {
+      pair.recipient.on('data', (c: Buffer) => {
+        received.update(c);
+        got += c.length;
+      });
+      pair.recipient.on('end', () => resolve());
+      pair.recipient.resume();
+    });
+    const started = Date.now();
+    for (let off = 0; off < total; off += block.length) {
+      sent.update(block);
+      if (!pair.initiator.write(block)) await new Promise((r) => pair.initiator.once('drain', r));
+    }
+    pair.initiator.end();
+    await done;
+    const seconds = (Date.now() - started) / 1000;
+    clearInterval(sampler);
+    pair.recipient.end();
+    await Promise.all([closed(pair.initiator), closed(pair.recipient)]);
+    const growthMb = peak.map((p, i) => Math.round((p - before[i]) / 1e6));
+    console.log(`100 MB socket transfer: ${(total / 1e6 / seconds).toFixed(1)} MB/s (${seconds.toFixed(2)} s); RSS growth MB [broker-api, broker-api-2, proxy1, proxy2b] = ${growthMb.join(', ')}`);
+    expect(got).toBe(total);
+    expect(received.digest('hex')).toBe(sent.digest('hex'));
+    for (const g of growthMb) expect(g).toBeLessThan(150);
+  }, 180_000);
+
+  it('resetting one side mid-stream closes the other within 2 s and leaves no subscriptions', async () => {
+    const pair = await openSocketPair(t.app1, app2ViaBroker2);
+    pair.initiator.write(randomBytes(200_000));
+    await readExactly(pair.recipient, 1000);
+    pair.recipient.on('error', () => undefined);
+    pair.initiator.on('error', () => undefined);
+    pair.recipient.resume();
+    const elapsed = closed(pair.recipient);
+    pair.initiator.resetAndDestroy();
+    expect(await elapsed).toBeLessThan(2_000);
+    await eventually(async () => {
+      const [a, b] = [await relayStats(t.net.brokerUrl), await relayStats(broker2Url)];
+      return a.subscriptions === 0 && b.subscriptions === 0 && a.relays === 0 && b.relays === 0;
+    });
+  });
+
+  it('relays ciphertext only: a NATS tap on beam.sock.> never sees the plaintext', async () => {
+    const nc = await connectNats(t.net.natsUrl, 'socket-tap');
+    const marker = Buffer.from(`PLAINTEXT-MARKER-${randomUUID()}`);
+    const plaintext = Buffer.concat(Array.from({ length: 2000 }, () => marker));
+    let tapped = Buffer.alloc(0);
+    let messages = 0;
+    const sub = nc.subscribe('beam.sock.>', {
+      callback: (_err, msg) => {
+        messages++;
+        tapped = Buffer.concat([tapped, Buffer.from(msg.data)]);
+      },
+    });
+    try {
+      const pair = await openSocketPair(t.app1, app2ViaBroker2);
+      pair.initiator.write(plaintext);
+      expect((await readExactly(pair.recipient, plaintext.length)).equals(plaintext)).toBe(true);
+      pair.initiator.end();
+      pair.recipient.end();
+      pair.recipient.resume();
+      pair.initiator.resume();
+      await Promise.all([closed(pair.initiator), closed(pair.recipient)]);
+      await nc.flush();
+      expect(messages).toBeGreaterThan(2);
+      expect(tapped.length).toBeGreaterThan(plaintext.length);
+      expect(tapped.includes(marker.subarray(0, 16))).toBe(false);
+    } finally {
+      sub.unsubscribe();
+      await nc.close();
+    }
+  });
+});
