@@ -34,9 +34,13 @@ export class QueryResponder implements OnApplicationBootstrap, OnApplicationShut
     await this.projection.ready;
     try {
       const query = decodeJson(msg.data) as StoreQuery;
-      // Read-your-writes: wait (bounded) until the writer's event is applied, then answer with what we have.
-      if (query.minSeq !== undefined) await this.projection.waitFor(query.minSeq, this.config.catchUpTimeoutMs);
-      reply = this.evaluate(query, Date.now());
+      // Read-your-writes: wait (bounded) until the writer's event is applied; a replica still behind says so,
+      // and broker-api asks another one rather than serve a stale answer (a 404 for a task that exists).
+      if (query.minSeq !== undefined && !(await this.projection.waitFor(query.minSeq, this.config.catchUpTimeoutMs))) {
+        reply = { ok: false, error: 'behind', message: `replica has applied sequence ${this.projection.lastSeq}, not yet ${query.minSeq}` };
+      } else {
+        reply = this.evaluate(query, Date.now());
+      }
     } catch (err) {
       this.logger.warn(`bad query: ${String(err)}`);
       reply = { ok: false, error: 'bad_query', message: String(err) };

@@ -27,7 +27,24 @@ export interface HttpErrorResponse {
   headers?: Record<string, string>;
 }
 
+/**
+ * NATS client failures (a node down, a leader election, a timeout): the broker is briefly unavailable, not
+ * broken. 503 tells the proxy to retry (its writes are idempotent).
+ */
+const NATS_UNAVAILABLE = new Set(['TimeoutError', 'NoRespondersError', 'ConnectionError', 'ClosedConnectionError', 'DrainingConnectionError', 'RequestError', 'JetStreamError', 'JetStreamNotEnabled']);
+
+function isNatsUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (NATS_UNAVAILABLE.has(err.name) || NATS_UNAVAILABLE.has(err.constructor.name)) return true;
+  // JetStream API errors with a 503 status ("JetStream system temporarily unavailable", no stream leader).
+  const api = err as Error & { status?: number; code?: number; api_error?: { code?: number } };
+  return api.constructor.name === 'JetStreamApiError' && (api.api_error?.code === 503 || api.status === 503);
+}
+
 export function httpErrorFor(err: unknown): HttpErrorResponse | undefined {
+  if (isNatsUnavailable(err)) {
+    return { status: 503, body: { error: 'nats_unavailable', message: `event log briefly unavailable, retry: ${(err as Error).message}` } };
+  }
   if (err instanceof DomainError) {
     const status = STATUS_BY_KIND[err.kind];
     if (err.kind === 'unknown_recipients') return { status, body: (err as DomainError & { proxyIds: string[] }).proxyIds };

@@ -34,7 +34,9 @@ export class EventLog {
   private jsmPromise: Promise<JetStreamManager> | undefined;
 
   constructor(private readonly nc: NatsConnection, private readonly stream = EVENTS_STREAM) {
-    this.js = jetstream(nc, { timeout: 10_000 });
+    // Short, so a write that hit a failing node is retried (idempotently, by Nats-Msg-Id) well within the
+    // proxy's retry budget.
+    this.js = jetstream(nc, { timeout: 4_000 });
   }
 
   /**

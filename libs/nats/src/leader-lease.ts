@@ -13,9 +13,11 @@ import { LEASE_BUCKET } from './subjects';
 export interface LeaseOptions {
   ttlMs: number;
   renewMs: number;
+  /** JetStream replicas of the lease bucket: as many as the streams', so a lost node cannot stall elections. */
+  replicas: number;
 }
 
-export const DEFAULT_LEASE: LeaseOptions = { ttlMs: 3_000, renewMs: 1_000 };
+export const DEFAULT_LEASE: LeaseOptions = { ttlMs: 3_000, renewMs: 1_000, replicas: 1 };
 
 export class LeaderLease {
   readonly holderId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -47,7 +49,7 @@ export class LeaderLease {
 
   private async tick(): Promise<void> {
     try {
-      this.kv ??= await new Kvm(this.nc).create(LEASE_BUCKET, { ttl: this.opts.ttlMs, history: 1 });
+      this.kv ??= await new Kvm(this.nc).create(LEASE_BUCKET, { ttl: this.opts.ttlMs, history: 1, replicas: this.opts.replicas });
       const value = new TextEncoder().encode(this.holderId);
       this.revision = this.leader ? await this.kv.update(this.name, value, this.revision) : await this.kv.create(this.name, value);
       this.leader = true;

@@ -34,6 +34,6 @@ export type StoreReply =
   | { ok: true; seq: number; task: TaskItem }
   | { ok: true; seq: number; results: ResultItem[]; expiresAt: number }
   | { ok: true; seq: number; sockets: SocketItem[] }
-  | { ok: false; error: 'not_found' | 'forbidden' | 'bad_query'; message: string };
+  | { ok: false; error: 'not_found' | 'forbidden' | 'bad_query' | 'behind'; message: string };
 
 export const STORE_QUERY_SUBJECT = subjects.storeQuery;

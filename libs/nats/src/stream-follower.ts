@@ -55,8 +55,19 @@ export class StreamFollower {
     });
     const info = await consumer.info(true);
     if (info.num_pending === 0) this.resolveCaughtUp();
-    this.messages = await consumer.consume();
-    for await (const m of this.messages) {
+    const messages = await consumer.consume({ idle_heartbeat: 1_000, expires: 10_000 });
+    this.messages = messages;
+    // After a NATS node dies the consumer can go quiet for good: restart it when heartbeats stop.
+    void (async () => {
+      for await (const s of messages.status()) {
+        if (s.type === 'heartbeats_missed' && s.count >= 2) {
+          this.onError(new Error(`consumer on ${this.stream} missed ${s.count} heartbeats, restarting`));
+          await messages.close().catch(() => undefined);
+          return;
+        }
+      }
+    })();
+    for await (const m of messages) {
       if (m.seq <= this.lastSeq) continue;
       this.lastSeq = m.seq;
       try {

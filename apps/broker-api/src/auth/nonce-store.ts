@@ -27,7 +27,7 @@ export class NonceStore {
   }
 
   private kv(): Promise<KV> {
-    this.bucket ??= new Kvm(this.nc).create(NONCE_BUCKET, { ttl: 2 * brokerConfig().maxClockSkewMs + 60_000, history: 1 }).catch((err) => {
+    this.bucket ??= new Kvm(this.nc).create(NONCE_BUCKET, { ttl: 2 * brokerConfig().maxClockSkewMs + 60_000, history: 1, replicas: brokerConfig().streamReplicas }).catch((err) => {
       this.bucket = undefined;
       throw err;
     });

@@ -27,7 +27,7 @@ export class SessionSecret {
   private async load(): Promise<Buffer> {
     const configured = brokerConfig().sessionSecret;
     if (configured) return configured;
-    const kv = await new Kvm(this.nc).create(BROKER_SECRETS_BUCKET, { history: 1 });
+    const kv = await new Kvm(this.nc).create(BROKER_SECRETS_BUCKET, { history: 1, replicas: brokerConfig().streamReplicas });
     await kv.create(SESSION_SECRET_KEY, randomBytes(32)).catch(() => undefined); // another replica was first
     const entry = await kv.get(SESSION_SECRET_KEY);
     if (!entry || entry.value.length < 32) throw new Error('session secret missing from NATS KV');

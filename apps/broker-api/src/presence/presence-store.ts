@@ -7,6 +7,7 @@
  *   with compare-and-set so replicas never lose each other's `first_seen`.
  */
 import { Inject, Injectable } from '@nestjs/common';
+import { brokerConfig } from '../config';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { fromSubjectToken } from '@beamline/domain';
@@ -95,7 +96,7 @@ export class PresenceStore {
   }
 
   private presence(): Promise<KV> {
-    this.presenceBucket ??= new Kvm(this.nc).create(PRESENCE_BUCKET, { ttl: PRESENCE_TTL_MS, history: 1 }).catch((err) => {
+    this.presenceBucket ??= new Kvm(this.nc).create(PRESENCE_BUCKET, { ttl: PRESENCE_TTL_MS, history: 1, replicas: brokerConfig().streamReplicas }).catch((err) => {
       this.presenceBucket = undefined;
       throw err;
     });
@@ -103,7 +104,7 @@ export class PresenceStore {
   }
 
   private proxies_(): Promise<KV> {
-    this.proxiesBucket ??= new Kvm(this.nc).create(PROXIES_BUCKET, { history: 1 }).catch((err) => {
+    this.proxiesBucket ??= new Kvm(this.nc).create(PROXIES_BUCKET, { history: 1, replicas: brokerConfig().streamReplicas }).catch((err) => {
       this.proxiesBucket = undefined;
       throw err;
     });
