@@ -11,24 +11,30 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { generateRsaKeyPair, openBody, sealBody, signMessage, signRequest } from '@beamline/crypto';
-import { startDevNetwork } from '@beamline/devnet';
+import { startDevNetwork, startRoundRobin } from '@beamline/devnet';
 import { connectNats } from '@beamline/nats';
 
 interface Options {
   n: number;
   concurrency: number;
   bodyBytes: number;
+  /** Also compare 1 and 2 broker-api replicas. */
+  replicas: boolean;
 }
 
 type BrokerAuth = 'session' | 'signature';
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { n: 200, concurrency: 1, bodyBytes: 1024 };
+  const opts: Options = { n: 200, concurrency: 1, bodyBytes: 1024, replicas: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--help' || flag === '-h') {
-      console.log('usage: node dist/bench/roundtrip.js [--n 200] [--concurrency 1] [--body-bytes 1024]');
+      console.log('usage: node dist/bench/roundtrip.js [--n 200] [--concurrency 1] [--body-bytes 1024] [--replicas]');
       process.exit(0);
+    }
+    if (flag === '--replicas') {
+      opts.replicas = true;
+      continue;
     }
     const key = ({ '--n': 'n', '--concurrency': 'concurrency', '--body-bytes': 'bodyBytes' } as const)[flag as '--n'];
     if (!key || !/^\d+$/.test(value ?? '')) throw new Error(`unknown or incomplete argument: ${flag}`);
@@ -125,8 +131,14 @@ interface Run {
   natsUrl: string;
 }
 
-async function measure(opts: Options, auth: BrokerAuth): Promise<Run & { natsMs: number }> {
-  const net = await startDevNetwork({ log: false, extraEnv: { proxy: { BROKER_AUTH: auth } } });
+async function measure(opts: Options, auth: BrokerAuth, brokerApiReplicas = 1): Promise<Run & { natsMs: number }> {
+  const net = await startDevNetwork({
+    log: false,
+    extraEnv: { proxy: { BROKER_AUTH: auth } },
+    brokerApiReplicas,
+    // Several replicas sit behind a round-robin front (bench and test tooling, not part of the product).
+    brokerFront: (urls) => startRoundRobin(urls),
+  });
   try {
     const [p1, p2] = net.proxies.map((p) => p.url);
     const body = 'b'.repeat(opts.bodyBytes);
@@ -172,6 +184,17 @@ async function main(): Promise<void> {
   }
   const [sig, ses] = runs.map((r) => percentile(r.latencies, 50));
   console.log(`\nsessions vs signatures: p50 ${fmt(ses)} vs ${fmt(sig)} (${((1 - ses / sig) * 100).toFixed(0)}% less), private-key operations per round trip 4 vs 8`);
+  if (opts.replicas) {
+    // Scale-out: the same load (2 workers) against 1 and 2 broker-api replicas, in this run.
+    const scaled = { ...opts, concurrency: 2 };
+    const one = await measure(scaled, 'session', 1);
+    const two = await measure(scaled, 'session', 2);
+    console.log('\nbroker-api replicas (session MAC, 2 workers):');
+    for (const [n, run] of [[1, one], [2, two]] as const) {
+      const rate = (run.latencies.length / run.elapsedMs) * 1000;
+      console.log(`  ${n} replica${n > 1 ? 's' : ' '}  ${rate.toFixed(1)} round trips/s (${(rate * 2).toFixed(1)} tasks+results/s), p50 ${fmt(percentile(run.latencies, 50))}, p99 ${fmt(percentile(run.latencies, 99))}`);
+    }
+  }
 }
 
 main().catch((err) => {

@@ -10,7 +10,7 @@ import type { ServiceHandle } from '@beamline/devnet';
 import { newResult, newTask, type TestTask } from './support/app-client';
 import { APP1, APP2, dumpLogs, startTestNetwork, type TestNetwork } from './support/network';
 import { proxySigner, sendRaw, signed } from './support/proxy-signer';
-import { startRoundRobin, type RoundRobin } from './support/round-robin';
+import { startRoundRobin, type RoundRobin } from '@beamline/devnet';
 
 jest.setTimeout(120_000);
 

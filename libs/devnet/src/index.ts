@@ -5,3 +5,4 @@ export * from './service';
 export * from './dev-pki';
 export * from './dev-network';
 export * from './nats-cluster';
+export * from './round-robin';
