@@ -3,13 +3,13 @@
  * it was. Never a body: bodies are sealed (there is no plaintext to show), and this module does not even
  * decode the ciphertext — its size is computed from the base64 text.
  */
-import { parseEvent, type BeamEvent } from '@beamline/domain';
+import { parseLogEvent, type LogEvent } from '@beamline/domain';
 import { decodeJson, taskIdOfSubject } from '@beamline/nats';
 import { parseCertificate } from '@beamline/crypto';
 import { decodePkiEnvelope } from '@beamline/nats';
 import { readPkiJws } from '@beamline/pki';
 
-export type AuditRecordType = 'TaskCreated' | 'ResultPut' | 'TaskExpired' | 'CertificatePublished' | 'CertificateRevoked' | 'IntermediatePublished' | 'Unreadable';
+export type AuditRecordType = 'TaskCreated' | 'ResultPut' | 'TaskExpired' | 'SocketRequested' | 'SocketConnected' | 'CertificatePublished' | 'CertificateRevoked' | 'IntermediatePublished' | 'Unreadable';
 
 export interface AuditRecord {
   /** BEAM_AUDIT stream sequence. */
@@ -19,6 +19,8 @@ export interface AuditRecord {
   time: string;
   type: AuditRecordType;
   taskId?: string;
+  /** Socket requests (direct sockets). */
+  socketId?: string;
   from?: string;
   to?: string[];
   status?: string;
@@ -82,9 +84,9 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 export function describeAuditMessage(seq: number, subject: string, data: Uint8Array, storedAt: number): AuditRecord {
   const base = { seq, subject };
   if (subject.startsWith('beam.pki.')) return describePki(seq, subject, data, storedAt);
-  let event: BeamEvent;
+  let event: LogEvent;
   try {
-    event = parseEvent(decodeJson(data));
+    event = parseLogEvent(decodeJson(data));
   } catch (err) {
     return { ...base, time: iso(storedAt), type: 'Unreadable', taskId: taskIdOfSubject(subject), error: (err as Error).message };
   }
@@ -95,6 +97,10 @@ export function describeAuditMessage(seq: number, subject: string, data: Uint8Ar
       return { ...base, time: iso(event.receivedAt), type: event.type, taskId: event.taskId, from: event.from, to: event.to, status: event.status, ...sizes(event.message) };
     case 'TaskExpired':
       return { ...base, time: iso(event.expiredAt), type: event.type, taskId: event.taskId };
+    case 'SocketRequested':
+      return { ...base, time: iso(event.receivedAt), type: event.type, socketId: event.socketId, from: event.from, to: event.to, messageBytes: event.message.length, expiresAt: iso(event.expiresAt) };
+    case 'SocketConnected':
+      return { ...base, time: iso(event.connectedAt), type: event.type, socketId: event.socketId, from: event.by };
   }
 }
 
@@ -154,6 +160,10 @@ export function formatRecord(r: AuditRecord): string {
     if (r.status !== undefined) cols.push(`status=${r.status}`);
     if (r.messageBytes !== undefined) cols.push(`message=${r.messageBytes}B`, `ciphertext=${r.ciphertextBytes ?? 0}B`);
     if (r.kid !== undefined) cols.push(`kid=${r.kid}`);
+  } else if (r.type === 'SocketRequested' || r.type === 'SocketConnected') {
+    cols.push(`socket=${r.socketId}`);
+    if (r.from !== undefined) cols.push(`${r.from}${r.to ? ` → ${r.to.join(',')}` : ''}`);
+    if (r.messageBytes !== undefined) cols.push(`message=${r.messageBytes}B`);
   } else if (r.type === 'Unreadable') {
     cols.push(`subject=${r.subject}`, ...(r.taskId ? [`task=${r.taskId}`] : []), `error=${JSON.stringify(r.error)}`);
   } else {
