@@ -1,9 +1,8 @@
 /** `beamline audit <replay|verify>`: the audit trail (BEAM_AUDIT), on @beamline/audit. */
-import type { CliIo, Command } from '../command';
-import { wantsHelp } from '../command';
+import type { Command } from '../command';
 import { auditReplay } from './audit-replay';
 import { auditVerify } from './audit-verify';
-import { oneLine, parse, UsageError, type PkiSubcommand } from './pki-common';
+import { commandGroup, type PkiSubcommand } from './pki-common';
 
 export const auditSubcommands: readonly PkiSubcommand[] = [auditReplay, auditVerify];
 
@@ -23,39 +22,4 @@ Examples:
 Run "beamline audit <subcommand> --help" for its options.
 `;
 
-export const auditCommand: Command = {
-  name: 'audit',
-  summary: 'audit trail: replay events, verify signatures',
-  usage: USAGE,
-  async run(args: string[], io: CliIo): Promise<number> {
-    const [name, ...rest] = args;
-    if (name === undefined) {
-      io.err(USAGE);
-      return 2;
-    }
-    if (name === 'help' || name === '--help' || name === '-h') {
-      const topic = auditSubcommands.find((s) => s.name === rest[0]);
-      io.out(topic ? topic.usage : USAGE);
-      return 0;
-    }
-    const sub = auditSubcommands.find((s) => s.name === name);
-    if (!sub) {
-      io.err(`beamline audit: unknown subcommand "${name}"\n\n${USAGE}`);
-      return 2;
-    }
-    if (wantsHelp(rest)) {
-      io.out(sub.usage);
-      return 0;
-    }
-    try {
-      return await sub.run(parse(sub, rest), io);
-    } catch (err) {
-      if (err instanceof UsageError) {
-        io.err(`beamline audit ${sub.name}: ${err.message}\n\n${sub.usage}`);
-        return 2;
-      }
-      io.err(`beamline audit ${sub.name}: ${oneLine(err)}\n`);
-      return 1;
-    }
-  },
-};
+export const auditCommand: Command = commandGroup('audit', 'audit trail: replay events, verify signatures', USAGE, auditSubcommands);

@@ -2,7 +2,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { CliIo } from '../command';
+import type { CliIo, Command } from '../command';
+import { wantsHelp } from '../command';
 
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 
@@ -88,4 +89,47 @@ export async function withNats<T>(url: string, fn: (nc: NatsConnection) => Promi
 export function oneLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   return text.replace(/\s*\n\s*/g, ' ').trim() || String(err);
+}
+
+/**
+ * A command made of subcommands (`beamline pki …`, `beamline audit …`): dispatch, `help`/`--help`, usage
+ * errors (exit 2 with the usage) and failures (exit 1 with one line), the same for every group.
+ */
+export function commandGroup(name: string, summary: string, usage: string, subcommands: readonly PkiSubcommand[]): Command {
+  return {
+    name,
+    summary,
+    usage,
+    async run(args: string[], io: CliIo): Promise<number> {
+      const [subName, ...rest] = args;
+      if (subName === undefined) {
+        io.err(usage);
+        return 2;
+      }
+      if (subName === 'help' || subName === '--help' || subName === '-h') {
+        const topic = subcommands.find((s) => s.name === rest[0]);
+        io.out(topic ? topic.usage : usage);
+        return 0;
+      }
+      const sub = subcommands.find((s) => s.name === subName);
+      if (!sub) {
+        io.err(`beamline ${name}: unknown subcommand "${subName}"\n\n${usage}`);
+        return 2;
+      }
+      if (wantsHelp(rest)) {
+        io.out(sub.usage);
+        return 0;
+      }
+      try {
+        return await sub.run(parse(sub, rest), io);
+      } catch (err) {
+        if (err instanceof UsageError) {
+          io.err(`beamline ${name} ${sub.name}: ${err.message}\n\n${sub.usage}`);
+          return 2;
+        }
+        io.err(`beamline ${name} ${sub.name}: ${oneLine(err)}\n`);
+        return 1;
+      }
+    },
+  };
 }

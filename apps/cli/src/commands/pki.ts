@@ -1,7 +1,6 @@
 /** `beamline pki <init|enroll|sign|revoke|list>`: the CA and enrolment, on @beamline/pki. */
-import type { CliIo, Command } from '../command';
-import { wantsHelp } from '../command';
-import { oneLine, parse, UsageError, type PkiSubcommand } from './pki-common';
+import type { Command } from '../command';
+import { commandGroup, type PkiSubcommand } from './pki-common';
 import { pkiEnroll } from './pki-enroll';
 import { pkiInit } from './pki-init';
 import { pkiList } from './pki-list';
@@ -26,39 +25,4 @@ Enrolling a proxy:
 Run "beamline pki <subcommand> --help" for its options.
 `;
 
-export const pkiCommand: Command = {
-  name: 'pki',
-  summary: 'certificate authority: init, enroll, sign, revoke, list',
-  usage: USAGE,
-  async run(args: string[], io: CliIo): Promise<number> {
-    const [name, ...rest] = args;
-    if (name === undefined) {
-      io.err(USAGE);
-      return 2;
-    }
-    if (name === 'help' || name === '--help' || name === '-h') {
-      const topic = pkiSubcommands.find((s) => s.name === rest[0]);
-      io.out(topic ? topic.usage : USAGE);
-      return 0;
-    }
-    const sub = pkiSubcommands.find((s) => s.name === name);
-    if (!sub) {
-      io.err(`beamline pki: unknown subcommand "${name}"\n\n${USAGE}`);
-      return 2;
-    }
-    if (wantsHelp(rest)) {
-      io.out(sub.usage);
-      return 0;
-    }
-    try {
-      return await sub.run(parse(sub, rest), io);
-    } catch (err) {
-      if (err instanceof UsageError) {
-        io.err(`beamline pki ${sub.name}: ${err.message}\n\n${sub.usage}`);
-        return 2;
-      }
-      io.err(`beamline pki ${sub.name}: ${oneLine(err)}\n`);
-      return 1;
-    }
-  },
-};
+export const pkiCommand: Command = commandGroup('pki', 'certificate authority: init, enroll, sign, revoke, list', USAGE, pkiSubcommands);
