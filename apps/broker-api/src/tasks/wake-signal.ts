@@ -5,6 +5,9 @@
  */
 import { Wakeups } from './wakeups';
 
+/** How long a waiter goes without re-reading when no wake-up comes. */
+const RECHECK_MS = 5_000;
+
 export class WakeSignal implements Disposable {
   private newestSeq = 0;
   private pending = false;
@@ -30,11 +33,18 @@ export class WakeSignal implements Disposable {
     return this.signal.aborted;
   }
 
-  /** Resolves true on a wake-up (also one that came before the call), false at `until` or on abort. */
+  /**
+   * Resolves true on a wake-up (also one that came before the call) or after RECHECK_MS without one, false
+   * at `until` or on abort. The periodic re-check is a safety net: a notification is core NATS, and one sent
+   * while this replica was reconnecting to another node is gone.
+   */
   async wait(until: number): Promise<boolean> {
     if (!this.pending && !this.signal.aborted) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(0, until - Date.now()));
+        const timer = setTimeout(() => {
+          if (Date.now() < until) this.pending = true; // re-check, not the end
+          resolve();
+        }, Math.max(0, Math.min(until, Date.now() + RECHECK_MS) - Date.now()));
         this.release = () => {
           clearTimeout(timer);
           resolve();

@@ -17,6 +17,7 @@ export class Wakeups implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
 
   onApplicationBootstrap(): void {
+    void this.wakeAllAfterReconnects();
     this.sub = this.nc.subscribe(subjects.allNotifications, {
       callback: (err, msg) => {
         if (err) return;
@@ -27,6 +28,14 @@ export class Wakeups implements OnApplicationBootstrap, OnApplicationShutdown {
         for (const l of [...set]) l(seq);
       },
     });
+  }
+
+  /** Notifications sent while we were reconnecting are lost: wake every waiter to re-read once. */
+  private async wakeAllAfterReconnects(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (s.type !== 'reconnect') continue;
+      for (const set of [...this.listeners.values()]) for (const l of [...set]) l(0);
+    }
   }
 
   onApplicationShutdown(): void {
