@@ -186,25 +186,29 @@ describe('across broker-api replicas', () => {
     const sent = createHash('sha256');
     const received = createHash('sha256');
     let got = 0;
-    const done = new Promise<void>((resolve) => {
-      pair.recipient.on('data', (c: Buffer) => {
-        received.update(c);
-        got += c.length;
+    let seconds = 0;
+    try {
+      const done = new Promise<void>((resolve) => {
+        pair.recipient.on('data', (c: Buffer) => {
+          received.update(c);
+          got += c.length;
+        });
+        pair.recipient.on('end', () => resolve());
+        pair.recipient.resume();
       });
-      pair.recipient.on('end', () => resolve());
-      pair.recipient.resume();
-    });
-    const started = Date.now();
-    for (let off = 0; off < total; off += block.length) {
-      sent.update(block);
-      if (!pair.initiator.write(block)) await new Promise((r) => pair.initiator.once('drain', r));
+      const started = Date.now();
+      for (let off = 0; off < total; off += block.length) {
+        sent.update(block);
+        if (!pair.initiator.write(block)) await new Promise((r) => pair.initiator.once('drain', r));
+      }
+      pair.initiator.end();
+      await done;
+      seconds = (Date.now() - started) / 1000;
+      pair.recipient.end();
+      await Promise.all([closed(pair.initiator), closed(pair.recipient)]);
+    } finally {
+      clearInterval(sampler);
     }
-    pair.initiator.end();
-    await done;
-    const seconds = (Date.now() - started) / 1000;
-    clearInterval(sampler);
-    pair.recipient.end();
-    await Promise.all([closed(pair.initiator), closed(pair.recipient)]);
     const growthMb = peak.map((p, i) => Math.round((p - before[i]) / 1e6));
     console.log(`100 MB socket transfer: ${(total / 1e6 / seconds).toFixed(1)} MB/s (${seconds.toFixed(2)} s); RSS growth MB [broker-api, broker-api-2, proxy1, proxy2b] = ${growthMb.join(', ')}`);
     expect(got).toBe(total);

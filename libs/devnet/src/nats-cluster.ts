@@ -67,6 +67,8 @@ export function natsClusterNodeConfig(node: {
     `server_name: ${node.serverName}`,
     `listen: 127.0.0.1:${node.port}`,
     `max_payload: ${NATS_MAX_PAYLOAD}`,
+    // As in infra/nats: a client busy for a moment on a loaded machine is not cut off as a slow consumer.
+    'write_deadline: "10s"',
     'jetstream {',
     `  store_dir: ${JSON.stringify(node.storeDir)}`,
     '}',

@@ -118,6 +118,8 @@ export function natsDevConfig(port: number, storeDir: string): string {
     `listen: 127.0.0.1:${port}`,
     `# ${NATS_MAX_PAYLOAD / 1024 / 1024} MiB: sealed 10 MB bodies. nats-server warns above 8 MB; expected.`,
     `max_payload: ${NATS_MAX_PAYLOAD}`,
+    // As in infra/nats: a client busy for a moment on a loaded machine is not cut off as a slow consumer.
+    'write_deadline: "10s"',
     'jetstream {',
     `  store_dir: ${JSON.stringify(storeDir)}`,
     '}',
