@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectNats } from '@beamline/nats';
@@ -13,11 +14,14 @@ import { AppClient } from './support/app-client';
 import { APP1, APP2, dumpLogs, startTestNetwork, type TestNetwork } from './support/network';
 import { closed, rawUpgrade, readExactly } from './support/socket-client';
 import { openSocketPair } from './support/socket-pair';
+import { startTcpCutter, type TcpCutter } from './support/tcp-cutter';
 
 const SOCKET_TTL_S = 6;
 let t: TestNetwork;
 let broker2: ServiceHandle;
 let broker2Url: string;
+/** broker-api-2 reaches NATS through this, so a test can drop its connection. */
+let broker2Nats: TcpCutter;
 let proxy2b: ServiceHandle;
 /** app2 behind a second instance of proxy2 that talks to the second broker-api replica. */
 let app2ViaBroker2: AppClient;
@@ -25,12 +29,14 @@ let app2ViaBroker2: AppClient;
 beforeAll(async () => {
   t = await startTestNetwork({ extraEnv: { proxy: { SOCKET_TTL: `${SOCKET_TTL_S}s`, SOCKET_LIST_WAIT: 'beam' } } });
   const dist = join(__dirname, '..', 'dist', 'apps');
+  const nats = new URL(t.net.natsUrl);
+  broker2Nats = await startTcpCutter({ host: nats.hostname, port: Number(nats.port) });
   const port = await freePort();
   broker2Url = `http://127.0.0.1:${port}`;
   broker2 = await startService({
     name: 'broker-api-2',
     script: join(dist, 'broker-api', 'src', 'main.js'),
-    env: { NATS_URL: t.net.natsUrl, BROKER_ID: 'broker', BROKER_URL: `http://broker:${port}`, BIND_ADDR: `127.0.0.1:${port}`, ROOTCERT_FILE: t.net.pki.rootCertFile, MONITORING_API_KEY: 'SuperSecretKey' },
+    env: { NATS_URL: broker2Nats.url, BROKER_ID: 'broker', BROKER_URL: `http://broker:${port}`, BIND_ADDR: `127.0.0.1:${port}`, ROOTCERT_FILE: t.net.pki.rootCertFile, MONITORING_API_KEY: 'SuperSecretKey' },
     healthUrl: `${broker2Url}/v1/health`,
   });
   const p2port = await freePort();
@@ -56,11 +62,19 @@ afterAll(async () => {
   if (process.env.BEAMLINE_TEST_LOG === 'dump' && t) console.log(dumpLogs(t.net), proxy2b?.recentLogs(), broker2?.recentLogs());
   await proxy2b?.stop();
   await broker2?.stop();
+  await broker2Nats?.close();
   await t?.net.stop();
 });
 
-async function relayStats(url: string): Promise<{ relays: number; subscriptions: number; waiting: number }> {
-  return (await (await fetch(`${url}/v1/health/sockets`)).json()) as { relays: number; subscriptions: number; waiting: number };
+interface RelayStats {
+  relays: number;
+  subscriptions: number;
+  waiting: number;
+  retransmitted_bytes: number;
+}
+
+async function relayStats(url: string): Promise<RelayStats> {
+  return (await (await fetch(`${url}/v1/health/sockets`)).json()) as RelayStats;
 }
 
 async function eventually(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
@@ -69,6 +83,49 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 5_000): Pro
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+interface Transfer {
+  bytes: number;
+  seconds: number;
+  /** SHA-256 of what was sent and of what arrived. */
+  sent: string;
+  received: string;
+}
+
+/**
+ * Streams `total` random bytes from the initiator to the recipient in 1 MiB blocks with backpressure, FIN
+ * both ways, and waits for both to close. Fails (with every service's recent logs) on an unclean end.
+ */
+async function streamOneWay(pair: { initiator: Socket; recipient: Socket }, total: number, progress?: (sent: number) => void): Promise<Transfer> {
+  const block = randomBytes(1024 * 1024);
+  const sent = createHash('sha256');
+  const received = createHash('sha256');
+  let got = 0;
+  const done = new Promise<void>((resolve, reject) => {
+    pair.recipient.on('data', (c: Buffer) => {
+      received.update(c);
+      got += c.length;
+    });
+    pair.recipient.on('end', () => resolve());
+    pair.recipient.on('close', () => reject(new Error(`the recipient was closed without a clean end after ${got} bytes\n${dumpLogs(t.net)}\n--- broker-api-2\n${broker2.recentLogs()}\n--- proxy2b\n${proxy2b.recentLogs()}`)));
+    pair.recipient.on('error', () => undefined);
+    pair.initiator.on('error', () => undefined);
+    pair.recipient.resume();
+  });
+  const started = Date.now();
+  for (let off = 0; off < total && !pair.initiator.destroyed; off += block.length) {
+    sent.update(block);
+    progress?.(off);
+    if (!pair.initiator.write(block)) await new Promise((r) => (pair.initiator.once('drain', r), pair.initiator.once('close', r)));
+  }
+  pair.initiator.end();
+  await done;
+  const seconds = (Date.now() - started) / 1000;
+  pair.recipient.end();
+  pair.initiator.resume();
+  await Promise.all([closed(pair.initiator), closed(pair.recipient)]);
+  return { bytes: got, seconds, sent: sent.digest('hex'), received: received.digest('hex') };
 }
 
 describe('socket routes', () => {
@@ -173,6 +230,42 @@ describe('across broker-api replicas', () => {
     await Promise.all([closed(pair.initiator), closed(pair.recipient)]);
     await eventually(async () => (await relayStats(t.net.brokerUrl)).subscriptions === 0 && (await relayStats(broker2Url)).subscriptions === 0);
   });
+
+  it('moves 100 MB one way intact with flat memory', async () => {
+    const pair = await openSocketPair(t.app1, app2ViaBroker2);
+    const pids = [t.net.services.get('broker-api')!.pid, broker2.pid, t.net.services.get('proxy1.broker')!.pid, proxy2b.pid];
+    const rss = (): number[] => pids.map((pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024);
+    const before = rss();
+    const peak = [...before];
+    const sampler = setInterval(() => rss().forEach((v, i) => (peak[i] = Math.max(peak[i], v))), 100);
+    const retransmittedBefore = (await relayStats(t.net.brokerUrl)).retransmitted_bytes;
+    let result: Transfer;
+    try {
+      result = await streamOneWay(pair, 100 * 1024 * 1024);
+    } finally {
+      clearInterval(sampler);
+    }
+    const retransmitted = (await relayStats(t.net.brokerUrl)).retransmitted_bytes - retransmittedBefore;
+    const growthMb = peak.map((p, i) => Math.round((p - before[i]) / 1e6));
+    console.log(
+      `100 MB socket transfer: ${(result.bytes / 1e6 / result.seconds).toFixed(1)} MB/s (${result.seconds.toFixed(2)} s); ` +
+        `RSS growth MB [broker-api, broker-api-2, proxy1, proxy2b] = ${growthMb.join(', ')}; retransmitted ${retransmitted} bytes`,
+    );
+    expect(result.received).toBe(result.sent);
+    for (const g of growthMb) expect(g).toBeLessThan(150);
+  }, 180_000);
+
+  it("loses no byte when a replica's NATS connection drops mid-transfer: the relay retransmits", async () => {
+    const pair = await openSocketPair(t.app1, app2ViaBroker2);
+    const retransmittedBefore = (await relayStats(t.net.brokerUrl)).retransmitted_bytes;
+    const result = await streamOneWay(pair, 30 * 1024 * 1024, (sent) => {
+      if (sent === 10 * 1024 * 1024) broker2Nats.cut();
+    });
+    expect(broker2Nats.cuts).toBeGreaterThan(0);
+    expect(result.received).toBe(result.sent);
+    expect((await relayStats(t.net.brokerUrl)).retransmitted_bytes).toBeGreaterThan(retransmittedBefore);
+    await eventually(async () => (await relayStats(t.net.brokerUrl)).relays === 0 && (await relayStats(broker2Url)).relays === 0);
+  }, 120_000);
 
   it('resetting one side mid-stream closes the other within 2 s and leaves no subscriptions', async () => {
     const pair = await openSocketPair(t.app1, app2ViaBroker2);

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_MAX_TTL_MS, DEFAULT_MAX_WAIT_MS, isValidBeamId, parseDuration } from '@beamline/domain';
 import { parseBindAddr } from '@beamline/http';
+import { DEFAULT_RELAY_LINK_OPTIONS, type RelayLinkOptions } from './sockets/relay-link';
 
 export interface BrokerConfig {
   natsUrl: string;
@@ -23,6 +24,8 @@ export interface BrokerConfig {
   /** JetStream replicas of every stream: 1 on a single node, 3 on a production cluster. */
   streamReplicas: number;
   auditRetentionMs: number;
+  /** Direct-socket relay tuning; `SOCKET_PEER_TIMEOUT` resets a stream whose peer end went silent. */
+  socketRelay: RelayLinkOptions;
 }
 
 let cached: BrokerConfig | undefined;
@@ -60,6 +63,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
     sessionSecret: secret(env, 'SESSION_SECRET'),
     streamReplicas: replicas(env),
     auditRetentionMs: duration(env, 'AUDIT_RETENTION', 30 * 24 * 3_600_000),
+    socketRelay: socketRelay(env),
   };
 }
 
@@ -71,6 +75,13 @@ function duration(env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
   } catch (err) {
     throw new Error((err as Error).message);
   }
+}
+
+function socketRelay(env: NodeJS.ProcessEnv): RelayLinkOptions {
+  const peerTimeoutMs = duration(env, 'SOCKET_PEER_TIMEOUT', DEFAULT_RELAY_LINK_OPTIONS.peerTimeoutMs);
+  if (peerTimeoutMs < 1_000) throw new Error('SOCKET_PEER_TIMEOUT: at least 1s');
+  const heartbeatMs = Math.min(DEFAULT_RELAY_LINK_OPTIONS.heartbeatMs, Math.floor(peerTimeoutMs / 4));
+  return { ...DEFAULT_RELAY_LINK_OPTIONS, peerTimeoutMs, heartbeatMs, lingerMs: Math.min(DEFAULT_RELAY_LINK_OPTIONS.lingerMs, peerTimeoutMs) };
 }
 
 function secret(env: NodeJS.ProcessEnv, name: string): Buffer | undefined {

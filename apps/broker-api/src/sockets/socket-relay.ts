@@ -6,10 +6,9 @@
  * - each end subscribes to `beam.sock.<id>.<role>.*` and announces itself (`H` + its connection id) on the
  *   peer role's `.hello` subject, repeating until paired; an end that hears a hello first answers it;
  * - once paired each end answers `101 Switching Protocols` (the recipient's carries the signed request in
- *   `Beam-Socket-Request`) and relays bytes to `beam.sock.<id>.<peer role>.<peer connection id>`;
- * - messages: `H` hello, `D` data, `C` credit (u32 BE bytes written to our TCP socket), `E` end (FIN),
- *   `X` abort. Credit-based flow control: a sender has at most WINDOW bytes unacknowledged and pauses its
- *   TCP socket while it has none left; the receiver grants credit as its TCP writes complete.
+ *   `Beam-Socket-Request`) and relays bytes to `beam.sock.<id>.<peer role>.<peer connection id>` as a
+ *   RelayLink: offsets, cumulative acks, retransmission, credit-based flow control and heartbeats, so a
+ *   message NATS drops costs a retransmission, not the stream.
  *
  * The relay only ever sees the proxies' ciphertext frames. Every subscription is released when either side
  * ends; an initiator whose peer never comes gets 410 at the request's expiry.
@@ -26,17 +25,13 @@ import { httpErrorFor, rawJsonResponse, routeUpgrades } from '@beamline/http';
 import { NATS_CONNECTION, subjects } from '@beamline/nats';
 import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from '../auth/proxy-auth.guard';
 import { SocketCommands } from './socket-commands.service';
+import { RELAY_ABORT_MESSAGE, RelayLink, type LinkOutcome, type RelayLinkOptions } from './relay-link';
+import { brokerConfig } from '../config';
 
-export const RELAY_WINDOW_BYTES = 1024 * 1024;
-const CREDIT_BATCH_BYTES = RELAY_WINDOW_BYTES / 4;
 const HELLO_REPEAT_MS = 500;
 const SOCKET_PATH = /^\/v1\/sockets\/([^/?#]+)(?:\?.*)?$/;
 
 const T_HELLO = 0x48; // H
-const T_DATA = 0x44; // D
-const T_CREDIT = 0x43; // C
-const T_END = 0x45; // E
-const T_ABORT = 0x58; // X
 
 type Role = 'a' | 'b';
 
@@ -46,6 +41,8 @@ class SocketGone extends Error {}
 export class SocketRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('SocketRelay');
   private readonly ends = new Set<RelayEnd>();
+  private readonly linkOptions = brokerConfig().socketRelay;
+  private retransmittedBytes = 0;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
@@ -66,14 +63,16 @@ export class SocketRelay implements OnApplicationBootstrap, OnApplicationShutdow
     for (const end of [...this.ends]) end.abort();
   }
 
-  stats(): { relays: number; subscriptions: number; waiting: number } {
+  stats(): { relays: number; subscriptions: number; waiting: number; retransmitted_bytes: number } {
     let subscriptions = 0;
     let waiting = 0;
+    let retransmitted = this.retransmittedBytes;
     for (const e of this.ends) {
       if (e.subscribed) subscriptions++;
       if (!e.paired) waiting++;
+      retransmitted += e.retransmittedBytes;
     }
-    return { relays: this.ends.size, subscriptions, waiting };
+    return { relays: this.ends.size, subscriptions, waiting, retransmitted_bytes: retransmitted };
   }
 
   private async accept(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -100,7 +99,7 @@ export class SocketRelay implements OnApplicationBootstrap, OnApplicationShutdow
         requestJws = event.message;
       }
       if (socket.destroyed) return;
-      end = new RelayEnd(this.nc, socketId, role, socket, head, requestJws, () => this.ends.delete(end as RelayEnd), this.logger);
+      end = new RelayEnd(this.nc, socketId, role, socket, head, requestJws, this.linkOptions, (e) => this.released(e), this.logger);
       this.ends.add(end);
       await end.pair(expiresAt);
     } catch (err) {
@@ -117,6 +116,11 @@ export class SocketRelay implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
+  private released(end: RelayEnd): void {
+    this.retransmittedBytes += end.retransmittedBytes;
+    this.ends.delete(end);
+  }
+
   private async authenticate(req: IncomingMessage): Promise<AuthenticatedProxy> {
     const r = req as unknown as ProxyRequest & { originalUrl: string };
     r.originalUrl = req.url ?? '/';
@@ -126,19 +130,15 @@ export class SocketRelay implements OnApplicationBootstrap, OnApplicationShutdow
   }
 }
 
-/** One proxy connection's end of a relayed socket. */
+/** One proxy connection's end of a relayed socket: pairing, then the byte stream (RelayLink). */
 class RelayEnd {
   readonly connId = randomBytes(9).toString('base64url').replace(/[-_]/g, 'x');
   private readonly peerRole: Role;
   private sub: Subscription | undefined;
   private peerConn: string | undefined;
-  private peerSubject = '';
   private onPaired: (() => void) | undefined;
-  private inflight = 0;
-  private pendingCredit = 0;
-  private sentEnd = false;
-  private gotEnd = false;
-  private finished = false;
+  private link: RelayLink | undefined;
+  private released = false;
   paired = false;
 
   constructor(
@@ -148,7 +148,8 @@ class RelayEnd {
     private readonly socket: Duplex,
     private readonly head: Buffer,
     private readonly requestJws: string | undefined,
-    private readonly release: () => void,
+    private readonly linkOptions: RelayLinkOptions,
+    private readonly onRelease: (end: RelayEnd) => void,
     private readonly logger: Logger,
   ) {
     this.peerRole = role === 'a' ? 'b' : 'a';
@@ -156,6 +157,10 @@ class RelayEnd {
 
   get subscribed(): boolean {
     return this.sub !== undefined;
+  }
+
+  get retransmittedBytes(): number {
+    return this.link?.retransmittedBytes ?? 0;
   }
 
   /** Resolves once paired and switched to the byte stream; throws SocketGone at `expiresAt`. */
@@ -183,103 +188,58 @@ class RelayEnd {
   }
 
   private hello(): void {
-    if (this.finished) return;
+    if (this.released) return;
     this.nc.publish(subjects.socketRelayHello(this.socketId, this.peerRole), Buffer.concat([Buffer.from([T_HELLO]), Buffer.from(this.connId)]));
   }
 
   private onMessage(subject: string, data: Uint8Array): void {
-    if (this.finished || data.length === 0) return;
-    const type = data[0];
+    if (this.released || data.length === 0) return;
     if (subject.endsWith('.hello')) {
-      if (type !== T_HELLO || this.peerConn !== undefined) return;
-      this.peerConn = Buffer.from(data.subarray(1)).toString();
-      if (!/^[A-Za-z0-9]{1,32}$/.test(this.peerConn)) return;
-      this.peerSubject = subjects.socketRelayConn(this.socketId, this.peerRole, this.peerConn);
+      if (data[0] !== T_HELLO || this.peerConn !== undefined) return;
+      const peerConn = Buffer.from(data.subarray(1)).toString();
+      if (!/^[A-Za-z0-9]{1,32}$/.test(peerConn)) return;
+      this.peerConn = peerConn;
       this.paired = true;
       this.hello(); // tell the peer, in case it has not heard us yet
       this.onPaired?.();
       return;
     }
-    if (!subject.endsWith(`.${this.connId}`)) return;
-    switch (type) {
-      case T_DATA: {
-        const bytes = data.subarray(1);
-        const n = bytes.length;
-        this.socket.write(bytes, () => this.grant(n));
-        break;
-      }
-      case T_CREDIT: {
-        if (data.length < 5) return;
-        this.inflight = Math.max(0, this.inflight - Buffer.from(data.buffer, data.byteOffset + 1, 4).readUInt32BE(0));
-        if (this.inflight < RELAY_WINDOW_BYTES && this.socket.isPaused()) this.socket.resume();
-        break;
-      }
-      case T_END:
-        this.gotEnd = true;
-        this.socket.end();
-        break;
-      case T_ABORT:
-        this.finish(false);
-        this.socket.destroy();
-        break;
-    }
+    if (subject.endsWith(`.${this.connId}`)) this.link?.receive(data);
   }
 
   private start(): void {
     (this.socket as Duplex & { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
     const extra = this.requestJws ? `Beam-Socket-Request: ${this.requestJws}\r\n` : '';
     this.socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${extra}\r\n`);
-    this.socket.on('data', (chunk: Buffer) => this.send(chunk));
-    this.socket.on('end', () => {
-      this.sentEnd = true;
-      this.publish(T_END);
-    });
-    this.socket.on('close', () => this.finish(!(this.sentEnd && this.gotEnd)));
-    if (this.head.length > 0) this.send(this.head);
+    const peerSubject = subjects.socketRelayConn(this.socketId, this.peerRole, this.peerConn as string);
+    this.link = new RelayLink(this.socket, (msg) => this.nc.publish(peerSubject, msg), (outcome) => this.linkDone(outcome), this.linkOptions);
+    this.link.start(this.head);
   }
 
-  private send(chunk: Buffer): void {
-    if (this.finished) return;
-    this.publish(T_DATA, chunk);
-    this.inflight += chunk.length;
-    if (this.inflight >= RELAY_WINDOW_BYTES) this.socket.pause();
-  }
-
-  private grant(n: number): void {
-    this.pendingCredit += n;
-    if (this.pendingCredit < CREDIT_BATCH_BYTES && !this.gotEnd) return;
-    const c = Buffer.alloc(4);
-    c.writeUInt32BE(this.pendingCredit, 0);
-    this.pendingCredit = 0;
-    this.publish(T_CREDIT, c);
-  }
-
-  private publish(type: number, payload?: Uint8Array): void {
-    if (this.finished || !this.peerConn) return;
-    const msg = Buffer.allocUnsafe(1 + (payload?.length ?? 0));
-    msg[0] = type;
-    if (payload) msg.set(payload, 1);
-    this.nc.publish(this.peerSubject, msg);
-  }
-
-  /** Ends this side: tells the peer to abort unless both directions ended cleanly; releases NATS interest. */
-  private finish(tellPeer: boolean): void {
-    if (this.finished) return;
-    if (tellPeer) this.publish(T_ABORT);
-    this.finished = true;
-    this.sub?.unsubscribe();
-    this.sub = undefined;
+  private linkDone(outcome: LinkOutcome): void {
+    if (outcome !== 'clean') this.logger.log(`socket ${this.socketId} (${this.role}) ended: ${outcome}`);
     this.release();
   }
 
-  /** Releases this end (telling a paired peer to abort) without touching the socket. */
-  dispose(): void {
-    this.finish(true);
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.sub?.unsubscribe();
+    this.sub = undefined;
+    this.onRelease(this);
   }
 
+  /** Resets this end: tells a paired peer, destroys the connection, releases NATS interest. */
   abort(): void {
-    this.finish(true);
+    if (this.link) return this.link.abort();
+    if (this.peerConn) this.nc.publish(subjects.socketRelayConn(this.socketId, this.peerRole, this.peerConn), RELAY_ABORT_MESSAGE);
+    this.release();
     if (!this.socket.destroyed) this.socket.destroy();
   }
-}
 
+  /** Releases an end that never started relaying, leaving the socket to the caller (for an error answer). */
+  dispose(): void {
+    if (this.link) return this.link.abort();
+    this.release();
+  }
+}

@@ -215,7 +215,8 @@ function relayEncrypted(app: Socket, appHead: Buffer, relay: Socket, relayRest: 
   const kill = (why: string): void => {
     if (dead) return;
     dead = true;
-    logger.debug(`socket reset: ${why}`);
+    if (why === 'app closed') logger.debug(`socket reset: ${why}`);
+    else logger.warn(`socket reset: ${why}`);
     if (typeof app.resetAndDestroy === 'function' && !app.destroyed) app.resetAndDestroy();
     else app.destroy();
     relay.destroy();

@@ -1,0 +1,326 @@
+/**
+ * The byte stream between the two paired ends of a direct socket, over a lossy, order-preserving channel
+ * (core NATS: at most once, in order per publisher). Each end relays its TCP connection's bytes to the
+ * peer and the peer's bytes to its TCP connection, and no byte is lost, duplicated or reordered even when
+ * NATS drops messages (a reconnect, a slow-consumer cut):
+ *
+ *   D ‖ offset(u48) ‖ bytes            data at a byte offset of this direction
+ *   E ‖ offset(u48)                    end of this direction (FIN) after `offset` bytes
+ *   A ‖ received(u48) ‖ written(u48) ‖ flags(u8) ‖ probe(u48)
+ *                                      cumulative ack: bytes received in order, bytes written to TCP
+ *   P ‖ sent(u48) ‖ flags(u8)          probe / heartbeat: "answer with an A"; `sent` = bytes sent so far
+ *   X                                  abort (reset)
+ *
+ * Flow control: a sender keeps at most `windowBytes` not yet written to the peer's TCP connection and
+ * pauses its own TCP connection while the window is full (backpressure). Loss recovery is go-back-N from
+ * the peer's `received`: a receiver that sees a gap says so once (GAP); a sender without ack progress
+ * probes, and an answer to a probe that has not received everything sent before it proves a loss, because
+ * the channel keeps order. Unacknowledged data is kept (bounded by the window) until acknowledged.
+ * Liveness: an end that hears nothing from its peer for `peerTimeoutMs` resets; idle ends probe every
+ * `heartbeatMs`. After a clean close an end lingers until its FIN is acknowledged, then answers probes for a
+ * few intervals more, in case the peer still waits for the ack of its own FIN.
+ */
+import type { Duplex } from 'node:stream';
+
+export interface RelayLinkOptions {
+  windowBytes: number;
+  /** The receiver acknowledges after writing this many bytes (and always at the end). */
+  ackBatchBytes: number;
+  /** A sender probes after this long without ack progress while it has unacknowledged data. */
+  probeAfterMs: number;
+  heartbeatMs: number;
+  peerTimeoutMs: number;
+  /** How long a closed end waits for its FIN to be acknowledged. */
+  lingerMs: number;
+}
+
+export const DEFAULT_RELAY_LINK_OPTIONS: RelayLinkOptions = {
+  windowBytes: 1024 * 1024,
+  ackBatchBytes: 256 * 1024,
+  probeAfterMs: 500,
+  heartbeatMs: 3_000,
+  peerTimeoutMs: 20_000,
+  lingerMs: 10_000,
+};
+
+/**
+ * How a link ended: both FINs delivered and confirmed; reset here or by the peer; the peer went silent; or
+ * closed cleanly here without the peer confirming our FIN (it may be gone).
+ */
+export type LinkOutcome = 'clean' | 'reset' | 'peer-reset' | 'peer-silent' | 'unconfirmed';
+
+const T_DATA = 0x44;
+const T_END = 0x45;
+const T_ACK = 0x41;
+const T_PROBE = 0x50;
+const T_ABORT = 0x58;
+/** Ack flags. */
+const F_END_RECEIVED = 1;
+const F_GAP = 2;
+const F_PROBED = 4;
+/** Probe flag (and echoed in acks as F_PROBED_END): the prober had sent its FIN. */
+const P_END_SENT = 1;
+const F_PROBED_END = 8;
+const U48 = 6;
+/** A cleanly closed end answers probes for this many probe intervals before it goes. */
+const TIME_WAIT_PROBES = 4;
+
+interface Sent {
+  offset: number;
+  bytes: Buffer;
+}
+
+export class RelayLink {
+  // Outbound: our TCP connection's bytes to the peer.
+  private sent = 0;
+  private peerReceived = 0;
+  private peerWritten = 0;
+  private unacked: Sent[] = [];
+  private endSent = false;
+  private endAcked = false;
+  private pausedByUs = false;
+  private lastProgressAt = 0;
+  private lastProbeAt = 0;
+  // Inbound: the peer's bytes to our TCP connection.
+  private expected = 0;
+  private written = 0;
+  private announcedWritten = 0;
+  private gotEnd = false;
+  private nakedAt = -1;
+  // The connection.
+  private tcpClosed = false;
+  private closedAt = 0;
+  private doneAt = 0;
+  private lastHeardAt = Date.now();
+  private lastSentAt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private outcome: LinkOutcome | undefined;
+  retransmittedBytes = 0;
+
+  constructor(
+    private readonly socket: Duplex,
+    private readonly publish: (msg: Buffer) => void,
+    private readonly onDone: (outcome: LinkOutcome) => void,
+    private readonly opts: RelayLinkOptions = DEFAULT_RELAY_LINK_OPTIONS,
+  ) {}
+
+  get finished(): boolean {
+    return this.outcome !== undefined;
+  }
+
+  /** Starts relaying; `head` holds TCP bytes that arrived before. */
+  start(head: Buffer): void {
+    this.socket.on('data', (chunk: Buffer) => this.sendData(chunk));
+    this.socket.on('end', () => this.sendEnd());
+    this.socket.on('close', () => this.tcpClose());
+    this.socket.on('error', () => undefined);
+    const tick = Math.max(10, Math.min(this.opts.probeAfterMs, this.opts.heartbeatMs) / 2);
+    this.timer = setInterval(() => this.onTick(), tick);
+    this.timer.unref?.();
+    if (head.length > 0) this.sendData(head);
+  }
+
+  /** A message from the peer. */
+  receive(msg: Uint8Array): void {
+    if (this.finished || msg.length === 0) return;
+    this.lastHeardAt = Date.now();
+    const m = Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength);
+    switch (m[0]) {
+      case T_DATA:
+        if (m.length > 1 + U48) this.onData(m.readUIntBE(1, U48), m.subarray(1 + U48));
+        break;
+      case T_END:
+        if (m.length >= 1 + U48) this.onEnd(m.readUIntBE(1, U48));
+        break;
+      case T_ACK:
+        if (m.length >= 2 + 3 * U48) this.onAck(m.readUIntBE(1, U48), m.readUIntBE(1 + U48, U48), m[1 + 2 * U48], m.readUIntBE(2 + 2 * U48, U48));
+        break;
+      case T_PROBE:
+        if (m.length >= 2 + U48) this.sendAck(F_PROBED | (m[1 + U48] & P_END_SENT ? F_PROBED_END : 0), m.readUIntBE(1, U48));
+        break;
+      case T_ABORT:
+        this.finish('peer-reset');
+        break;
+    }
+  }
+
+  /** Resets the stream: tells the peer and destroys our TCP connection. */
+  abort(outcome: LinkOutcome = 'reset'): void {
+    this.finish(outcome);
+  }
+
+  // --- outbound ---
+
+  private sendData(chunk: Buffer): void {
+    if (this.finished || this.endSent || chunk.length === 0) return;
+    if (this.unacked.length === 0) this.lastProgressAt = Date.now();
+    const sent: Sent = { offset: this.sent, bytes: chunk };
+    this.unacked.push(sent);
+    this.sent += chunk.length;
+    this.send(dataMessage(sent));
+    if (this.sent - this.peerWritten >= this.opts.windowBytes && !this.pausedByUs) {
+      this.pausedByUs = true;
+      this.socket.pause();
+    }
+  }
+
+  private sendEnd(): void {
+    if (this.finished || this.endSent) return;
+    this.endSent = true;
+    if (this.unacked.length === 0) this.lastProgressAt = Date.now();
+    this.send(endMessage(this.sent));
+  }
+
+  private onAck(received: number, written: number, flags: number, probe: number): void {
+    if (received > this.sent || written > received) return;
+    if (received > this.peerReceived) {
+      this.peerReceived = received;
+      this.lastProgressAt = Date.now();
+      while (this.unacked.length > 0 && this.unacked[0].offset + this.unacked[0].bytes.length <= received) this.unacked.shift();
+    }
+    if (written > this.peerWritten) {
+      this.peerWritten = written;
+      this.lastProgressAt = Date.now();
+    }
+    if (flags & F_END_RECEIVED && this.endSent && received === this.sent) this.endAcked = true;
+    const lostData = (flags & F_GAP) !== 0 || ((flags & F_PROBED) !== 0 && received < probe);
+    const lostEnd = (flags & F_PROBED_END) !== 0 && (flags & F_END_RECEIVED) === 0 && received === this.sent;
+    if (lostData) this.retransmitFrom(received);
+    else if (lostEnd && this.endSent && !this.endAcked) this.send(endMessage(this.sent));
+    if (this.pausedByUs && this.sent - this.peerWritten < this.opts.windowBytes) {
+      this.pausedByUs = false;
+      this.socket.resume();
+    }
+    this.maybeDone();
+  }
+
+  /** Go-back-N: everything the peer has not received, in order, then the FIN if sent. */
+  private retransmitFrom(received: number): void {
+    for (const s of this.unacked) {
+      if (s.offset + s.bytes.length <= received) continue;
+      this.retransmittedBytes += s.bytes.length;
+      this.send(dataMessage(s));
+    }
+    if (this.endSent && !this.endAcked) this.send(endMessage(this.sent));
+  }
+
+  // --- inbound ---
+
+  private onData(offset: number, bytes: Buffer): void {
+    if (this.gotEnd || offset < this.expected) return; // a duplicate
+    if (offset > this.expected) return this.gap();
+    this.expected += bytes.length;
+    // The message may be a view into a larger read buffer; a copy lets that go while the write is pending.
+    const copy = Buffer.from(bytes);
+    if (this.tcpClosed) return;
+    this.socket.write(copy, (err) => {
+      if (err) return;
+      this.written += copy.length;
+      if (this.written - this.announcedWritten >= this.opts.ackBatchBytes || this.gotEnd) this.sendAck(0);
+    });
+  }
+
+  private onEnd(offset: number): void {
+    if (this.gotEnd) return this.sendAck(0); // our ack of it was lost
+    if (offset > this.expected) return this.gap();
+    if (offset < this.expected) return;
+    this.gotEnd = true;
+    if (!this.tcpClosed) this.socket.end();
+    this.sendAck(0);
+    this.maybeDone();
+  }
+
+  private gap(): void {
+    if (this.nakedAt === this.expected) return;
+    this.nakedAt = this.expected;
+    this.sendAck(F_GAP);
+  }
+
+  private sendAck(flags: number, probe = 0): void {
+    this.announcedWritten = this.written;
+    const m = Buffer.allocUnsafe(2 + 3 * U48);
+    m[0] = T_ACK;
+    m.writeUIntBE(this.expected, 1, U48);
+    m.writeUIntBE(this.written, 1 + U48, U48);
+    m[1 + 2 * U48] = flags | (this.gotEnd ? F_END_RECEIVED : 0);
+    m.writeUIntBE(probe, 2 + 2 * U48, U48);
+    this.send(m);
+  }
+
+  // --- the connection ---
+
+  private onTick(): void {
+    if (this.finished) return;
+    const now = Date.now();
+    if (this.doneAt) {
+      if (now - this.doneAt >= this.opts.probeAfterMs * TIME_WAIT_PROBES) this.finish('clean');
+      return;
+    }
+    if (now - this.lastHeardAt >= this.opts.peerTimeoutMs) return this.finish('peer-silent');
+    if (this.tcpClosed && now - this.closedAt >= this.opts.lingerMs) return this.finish('unconfirmed');
+    // A full window waits for acks of written bytes, which may have been lost as well.
+    const outstanding = this.peerReceived < this.sent || (this.endSent && !this.endAcked) || this.pausedByUs;
+    const stalled = outstanding && now - this.lastProgressAt >= this.opts.probeAfterMs && now - this.lastProbeAt >= this.opts.probeAfterMs;
+    if (stalled || now - this.lastSentAt >= this.opts.heartbeatMs) {
+      this.lastProbeAt = now;
+      const m = Buffer.allocUnsafe(2 + U48);
+      m[0] = T_PROBE;
+      m.writeUIntBE(this.sent, 1, U48);
+      m[1 + U48] = this.endSent ? P_END_SENT : 0;
+      this.send(m);
+    }
+  }
+
+  private tcpClose(): void {
+    if (this.finished || this.tcpClosed) return;
+    this.tcpClosed = true;
+    this.closedAt = Date.now();
+    // A close without a FIN both ways is a reset; a clean one lingers until the peer has our FIN.
+    if (!(this.endSent && this.gotEnd)) return this.finish('reset');
+    this.maybeDone();
+  }
+
+  private maybeDone(): void {
+    if (this.doneAt || !(this.tcpClosed && this.endSent && this.endAcked && this.gotEnd && this.unacked.length === 0)) return;
+    // Like TCP's TIME_WAIT: our ack of the peer's FIN may have been lost, so keep answering its probes a while.
+    this.doneAt = Date.now();
+  }
+
+  private send(msg: Buffer): void {
+    this.lastSentAt = Date.now();
+    this.publish(msg);
+  }
+
+  private finish(outcome: LinkOutcome): void {
+    if (this.finished) return;
+    if (outcome === 'reset' || outcome === 'peer-silent') this.send(Buffer.from(RELAY_ABORT_MESSAGE));
+    this.outcome = outcome;
+    clearInterval(this.timer);
+    this.unacked = [];
+    // A reset is passed on as a TCP reset where the transport has one, so the proxy cannot take it for a FIN.
+    const socket = this.socket as Duplex & { resetAndDestroy?: () => void };
+    if (!socket.destroyed) {
+      if (outcome !== 'clean' && typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+      else socket.destroy();
+    }
+    this.onDone(outcome);
+  }
+}
+
+/** Tells a peer to reset (also before its RelayLink started). */
+export const RELAY_ABORT_MESSAGE: Uint8Array = Uint8Array.of(T_ABORT);
+
+function dataMessage(s: Sent): Buffer {
+  const m = Buffer.allocUnsafe(1 + U48 + s.bytes.length);
+  m[0] = T_DATA;
+  m.writeUIntBE(s.offset, 1, U48);
+  s.bytes.copy(m, 1 + U48);
+  return m;
+}
+
+function endMessage(offset: number): Buffer {
+  const m = Buffer.allocUnsafe(1 + U48);
+  m[0] = T_END;
+  m.writeUIntBE(offset, 1, U48);
+  return m;
+}
