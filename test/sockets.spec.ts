@@ -9,10 +9,9 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectNats } from '@beamline/nats';
-import { freePort, startService, type ServiceHandle } from '@beamline/devnet';
+import { closed, freePort, rawUpgrade, readExactly, startService, type ServiceHandle } from '@beamline/devnet';
 import { AppClient } from './support/app-client';
 import { APP1, APP2, dumpLogs, startTestNetwork, type TestNetwork } from './support/network';
-import { closed, rawUpgrade, readExactly } from './support/socket-client';
 import { openSocketPair } from './support/socket-pair';
 import { startTcpCutter, type TcpCutter } from './support/tcp-cutter';
 
@@ -26,36 +25,60 @@ let proxy2b: ServiceHandle;
 /** app2 behind a second instance of proxy2 that talks to the second broker-api replica. */
 let app2ViaBroker2: AppClient;
 
-beforeAll(async () => {
-  t = await startTestNetwork({ extraEnv: { proxy: { SOCKET_TTL: `${SOCKET_TTL_S}s`, SOCKET_LIST_WAIT: 'beam' } } });
-  const dist = join(__dirname, '..', 'dist', 'apps');
-  const nats = new URL(t.net.natsUrl);
-  broker2Nats = await startTcpCutter({ host: nats.hostname, port: Number(nats.port) });
+const PEER_TIMEOUT = '5s';
+
+/** Another broker-api replica on the test network's NATS (or `natsUrl`), with its own port. */
+async function startBrokerReplica(name: string, natsUrl: string): Promise<{ service: ServiceHandle; url: string }> {
   const port = await freePort();
-  broker2Url = `http://127.0.0.1:${port}`;
-  broker2 = await startService({
-    name: 'broker-api-2',
-    script: join(dist, 'broker-api', 'src', 'main.js'),
-    env: { NATS_URL: broker2Nats.url, BROKER_ID: 'broker', BROKER_URL: `http://broker:${port}`, BIND_ADDR: `127.0.0.1:${port}`, ROOTCERT_FILE: t.net.pki.rootCertFile, MONITORING_API_KEY: 'SuperSecretKey' },
-    healthUrl: `${broker2Url}/v1/health`,
-  });
-  const p2port = await freePort();
-  proxy2b = await startService({
-    name: 'proxy2b',
-    script: join(dist, 'proxy', 'src', 'main.js'),
+  const url = `http://127.0.0.1:${port}`;
+  const service = await startService({
+    name,
+    script: join(__dirname, '..', 'dist', 'apps', 'broker-api', 'src', 'main.js'),
     env: {
-      BROKER_URL: broker2Url,
+      NATS_URL: natsUrl,
+      BROKER_ID: 'broker',
+      BROKER_URL: `http://broker:${port}`,
+      BIND_ADDR: `127.0.0.1:${port}`,
+      ROOTCERT_FILE: t.net.pki.rootCertFile,
+      MONITORING_API_KEY: 'SuperSecretKey',
+      SOCKET_PEER_TIMEOUT: PEER_TIMEOUT,
+    },
+    healthUrl: `${url}/v1/health`,
+  });
+  return { service, url };
+}
+
+/** Another instance of proxy2 (same identity and key) that talks to `brokerUrl`; app2 behind it. */
+async function startProxy2Via(name: string, brokerUrl: string): Promise<{ service: ServiceHandle; app2: AppClient }> {
+  const port = await freePort();
+  const service = await startService({
+    name,
+    script: join(__dirname, '..', 'dist', 'apps', 'proxy', 'src', 'main.js'),
+    env: {
+      BROKER_URL: brokerUrl,
       PROXY_ID: 'proxy2.broker',
       PRIVKEY_FILE: t.net.pki.proxies[1].keyFile,
       ROOTCERT_FILE: t.net.pki.rootCertFile,
-      BIND_ADDR: `127.0.0.1:${p2port}`,
+      BIND_ADDR: `127.0.0.1:${port}`,
       APP_app1_KEY: 'App1Secret',
       APP_app2_KEY: 'App1Secret',
       SOCKET_TTL: `${SOCKET_TTL_S}s`,
     },
-    healthUrl: `http://127.0.0.1:${p2port}/v1/health`,
+    healthUrl: `http://127.0.0.1:${port}/v1/health`,
   });
-  app2ViaBroker2 = new AppClient(`http://127.0.0.1:${p2port}`, APP2);
+  return { service, app2: new AppClient(`http://127.0.0.1:${port}`, APP2) };
+}
+
+beforeAll(async () => {
+  t = await startTestNetwork({
+    extraEnv: { proxy: { SOCKET_TTL: `${SOCKET_TTL_S}s`, SOCKET_LIST_WAIT: 'beam' }, 'broker-api': { SOCKET_PEER_TIMEOUT: PEER_TIMEOUT } },
+  });
+  const nats = new URL(t.net.natsUrl);
+  broker2Nats = await startTcpCutter({ host: nats.hostname, port: Number(nats.port) });
+  const replica = await startBrokerReplica('broker-api-2', broker2Nats.url);
+  [broker2, broker2Url] = [replica.service, replica.url];
+  const proxy = await startProxy2Via('proxy2b', broker2Url);
+  [proxy2b, app2ViaBroker2] = [proxy.service, proxy.app2];
 }, 120_000);
 
 afterAll(async () => {
@@ -313,4 +336,26 @@ describe('across broker-api replicas', () => {
       await nc.close();
     }
   });
+});
+
+describe('when a broker-api replica dies mid-stream', () => {
+  it('the surviving side resets within SOCKET_PEER_TIMEOUT and keeps no relay', async () => {
+    const replica = await startBrokerReplica('broker-api-3', t.net.natsUrl);
+    const proxy = await startProxy2Via('proxy2c', replica.url);
+    try {
+      const pair = await openSocketPair(t.app1, proxy.app2);
+      pair.initiator.on('error', () => undefined);
+      pair.recipient.on('error', () => undefined);
+      pair.initiator.write(randomBytes(100_000));
+      await readExactly(pair.recipient, 100_000);
+      const survivorClosed = closed(pair.initiator);
+      await replica.service.kill();
+      const elapsed = await survivorClosed;
+      expect(elapsed).toBeLessThan(5_000 + 4_000);
+      await eventually(async () => (await relayStats(t.net.brokerUrl)).relays === 0);
+    } finally {
+      await proxy.service.stop();
+      await replica.service.stop();
+    }
+  }, 60_000);
 });

@@ -1,7 +1,7 @@
 /** Opens one direct socket between two apps through their proxies, as apps do it. */
 import type { Socket } from 'node:net';
 import { AppClient } from './app-client';
-import { rawUpgrade } from './socket-client';
+import { rawUpgrade } from '@beamline/devnet';
 
 export interface SocketPair {
   id: string;

@@ -6,3 +6,4 @@ export * from './dev-pki';
 export * from './dev-network';
 export * from './nats-cluster';
 export * from './round-robin';
+export * from './app-sockets';

@@ -81,6 +81,8 @@ export class RelayLink {
   private pausedByUs = false;
   private lastProgressAt = 0;
   private lastProbeAt = 0;
+  private retransmittedFrom = -1;
+  private retransmittedAt = 0;
   // Inbound: the peer's bytes to our TCP connection.
   private expected = 0;
   private written = 0;
@@ -196,6 +198,11 @@ export class RelayLink {
 
   /** Go-back-N: everything the peer has not received, in order, then the FIN if sent. */
   private retransmitFrom(received: number): void {
+    // A gap report and a probe's answer often tell of the same loss; one retransmission per probe interval.
+    const now = Date.now();
+    if (received === this.retransmittedFrom && now - this.retransmittedAt < this.opts.probeAfterMs) return;
+    this.retransmittedFrom = received;
+    this.retransmittedAt = now;
     for (const s of this.unacked) {
       if (s.offset + s.bytes.length <= received) continue;
       this.retransmittedBytes += s.bytes.length;

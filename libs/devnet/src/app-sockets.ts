@@ -1,4 +1,4 @@
-/** App-side socket helpers for integration tests: raw HTTP Upgrade to a proxy, then a plain byte stream. */
+/** App-side direct-socket helpers for tests and benches: raw HTTP Upgrade to a proxy, then a plain byte stream. */
 import { connect, type Socket } from 'node:net';
 
 export interface UpgradeResult {
