@@ -88,7 +88,7 @@ export class RelayLink {
   private written = 0;
   private announcedWritten = 0;
   private gotEnd = false;
-  private nakedAt = -1;
+  private gapReportedFor = -1;
   // The connection.
   private tcpClosed = false;
   private closedAt = 0;
@@ -238,8 +238,8 @@ export class RelayLink {
   }
 
   private gap(): void {
-    if (this.nakedAt === this.expected) return;
-    this.nakedAt = this.expected;
+    if (this.gapReportedFor === this.expected) return;
+    this.gapReportedFor = this.expected;
     this.sendAck(F_GAP);
   }
 
