@@ -48,7 +48,11 @@ async function startBrokerReplica(name: string, natsUrl: string): Promise<{ serv
   return { service, url };
 }
 
-/** Another instance of proxy2 (same identity and key) that talks to `brokerUrl`; app2 behind it. */
+/**
+ * Another instance of proxy2 (same identity and key) that talks to `brokerUrl`; app2 behind it. It
+ * authenticates with a signature per request, so the socket tests across replicas cover both broker
+ * authentications (proxy1 uses session MACs, the default).
+ */
 async function startProxy2Via(name: string, brokerUrl: string): Promise<{ service: ServiceHandle; app2: AppClient }> {
   const port = await freePort();
   const service = await startService({
@@ -63,6 +67,7 @@ async function startProxy2Via(name: string, brokerUrl: string): Promise<{ servic
       APP_app1_KEY: 'App1Secret',
       APP_app2_KEY: 'App1Secret',
       SOCKET_TTL: `${SOCKET_TTL_S}s`,
+      BROKER_AUTH: 'signature',
     },
     healthUrl: `http://127.0.0.1:${port}/v1/health`,
   });

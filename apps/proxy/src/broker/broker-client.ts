@@ -19,6 +19,7 @@ import {
 } from '@beamline/domain';
 import { proxyConfig } from '../config';
 import { BrokerSession } from './broker-session';
+import { openBrokerUpgrade, type Upgraded } from './broker-upgrade';
 import { ProxyIdentity } from './proxy-identity';
 
 /** Answers that mean "this broker replica (or its NATS) cannot serve right now": retried like transport errors. */
@@ -153,6 +154,31 @@ export class BrokerClient implements OnApplicationShutdown {
         // not JSON: keep the text
       }
       this.expect({ status: res.statusCode, body, headers: res.headers });
+    }
+  }
+
+  /**
+   * Opens an `Upgrade: tcp` connection to the broker's socket relay, authenticated like every other request
+   * (a session MAC, or a signature with `BROKER_AUTH=signature`); a refused session is reopened once.
+   */
+  async openUpgrade(method: 'GET' | 'POST', pathAndQuery: string, signal: AbortSignal): Promise<Upgraded> {
+    for (let reopened = false; ; reopened = true) {
+      const { authorization } = await this.headersFor(method, pathAndQuery, undefined, {});
+      let sessionRefused = false;
+      const refuse = (res: BrokerResponse): never => {
+        if (res.status === 401 && !reopened && this.config.brokerAuth === 'session') {
+          sessionRefused = true;
+          throw new BrokerUnavailable('broker refused the session');
+        }
+        this.expect(res);
+        throw new BrokerUnavailable(`broker answered ${res.status}`);
+      };
+      try {
+        return await openBrokerUpgrade(this.config.brokerUrl, method, pathAndQuery, authorization, refuse, signal);
+      } catch (err) {
+        if (!sessionRefused) throw err;
+        this.session.drop();
+      }
     }
   }
 

@@ -25,7 +25,6 @@ import {
   FrameSealer,
   generateSocketEphemeral,
   readJwsKid,
-  signRequest,
   signSocketHandshake,
   splitSocketHandshake,
   verifySocketHandshake,
@@ -38,7 +37,7 @@ import { BrokerClient } from '../broker/broker-client';
 import { ProxyIdentity } from '../broker/proxy-identity';
 import { proxyConfig } from '../config';
 import { CertificateDirectory } from '../pki/certificate-directory';
-import { openBrokerUpgrade, SocketExpired, type Upgraded } from './broker-upgrade';
+import { SocketExpired, type Upgraded } from '../broker/broker-upgrade';
 import { SocketMessages } from './socket-messages';
 
 const SOCKET_PATH = /^\/v1\/sockets\/([^/?#]+)(?:\?.*)?$/;
@@ -116,7 +115,7 @@ export class SocketUpgrades implements OnApplicationBootstrap {
     const id = randomUUID();
     const eph = generateSocketEphemeral();
     await this.messages.request({ id, from: caller, to: [to], metadata, eph: eph.publicKey });
-    const up = await this.upgrade('POST', `/v1/sockets/${id}`, signal);
+    const up = await this.broker.openUpgrade('POST', `/v1/sockets/${id}`, signal);
     try {
       const { jws, rest } = await readHandshake(up);
       const kid = readJwsKid(jws);
@@ -135,7 +134,7 @@ export class SocketUpgrades implements OnApplicationBootstrap {
   /** Recipient: relay, verify the initiator's signed request, answer with our signed key. */
   private async connect(caller: string, param: string, signal: AbortSignal): Promise<Opened> {
     const id = parseUuid(param, 'socket id');
-    const up = await this.upgrade('GET', `/v1/sockets/${id}?beam_app=${encodeURIComponent(caller)}`, signal);
+    const up = await this.broker.openUpgrade('GET', `/v1/sockets/${id}?beam_app=${encodeURIComponent(caller)}`, signal);
     try {
       const jws = up.headers['beam-socket-request'];
       if (typeof jws !== 'string') throw new Error('the broker sent no socket request');
@@ -152,14 +151,6 @@ export class SocketUpgrades implements OnApplicationBootstrap {
     }
   }
 
-  private async upgrade(method: 'GET' | 'POST', pathAndQuery: string, signal: AbortSignal): Promise<Upgraded> {
-    const authorization = await signRequest({ method, pathAndQuery }, { privateKey: this.identity.privateKey, kid: this.identity.requireSerial(), proxyId: this.identity.proxyId });
-    const expect = (r: { status: number; body: unknown; headers: Record<string, string | string[] | undefined> }): never => {
-      this.broker.expect(r);
-      throw new BrokerUnavailable(`broker answered ${r.status}`);
-    };
-    return openBrokerUpgrade(this.config.brokerUrl, method, pathAndQuery, authorization, expect, signal);
-  }
 }
 
 interface Opened {

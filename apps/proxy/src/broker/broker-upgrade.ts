@@ -1,6 +1,6 @@
 /**
- * A raw HTTP Upgrade client to the broker's socket relay (`Upgrade: tcp`), authenticated with a request
- * signature. Resolves with the upgraded connection once the broker answered 101; any other answer becomes
+ * A raw HTTP Upgrade client to the broker's socket relay (`Upgrade: tcp`), with the `Authorization` the
+ * BrokerClient made for it (session MAC or signature). Resolves with the upgraded connection once the broker answered 101; any other answer becomes
  * the matching typed error (410: SocketExpired).
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
