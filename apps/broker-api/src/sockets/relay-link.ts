@@ -217,12 +217,10 @@ export class RelayLink {
     if (this.gotEnd || offset < this.expected) return; // a duplicate
     if (offset > this.expected) return this.gap();
     this.expected += bytes.length;
-    // The message may be a view into a larger read buffer; a copy lets that go while the write is pending.
-    const copy = Buffer.from(bytes);
     if (this.tcpClosed) return;
-    this.socket.write(copy, (err) => {
+    this.socket.write(bytes, (err) => {
       if (err) return;
-      this.written += copy.length;
+      this.written += bytes.length;
       if (this.written - this.announcedWritten >= this.opts.ackBatchBytes || this.gotEnd) this.sendAck(0);
     });
   }
