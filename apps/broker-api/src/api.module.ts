@@ -10,6 +10,7 @@ import { CertificateRegistry } from './pki/certificate-registry';
 import { PkiController } from './pki/pki.controller';
 import { ControlController } from './presence/control.controller';
 import { PresenceModule } from './presence/presence.module';
+import { EventAnswers } from './tasks/event-answers';
 import { SignedMessageVerifier } from './tasks/signed-message.verifier';
 import { StoreClient } from './tasks/store-client';
 import { TaskCommands } from './tasks/task-commands.service';
@@ -23,6 +24,6 @@ import { SocketHealthController, SocketsController } from './sockets/sockets.con
 @Module({
   imports: [NatsModule.forRoot(() => ({ servers: brokerConfig().natsUrl, name: `broker-api-${process.pid}` })), PresenceModule],
   controllers: [HealthController, PkiController, TasksController, ControlController, SessionsController, SocketsController, SocketHealthController],
-  providers: [CertificateRegistry, NonceStore, ProxyAuthGuard, SessionSecret, SignedMessageVerifier, StoreClient, TaskCommands, TaskQueries, Wakeups, SocketCommands, SocketRelay],
+  providers: [CertificateRegistry, NonceStore, ProxyAuthGuard, SessionSecret, SignedMessageVerifier, StoreClient, EventAnswers, TaskCommands, TaskQueries, Wakeups, SocketCommands, SocketRelay],
 })
 export class ApiModule {}

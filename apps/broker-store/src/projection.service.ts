@@ -66,7 +66,7 @@ export class ProjectionService implements OnApplicationBootstrap, OnApplicationS
 
   private apply(msg: FollowedMessage): void {
     try {
-      applyEvent(this.state, parseLogEvent(decodeJson(msg.data)), msg.seq);
+      applyEvent(this.state, parseLogEvent(decodeJson(msg.data)), msg.seq, msg.data.length);
     } catch (err) {
       // A malformed event must not stop the projection; it stays in the log for audit.
       this.logger.warn(`skipping unreadable event #${msg.seq} on ${msg.subject}: ${String(err)}`);

@@ -1,8 +1,24 @@
-/** Answers broker-api's view queries over NATS request/reply (queue group: replicas share the load). */
+/**
+ * Answers broker-api's view queries over NATS request/reply (queue group: replicas share the load). Answers
+ * are references into the log (see store-protocol.ts), sent in frames (chunked-reply.ts), so a listing of any
+ * length fits. Nothing a query does can end the process: every failure is logged and answered as an error.
+ */
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
-import { liveTask, resultsFor, socketsFor, tasksMatching, type TaskView } from '@beamline/domain';
-import { decodeJson, encodeJson, NATS_CONNECTION, STORE_QUEUE_GROUP, subjects, type StoreQuery, type StoreReply, type TaskItem } from '@beamline/nats';
+import { liveTask, resultsFor, socketsFor, tasksMatching } from '@beamline/domain';
+import {
+  decodeJson,
+  encodeJson,
+  frameBudget,
+  NATS_CONNECTION,
+  parseStoreQuery,
+  replyInChunks,
+  STORE_QUEUE_GROUP,
+  subjects,
+  type ChunkedAnswer,
+  type StoreErrorCode,
+  type StoreQuery,
+} from '@beamline/nats';
 import { loadStoreConfig } from './config';
 import { ProjectionService } from './projection.service';
 
@@ -16,12 +32,17 @@ export class QueryResponder implements OnApplicationBootstrap, OnApplicationShut
 
   onApplicationBootstrap(): void {
     this.subs.push(
-      this.nc.subscribe(subjects.storeQuery, { queue: STORE_QUEUE_GROUP, callback: (err, msg) => {
+      this.nc.subscribe(subjects.storeQuery, {
+        queue: STORE_QUEUE_GROUP,
+        callback: (err, msg) => {
           if (!err) void this.answer(msg);
-        } }),
-      this.nc.subscribe(subjects.storePing, { callback: (err, msg) => {
-          if (!err) void this.projection.ready.then(() => msg.respond(encodeJson({ seq: this.projection.lastSeq })));
-        } }),
+        },
+      }),
+      this.nc.subscribe(subjects.storePing, {
+        callback: (err, msg) => {
+          if (!err) void this.answerPing(msg);
+        },
+      }),
     );
   }
 
@@ -29,53 +50,79 @@ export class QueryResponder implements OnApplicationBootstrap, OnApplicationShut
     for (const s of this.subs) s.unsubscribe();
   }
 
+  /** Never rejects: whatever goes wrong is logged and, where a reply is still possible, answered. */
   private async answer(msg: Msg): Promise<void> {
-    let reply: StoreReply;
-    await this.projection.ready;
+    let answer: ChunkedAnswer;
+    let query: StoreQuery | undefined;
     try {
-      const query = decodeJson(msg.data) as StoreQuery;
+      await this.projection.ready;
+      query = parseStoreQuery(decodeJson(msg.data));
       // Read-your-writes: wait (bounded) until the writer's event is applied; a replica still behind says so,
       // and broker-api asks another one rather than serve a stale answer (a 404 for a task that exists).
       if (query.minSeq !== undefined && !(await this.projection.waitFor(query.minSeq, this.config.catchUpTimeoutMs))) {
-        reply = { ok: false, error: 'behind', message: `replica has applied sequence ${this.projection.lastSeq}, not yet ${query.minSeq}` };
+        answer = refusal('behind', `replica has applied sequence ${this.projection.lastSeq}, not yet ${query.minSeq}`);
       } else {
-        reply = this.evaluate(query, Date.now());
+        answer = this.evaluate(query, Date.now());
       }
     } catch (err) {
       this.logger.warn(`bad query: ${String(err)}`);
-      reply = { ok: false, error: 'bad_query', message: String(err) };
+      answer = refusal('bad_query', String((err as Error).message ?? err));
     }
-    msg.respond(encodeJson(reply));
+    this.send(msg, answer, query);
   }
 
-  private evaluate(query: StoreQuery, now: number): StoreReply {
+  private send(msg: Msg, answer: ChunkedAnswer, query: StoreQuery | undefined): void {
+    try {
+      replyInChunks(msg, answer, frameBudget(this.nc));
+    } catch (err) {
+      this.logger.error(`could not send the answer to ${describeQuery(query)}: ${String(err)}`);
+      try {
+        replyInChunks(msg, refusal('reply_failed', `the store could not send its answer: ${String((err as Error).message ?? err)}`), frameBudget(this.nc));
+      } catch (again) {
+        this.logger.error(`could not send the failure either: ${String(again)}`);
+      }
+    }
+  }
+
+  private async answerPing(msg: Msg): Promise<void> {
+    try {
+      await this.projection.ready;
+      msg.respond(encodeJson({ seq: this.projection.lastSeq }));
+    } catch (err) {
+      this.logger.error(`could not answer a ping: ${String(err)}`);
+    }
+  }
+
+  private evaluate(query: StoreQuery, now: number): ChunkedAnswer {
     const { state } = this.projection;
     const seq = state.lastSeq;
     switch (query.q) {
       case 'tasks': {
         const tasks = tasksMatching(state, { from: query.from, to: query.to, todoFor: query.todo ? query.asApp : undefined }, now);
-        return { ok: true, seq, tasks: tasks.map(toItem) };
+        return { head: { seq }, items: tasks.map((t) => ({ seq: t.seq, bytes: t.bytes, expiresAt: t.expiresAt })) };
       }
       case 'task': {
         const task = liveTask(state, query.taskId, now);
-        if (!task || (task.from !== query.asApp && !task.to.includes(query.asApp))) return { ok: false, error: 'not_found', message: `task ${query.taskId} not found` };
-        return { ok: true, seq, task: toItem(task) };
+        if (!task || (task.from !== query.asApp && !task.to.includes(query.asApp))) return refusal('not_found', `task ${query.taskId} not found`);
+        return { head: { seq }, items: [{ seq: task.seq, bytes: task.bytes, expiresAt: task.expiresAt }] };
       }
       case 'results': {
         const task = liveTask(state, query.taskId, now);
-        if (!task) return { ok: false, error: 'not_found', message: `task ${query.taskId} not found` };
-        if (task.from !== query.asApp) return { ok: false, error: 'forbidden', message: `only the task's creator may read its results` };
-        const results = resultsFor(task, query.asApp).map((r) => ({ message: r.message, status: r.status, seq: r.seq }));
-        return { ok: true, seq, results, expiresAt: task.expiresAt };
+        if (!task) return refusal('not_found', `task ${query.taskId} not found`);
+        if (task.from !== query.asApp) return refusal('forbidden', `only the task's creator may read its results`);
+        const results = resultsFor(task, query.asApp).map((r) => ({ seq: r.seq, bytes: r.bytes, status: r.status }));
+        return { head: { seq, expiresAt: task.expiresAt }, items: results };
       }
       case 'sockets':
-        return { ok: true, seq, sockets: socketsFor(state, query.asApp, now).map((s) => ({ message: s.message, expiresAt: s.expiresAt, seq: s.seq })) };
-      default:
-        return { ok: false, error: 'bad_query', message: 'unknown query' };
+        return { head: { seq }, items: socketsFor(state, query.asApp, now).map((s) => ({ seq: s.seq, bytes: s.bytes, expiresAt: s.expiresAt })) };
     }
   }
 }
 
-function toItem(task: TaskView): TaskItem {
-  return { message: task.message, expiresAt: task.expiresAt, seq: task.seq };
+function refusal(error: StoreErrorCode, message: string): ChunkedAnswer {
+  return { error: { error, message } };
+}
+
+function describeQuery(query: StoreQuery | undefined): string {
+  return query ? `a '${query.q}' query of ${query.asApp}` : 'an unreadable query';
 }

@@ -10,3 +10,4 @@ export * from './wait';
 export * from './task-list-query';
 export * from './json-depth';
 export * from './socket';
+export { expectNonNegativeInt, expectObject, field, guarded, type JsonObject } from './json-fields';

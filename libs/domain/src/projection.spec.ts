@@ -42,11 +42,22 @@ describe('projection reducer', () => {
     expect(returned).toBe(s);
     expect(s.lastSeq).toBe(7);
     const view = liveTask(s, T1, 10_999)!;
-    expect(view).toMatchObject({ taskId: T1, from: A1P1, to: [A1P2], message: `jws-${T1}`, seq: 7, expiresAt: 11_000 });
+    expect(view).toMatchObject({ taskId: T1, from: A1P1, to: [A1P2], seq: 7, expiresAt: 11_000 });
     expect(view.results.size).toBe(0);
     expect(liveTask(s, T1, 11_000)).toBeUndefined();
     expect(s.byRecipient.get(A1P2)).toEqual(new Set([T1]));
     expect(s.bySender.get(A1P1)).toEqual(new Set([T1]));
+  });
+
+  it('keeps where each message is stored (sequence and size), never the signed message itself', () => {
+    const s = emptyProjection();
+    applyEvent(s, created(T1, { message: 'x'.repeat(10_000) }), 1, 10_250);
+    applyEvent(s, put(T1, A1P2, 'succeeded', { message: 'y'.repeat(5_000) }), 2, 5_180);
+    const task = s.tasks.get(T1)!;
+    expect(task).toMatchObject({ seq: 1, bytes: 10_250 });
+    expect(task.results.get(A1P2)).toMatchObject({ seq: 2, bytes: 5_180 });
+    expect(JSON.stringify({ ...task, results: [...task.results.values()] })).not.toContain('xxxx');
+    expect(JSON.stringify([...task.results.values()])).not.toContain('yyyy');
   });
 
   it('keeps lastSeq monotonic even for ignored or out-of-order seqs', () => {
@@ -61,7 +72,7 @@ describe('projection reducer', () => {
     const s = given(created(T1), put(T1, A1P2, 'succeeded'));
     applyEvent(s, created(T1, { from: A2P1, to: [A2P2], message: 'other', receivedAt: 5_000, expiresAt: 50_000 }), 3);
     const view = s.tasks.get(T1)!;
-    expect(view).toMatchObject({ from: A1P1, message: `jws-${T1}`, seq: 1 });
+    expect(view).toMatchObject({ from: A1P1, seq: 1 });
     expect(view.results.size).toBe(1);
     expect(s.bySender.has(A2P1)).toBe(false);
   });
@@ -70,7 +81,7 @@ describe('projection reducer', () => {
     const s = given(created(T1), put(T1, A1P2, 'succeeded'));
     applyEvent(s, created(T1, { from: A2P1, to: [A2P2], message: 'new', receivedAt: 11_000, expiresAt: 20_000 }), 3);
     const view = liveTask(s, T1, 12_000)!;
-    expect(view).toMatchObject({ from: A2P1, to: [A2P2], message: 'new', seq: 3 });
+    expect(view).toMatchObject({ from: A2P1, to: [A2P2], seq: 3 });
     expect(view.results.size).toBe(0);
     expect(s.bySender.has(A1P1)).toBe(false);
     expect(s.byRecipient.has(A1P2)).toBe(false);
@@ -80,9 +91,9 @@ describe('projection reducer', () => {
 
   it('given a task, when a recipient puts a result, then the creator reads it', () => {
     const s = given(created(T1));
-    applyEvent(s, put(T1, A1P2, 'succeeded'), 2);
+    applyEvent(s, put(T1, A1P2, 'succeeded'), 2, 512);
     const results = resultsFor(s.tasks.get(T1)!, A1P1);
-    expect(results).toEqual([{ from: A1P2, to: [A1P1], status: 'succeeded', message: `res-${A1P2}-succeeded`, receivedAt: 2_000, seq: 2 }]);
+    expect(results).toEqual([{ from: A1P2, to: [A1P1], status: 'succeeded', receivedAt: 2_000, seq: 2, bytes: 512 }]);
   });
 
   it('given a task, when a non-recipient puts a result, then it is ignored', () => {
@@ -132,7 +143,7 @@ describe('projection reducer', () => {
   it('given a claimed result, when another claimed arrives, then it is replaced', () => {
     const s = given(created(T1), put(T1, A1P2, 'claimed'));
     applyEvent(s, put(T1, A1P2, 'claimed', { message: 'again' }), 3);
-    expect(s.tasks.get(T1)!.results.get(A1P2)).toMatchObject({ status: 'claimed', message: 'again', seq: 3 });
+    expect(s.tasks.get(T1)!.results.get(A1P2)).toMatchObject({ status: 'claimed', seq: 3 });
   });
 
   it('given a task, when TaskExpired is applied, then the task and its index entries are gone', () => {

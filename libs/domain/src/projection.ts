@@ -3,14 +3,20 @@ import type { WorkStatus } from './messages';
 import type { LogEvent, SocketRequested } from './socket';
 import { isTodoFor } from './todo';
 
-/** A result as the projection keeps it. */
-export interface ResultView { from: string; to: string[]; status: WorkStatus; message: string; receivedAt: number; seq: number; }
-/** A task as the projection keeps it; `seq` is the TaskCreated's seq, results are keyed by result.from. */
-export interface TaskView { taskId: string; from: string; to: string[]; message: string; digest: string; receivedAt: number; expiresAt: number; seq: number; results: Map<string, ResultView>; }
+/**
+ * Where an event sits in the log: its stream sequence and the size of the stored message. Views keep this
+ * instead of the signed message, so a store's memory grows with the number of live items, not their bodies;
+ * answers fetch the messages from the log by sequence.
+ */
+export interface LogPosition { seq: number; bytes: number; }
+/** A result as the projection keeps it (`seq`/`bytes`: its ResultPut). */
+export interface ResultView extends LogPosition { from: string; to: string[]; status: WorkStatus; receivedAt: number; }
+/** A task as the projection keeps it; `seq`/`bytes` are the TaskCreated's, results are keyed by result.from. */
+export interface TaskView extends LogPosition { taskId: string; from: string; to: string[]; receivedAt: number; expiresAt: number; results: Map<string, ResultView>; }
 /** The mutable projection state (tasks plus recipient/sender indexes of task ids). */
 export interface ProjectionState { lastSeq: number; tasks: Map<string, TaskView>; byRecipient: Map<string, Set<string>>; bySender: Map<string, Set<string>>; sockets: Map<string, SocketView>; }
-/** A live (not yet connected) socket request; `seq` is the SocketRequested's seq. */
-export interface SocketView { socketId: string; from: string; to: string[]; message: string; receivedAt: number; expiresAt: number; seq: number; }
+/** A live (not yet connected) socket request; `seq`/`bytes` are the SocketRequested's. */
+export interface SocketView extends LogPosition { socketId: string; from: string; to: string[]; receivedAt: number; expiresAt: number; }
 /** A task listing query (see API.md: from matches OR to contains; todoFor narrows). */
 export interface TaskQuery { from?: string; to?: string; todoFor?: string; }
 
@@ -43,7 +49,7 @@ function removeTask(state: ProjectionState, task: TaskView): void {
   for (const r of task.to) indexRemove(state.byRecipient, r, task.taskId);
 }
 
-function onTaskCreated(state: ProjectionState, e: TaskCreated, seq: number): void {
+function onTaskCreated(state: ProjectionState, e: TaskCreated, { seq, bytes }: LogPosition): void {
   const existing = state.tasks.get(e.taskId);
   if (existing) {
     if (!isExpired(existing, e.receivedAt)) return; // create-once
@@ -53,23 +59,22 @@ function onTaskCreated(state: ProjectionState, e: TaskCreated, seq: number): voi
     taskId: e.taskId,
     from: e.from,
     to: [...e.to],
-    message: e.message,
-    digest: e.digest,
     receivedAt: e.receivedAt,
     expiresAt: e.expiresAt,
     seq,
+    bytes,
     results: new Map(),
   });
   indexAdd(state.bySender, e.from, e.taskId);
   for (const r of e.to) indexAdd(state.byRecipient, r, e.taskId);
 }
 
-function onResultPut(state: ProjectionState, e: ResultPut, seq: number): void {
+function onResultPut(state: ProjectionState, e: ResultPut, { seq, bytes }: LogPosition): void {
   const task = state.tasks.get(e.taskId);
   if (!task || isExpired(task, e.receivedAt) || !task.to.includes(e.from)) return;
   const prev = task.results.get(e.from);
   if (e.status === 'claimed' && prev && (prev.status === 'succeeded' || prev.status === 'permfailed')) return;
-  task.results.set(e.from, { from: e.from, to: [...e.to], status: e.status, message: e.message, receivedAt: e.receivedAt, seq });
+  task.results.set(e.from, { from: e.from, to: [...e.to], status: e.status, receivedAt: e.receivedAt, seq, bytes });
 }
 
 function onTaskExpired(state: ProjectionState, e: TaskExpired): void {
@@ -78,20 +83,24 @@ function onTaskExpired(state: ProjectionState, e: TaskExpired): void {
   if (task && isExpired(task, e.expiredAt)) removeTask(state, task);
 }
 
-/** Applies one event at stream position `seq`; mutates and returns `state`, deterministic in (state, event, seq). */
-export function applyEvent(state: ProjectionState, event: LogEvent, seq: number): ProjectionState {
+/**
+ * Applies one event at stream sequence `seq` (its stored message `bytes` long); mutates and returns `state`,
+ * deterministic in (state, event, seq, bytes).
+ */
+export function applyEvent(state: ProjectionState, event: LogEvent, seq: number, bytes = 0): ProjectionState {
+  const at: LogPosition = { seq, bytes };
   switch (event.type) {
     case 'TaskCreated':
-      onTaskCreated(state, event, seq);
+      onTaskCreated(state, event, at);
       break;
     case 'ResultPut':
-      onResultPut(state, event, seq);
+      onResultPut(state, event, at);
       break;
     case 'TaskExpired':
       onTaskExpired(state, event);
       break;
     case 'SocketRequested':
-      onSocketRequested(state, event, seq);
+      onSocketRequested(state, event, at);
       break;
     case 'SocketConnected':
       state.sockets.delete(event.socketId);
@@ -147,12 +156,12 @@ export function expiredTasks(state: ProjectionState, now: number): TaskView[] {
   return out.sort(bySeq);
 }
 
-function onSocketRequested(state: ProjectionState, e: SocketRequested, seq: number): void {
+function onSocketRequested(state: ProjectionState, e: SocketRequested, { seq, bytes }: LogPosition): void {
   // Logical expiry: requests dead at this event's time are dropped (deterministic in the log).
   for (const [id, s] of state.sockets) if (e.receivedAt >= s.expiresAt) state.sockets.delete(id);
   const existing = state.sockets.get(e.socketId);
   if (existing && e.receivedAt < existing.expiresAt) return; // create-once
-  state.sockets.set(e.socketId, { socketId: e.socketId, from: e.from, to: [...e.to], message: e.message, receivedAt: e.receivedAt, expiresAt: e.expiresAt, seq });
+  state.sockets.set(e.socketId, { socketId: e.socketId, from: e.from, to: [...e.to], receivedAt: e.receivedAt, expiresAt: e.expiresAt, seq, bytes });
 }
 
 /** Live socket requests addressed to `app` (not connected, not expired at `now`), ordered by seq. */

@@ -4,8 +4,8 @@ import { isTodoFor } from './todo';
 
 function taskWith(results: Array<[string, WorkStatus]>): TaskView {
   const map = new Map<string, ResultView>();
-  results.forEach(([from, status], i) => map.set(from, { from, to: ['a.p1.b'], status, message: 'm', receivedAt: 0, seq: i + 2 }));
-  return { taskId: 't', from: 'a.p1.b', to: ['w1.p2.b', 'w2.p2.b'], message: 'm', digest: 'd', receivedAt: 0, expiresAt: 10, seq: 1, results: map };
+  results.forEach(([from, status], i) => map.set(from, { from, to: ['a.p1.b'], status, receivedAt: 0, seq: i + 2, bytes: 100 }));
+  return { taskId: 't', from: 'a.p1.b', to: ['w1.p2.b', 'w2.p2.b'], receivedAt: 0, expiresAt: 10, seq: 1, bytes: 100, results: map };
 }
 
 describe('isTodoFor', () => {

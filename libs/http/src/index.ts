@@ -6,3 +6,5 @@ export * from './log-levels';
 export * from './http-app';
 export * from './sse';
 export * from './http-server';
+export * from './event-lines';
+export * from './json-array';

@@ -1,4 +1,5 @@
 /** Server-Sent Events on an Express response: one writer for the broker's and the proxy's streams. */
+import { once } from 'node:events';
 import type { Request, Response } from 'express';
 import { InvalidInput } from '@beamline/domain';
 
@@ -31,6 +32,12 @@ export class SseWriter {
     const lines = e.id === undefined ? [] : [`id: ${e.id}`];
     lines.push(`event: ${e.event}`, ...e.data.split('\n').map((l) => `data: ${l}`));
     this.res.write(`${lines.join('\n')}\n\n`);
+  }
+
+  /** Resolves once the client has taken what was sent (or is gone): streams of big events stay bounded. */
+  async drained(): Promise<void> {
+    if (this.closed || !this.res.writableNeedDrain) return;
+    await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
   }
 
   comment(text: string): void {

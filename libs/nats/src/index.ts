@@ -8,3 +8,6 @@ export * from './stream-follower';
 export * from './store-protocol';
 export * from './nats.module';
 export * from './leader-lease';
+export * from './chunked-reply';
+export * from './event-reader';
+export * from './store-queries';

@@ -3,6 +3,8 @@ import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicat
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connectNats } from './connection';
 import { EventLog } from './event-log';
+import { EventReader } from './event-reader';
+import { StoreQueries } from './store-queries';
 
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
 
@@ -44,9 +46,11 @@ export class NatsModule {
           },
         },
         { provide: EventLog, useFactory: (nc: NatsConnection) => new EventLog(nc), inject: [NATS_CONNECTION] },
+        { provide: EventReader, useFactory: (nc: NatsConnection) => new EventReader(nc), inject: [NATS_CONNECTION] },
+        { provide: StoreQueries, useFactory: (nc: NatsConnection) => new StoreQueries(nc), inject: [NATS_CONNECTION] },
         NatsLifecycle,
       ],
-      exports: [NATS_CONNECTION, EventLog],
+      exports: [NATS_CONNECTION, EventLog, EventReader, StoreQueries],
     };
   }
 }

@@ -3,9 +3,10 @@ import { Controller, Get, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { canSignFor, Forbidden, isWaitSatisfied, parseBeamId, parseWaitParams, UpgradeRequired } from '@beamline/domain';
 import { abortOnClose, parseJsonBody, queryParam } from '@beamline/http';
-import { subjects, type SocketItem } from '@beamline/nats';
+import { subjects, type ExpiringRef } from '@beamline/nats';
 import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from '../auth/proxy-auth.guard';
 import { brokerConfig } from '../config';
+import { EventAnswers } from '../tasks/event-answers';
 import { longPoll } from '../tasks/long-poll';
 import { StoreClient } from '../tasks/store-client';
 import { Wakeups } from '../tasks/wakeups';
@@ -17,7 +18,7 @@ import { SocketRelay } from './socket-relay';
 export class SocketsController {
   private readonly config = brokerConfig();
 
-  constructor(private readonly commands: SocketCommands, private readonly store: StoreClient, private readonly wakeups: Wakeups) {}
+  constructor(private readonly commands: SocketCommands, private readonly store: StoreClient, private readonly wakeups: Wakeups, private readonly answers: EventAnswers) {}
 
   @Post()
   async create(@Req() req: ProxyRequest, @Res() res: Response): Promise<void> {
@@ -37,13 +38,13 @@ export class SocketsController {
       wakeOn: [subjects.notifyApp(asApp)],
       fetch: async (minSeq) => {
         const seq = Math.max(minSeq ?? 0, minSeqParam, this.wakeups.highestSeq);
-        return (await this.store.query<{ ok: true; seq: number; sockets: SocketItem[] }>({ q: 'sockets', asApp, minSeq: seq > 0 ? seq : undefined })).sockets;
+        return (await this.store.query({ q: 'sockets', asApp, minSeq: seq > 0 ? seq : undefined })).items as ExpiringRef[];
       },
       satisfied: (items) => isWaitSatisfied(items.length, wait),
       waitMs: wait.waitMs,
       signal: abortOnClose(res),
     });
-    res.status(satisfied ? 200 : 206).json({ items: value });
+    await this.answers.list(res, satisfied ? 200 : 206, value);
   }
 
   @Post(':id')

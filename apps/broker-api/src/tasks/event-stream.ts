@@ -6,7 +6,8 @@
  * Without wait parameters it sends what exists and ends.
  */
 import { NotFound, type WaitParams } from '@beamline/domain';
-import type { SseWriter } from '@beamline/http';
+import { eventLineText, isSpliceable, type SseWriter } from '@beamline/http';
+import type { EventReader, MessageRef } from '@beamline/nats';
 import { WakeSignal } from './wake-signal';
 import { Wakeups } from './wakeups';
 
@@ -15,7 +16,7 @@ export interface StreamSnapshot<T> {
   expiresAt?: number;
 }
 
-export interface EventStreamSpec<T extends { seq: number }> {
+export interface EventStreamSpec<T extends MessageRef> {
   wakeOn: string[];
   /** Throws NotFound once the subject of the stream is gone (expired). */
   fetch: (minSeq?: number) => Promise<StreamSnapshot<T>>;
@@ -27,7 +28,7 @@ export interface EventStreamSpec<T extends { seq: number }> {
   signal: AbortSignal;
 }
 
-export async function streamEvents<T extends { seq: number }>(wakeups: Wakeups, writer: () => SseWriter, spec: EventStreamSpec<T>): Promise<void> {
+export async function streamEvents<T extends MessageRef>(wakeups: Wakeups, reader: EventReader, writer: () => SseWriter, spec: EventStreamSpec<T>): Promise<void> {
   const deadline = Date.now() + spec.wait.waitMs;
   using wake = new WakeSignal(wakeups, spec.wakeOn, spec.signal);
   // The first read happens before the stream opens, so 403/404 are still answered as JSON.
@@ -40,11 +41,15 @@ export async function streamEvents<T extends { seq: number }>(wakeups: Wakeups, 
         sse.send({ event: 'wait_expired', data: JSON.stringify('Task expired') });
         return;
       }
-      for (const item of [...snapshot.items].sort((a, b) => a.seq - b.seq)) {
-        if (item.seq <= sent) continue;
-        sse.send({ id: item.seq, event: spec.eventName, data: JSON.stringify(item) });
-        sent = item.seq;
+      const fresh = snapshot.items.filter((item) => item.seq > sent).sort((a, b) => a.seq - b.seq);
+      for await (const stored of reader.many(fresh)) {
+        if (sse.closed) return;
+        // The SSE data is the stored event as the log holds it; one that cannot be spliced safely is skipped.
+        if (isSpliceable(stored.data)) sse.send({ id: stored.seq, event: spec.eventName, data: eventLineText(stored) });
+        sent = stored.seq;
+        await sse.drained();
       }
+      if (fresh.length > 0) sent = Math.max(sent, fresh[fresh.length - 1].seq);
       if (spec.wait.waitMs === 0) return;
       if (spec.wait.waitCount !== undefined && spec.count(snapshot.items) >= spec.wait.waitCount) return;
       if (Date.now() >= deadline) {

@@ -5,6 +5,7 @@ import { canSignFor, Forbidden, InvalidInput, parseBeamId, parseTaskListQuery, p
 import { abortOnClose, lastEventId, parseJsonBody, queryParam, SseWriter, wantsEventStream } from '@beamline/http';
 import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from '../auth/proxy-auth.guard';
 import { brokerConfig } from '../config';
+import { EventAnswers } from './event-answers';
 import { TaskCommands } from './task-commands.service';
 import { TaskQueries } from './task-queries.service';
 
@@ -13,7 +14,7 @@ import { TaskQueries } from './task-queries.service';
 export class TasksController {
   private readonly config = brokerConfig();
 
-  constructor(private readonly commands: TaskCommands, private readonly queries: TaskQueries) {}
+  constructor(private readonly commands: TaskCommands, private readonly queries: TaskQueries, private readonly answers: EventAnswers) {}
 
   @Post()
   async create(@Req() req: ProxyRequest, @Res() res: Response): Promise<void> {
@@ -30,7 +31,7 @@ export class TasksController {
       return this.queries.streamTasks(asApp, query, wait, lastEventId(req), () => new SseWriter(res, this.config.sseKeepAliveMs), abortOnClose(res), callerSeq(req));
     }
     const listing = await this.queries.listTasks(asApp, query, wait, abortOnClose(res), callerSeq(req));
-    res.status(listing.complete ? 200 : 206).json({ items: listing.items });
+    await this.answers.list(res, listing.complete ? 200 : 206, listing.items);
   }
 
   @Get(':id')
@@ -38,8 +39,9 @@ export class TasksController {
     const asApp = actingApp(req);
     const wait = parseWaitParams({ wait_count: queryParam(req, 'wait_count'), wait_time: queryParam(req, 'wait_time') }, this.config.maxWaitMs);
     if (wait.waitCount !== undefined && wait.waitCount !== 1) throw new InvalidInput('wait_count: a single task can only be waited for with wait_count=1');
-    const task = await this.queries.getTask(asApp, parseUuid(id, 'task id'), wait, abortOnClose(res), callerSeq(req));
-    res.status(200).json(task);
+    const taskId = parseUuid(id, 'task id');
+    const task = await this.queries.getTask(asApp, taskId, wait, abortOnClose(res), callerSeq(req));
+    await this.answers.one(res, task, `task ${taskId} not found`);
   }
 
   @Put(':id/results/:app')
@@ -57,7 +59,7 @@ export class TasksController {
       return this.queries.streamResults(asApp, taskId, wait, lastEventId(req), () => new SseWriter(res, this.config.sseKeepAliveMs), abortOnClose(res), callerSeq(req));
     }
     const listing = await this.queries.listResults(asApp, taskId, wait, abortOnClose(res), callerSeq(req));
-    res.status(listing.complete ? 200 : 206).json({ items: listing.items });
+    await this.answers.list(res, listing.complete ? 200 : 206, listing.items);
   }
 }
 

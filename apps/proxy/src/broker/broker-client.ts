@@ -6,6 +6,7 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Agent, request } from 'undici';
 import { signRequest } from '@beamline/crypto';
+import { readEventLines } from '@beamline/http';
 import {
   BrokerTimeout,
   BrokerUnavailable,
@@ -31,8 +32,17 @@ const RETRY_BUDGET_MS = 10_000;
 
 export interface BrokerResponse {
   status: number;
+  /** Parsed JSON or text; with `stream`, a 2xx answer's body as it arrives instead. */
   body: unknown;
   headers: Record<string, string | string[] | undefined>;
+}
+
+/** A 2xx answer of event lines (see libs/http event-lines.ts), read as it arrives. */
+export interface BrokerLines {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** Each line's JSON; throws IncompleteAnswer (or the transport's error) when the answer is cut. */
+  lines: AsyncIterable<unknown>;
 }
 
 export interface SendOptions {
@@ -44,6 +54,11 @@ export interface SendOptions {
   anonymous?: boolean;
   /** Authenticate with a request signature even when sessions are in use (opening a session). */
   signed?: boolean;
+  /**
+   * Hand a 2xx body over as it arrives rather than reading it whole. `timeoutMs` then bounds the wait for the
+   * answer's head, and the body may pause for at most BROKER_TIMEOUT between chunks.
+   */
+  stream?: boolean;
 }
 
 @Injectable()
@@ -104,19 +119,43 @@ export class BrokerClient implements OnApplicationShutdown {
     return this.sendOnce(method, pathAndQuery, body, opts);
   }
 
+  /**
+   * GETs a listing whose answer is event lines (200 or 206 when a wait ran out), retried like `send`, and
+   * hands the lines over as they arrive: the proxy never holds a whole listing.
+   */
+  async lines(pathAndQuery: string, opts: Omit<SendOptions, 'stream'> = {}): Promise<BrokerLines> {
+    const res = this.expect(await this.send('GET', pathAndQuery, undefined, { ...opts, stream: true }), 200, 206);
+    return { status: res.status, headers: res.headers, lines: readEventLines(res.body as AsyncIterable<Uint8Array>) };
+  }
+
   private async sendOnce(method: string, pathAndQuery: string, body: Buffer | undefined, opts: SendOptions): Promise<BrokerResponse> {
     const headers = await this.headersFor(method, pathAndQuery, body, opts);
-    const timeout = AbortSignal.timeout(opts.timeoutMs ?? this.config.brokerTimeoutMs);
-    const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+    const timeoutMs = opts.timeoutMs ?? this.config.brokerTimeoutMs;
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([timeout.signal, opts.signal]) : timeout.signal;
     try {
-      const res = await request(this.config.brokerUrl + pathAndQuery, { method: method as 'GET', headers, body, signal, dispatcher: this.agent });
+      const res = await request(this.config.brokerUrl + pathAndQuery, {
+        method: method as 'GET',
+        headers,
+        body,
+        signal,
+        dispatcher: this.agent,
+        ...(opts.stream ? { bodyTimeout: this.config.brokerTimeoutMs } : {}),
+      });
+      if (opts.stream && res.statusCode < 300) {
+        clearTimeout(timer); // the head is here; from now on only a stalled body (bodyTimeout) or the app aborts it
+        return { status: res.statusCode, body: res.body, headers: res.headers };
+      }
       const text = await res.body.text();
       const type = String(res.headers['content-type'] ?? '');
       return { status: res.statusCode, body: type.includes('json') && text ? JSON.parse(text) : text, headers: res.headers };
     } catch (err) {
-      if (timeout.aborted) throw new BrokerTimeout(`broker: no answer within ${opts.timeoutMs ?? this.config.brokerTimeoutMs} ms`);
+      if (timeout.signal.aborted) throw new BrokerTimeout(`broker: no answer within ${timeoutMs} ms`);
       if (opts.signal?.aborted) throw err;
       throw new BrokerUnavailable(`broker: unreachable (${(err as Error).message})`);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

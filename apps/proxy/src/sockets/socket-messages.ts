@@ -15,11 +15,11 @@ import {
   type SocketRequest,
   type WaitParams,
 } from '@beamline/domain';
-import type { SocketItem } from '@beamline/nats';
 import { BrokerClient, type BrokerResponse } from '../broker/broker-client';
 import { ProxyIdentity } from '../broker/proxy-identity';
 import { proxyConfig } from '../config';
 import { CertificateDirectory } from '../pki/certificate-directory';
+import { eventOfLine } from '../tasks/messages';
 
 /** A socket request as apps see it (Samply.Beam's Socket Task). */
 export interface SocketOutput {
@@ -58,14 +58,11 @@ export class SocketMessages {
     for (const [k, v] of Object.entries(raw)) if (v !== undefined) params.set(k, v);
     params.set('beam_app', caller);
     if (this.seenSeq > 0) params.set('min_seq', String(this.seenSeq));
-    const res = this.broker.expect(
-      await this.broker.send('GET', `/v1/sockets?${params.toString()}`, undefined, { timeoutMs: wait.waitMs + this.config.brokerTimeoutMs, signal }),
-      200,
-      206,
-    );
+    const res = await this.broker.lines(`/v1/sockets?${params.toString()}`, { timeoutMs: wait.waitMs + this.config.brokerTimeoutMs, signal });
     const items: SocketOutput[] = [];
-    for (const item of (res.body as { items: SocketItem[] }).items) {
+    for await (const line of res.lines) {
       try {
+        const item = eventOfLine(line, 'SocketRequested');
         const r = await this.verified(item.message);
         if (!r.request.to.includes(caller)) throw new Error(`socket ${r.request.id} is not addressed to ${caller}`);
         items.push({ from: r.request.from, to: r.request.to, id: r.request.id, ttl: formatRemainingTtl(item.expiresAt - Date.now()), metadata: r.request.metadata });

@@ -9,12 +9,16 @@ import type { KeyObject } from 'node:crypto';
 import { canonicalJson, keyedDigest, openBody, readJwsKid, sealBody, signMessage, verifyMessage } from '@beamline/crypto';
 import {
   canSignFor,
+  expectObject,
+  field,
   formatRemainingTtl,
+  parseLogEvent,
   parseSealedResult,
   parseSealedTask,
   proxyIdOf,
   RecipientsWithoutCertificate,
   type FailureStrategy,
+  type LogEvent,
   type ResultInput,
   type SealedResult,
   type SealedTask,
@@ -46,6 +50,16 @@ export interface ResultOutput {
 }
 
 const NOT_FOR_YOU = '<encrypted>';
+
+/**
+ * The event of one line the broker streamed (`{"seq":N,"event":{…}}`), if it is of `type`. Throws otherwise:
+ * the caller refuses the line like any message that fails verification.
+ */
+export function eventOfLine<T extends LogEvent['type']>(line: unknown, type: T): Extract<LogEvent, { type: T }> {
+  const event = parseLogEvent(field(expectObject(line, 'line'), 'event'));
+  if (event.type !== type) throw new Error(`expected a ${type}, the broker sent a ${event.type}`);
+  return event as Extract<LogEvent, { type: T }>;
+}
 const NO_TTL_LIMIT = { maxTtlMs: Number.MAX_SAFE_INTEGER };
 
 @Injectable()
@@ -68,9 +82,10 @@ export class Messages {
     return this.sign(sealed);
   }
 
-  /** The task as `reader` may see it, or undefined (logged) when it fails verification. */
-  async openTask(item: { message: string; expiresAt: number }, reader: string, expectedId?: string): Promise<TaskOutput | undefined> {
+  /** The task of a streamed line as `reader` may see it, or undefined (logged) when it fails verification. */
+  async openTask(line: unknown, reader: string, expectedId?: string): Promise<TaskOutput | undefined> {
     try {
+      const item = eventOfLine(line, 'TaskCreated');
       const task = parseSealedTask(await this.verified(item.message), NO_TTL_LIMIT);
       if (expectedId !== undefined && task.id !== expectedId) throw new Error(`broker returned task ${task.id} for ${expectedId}`);
       const index = task.to.indexOf(reader);
@@ -89,9 +104,10 @@ export class Messages {
     }
   }
 
-  async openResult(item: { message: string }, reader: string, taskId: string): Promise<ResultOutput | undefined> {
+  /** The result of a streamed line as `reader` may see it, or undefined (logged) when it fails verification. */
+  async openResult(line: unknown, reader: string, taskId: string): Promise<ResultOutput | undefined> {
     try {
-      const result = parseSealedResult(await this.verified(item.message));
+      const result = parseSealedResult(await this.verified(eventOfLine(line, 'ResultPut').message));
       if (result.task !== taskId) throw new Error(`broker returned a result of task ${result.task} for ${taskId}`);
       const index = result.to.indexOf(reader);
       const out: ResultOutput = { from: result.from, to: result.to, task: result.task, status: result.status, metadata: result.metadata };

@@ -2,7 +2,7 @@
 import { Controller, Get, Param, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { DEFAULT_MAX_WAIT_MS, parseTaskListQuery, parseWaitParams, type WaitParams } from '@beamline/domain';
-import { abortOnClose, lastEventId, parseJsonBody, queryParam, SseWriter, wantsEventStream } from '@beamline/http';
+import { abortOnClose, lastEventId, parseJsonBody, queryParam, SseWriter, wantsEventStream, writeJsonArray } from '@beamline/http';
 import { proxyConfig } from '../config';
 import { ApiKeyGuard, callerOf, type AppRequest } from '../auth/api-key.guard';
 import { TasksService } from './tasks.service';
@@ -28,7 +28,7 @@ export class TasksController {
     const wait = waitOf(raw);
     if (wantsEventStream(req)) return this.tasks.streamTasks(caller, raw, lastEventId(req), this.sse(res), abortOnClose(res));
     const listing = await this.tasks.list(caller, query, raw, wait, abortOnClose(res));
-    res.status(listing.complete ? 200 : 206).json(listing.items);
+    await writeJsonArray(res, listing.complete ? 200 : 206, listing.items);
   }
 
   @Get(':id')
@@ -49,7 +49,7 @@ export class TasksController {
     const wait = waitOf(raw);
     if (wantsEventStream(req)) return this.tasks.streamResults(callerOf(req), id, raw, lastEventId(req), this.sse(res), abortOnClose(res));
     const listing = await this.tasks.results(callerOf(req), id, raw, wait, abortOnClose(res));
-    res.status(listing.complete ? 200 : 206).json(listing.items);
+    await writeJsonArray(res, listing.complete ? 200 : 206, listing.items);
   }
 
   private sse(res: Response): () => SseWriter {

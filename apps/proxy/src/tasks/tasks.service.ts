@@ -10,17 +10,21 @@ import {
   type WaitParams,
   type TaskQuery,
 } from '@beamline/domain';
-import type { ResultItem, TaskItem } from '@beamline/nats';
 import { BrokerClient, type BrokerResponse } from '../broker/broker-client';
 import { proxyConfig } from '../config';
 import type { SseWriter } from '@beamline/http';
 import { relayEvents } from './event-relay';
+import { mapInOrder } from './in-order';
 import { Messages, type ResultOutput, type TaskOutput } from './messages';
 
+/** A listing as it streams from the broker; `items` yields undefined for messages refused here. */
 export interface Listing<T> {
-  items: T[];
+  items: AsyncIterable<T | undefined>;
   complete: boolean;
 }
+
+/** Messages verified (and opened) at once per listing: enough to keep the thread pool's cores busy. */
+const OPEN_CONCURRENCY = 8;
 
 function resumeHeader(afterSeq: number): Record<string, string> {
   return afterSeq > 0 ? { 'last-event-id': String(afterSeq) } : {};
@@ -44,16 +48,15 @@ export class TasksService {
   }
 
   async list(caller: string, query: TaskQuery, raw: Record<string, string | undefined>, wait: WaitParams, signal: AbortSignal): Promise<Listing<TaskOutput>> {
-    const res = this.broker.expect(await this.broker.send('GET', `/v1/tasks${this.queryString(raw, caller)}`, undefined, this.waitOptions(wait, signal)), 200, 206);
-    const opened = await Promise.all((res.body as { items: TaskItem[] }).items.map((item) => this.messages.openTask(item, caller)));
-    return { items: opened.filter((t): t is TaskOutput => t !== undefined), complete: res.status === 200 };
+    const res = await this.broker.lines(`/v1/tasks${this.queryString(raw, caller)}`, this.waitOptions(wait, signal));
+    return { items: mapInOrder(res.lines, OPEN_CONCURRENCY, (line) => this.messages.openTask(line, caller)), complete: res.status === 200 };
   }
 
   async get(caller: string, idParam: string, raw: Record<string, string | undefined>, wait: WaitParams, signal: AbortSignal): Promise<TaskOutput> {
     const id = parseUuid(idParam, 'task id');
     if (wait.waitCount !== undefined && wait.waitCount !== 1) throw new InvalidInput('wait_count: a single task can only be waited for with wait_count=1');
     const res = this.broker.expect(await this.broker.send('GET', `/v1/tasks/${id}${this.queryString(raw, caller)}`, undefined, this.waitOptions(wait, signal)), 200);
-    const task = await this.messages.openTask(res.body as TaskItem, caller, id);
+    const task = await this.messages.openTask(res.body, caller, id);
     if (!task) throw new BrokerUnavailable(`task ${id}: the broker returned a message that failed verification`, 'verification_failed');
     return task;
   }
@@ -73,9 +76,8 @@ export class TasksService {
 
   async results(caller: string, idParam: string, raw: Record<string, string | undefined>, wait: WaitParams, signal: AbortSignal): Promise<Listing<ResultOutput>> {
     const id = parseUuid(idParam, 'task id');
-    const res = this.broker.expect(await this.broker.send('GET', `/v1/tasks/${id}/results${this.queryString(raw, caller)}`, undefined, this.waitOptions(wait, signal)), 200, 206);
-    const opened = await Promise.all((res.body as { items: ResultItem[] }).items.map((item) => this.messages.openResult(item, caller, id)));
-    return { items: opened.filter((r): r is ResultOutput => r !== undefined), complete: res.status === 200 };
+    const res = await this.broker.lines(`/v1/tasks/${id}/results${this.queryString(raw, caller)}`, this.waitOptions(wait, signal));
+    return { items: mapInOrder(res.lines, OPEN_CONCURRENCY, (line) => this.messages.openResult(line, caller, id)), complete: res.status === 200 };
   }
 
   /** Results as Server-Sent Events, relayed from the broker and opened here. */
@@ -84,7 +86,7 @@ export class TasksService {
     const upstream = await this.broker.openStream(`/v1/tasks/${id}/results${this.queryString(raw, caller)}`, { signal, headers: resumeHeader(afterSeq) });
     await relayEvents(upstream.body, open(), async (e) => {
       if (e.event !== 'new_result') return { event: e.event ?? 'message', data: e.data };
-      const result = await this.messages.openResult(JSON.parse(e.data) as ResultItem, caller, id);
+      const result = await this.messages.openResult(parseLine(e.data), caller, id);
       return result && { id: e.id, event: 'new_result', data: JSON.stringify(result) };
     }, signal);
   }
@@ -94,7 +96,7 @@ export class TasksService {
     const upstream = await this.broker.openStream(`/v1/tasks${this.queryString(raw, caller)}`, { signal, headers: resumeHeader(afterSeq) });
     await relayEvents(upstream.body, open(), async (e) => {
       if (e.event !== 'new_task') return { event: e.event ?? 'message', data: e.data };
-      const task = await this.messages.openTask(JSON.parse(e.data) as TaskItem, caller);
+      const task = await this.messages.openTask(parseLine(e.data), caller);
       return task && { id: e.id, event: 'new_task', data: JSON.stringify(task) };
     }, signal);
   }
@@ -115,5 +117,14 @@ export class TasksService {
 
   private waitOptions(wait: WaitParams, signal: AbortSignal): { timeoutMs: number; signal: AbortSignal } {
     return { timeoutMs: wait.waitMs + this.config.brokerTimeoutMs, signal };
+  }
+}
+
+/** An SSE event's data as a line's JSON; undefined (refused by the opener) when it is not JSON. */
+function parseLine(data: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    return undefined;
   }
 }
