@@ -4,15 +4,15 @@
  * length fits. Nothing a query does can end the process: every failure is logged and answered as an error.
  */
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import { liveTask, resultsFor, socketsFor, tasksMatching } from '@beamline/domain';
 import {
   decodeJson,
   encodeJson,
-  frameBudget,
   NATS_CONNECTION,
   parseStoreQuery,
-  replyInChunks,
+  safeCallback,
+  serveChunked,
   STORE_QUEUE_GROUP,
   subjects,
   type ChunkedAnswer,
@@ -26,23 +26,19 @@ import { ProjectionService } from './projection.service';
 export class QueryResponder implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Queries');
   private readonly config = loadStoreConfig();
-  private subs: Subscription[] = [];
+  private subs: { unsubscribe(): void }[] = [];
 
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection, private readonly projection: ProjectionService) {}
 
   onApplicationBootstrap(): void {
     this.subs.push(
-      this.nc.subscribe(subjects.storeQuery, {
+      serveChunked(this.nc, {
+        subject: subjects.storeQuery,
         queue: STORE_QUEUE_GROUP,
-        callback: (err, msg) => {
-          if (!err) void this.answer(msg);
-        },
+        answer: (data) => this.answer(data),
+        onError: (message) => this.logger.error(message),
       }),
-      this.nc.subscribe(subjects.storePing, {
-        callback: (err, msg) => {
-          if (!err) void this.answerPing(msg);
-        },
-      }),
+      this.nc.subscribe(subjects.storePing, { callback: safeCallback('ping', (message) => this.logger.error(message), (msg) => this.answerPing(msg)) }),
     );
   }
 
@@ -50,47 +46,26 @@ export class QueryResponder implements OnApplicationBootstrap, OnApplicationShut
     for (const s of this.subs) s.unsubscribe();
   }
 
-  /** Never rejects: whatever goes wrong is logged and, where a reply is still possible, answered. */
-  private async answer(msg: Msg): Promise<void> {
-    let answer: ChunkedAnswer;
-    let query: StoreQuery | undefined;
+  private async answer(data: Uint8Array): Promise<ChunkedAnswer> {
+    await this.projection.ready;
+    let query: StoreQuery;
     try {
-      await this.projection.ready;
-      query = parseStoreQuery(decodeJson(msg.data));
-      // Read-your-writes: wait (bounded) until the writer's event is applied; a replica still behind says so,
-      // and broker-api asks another one rather than serve a stale answer (a 404 for a task that exists).
-      if (query.minSeq !== undefined && !(await this.projection.waitFor(query.minSeq, this.config.catchUpTimeoutMs))) {
-        answer = refusal('behind', `replica has applied sequence ${this.projection.lastSeq}, not yet ${query.minSeq}`);
-      } else {
-        answer = this.evaluate(query, Date.now());
-      }
+      query = parseStoreQuery(decodeJson(data));
     } catch (err) {
       this.logger.warn(`bad query: ${String(err)}`);
-      answer = refusal('bad_query', String((err as Error).message ?? err));
+      return refusal('bad_query', String((err as Error).message ?? err));
     }
-    this.send(msg, answer, query);
-  }
-
-  private send(msg: Msg, answer: ChunkedAnswer, query: StoreQuery | undefined): void {
-    try {
-      replyInChunks(msg, answer, frameBudget(this.nc));
-    } catch (err) {
-      this.logger.error(`could not send the answer to ${describeQuery(query)}: ${String(err)}`);
-      try {
-        replyInChunks(msg, refusal('reply_failed', `the store could not send its answer: ${String((err as Error).message ?? err)}`), frameBudget(this.nc));
-      } catch (again) {
-        this.logger.error(`could not send the failure either: ${String(again)}`);
-      }
+    // Read-your-writes: wait (bounded) until the writer's event is applied; a replica still behind says so,
+    // and broker-api asks another one rather than serve a stale answer (a 404 for a task that exists).
+    if (query.minSeq !== undefined && !(await this.projection.waitFor(query.minSeq, this.config.catchUpTimeoutMs))) {
+      return refusal('behind', `replica has applied sequence ${this.projection.lastSeq}, not yet ${query.minSeq}`);
     }
+    return this.evaluate(query, Date.now());
   }
 
   private async answerPing(msg: Msg): Promise<void> {
-    try {
-      await this.projection.ready;
-      msg.respond(encodeJson({ seq: this.projection.lastSeq }));
-    } catch (err) {
-      this.logger.error(`could not answer a ping: ${String(err)}`);
-    }
+    await this.projection.ready;
+    msg.respond(encodeJson({ seq: this.projection.lastSeq }));
   }
 
   private evaluate(query: StoreQuery, now: number): ChunkedAnswer {
@@ -123,6 +98,3 @@ function refusal(error: StoreErrorCode, message: string): ChunkedAnswer {
   return { error: { error, message } };
 }
 
-function describeQuery(query: StoreQuery | undefined): string {
-  return query ? `a '${query.q}' query of ${query.asApp}` : 'an unreadable query';
-}

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { Type } from '@nestjs/common';
+import { Logger, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Response } from 'express';
@@ -21,12 +21,24 @@ export async function startHttpApp(module: Type<unknown>, opts: { bind: { host: 
   return app;
 }
 
-/** Runs `main`, and exits 1 with the error's message (a bad setting names its variable) if start-up fails. */
+/**
+ * Runs a long-running service's `main`, and exits 1 with the error's message (a bad setting names its
+ * variable) if start-up fails. Once started, a stray error is logged, not fatal: every handler, timer and
+ * stream callback is guarded where it is set up, and this is the net under those guards — a broker that
+ * exits over one bad message drops every request in flight and every waiting client with it.
+ */
 export function runMain(main: () => Promise<unknown>): void {
+  const logger = new Logger('Process');
+  process.on('unhandledRejection', (reason) => logger.error(`unhandled rejection (a bug; the process keeps running): ${describe(reason)}`));
+  process.on('uncaughtException', (err) => logger.error(`uncaught exception (a bug; the process keeps running): ${describe(err)}`));
   main().catch((err) => {
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   });
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }
 
 /** Aborts when the client goes away before we answered, so whatever waits for it is released at once. */

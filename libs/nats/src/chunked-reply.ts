@@ -86,3 +86,47 @@ export async function requestInChunks(nc: NatsConnection, subject: string, paylo
   }
   throw new IncompleteReply(expected === 0 ? `no answer within ${timeoutMs} ms` : `only ${expected} frame(s) within ${timeoutMs} ms`);
 }
+
+export interface ChunkedServer {
+  subject: string;
+  /** Replicas in one queue group share the requests. */
+  queue?: string;
+  /** The answer to one request (a refusal is an `{ error }` answer). Must not throw; if it does, the request is answered `reply_failed`. */
+  answer: (data: Uint8Array) => Promise<ChunkedAnswer>;
+  /** Told about every failure, with what it concerned; nothing else happens to the process. */
+  onError: (message: string) => void;
+}
+
+/**
+ * Serves framed answers on `subject`. No failure in a handler or in sending ends the process or the
+ * subscription: an answer that cannot be sent (a frame over the server's max_payload, a closed connection) is
+ * replaced by a `reply_failed` refusal, so the requester learns at once and asks again elsewhere.
+ */
+export function serveChunked(nc: NatsConnection, server: ChunkedServer): { unsubscribe(): void } {
+  const respond = async (msg: Msg): Promise<void> => {
+    let answer: ChunkedAnswer;
+    try {
+      answer = await server.answer(msg.data);
+    } catch (err) {
+      server.onError(`answering a request on ${server.subject} failed: ${String(err)}`);
+      answer = { error: { error: 'reply_failed', message: 'the responder failed to answer' } };
+    }
+    try {
+      replyInChunks(msg, answer, frameBudget(nc));
+    } catch (err) {
+      server.onError(`could not send an answer on ${server.subject}: ${String(err)}`);
+      try {
+        replyInChunks(msg, { error: { error: 'reply_failed', message: `the answer could not be sent: ${String((err as Error).message ?? err)}` } }, frameBudget(nc));
+      } catch (again) {
+        server.onError(`could not send the failure either: ${String(again)}`);
+      }
+    }
+  };
+  return nc.subscribe(server.subject, {
+    queue: server.queue,
+    callback: (err, msg) => {
+      if (err) server.onError(`subscription on ${server.subject}: ${String(err)}`);
+      else void respond(msg);
+    },
+  });
+}

@@ -11,3 +11,4 @@ export * from './leader-lease';
 export * from './chunked-reply';
 export * from './event-reader';
 export * from './store-queries';
+export * from './safe-callback';

@@ -22,7 +22,7 @@ import { randomBytes } from 'node:crypto';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { canSignFor, NotFound, parseBeamId, parseUuid, UpgradeRequired } from '@beamline/domain';
 import { httpErrorFor, rawJsonResponse, routeUpgrades } from '@beamline/http';
-import { NATS_CONNECTION, subjects } from '@beamline/nats';
+import { NATS_CONNECTION, safeCallback, subjects } from '@beamline/nats';
 import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from '../auth/proxy-auth.guard';
 import { SocketCommands } from './socket-commands.service';
 import { RELAY_ABORT_MESSAGE, RelayLink, type LinkOutcome, type RelayLinkOptions } from './relay-link';
@@ -165,7 +165,9 @@ class RelayEnd {
 
   /** Resolves once paired and switched to the byte stream; throws SocketGone at `expiresAt`. */
   async pair(expiresAt: number): Promise<void> {
-    this.sub = this.nc.subscribe(subjects.socketRelayInbox(this.socketId, this.role), { callback: (err, msg) => { if (!err) this.onMessage(msg.subject, msg.data); } });
+    this.sub = this.nc.subscribe(subjects.socketRelayInbox(this.socketId, this.role), {
+      callback: safeCallback(`relay of socket ${this.socketId}`, (message) => this.failed(message), (msg) => this.onMessage(msg.subject, msg.data)),
+    });
     const closedEarly = new Promise<void>((resolve) => this.socket.once('close', () => resolve()));
     const paired = new Promise<void>((resolve) => (this.onPaired = resolve));
     await this.nc.flush();
@@ -235,6 +237,12 @@ class RelayEnd {
     if (this.peerConn) this.nc.publish(subjects.socketRelayConn(this.socketId, this.peerRole, this.peerConn), RELAY_ABORT_MESSAGE);
     this.release();
     if (!this.socket.destroyed) this.socket.destroy();
+  }
+
+  /** A relay message could not be handled: this stream cannot be trusted any more, so it is reset. */
+  private failed(reason: string): void {
+    this.logger.warn(`resetting: ${reason}`);
+    this.abort();
   }
 
   /** Releases an end that never started relaying, leaving the socket to the caller (for an error answer). */

@@ -2,9 +2,9 @@
  * One core-NATS subscription per process for all notifications, fanned out in memory to waiting long-polls
  * and SSE streams. A waiter that goes away removes its listener; nothing per client lives in NATS.
  */
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
-import { decodeJson, encodeJson, NATS_CONNECTION, subjects } from '@beamline/nats';
+import { decodeJson, encodeJson, NATS_CONNECTION, safeCallback, subjects } from '@beamline/nats';
 
 export type WakeListener = (seq: number) => void;
 
@@ -13,20 +13,20 @@ export class Wakeups implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly listeners = new Map<string, Set<WakeListener>>();
   private sub: Subscription | undefined;
   private highest = 0;
+  private readonly logger = new Logger('Wakeups');
 
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
 
   onApplicationBootstrap(): void {
     void this.wakeAllAfterReconnects();
     this.sub = this.nc.subscribe(subjects.allNotifications, {
-      callback: (err, msg) => {
-        if (err) return;
+      callback: safeCallback('notification', (message) => this.logger.warn(message), (msg) => {
         const set = this.listeners.get(msg.subject);
         if (!set) return;
-        const seq = Number((decodeJson(msg.data) as { seq?: unknown }).seq) || 0;
+        const seq = seqOf(msg.data);
         this.highest = Math.max(this.highest, seq);
         for (const l of [...set]) l(seq);
-      },
+      }),
     });
   }
 
@@ -77,5 +77,15 @@ export class Wakeups implements OnApplicationBootstrap, OnApplicationShutdown {
     this.highest = Math.max(this.highest, seq);
     const data = encodeJson({ seq });
     for (const s of subjectList) this.nc.publish(s, data);
+  }
+}
+
+/** The sequence a notification announces; 0 (wake, but promise nothing) when it is not a readable one. */
+function seqOf(data: Uint8Array): number {
+  try {
+    const seq = (decodeJson(data) as { seq?: unknown } | null)?.seq;
+    return typeof seq === 'number' && Number.isSafeInteger(seq) && seq > 0 ? seq : 0;
+  } catch {
+    return 0;
   }
 }
