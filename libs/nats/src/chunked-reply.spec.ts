@@ -54,7 +54,7 @@ describe('framed answers (chunked-reply)', () => {
     const items = Array.from({ length: 50_000 }, (_, i) => ({ seq: i + 1, bytes: 2_000 + i, expiresAt: 1_800_000_000_000 }));
     await serve(() => ({ head: { seq: 99 }, items }));
     const frames: number[] = [];
-    const tap = client.subscribe('_INBOX.>', { callback: (_err, m) => frames.push(m.data.length) });
+    const tap = client.subscribe('_INBOX.>', { callback: (_err, m) => void frames.push(m.data.length) });
     const reply = await ask('all');
     tap.unsubscribe();
     expect(reply).toEqual({ head: { seq: 99 }, items });
@@ -103,7 +103,7 @@ describe('framed answers (chunked-reply)', () => {
   });
 
   it('rejects an answer whose last frame never comes, at the deadline', async () => {
-    const sub = server.subscribe(SUBJECT, { callback: (_err, msg) => msg.respond(encodeJson({ part: 0, last: false, head: { seq: 1 }, items: [1] })) });
+    const sub = server.subscribe(SUBJECT, { callback: (_err, msg) => void msg.respond(encodeJson({ part: 0, last: false, head: { seq: 1 }, items: [1] })) });
     await server.flush();
     try {
       const started = Date.now();
