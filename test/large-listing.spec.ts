@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { appendSignedTasks } from './support/bulk-tasks';
+import { appendSignedTasks } from '@beamline/devnet';
 import { APP1, APP2, dumpLogs, startTestNetwork, type TestNetwork } from './support/network';
 
 const COUNT = 15_000;

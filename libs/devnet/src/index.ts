@@ -7,3 +7,4 @@ export * from './dev-network';
 export * from './nats-cluster';
 export * from './round-robin';
 export * from './app-sockets';
+export * from './bulk-tasks';
