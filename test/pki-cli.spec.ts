@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { freePort, startNatsServer, startService, type NatsServerHandle, type ServiceHandle } from '@beamline/devnet';
+import { startHttpService, startNatsServer, type NatsServerHandle, type ServiceHandle } from '@beamline/devnet';
 import { encodeJson, subjects } from '@beamline/nats';
 import { initCa } from '@beamline/pki';
 
@@ -173,13 +173,12 @@ describe('beamline pki (CLI)', () => {
     };
 
     beforeAll(async () => {
-      const port = await freePort();
-      brokerUrl = `http://127.0.0.1:${port}`;
-      broker = await startService({
+      const started = await startHttpService({
         name: 'broker-api',
         script: BROKER,
-        env: { NATS_URL: natsUrl, BROKER_ID: 'broker', ROOTCERT_FILE: join(caDir, 'root.crt.pem'), BIND_ADDR: `127.0.0.1:${port}` },
+        env: { NATS_URL: natsUrl, BROKER_ID: 'broker', ROOTCERT_FILE: join(caDir, 'root.crt.pem') },
       });
+      [broker, brokerUrl] = [started, started.url];
       await eventually(async () => (await directory()).some((e) => e.serial === serial));
     });
     afterAll(async () => broker?.stop());

@@ -4,7 +4,7 @@
  * MONITORING_API_KEY. Against a real nats-server, broker-store, broker-api and two proxies.
  */
 import { join, resolve } from 'node:path';
-import { DEV_DEFAULTS, freePort, startService, type ServiceHandle } from '@beamline/devnet';
+import { DEV_DEFAULTS, startHttpService, type ServiceHandle } from '@beamline/devnet';
 import { dumpLogs, startTestNetwork, type TestNetwork } from './support/network';
 
 const KEY = DEV_DEFAULTS.monitoringApiKey;
@@ -55,30 +55,24 @@ let replica: { url: string; service: ServiceHandle };
 const extras: ServiceHandle[] = [];
 
 async function startBrokerApi(name: string, monitoringApiKey: string): Promise<{ url: string; service: ServiceHandle }> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const service = await startService({
+  const service = await startHttpService({
     name,
     script: join(DIST, 'apps', 'broker-api', 'src', 'main.js'),
     env: {
       NATS_URL: t.net.natsUrl,
       BROKER_ID: DEV_DEFAULTS.brokerId,
-      BROKER_URL: `http://${DEV_DEFAULTS.brokerId}:${port}`,
-      BIND_ADDR: `127.0.0.1:${port}`,
       ROOTCERT_FILE: t.net.pki.rootCertFile,
       MONITORING_API_KEY: monitoringApiKey,
     },
-    healthUrl: `${url}/v1/health`,
+    healthPath: '/v1/health',
     log: process.env.BEAMLINE_TEST_LOG === '1',
   });
   extras.push(service);
-  return { url, service };
+  return { url: service.url, service };
 }
 
 async function startProxy1Replica(toBrokerUrl: string): Promise<{ url: string; service: ServiceHandle }> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const service = await startService({
+  const service = await startHttpService({
     name: 'proxy1.broker#2',
     script: join(DIST, 'apps', 'proxy', 'src', 'main.js'),
     env: {
@@ -86,14 +80,13 @@ async function startProxy1Replica(toBrokerUrl: string): Promise<{ url: string; s
       PROXY_ID: P1,
       PRIVKEY_FILE: t.net.pki.proxies[0].keyFile,
       ROOTCERT_FILE: t.net.pki.rootCertFile,
-      BIND_ADDR: `127.0.0.1:${port}`,
       APP_app1_KEY: 'App1Secret',
     },
-    healthUrl: `${url}/v1/health`,
+    healthPath: '/v1/health',
     log: process.env.BEAMLINE_TEST_LOG === '1',
   });
   extras.push(service);
-  return { url, service };
+  return { url: service.url, service };
 }
 
 beforeAll(async () => {

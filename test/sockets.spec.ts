@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectNats } from '@beamline/nats';
-import { closed, freePort, rawUpgrade, readExactly, startService, type ServiceHandle } from '@beamline/devnet';
+import { closed, rawUpgrade, readExactly, startHttpService, type ServiceHandle } from '@beamline/devnet';
 import { AppClient } from './support/app-client';
 import { APP1, APP2, dumpLogs, startTestNetwork, type TestNetwork } from './support/network';
 import { openSocketPair } from './support/socket-pair';
@@ -29,23 +29,19 @@ const PEER_TIMEOUT = '5s';
 
 /** Another broker-api replica on the test network's NATS (or `natsUrl`), with its own port. */
 async function startBrokerReplica(name: string, natsUrl: string): Promise<{ service: ServiceHandle; url: string }> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const service = await startService({
+  const service = await startHttpService({
     name,
     script: join(__dirname, '..', 'dist', 'apps', 'broker-api', 'src', 'main.js'),
     env: {
       NATS_URL: natsUrl,
       BROKER_ID: 'broker',
-      BROKER_URL: `http://broker:${port}`,
-      BIND_ADDR: `127.0.0.1:${port}`,
       ROOTCERT_FILE: t.net.pki.rootCertFile,
       MONITORING_API_KEY: 'SuperSecretKey',
       SOCKET_PEER_TIMEOUT: PEER_TIMEOUT,
     },
-    healthUrl: `${url}/v1/health`,
+    healthPath: '/v1/health',
   });
-  return { service, url };
+  return { service, url: service.url };
 }
 
 /**
@@ -54,8 +50,7 @@ async function startBrokerReplica(name: string, natsUrl: string): Promise<{ serv
  * authentications (proxy1 uses session MACs, the default).
  */
 async function startProxy2Via(name: string, brokerUrl: string): Promise<{ service: ServiceHandle; app2: AppClient }> {
-  const port = await freePort();
-  const service = await startService({
+  const service = await startHttpService({
     name,
     script: join(__dirname, '..', 'dist', 'apps', 'proxy', 'src', 'main.js'),
     env: {
@@ -63,15 +58,14 @@ async function startProxy2Via(name: string, brokerUrl: string): Promise<{ servic
       PROXY_ID: 'proxy2.broker',
       PRIVKEY_FILE: t.net.pki.proxies[1].keyFile,
       ROOTCERT_FILE: t.net.pki.rootCertFile,
-      BIND_ADDR: `127.0.0.1:${port}`,
       APP_app1_KEY: 'App1Secret',
       APP_app2_KEY: 'App1Secret',
       SOCKET_TTL: `${SOCKET_TTL_S}s`,
       BROKER_AUTH: 'signature',
     },
-    healthUrl: `http://127.0.0.1:${port}/v1/health`,
+    healthPath: '/v1/health',
   });
-  return { service, app2: new AppClient(`http://127.0.0.1:${port}`, APP2) };
+  return { service, app2: new AppClient(service.url, APP2) };
 }
 
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 /** The remaining status codes of API.md's tables, each seen on a real network. */
 import { join } from 'node:path';
-import { freePort, startService, type ServiceHandle } from '@beamline/devnet';
+import { startHttpService, type HttpServiceHandle } from '@beamline/devnet';
 import { AppClient, newResult, newTask } from './support/app-client';
 import { startDelayingForwarder, type DelayingForwarder } from './support/delaying-forwarder';
 import { APP1, APP2, startTestNetwork, type TestNetwork } from './support/network';
@@ -81,13 +81,12 @@ describe('broker routes', () => {
 
 describe('a broker that is unreachable or slow', () => {
   let forwarder: DelayingForwarder;
-  let proxy: ServiceHandle;
+  let proxy: HttpServiceHandle;
   let app: AppClient;
 
   beforeAll(async () => {
     forwarder = await startDelayingForwarder(t.net.brokerUrl);
-    const port = await freePort();
-    proxy = await startService({
+    proxy = await startHttpService({
       name: 'proxy1-replica',
       script: join(__dirname, '..', 'dist', 'apps', 'proxy', 'src', 'main.js'),
       env: {
@@ -95,14 +94,13 @@ describe('a broker that is unreachable or slow', () => {
         PROXY_ID: 'proxy1.broker',
         PRIVKEY_FILE: t.net.pki.proxies[0].keyFile,
         ROOTCERT_FILE: t.net.pki.rootCertFile,
-        BIND_ADDR: `127.0.0.1:${port}`,
         APP_app1_KEY: 'App1Secret',
         BROKER_TIMEOUT: '1s',
         LOG_LEVEL: 'error',
       },
-      healthUrl: `http://127.0.0.1:${port}/v1/health`,
+      healthPath: '/v1/health',
     });
-    app = new AppClient(`http://127.0.0.1:${port}`, APP1);
+    app = new AppClient(proxy.url, APP1);
   }, 60_000);
 
   afterAll(async () => {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { macRequest, sealBody, signMessage, unwrapSessionKey, type RequestToSign } from '@beamline/crypto';
-import { freePort, startService, type ServiceHandle } from '@beamline/devnet';
+import { startHttpService, type ServiceHandle } from '@beamline/devnet';
 import { APP1, APP2, startTestNetwork, type TestNetwork } from './support/network';
 import { proxySigner, sendRaw, signed, type ProxySigner } from './support/proxy-signer';
 
@@ -17,14 +17,13 @@ let proxy1: ProxySigner;
 beforeAll(async () => {
   t = await startTestNetwork();
   proxy1 = proxySigner(t.net, 0);
-  const port = await freePort();
-  replicaBUrl = `http://127.0.0.1:${port}`;
-  replicaB = await startService({
+  const started = await startHttpService({
     name: 'broker-api-b',
     script: join(__dirname, '..', 'dist', 'apps', 'broker-api', 'src', 'main.js'),
-    env: { NATS_URL: t.net.natsUrl, BROKER_ID: 'broker', BIND_ADDR: `127.0.0.1:${port}`, ROOTCERT_FILE: t.net.pki.rootCertFile, LOG_LEVEL: 'warn' },
-    healthUrl: `${replicaBUrl}/v1/health`,
+    env: { NATS_URL: t.net.natsUrl, BROKER_ID: 'broker', ROOTCERT_FILE: t.net.pki.rootCertFile, LOG_LEVEL: 'warn' },
+    healthPath: '/v1/health',
   });
+  [replicaB, replicaBUrl] = [started, started.url];
 }, 120_000);
 
 afterAll(async () => {

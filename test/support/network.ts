@@ -1,4 +1,4 @@
-/** One dev network per test file: real nats-server, broker-store, broker-api and two proxies on free ports. */
+/** One dev network per test file: real nats-server, broker-store, broker-api and two proxies on ports the OS assigns. */
 import { startDevNetwork, type DevNetwork, type DevNetworkOptions } from '@beamline/devnet';
 import { AppClient } from './app-client';
 

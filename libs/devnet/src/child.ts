@@ -99,3 +99,53 @@ export class LogTail {
     for (const listener of this.listeners) listener(line);
   }
 }
+
+/**
+ * Resolves with the first value `match` returns for a line `child` writes from now on (`match` may keep
+ * state across lines and answer only once it saw all it needs; what it throws rejects). Rejects when the child exits first or when
+ * `timeoutMs` pass (then SIGKILLs it), with this launch's output; `what` names the child in those errors.
+ */
+export function awaitLine<T>(
+  child: ChildProcess,
+  logs: LogTail,
+  match: (line: string) => T | undefined,
+  opts: { what: string; timeoutMs: number },
+): Promise<T> {
+  const lines: string[] = [];
+  return new Promise<T>((resolve, reject) => {
+    const output = (): string => lines.slice(-200).join('\n');
+    const finish = (settle: () => void): void => {
+      clearTimeout(timer);
+      unsubscribe();
+      child.off('close', onClose);
+      child.off('error', onError);
+      settle();
+    };
+    const unsubscribe = logs.onLine((line) => {
+      lines.push(line);
+      let value: T | undefined;
+      try {
+        value = match(line);
+      } catch (err) {
+        finish(() => reject(err));
+        return;
+      }
+      if (value !== undefined) finish(() => resolve(value));
+    });
+    // 'close' rather than 'exit': by then all of the child's output has been read.
+    const onClose = (code: number | null, signal: string | null): void =>
+      finish(() => reject(new Error(`${opts.what} exited (${signal ?? `code ${code}`}) before it was ready:\n${output()}`)));
+    const onError = (err: Error): void => finish(() => reject(new Error(`${opts.what}: cannot start: ${err.message}`)));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      finish(() => reject(new Error(`${opts.what} was not ready after ${opts.timeoutMs} ms:\n${output()}`)));
+    }, opts.timeoutMs);
+    child.once('close', onClose);
+    child.once('error', onError);
+  });
+}
+
+/** Whether a start failed because its address was taken ("EADDRINUSE", "address already in use"). */
+export function isAddressInUse(err: unknown): boolean {
+  return /EADDRINUSE|address already in use/i.test(err instanceof Error ? err.message : String(err));
+}

@@ -4,6 +4,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevNetwork } from './dev-network';
@@ -22,7 +23,8 @@ fs.writeFileSync(require('node:path').join(process.env.ENV_OUT, id + '.json'), J
 if (id === 'crashing.broker') { console.error('cannot read PRIVKEY_FILE'); process.exit(1); }
 if (process.env.BIND_ADDR) {
   const [host, port] = process.env.BIND_ADDR.split(':');
-  http.createServer((req, res) => { res.statusCode = req.url === '/v1/health' ? 200 : 404; res.end(); }).listen(Number(port), host);
+  const server = http.createServer((req, res) => { res.statusCode = req.url === '/v1/health' ? 200 : 404; res.end(); });
+  server.listen(Number(port), host, () => console.log('listening on http://' + host + ':' + server.address().port));
 } else {
   setInterval(() => {}, 1000);
 }
@@ -70,16 +72,20 @@ describe('startDevNetwork (with stand-in apps)', () => {
       expect([...net.services.keys()]).toEqual(['broker-store', 'broker-api', 'proxy1.broker', 'proxy2.broker']);
       expect(net.natsUrl).toBe(net.nats?.url);
       const brokerPort = Number(new URL(net.brokerUrl).port);
+      expect(brokerPort).toBeGreaterThan(0);
+      expect(net.brokerApiUrls).toEqual([net.brokerUrl]);
+      expect((await fetch(`${net.brokerUrl}/v1/health`)).status).toBe(200);
 
       expect(envOf('broker-store')).toMatchObject({ NATS_URL: net.natsUrl, LOG_LEVEL: 'info' });
       expect(envOf('broker-api')).toMatchObject({
         NATS_URL: net.natsUrl,
         BROKER_ID: 'broker',
-        BROKER_URL: `http://broker:${brokerPort}`,
-        BIND_ADDR: `127.0.0.1:${brokerPort}`,
+        // Port 0: the OS picks it as broker-api binds, and the dev network reads it from broker-api's report.
+        BIND_ADDR: '127.0.0.1:0',
         ROOTCERT_FILE: net.pki.rootCertFile,
         MONITORING_API_KEY: 'SuperSecretKey',
       });
+      expect(envOf('broker-api').BROKER_URL).toBeUndefined();
       for (const [i, proxy] of net.proxies.entries()) {
         expect(proxy.url).toBe(`http://127.0.0.1:${proxy.port}`);
         expect((await fetch(`${proxy.url}/v1/health`)).status).toBe(200);
@@ -89,7 +95,7 @@ describe('startDevNetwork (with stand-in apps)', () => {
           PROXY_ID: proxy.id,
           PRIVKEY_FILE: net.pki.proxies[i].keyFile,
           ROOTCERT_FILE: net.pki.rootCertFile,
-          BIND_ADDR: `127.0.0.1:${proxy.port}`,
+          BIND_ADDR: '127.0.0.1:0',
           APP_app1_KEY: 'App1Secret',
           APP_app2_KEY: 'App1Secret',
         });
@@ -130,6 +136,24 @@ describe('startDevNetwork (with stand-in apps)', () => {
     }
     const nc = await connect({ servers: nats.url }); // the given server was left running
     await nc.close();
+  });
+
+  it('asks for the fixed ports it is given (the demo uses 8080-8082)', async () => {
+    // A port we hold ourselves: the network must try exactly that one and fail on it, naming it.
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const held = (blocker.address() as AddressInfo).port;
+    try {
+      await expect(
+        startDevNetwork({ distDir, natsUrl: nats.url, proxies: [{ id: 'site-a.broker', port: held }], extraEnv: extraEnv() }),
+      ).rejects.toThrow(new RegExp(`site-a\\.broker: 127\\.0\\.0\\.1:${held} is in use by another process`));
+      expect(envOf('site-a.broker').BIND_ADDR).toBe(`127.0.0.1:${held}`);
+      await expect(startDevNetwork({ distDir, natsUrl: nats.url, brokerPort: held, extraEnv: extraEnv() })).rejects.toThrow(
+        new RegExp(`broker-api: 127\\.0\\.0\\.1:${held} is in use by another process`),
+      );
+    } finally {
+      blocker.close();
+    }
   });
 
   it('stops what it started and rethrows when a component fails half-way', async () => {

@@ -5,10 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateDevPki, type DevPki } from './dev-pki';
-import { freePort } from './free-port';
 import { startNatsCluster, type NatsCluster } from './nats-cluster';
 import { startNatsServer, type NatsServerHandle } from './nats-server';
-import { startService, type ServiceHandle } from './service';
+import { startHttpService, startService, type HttpServiceHandle, type ServiceHandle } from './service';
 
 export type DevNetworkComponent = 'broker-api' | 'broker-store' | 'proxy';
 
@@ -17,9 +16,9 @@ export interface DevNetworkOptions {
   natsUrl?: string;
   /** 'broker' by default. */
   brokerId?: string;
-  /** 0 (default) = a free port; the demo passes 8080. */
+  /** 0 (default) = a port the OS assigns as broker-api binds; the demo passes 8080. */
   brokerPort?: number;
-  /** Default: proxy1.broker and proxy2.broker on free ports. A port of 0 or none = a free port. */
+  /** Default: proxy1.broker and proxy2.broker. A port of 0 or none = a port the OS assigns as the proxy binds. */
   proxies?: { id: string; port?: number }[];
   /** The apps every proxy serves (`APP_<label>_KEY`). Default: app1 and app2 with key 'App1Secret'. */
   apps?: { label: string; key: string }[];
@@ -58,7 +57,7 @@ export interface DevNetwork {
   nats?: NatsServerHandle;
   /** Set when the dev network started its own NATS cluster (`natsCluster`). */
   natsCluster?: NatsCluster;
-  /** What the proxies use: `http://127.0.0.1:<brokerPort>`, or the `brokerFront` URL with several replicas. */
+  /** What the proxies use: the (first) broker-api replica's URL, or the `brokerFront` URL with several replicas. */
   brokerUrl: string;
   /** Each broker-api replica's own `http://127.0.0.1:<port>`, in replica order. */
   brokerApiUrls: string[];
@@ -110,11 +109,15 @@ export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<Dev
     }
     if (errors.length > 0) throw new AggregateError(errors, 'dev network did not stop cleanly');
   };
-  const start = async (name: string, script: string, env: Record<string, string>, healthUrl?: string): Promise<void> => {
-    const service = await startService({ name, script: join(distDir, 'apps', script, 'src', 'main.js'), env, healthUrl, log });
-    services.set(name, service);
+  const scriptOf = (app: DevNetworkComponent): string => join(distDir, 'apps', app, 'src', 'main.js');
+  const track = <S extends ServiceHandle>(service: S): S => {
+    services.set(service.name, service);
     cleanups.push(() => service.stop());
+    return service;
   };
+  /** Ready once it reported its address and its /v1/health answers 200. */
+  const startHttp = async (name: string, app: DevNetworkComponent, env: Record<string, string>, port: number | undefined): Promise<HttpServiceHandle> =>
+    track(await startHttpService({ name, script: scriptOf(app), env, port, healthPath: '/v1/health', log }));
 
   try {
     const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'beamline-devnet-'));
@@ -142,31 +145,28 @@ export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<Dev
     const storeReplicas = opts.brokerStoreReplicas ?? 1;
     for (let i = 1; i <= storeReplicas; i++) {
       const name = storeReplicas === 1 ? 'broker-store' : `broker-store-${i}`;
-      await start(name, 'broker-store', { NATS_URL: natsUrl, LOG_LEVEL: 'info', ...replicaEnv, ...opts.extraEnv?.['broker-store'] });
+      const env = { NATS_URL: natsUrl, LOG_LEVEL: 'info', ...replicaEnv, ...opts.extraEnv?.['broker-store'] };
+      track(await startService({ name, script: scriptOf('broker-store'), env, log }));
     }
 
     const apiReplicas = opts.brokerApiReplicas ?? 1;
-    const brokerPort = opts.brokerPort || (await freePort());
     const brokerApiUrls: string[] = [];
     for (let i = 1; i <= apiReplicas; i++) {
-      const port = i === 1 ? brokerPort : await freePort();
-      const url = `http://127.0.0.1:${port}`;
-      await start(
+      // BROKER_ID is set, so broker-api needs no BROKER_URL (it only derives the id from it) and no port in advance.
+      const replica = await startHttp(
         apiReplicas === 1 ? 'broker-api' : `broker-api-${i}`,
         'broker-api',
         {
           NATS_URL: natsUrl,
           BROKER_ID: brokerId,
-          BROKER_URL: `http://${brokerId}:${brokerPort}`,
-          BIND_ADDR: `127.0.0.1:${port}`,
           ROOTCERT_FILE: pki.rootCertFile,
           MONITORING_API_KEY: opts.monitoringApiKey ?? DEV_DEFAULTS.monitoringApiKey,
           ...replicaEnv,
           ...opts.extraEnv?.['broker-api'],
         },
-        `${url}/v1/health`,
+        i === 1 ? opts.brokerPort : undefined,
       );
-      brokerApiUrls.push(url);
+      brokerApiUrls.push(replica.url);
     }
     let brokerUrl = brokerApiUrls[0];
     if (apiReplicas > 1 && opts.brokerFront) {
@@ -178,9 +178,7 @@ export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<Dev
     const appKeys = Object.fromEntries(apps.map((app) => [`APP_${app.label}_KEY`, app.key]));
     const proxies: DevNetwork['proxies'] = [];
     for (const [i, spec] of proxySpecs.entries()) {
-      const port = spec.port || (await freePort());
-      const url = `http://127.0.0.1:${port}`;
-      await start(
+      const proxy = await startHttp(
         spec.id,
         'proxy',
         {
@@ -188,13 +186,12 @@ export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<Dev
           PROXY_ID: spec.id,
           PRIVKEY_FILE: pki.proxies[i].keyFile,
           ROOTCERT_FILE: pki.rootCertFile,
-          BIND_ADDR: `127.0.0.1:${port}`,
           ...appKeys,
           ...opts.extraEnv?.proxy,
         },
-        `${url}/v1/health`,
+        spec.port,
       );
-      proxies.push({ id: spec.id, url, port });
+      proxies.push({ id: spec.id, url: proxy.url, port: proxy.port });
     }
 
     return { natsUrl, nats, natsCluster, brokerUrl, brokerApiUrls, proxies, pki, services, stop: runCleanups };

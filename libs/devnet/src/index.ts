@@ -1,5 +1,4 @@
 /** Dev-network tooling: real nats-server and app processes for tests and `beamline demo`. No Nest. */
-export * from './free-port';
 export * from './nats-server';
 export * from './service';
 export * from './dev-pki';

@@ -1,22 +1,15 @@
 /**
  * A real 3-node NATS JetStream cluster on 127.0.0.1 for tests and local experiments: three nats-server
- * processes on free client and cluster ports, each with its own temporary store, routed to each other.
- * The committed production equivalent is `infra/nats/cluster/node-{1,2,3}.conf`.
+ * processes on client and cluster ports the OS assigns (read back from their logs), each with its own
+ * temporary store, routed to each other. The committed production equivalent is
+ * `infra/nats/cluster/node-{1,2,3}.conf`.
  */
 import { connect } from '@nats-io/transport-node';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './free-port';
-import {
-  NATS_MAX_PAYLOAD,
-  NatsServerProcess,
-  isAddressInUse,
-  resolveNatsServerBinary,
-  type NatsServerHandle,
-} from './nats-server';
+import { ANY_PORT, NATS_MAX_PAYLOAD, NatsServerProcess, resolveNatsServerBinary, type NatsServerHandle } from './nats-server';
 
-const PORT_ATTEMPTS = 3;
 const META_LEADER_TIMEOUT_MS = 30_000;
 
 export interface NatsClusterOptions {
@@ -53,7 +46,18 @@ export interface NatsCluster {
   stop(): Promise<void>;
 }
 
-/** The configuration of one cluster node (the same shape as `infra/nats/cluster/node-<i>.conf`). */
+/**
+ * Where a node's only route points while it knows no other node: port 0, on which nothing can listen, so
+ * the dial is refused at once (nats-server logs that once and keeps retrying quietly). JetStream clustering
+ * will not start without a configured route ("JetStream cluster requires configured routes"), yet the first
+ * node cannot know another node's port before that node exists; the others route to it instead.
+ */
+const NO_PEER_YET = 0;
+
+/**
+ * The configuration of one cluster node (the same shape as `infra/nats/cluster/node-<i>.conf`). `port` and
+ * `clusterPort` may be `ANY_PORT`; with no `routePorts` the node waits for the others to route to it.
+ */
 export function natsClusterNodeConfig(node: {
   serverName: string;
   clusterName: string;
@@ -62,6 +66,7 @@ export function natsClusterNodeConfig(node: {
   routePorts: number[];
   storeDir: string;
 }): string {
+  const routePorts = node.routePorts.length > 0 ? node.routePorts : [NO_PEER_YET];
   return [
     '# Written by @beamline/devnet: a throwaway cluster node for development and tests.',
     `server_name: ${node.serverName}`,
@@ -76,7 +81,7 @@ export function natsClusterNodeConfig(node: {
     `  name: ${node.clusterName}`,
     `  listen: 127.0.0.1:${node.clusterPort}`,
     '  routes: [',
-    ...node.routePorts.map((p) => `    nats-route://127.0.0.1:${p}`),
+    ...routePorts.map((p) => `    nats-route://127.0.0.1:${p}`),
     '  ]',
     '}',
     '',
@@ -92,74 +97,82 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<N
   if (size !== 3) throw new Error(`startNatsCluster: size must be 3, got ${size}`);
   const binary = resolveNatsServerBinary();
   const clusterName = opts.name ?? 'beamline';
-  for (let attempt = 1; ; attempt++) {
-    const workDir = mkdtempSync(join(tmpdir(), 'beamline-nats-cluster-'));
-    const ports: number[] = [];
-    while (ports.length < size * 2) {
-      const p = await freePort();
-      if (!ports.includes(p)) ports.push(p);
-    }
-    const clientPorts = ports.slice(0, size);
-    const clusterPorts = ports.slice(size);
-    const nodes: ClusterNode[] = clientPorts.map((port, i) => {
-      const serverName = `beamline-nats-${i + 1}`;
-      const storeDir = join(workDir, `node-${i + 1}`, 'store');
-      mkdirSync(storeDir, { recursive: true });
-      const config = natsClusterNodeConfig({
-        serverName,
-        clusterName,
-        port,
-        clusterPort: clusterPorts[i],
-        routePorts: clusterPorts.filter((_, j) => j !== i),
-        storeDir,
-      });
-      return new ClusterNode(serverName, clusterPorts[i], {
+  const workDir = mkdtempSync(join(tmpdir(), 'beamline-nats-cluster-'));
+  const nodes: ClusterNode[] = [];
+  for (let i = 1; i <= size; i++) {
+    const serverName = `beamline-nats-${i}`;
+    const storeDir = join(workDir, `node-${i}`, 'store');
+    mkdirSync(storeDir, { recursive: true });
+    nodes.push(
+      new ClusterNode(serverName, {
         binary,
-        configFile: join(workDir, `node-${i + 1}`, 'nats.conf'),
-        config,
-        port,
+        configFile: join(workDir, `node-${i}`, 'nats.conf'),
+        // Rendered at each launch: routes to every other node whose ports are known by then.
+        config: (ports) =>
+          natsClusterNodeConfig({
+            serverName,
+            clusterName,
+            port: ports.client,
+            clusterPort: ports.cluster ?? ANY_PORT,
+            routePorts: nodes.filter((n) => n.name !== serverName && n.launched).map((n) => n.clusterPort),
+            storeDir,
+          }),
+        ports: { client: ANY_PORT, cluster: ANY_PORT },
         storeDir,
         log: opts.log ?? false,
-        logPrefix: `[nats-${i + 1}] `,
-      });
-    });
-    const cluster = new Cluster(nodes, workDir);
-    try {
-      await Promise.all(nodes.map((n) => n.launch()));
-      await cluster.waitForJetStream();
-      return cluster;
-    } catch (err) {
-      await cluster.stop().catch(() => undefined);
-      if (attempt < PORT_ATTEMPTS && isAddressInUse(err)) continue;
-      throw err;
-    }
+        logPrefix: `[nats-${i}] `,
+        what: `nats-server ${serverName}`,
+      }),
+    );
+  }
+  const cluster = new Cluster(nodes, workDir);
+  try {
+    // The first node comes up knowing no one; the others route to it, and gossip completes the mesh.
+    // Every later launch (restart) lists all the other nodes.
+    await nodes[0].launch();
+    await Promise.all(nodes.slice(1).map((n) => n.launch()));
+    await cluster.waitForJetStream();
+    return cluster;
+  } catch (err) {
+    await cluster.stop().catch(() => undefined);
+    throw err;
   }
 }
 
 class ClusterNode extends NatsServerProcess implements NatsClusterNode {
   constructor(
     readonly name: string,
-    readonly clusterPort: number,
     spec: ConstructorParameters<typeof NatsServerProcess>[0],
   ) {
     super(spec);
   }
+
+  get clusterPort(): number {
+    const { cluster } = this.boundPorts();
+    if (cluster === undefined) throw new Error(`${this.name} did not report a cluster port`);
+    return cluster;
+  }
 }
 
 class Cluster implements NatsCluster {
-  readonly urls: string[];
-  readonly url: string;
+  constructor(
+    readonly nodes: ClusterNode[],
+    private readonly workDir: string,
+  ) {}
 
-  constructor(readonly nodes: ClusterNode[], private readonly workDir: string) {
-    this.urls = nodes.map((n) => n.url);
-    this.url = this.urls.join(',');
+  get urls(): string[] {
+    return this.nodes.map((n) => n.url);
+  }
+
+  get url(): string {
+    return this.urls.join(',');
   }
 
   async waitForJetStream(timeoutMs = META_LEADER_TIMEOUT_MS): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let lastProblem = 'no answer yet';
     while (Date.now() < deadline) {
-      const live = this.nodes.filter((n) => n.running).map((n) => n.url);
+      const live = this.nodes.filter((n) => n.running && n.launched).map((n) => n.url);
       try {
         const nc = await connect({ servers: live, timeout: 2_000, reconnect: false });
         try {

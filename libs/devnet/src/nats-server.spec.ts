@@ -3,11 +3,10 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ts from 'typescript';
-import { freePort } from './free-port';
 import { NATS_INSTALL_COMMAND, NATS_MAX_PAYLOAD, resolveNatsServerBinary, startNatsServer, type NatsServerHandle } from './nats-server';
 
 /** False for gone and for zombie processes (an orphan's zombie waits for whoever reaps it here). */
@@ -22,6 +21,16 @@ function isAlive(pid: number): boolean {
   } catch {
     return true; // no /proc: trust kill(0)
   }
+}
+
+/** Holds a port on 127.0.0.1 (one the OS picks, or `port`) until closed. */
+async function holdPort(port = 0): Promise<Server> {
+  const blocker = createServer();
+  await new Promise<void>((resolve, reject) => {
+    blocker.once('error', reject);
+    blocker.listen(port, '127.0.0.1', resolve);
+  });
+  return blocker;
 }
 
 async function eventuallyDead(pid: number, ms = 3_000): Promise<boolean> {
@@ -91,15 +100,49 @@ describe('startNatsServer', () => {
     }
   });
 
-  it("rejects with the server's output when it cannot start", async () => {
-    const blocker = createServer();
-    const port = await freePort();
-    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+  it('listens on a port the OS assigned (it asked for any), and two servers started at once get two', async () => {
+    const [a, b] = await Promise.all([startNatsServer(), startNatsServer()]);
     try {
-      await expect(startNatsServer({ port })).rejects.toThrow(/address already in use/);
+      // The first launch's configuration asks nats-server for any port; the port comes from its log.
+      expect(readFileSync(join(a.storeDir, '..', 'nats.conf'), 'utf8')).toContain('listen: 127.0.0.1:-1\n');
+      expect(a.port).toBeGreaterThan(0);
+      expect(a.port).not.toBe(b.port);
+      for (const server of [a, b]) {
+        const conn = await connect({ servers: server.url });
+        expect(conn.info?.port).toBe(server.port);
+        await conn.close();
+      }
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+
+  it("rejects with the server's output when a port it is given is in use", async () => {
+    const blocker = await holdPort();
+    try {
+      const port = (blocker.address() as AddressInfo).port;
+      await expect(startNatsServer({ port })).rejects.toThrow(new RegExp(`nats-server: 127\\.0\\.0\\.1:${port} is in use[\\s\\S]*address already in use`));
     } finally {
       blocker.close();
     }
+  });
+
+  it('fails a restart clearly when another process took its port while it was down', async () => {
+    server = await startNatsServer();
+    const { port } = server;
+    await server.kill();
+    const blocker = await holdPort(port);
+    try {
+      await expect(server.restart()).rejects.toThrow(new RegExp(`nats-server: cannot restart on 127\\.0\\.0\\.1:${port}, the ports it had`));
+    } finally {
+      blocker.close();
+    }
+    await server.restart(); // the port is free again: same port, same store
+    expect(server.port).toBe(port);
+  });
+
+  it('refuses a port out of range', async () => {
+    await expect(startNatsServer({ port: 65536 })).rejects.toThrow(/port must be an integer from 1 to 65535/);
   });
 
   it('names the install command when there is no binary', () => {
@@ -111,7 +154,7 @@ describe('startNatsServer', () => {
     // Compile this folder's plain-Node files to a temp dir and run them in a child that exits at once.
     const out = mkdtempSync(join(tmpdir(), 'devnet-spec-exit-'));
     try {
-      for (const file of ['child', 'free-port', 'nats-server']) {
+      for (const file of ['child', 'nats-server']) {
         const source = readFileSync(join(__dirname, `${file}.ts`), 'utf8');
         const { outputText } = ts.transpileModule(source, {
           compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },

@@ -2,8 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { LogTail, isRunning, terminate, trackChild } from './child';
-import { freePort } from './free-port';
+import { LogTail, awaitLine, isAddressInUse, isRunning, terminate, trackChild } from './child';
 
 /** What to run when no nats-server is installed (Debian/Ubuntu ship 2.9.10). */
 export const NATS_INSTALL_COMMAND = 'apt-get update && apt-get install -y nats-server';
@@ -16,10 +15,12 @@ export const NATS_MAX_PAYLOAD = 32 * 1024 * 1024;
 
 const READY_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 10_000;
-const PORT_ATTEMPTS = 3;
+
+/** nats-server's own notation, in a `listen` setting, for "any port the OS assigns". */
+export const ANY_PORT = -1;
 
 export interface NatsServerOptions {
-  /** Port on 127.0.0.1; a free one by default. */
+  /** Port on 127.0.0.1; by default the OS assigns one as the server binds, and `port` says which. */
   port?: number;
   /** JetStream store directory; a fresh temporary one (removed on stop) by default. */
   storeDir?: string;
@@ -70,48 +71,39 @@ export function resolveNatsServerBinary(
 }
 
 /**
- * Starts a single nats-server with JetStream (file storage) on 127.0.0.1 and resolves once it logged
- * "Server is ready". Rejects with the server's output when it exits first or is not ready within 20 s.
- * The process is SIGKILLed if this process exits without stopping it.
+ * Starts a single nats-server with JetStream (file storage) on 127.0.0.1 and resolves once it is ready and
+ * has logged the port it listens on. Rejects with the server's output when it exits first or is not ready
+ * within 20 s. The process is SIGKILLed if this process exits without stopping it.
  */
 export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServerHandle> {
+  const port = opts.port || ANY_PORT;
+  if (port !== ANY_PORT && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+    throw new Error(`startNatsServer: port must be an integer from 1 to 65535 (or 0 for any), got ${opts.port}`);
+  }
   const binary = resolveNatsServerBinary();
   const workDir = mkdtempSync(join(tmpdir(), 'beamline-nats-'));
   const storeDir = opts.storeDir ?? join(workDir, 'store');
+  const server = new NatsServerProcess({
+    binary,
+    configFile: join(workDir, 'nats.conf'),
+    config: (ports) => natsDevConfig(ports.client, storeDir),
+    ports: { client: port },
+    storeDir,
+    log: opts.log ?? false,
+    logPrefix: '[nats] ',
+    what: 'nats-server',
+    ownedDir: workDir,
+  });
   try {
-    for (let attempt = 1; ; attempt++) {
-      // A port from freePort() can be taken by someone else before the server binds it: pick another.
-      const port = opts.port ?? (await freePort());
-      const server = new NatsServerProcess({
-        binary,
-        configFile: join(workDir, 'nats.conf'),
-        config: natsDevConfig(port, storeDir),
-        port,
-        storeDir,
-        log: opts.log ?? false,
-        logPrefix: '[nats] ',
-        ownedDir: workDir,
-      });
-      try {
-        await server.launch();
-        return server;
-      } catch (err) {
-        const retry = opts.port === undefined && attempt < PORT_ATTEMPTS && isAddressInUse(err);
-        if (!retry) throw err;
-      }
-    }
+    await server.launch();
+    return server;
   } catch (err) {
     rmSync(workDir, { recursive: true, force: true });
     throw err;
   }
 }
 
-/** Internal: whether a launch failed because a port was taken meanwhile (worth retrying on other ports). */
-export function isAddressInUse(err: unknown): boolean {
-  return /address already in use/i.test(String(err));
-}
-
-/** The configuration file the dev server runs with. */
+/** The configuration file the dev server runs with; `port` may be `ANY_PORT`. */
 export function natsDevConfig(port: number, storeDir: string): string {
   return [
     '# Written by @beamline/devnet: a throwaway single-node server for development and tests.',
@@ -127,39 +119,61 @@ export function natsDevConfig(port: number, storeDir: string): string {
   ].join('\n');
 }
 
+/** Internal: the ports of one launch; `ANY_PORT` asks the OS. `cluster` only for a cluster node. */
+export interface NatsPorts {
+  client: number;
+  cluster?: number;
+}
+
 /** Internal: how to run one nats-server process (shared by the single server and the cluster nodes). */
 export interface NatsProcessSpec {
   binary: string;
   /** Written before every launch. */
   configFile: string;
-  config: string;
-  port: number;
+  /** The configuration of a launch that asks for `ports`. */
+  config: (ports: NatsPorts) => string;
+  /** What the first launch asks for; every later one asks for the ports the first one got. */
+  ports: NatsPorts;
   storeDir: string;
   log: boolean;
   /** e.g. `[nats] ` or `[nats-2] ` */
   logPrefix: string;
+  /** Names the process in errors, e.g. `nats-server` or `nats-server beamline-nats-2`. */
+  what: string;
   /** Removed by stop() (a temporary directory this handle owns); none for cluster nodes. */
   ownedDir?: string;
 }
 
 /**
- * Internal: one nats-server child process. launch() resolves once it logged "Server is ready"; kill() is a
- * crash (SIGKILL); restart() keeps port and store; stop() is SIGTERM (and removes `ownedDir`).
+ * Internal: one nats-server child process. launch() resolves once it logged "Server is ready" and the ports
+ * it listens on; kill() is a crash (SIGKILL); restart() keeps ports and store; stop() is SIGTERM (and
+ * removes `ownedDir`).
  */
 export class NatsServerProcess implements NatsServerHandle {
-  readonly url: string;
-  readonly port: number;
   readonly storeDir: string;
   private child: ChildProcess | undefined;
   private stopped = false;
+  /** What the first launch got, from the server's log. */
+  private bound: NatsPorts | undefined;
   private readonly logs: LogTail;
 
   constructor(private readonly spec: NatsProcessSpec) {
-    this.port = spec.port;
     this.storeDir = spec.storeDir;
-    this.url = `nats://127.0.0.1:${spec.port}`;
     // One tail for the handle's whole life, so recentLogs() after a restart still shows the crash.
     this.logs = new LogTail(spec.logPrefix, spec.log);
+  }
+
+  get port(): number {
+    return this.boundPorts().client;
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  /** Whether a launch has succeeded, so the ports are known. */
+  get launched(): boolean {
+    return this.bound !== undefined;
   }
 
   get pid(): number {
@@ -174,42 +188,37 @@ export class NatsServerProcess implements NatsServerHandle {
     return this.logs.text();
   }
 
+  /**
+   * A relaunch asks for the ports the server had, since clients and the other cluster nodes know them. They
+   * were ours until a moment ago, so another process takes one only by chance in that moment; the relaunch
+   * then fails saying so rather than moving the server where nobody would find it.
+   */
   async launch(): Promise<void> {
-    const { binary, configFile, config } = this.spec;
-    writeFileSync(configFile, config);
-    const logs = this.logs;
-    const lines: string[] = []; // this launch's output, for the error message
-    const collect = logs.onLine((line) => lines.push(line));
+    const { binary, configFile, what } = this.spec;
+    const wanted = this.bound ?? this.spec.ports;
+    writeFileSync(configFile, this.spec.config(wanted));
     const child = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     trackChild(child);
-    logs.attach(child.stdout);
-    logs.attach(child.stderr);
+    this.logs.attach(child.stdout);
+    this.logs.attach(child.stderr);
     this.child = child;
-    const output = (): string => lines.slice(-200).join('\n');
-    await new Promise<void>((resolve, reject) => {
-      const done = (err?: Error): void => {
-        clearTimeout(timer);
-        unsubscribe();
-        collect();
-        child.off('close', onClose);
-        child.off('error', onError);
-        if (err) reject(err);
-        else resolve();
-      };
-      const unsubscribe = logs.onLine((line) => {
-        if (line.includes('Server is ready')) done();
-      });
-      // 'close' rather than 'exit': by then all of the server's output has been read.
-      const onClose = (code: number | null, signal: string | null): void =>
-        done(new Error(`nats-server exited (${signal ?? `code ${code}`}) before it was ready:\n${output()}`));
-      const onError = (err: Error): void => done(new Error(`cannot run ${binary}: ${err.message}`));
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        done(new Error(`nats-server was not ready after ${READY_TIMEOUT_MS} ms:\n${output()}`));
-      }, READY_TIMEOUT_MS);
-      child.once('close', onClose);
-      child.once('error', onError);
-    });
+    let got: NatsPorts;
+    try {
+      got = await awaitLine(child, this.logs, readyWithPorts(wanted.cluster !== undefined), { what, timeoutMs: READY_TIMEOUT_MS });
+    } catch (err) {
+      await terminate(child, 'SIGKILL');
+      const asked = [wanted.client, wanted.cluster].filter((p): p is number => p !== undefined && p !== ANY_PORT);
+      if (asked.length > 0 && isAddressInUse(err)) throw new Error(this.portTakenMessage(asked, err as Error), { cause: err });
+      throw err;
+    }
+    for (const key of ['client', 'cluster'] as const) {
+      const asked = wanted[key];
+      if (asked !== undefined && asked !== ANY_PORT && got[key] !== asked) {
+        await terminate(child, 'SIGKILL');
+        throw new Error(`${what} was asked for ${key} port ${asked} but listens on ${got[key]}`);
+      }
+    }
+    this.bound = got;
   }
 
   async stop(): Promise<void> {
@@ -230,6 +239,37 @@ export class NatsServerProcess implements NatsServerHandle {
     if (this.child && isRunning(this.child)) await terminate(this.child, 'SIGTERM', STOP_GRACE_MS);
     await this.launch();
   }
+
+  protected boundPorts(): NatsPorts {
+    if (!this.bound) throw new Error(`${this.spec.what} has not started yet`);
+    return this.bound;
+  }
+
+  private portTakenMessage(asked: number[], err: Error): string {
+    const where = asked.map((p) => `127.0.0.1:${p}`).join(' or ');
+    return this.bound
+      ? `${this.spec.what}: cannot restart on ${where}, the ports it had: another process took one while it was down ` +
+          `(it does not move, since its clients and peers know these ports).\n${err.message}`
+      : `${this.spec.what}: ${where} is in use by another process.\n${err.message}`;
+  }
+}
+
+/**
+ * Matches nats-server's log until it is ready and has said where it listens: "Listening for client
+ * connections on 127.0.0.1:<port>", "Server is ready", and for a cluster node "Listening for route
+ * connections on 127.0.0.1:<port>" (which comes after "Server is ready").
+ */
+function readyWithPorts(clustered: boolean): (line: string) => NatsPorts | undefined {
+  const seen: { client?: number; cluster?: number; ready?: boolean } = {};
+  return (line) => {
+    const client = /Listening for client connections on \S+:(\d+)$/.exec(line);
+    if (client) seen.client = Number(client[1]);
+    const route = /Listening for route connections on \S+:(\d+)$/.exec(line);
+    if (route) seen.cluster = Number(route[1]);
+    if (line.includes('Server is ready')) seen.ready = true;
+    if (!seen.ready || seen.client === undefined || (clustered && seen.cluster === undefined)) return undefined;
+    return clustered ? { client: seen.client, cluster: seen.cluster } : { client: seen.client };
+  };
 }
 
 function isExecutableFile(path: string): boolean {

@@ -1,10 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { LogTail, isRunning, terminate, trackChild } from './child';
+import { LogTail, awaitLine, isAddressInUse, isRunning, terminate, trackChild } from './child';
+import { parseListeningLine } from './listening-line';
 
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
 const POLL_INTERVAL_MS = 100;
 const STOP_GRACE_MS = 10_000;
+/** Services in tests and the demo listen on loopback only. */
+const HOST = '127.0.0.1';
 
 /** Variables a service must only get from `opts.env`, never inherit from the shell that runs the tests. */
 const PRIVATE_ENV_PREFIXES = ['APP_', 'NATS_URL', 'BROKER_', 'PROXY_'];
@@ -16,12 +20,23 @@ export interface ServiceOptions {
   script: string;
   /** Added to this process's environment (minus APP_*, NATS_URL*, BROKER_*, PROXY_*). */
   env: Record<string, string>;
-  /** Polled every 100 ms until it answers 200; without it the service counts as ready once spawned. */
-  healthUrl?: string;
   /** Echo the service's output to stdout as `[name] ...`. */
   log?: boolean;
-  /** How long to wait for `healthUrl`; 30 s by default. */
+  /** How long an HTTP service may take to listen and turn healthy; 30 s by default. */
   readyTimeoutMs?: number;
+}
+
+export interface HttpServiceOptions extends ServiceOptions {
+  /**
+   * The port on 127.0.0.1, passed as `BIND_ADDR` (so `env` must not set it). 0 by default: the OS picks a
+   * free one as the service binds, and the service reports it (`listening on http://…`, see libs/http).
+   */
+  port?: number;
+  /**
+   * Polled on the reported address every 100 ms until it answers 200 (e.g. '/v1/health'). Without it the
+   * service counts as ready once it listens.
+   */
+  healthPath?: string;
 }
 
 /** A running Node service (one of the apps) started from its built script. */
@@ -39,15 +54,39 @@ export interface ServiceHandle {
   recentLogs(): string;
 }
 
+/** A service that serves HTTP; `url` and `port` stay the same across restart(). */
+export interface HttpServiceHandle extends ServiceHandle {
+  /** `http://127.0.0.1:<port>`, as the service reported it. */
+  readonly url: string;
+  readonly port: number;
+}
+
 /**
- * Runs `node <script>` with a clean environment and waits until `healthUrl` answers 200. Rejects with the
- * service's recent output when it exits first or is not ready in time (and then leaves no process behind).
+ * Runs `node <script>` with a clean environment; resolves once the process is spawned. For a service that
+ * listens, use `startHttpService`.
  */
 export async function startService(opts: ServiceOptions): Promise<ServiceHandle> {
-  if (!existsSync(opts.script)) {
-    throw new Error(`${opts.name}: ${opts.script} does not exist (run "npm run build" first)`);
-  }
+  requireScript(opts);
   const service = new Service(opts);
+  await service.launch();
+  return service;
+}
+
+/**
+ * Runs an HTTP service (`node <script>` with `BIND_ADDR=127.0.0.1:<port>`), waits for the line in which it
+ * reports the address it listens on, then for `healthPath` to answer 200. Rejects with the service's recent
+ * output when it exits first or is not ready in time (and then leaves no process behind).
+ */
+export async function startHttpService(opts: HttpServiceOptions): Promise<HttpServiceHandle> {
+  requireScript(opts);
+  if ('BIND_ADDR' in opts.env) {
+    throw new Error(`${opts.name}: give the port as \`port\`, not BIND_ADDR in env (startHttpService sets BIND_ADDR itself)`);
+  }
+  const port = opts.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`${opts.name}: port must be an integer from 0 to 65535, got ${port}`);
+  }
+  const service = new HttpService(opts, port);
   await service.launch();
   return service;
 }
@@ -61,12 +100,18 @@ export function serviceEnv(extra: Record<string, string>, base: NodeJS.ProcessEn
   return { ...env, ...extra };
 }
 
+function requireScript(opts: ServiceOptions): void {
+  if (!existsSync(opts.script)) {
+    throw new Error(`${opts.name}: ${opts.script} does not exist (run "npm run build" first)`);
+  }
+}
+
 class Service implements ServiceHandle {
   readonly name: string;
-  private readonly logs: LogTail;
+  protected readonly logs: LogTail;
   private child: ChildProcess | undefined;
 
-  constructor(private readonly opts: ServiceOptions) {
+  constructor(protected readonly opts: ServiceOptions) {
     this.name = opts.name;
     // One tail for the handle's whole life, so recentLogs() after a restart still shows the crash.
     this.logs = new LogTail(`[${opts.name}] `, opts.log ?? false);
@@ -82,7 +127,7 @@ class Service implements ServiceHandle {
 
   async launch(): Promise<void> {
     const child = spawn(process.execPath, [this.opts.script], {
-      env: serviceEnv(this.opts.env),
+      env: serviceEnv(this.launchEnv()),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     trackChild(child);
@@ -110,18 +155,86 @@ class Service implements ServiceHandle {
     await this.launch();
   }
 
-  private async waitReady(child: ChildProcess): Promise<void> {
-    const { healthUrl, name } = this.opts;
-    let spawnError: Error | undefined;
-    child.once('error', (err) => (spawnError = err));
-    if (!healthUrl) return;
+  protected launchEnv(): Record<string, string> {
+    return this.opts.env;
+  }
+
+  protected async waitReady(child: ChildProcess): Promise<void> {
+    try {
+      await once(child, 'spawn');
+    } catch (err) {
+      throw new Error(`${this.name}: cannot start: ${(err as Error).message}`);
+    }
+  }
+}
+
+class HttpService extends Service implements HttpServiceHandle {
+  /** Set by the first launch, from the service's own report. */
+  private bound: { url: string; port: number } | undefined;
+
+  constructor(
+    private readonly http: HttpServiceOptions,
+    private readonly requestedPort: number,
+  ) {
+    super(http);
+  }
+
+  get url(): string {
+    return this.boundAddress().url;
+  }
+
+  get port(): number {
+    return this.boundAddress().port;
+  }
+
+  /**
+   * A restart asks for the port the service had, not for a new one: proxies, balancers and tests hold its
+   * URL. The port was ours until a moment ago, so another process can take it only by chance in that
+   * moment; if it does, the restart fails saying so (see waitReady) instead of moving the service somewhere
+   * its clients would not find it.
+   */
+  protected override launchEnv(): Record<string, string> {
+    return { ...this.opts.env, BIND_ADDR: `${HOST}:${this.bound?.port ?? this.requestedPort}` };
+  }
+
+  protected override async waitReady(child: ChildProcess): Promise<void> {
     const deadline = Date.now() + (this.opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+    const wanted = this.bound?.port ?? this.requestedPort;
+    let reported: { url: string; port: number };
+    try {
+      reported = await awaitLine(
+        child,
+        this.logs,
+        (line) => {
+          const address = parseListeningLine(line);
+          if (address && wanted !== 0 && address.port !== wanted) {
+            throw new Error(`${this.name} was asked for port ${wanted} but reported ${address.url}`);
+          }
+          return address;
+        },
+        { what: this.name, timeoutMs: Math.max(0, deadline - Date.now()) },
+      );
+    } catch (err) {
+      if (wanted !== 0 && isAddressInUse(err)) throw new Error(this.portTakenMessage(wanted, err as Error), { cause: err });
+      throw err;
+    }
+    this.bound = { url: reported.url, port: reported.port };
+    if (this.http.healthPath) await this.waitHealthy(child, `${reported.url}${this.http.healthPath}`, deadline);
+  }
+
+  private portTakenMessage(port: number, err: Error): string {
+    return this.bound
+      ? `${this.name}: cannot restart on ${HOST}:${port}, the port it had: another process took it while ${this.name} was down ` +
+          `(it does not move to another port, since its clients know this URL).\n${err.message}`
+      : `${this.name}: ${HOST}:${port} is in use by another process.\n${err.message}`;
+  }
+
+  private async waitHealthy(child: ChildProcess, healthUrl: string, deadline: number): Promise<void> {
     let lastProblem = 'no answer yet';
     while (Date.now() < deadline) {
-      if (spawnError) throw new Error(`${name}: cannot start: ${spawnError.message}`);
       if (!isRunning(child)) {
         await closed(child);
-        throw new Error(`${name} exited (${child.signalCode ?? `code ${child.exitCode}`}) before it was ready:\n${this.recentLogs()}`);
+        throw new Error(`${this.name} exited (${child.signalCode ?? `code ${child.exitCode}`}) before it was ready:\n${this.recentLogs()}`);
       }
       try {
         const res = await fetch(healthUrl, { signal: AbortSignal.timeout(2_000) });
@@ -133,7 +246,12 @@ class Service implements ServiceHandle {
       }
       await sleep(POLL_INTERVAL_MS);
     }
-    throw new Error(`${name} was not ready in time (${lastProblem}):\n${this.recentLogs()}`);
+    throw new Error(`${this.name} was not ready in time (${lastProblem}):\n${this.recentLogs()}`);
+  }
+
+  private boundAddress(): { url: string; port: number } {
+    if (!this.bound) throw new Error(`${this.name} has not reported its address yet`);
+    return this.bound;
   }
 }
 

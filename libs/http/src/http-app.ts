@@ -6,9 +6,14 @@ import type { Response } from 'express';
 import { rawBodyParser } from './body';
 import { ErrorFilter } from './error.filter';
 import { hardenHttpServer, requireHost } from './http-server';
+import { listeningLine } from './listening';
 import { logLevels } from './log-levels';
 
-/** Starts one of Beamline's HTTP apps: raw bodies with a size limit, the shared error mapping, shutdown hooks. */
+/**
+ * Starts one of Beamline's HTTP apps: raw bodies with a size limit, the shared error mapping, shutdown hooks.
+ * Once it listens it prints `listening on http://<host>:<port>` on stdout (see `listeningLine`): the port the
+ * OS gave it when `bind.port` is 0.
+ */
 export async function startHttpApp(module: Type<unknown>, opts: { bind: { host: string; port: number }; bodyLimitBytes: number }): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, logger: logLevels(process.env.LOG_LEVEL) });
   hardenHttpServer(app.getHttpServer());
@@ -18,6 +23,7 @@ export async function startHttpApp(module: Type<unknown>, opts: { bind: { host: 
   app.disable('x-powered-by');
   app.enableShutdownHooks();
   await app.listen(opts.bind.port, opts.bind.host);
+  process.stdout.write(`${listeningLine(app.getHttpServer().address())}\n`);
   return app;
 }
 

@@ -2,6 +2,7 @@ export * from './error-status';
 export * from './error.filter';
 export * from './body';
 export * from './listen';
+export * from './listening';
 export * from './log-levels';
 export * from './http-app';
 export * from './sse';

@@ -4,8 +4,8 @@ import { wantsHelp } from '../command';
 
 const USAGE = `Usage: beamline nats-cluster [--quiet]
 
-Starts a local 3-node NATS JetStream cluster (three nats-server processes on free client and cluster ports of
-127.0.0.1, temporary stores) and prints the NATS_URL to give broker-api and broker-store, together with
+Starts a local 3-node NATS JetStream cluster (three nats-server processes on client and cluster ports of
+127.0.0.1 that the OS assigns, temporary stores) and prints the NATS_URL to give broker-api and broker-store, together with
 STREAM_REPLICAS=3. The layout is that of infra/nats/cluster/node-{1,2,3}.conf. Ctrl-C stops it and removes
 the stores.
 

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# `npm test`: build, then every jest run. A failed build stops at once (there is nothing to test); a failed
+# jest run does not stop the ones after it, so one red run shows every failure. One summary line per run at
+# the end; the exit status is non-zero if any run failed.
+#
+# For this script's own test (test/test-script.spec.ts): BEAMLINE_TEST_BUILD and BEAMLINE_TEST_JEST replace
+# the build and jest commands.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$#" -gt 0 ]; then
+  echo "npm test: takes no arguments (got: $*); for a subset run: npx jest <paths>" >&2
+  exit 2
+fi
+
+build=${BEAMLINE_TEST_BUILD:-npm run build}
+jest=${BEAMLINE_TEST_JEST:-node_modules/.bin/jest}
+
+# The cluster failure tests and the hostile-input fuzz run alone, after the main suite: they load the
+# machine, and the cluster tests measure recovery times.
+runs=(
+  "--testPathIgnorePatterns hostile-input test/cluster"
+  "test/cluster"
+  "test/hostile-input"
+)
+
+# Unquoted on purpose: the commands and jest arguments are word lists (no argument has a space).
+# shellcheck disable=SC2086
+$build
+status=$?
+if [ "$status" -ne 0 ]; then
+  echo "npm test: the build failed (exit $status); no tests ran" >&2
+  exit "$status"
+fi
+
+summary=()
+failed=0
+for args in "${runs[@]}"; do
+  started=$SECONDS
+  # shellcheck disable=SC2086
+  $jest $args
+  status=$?
+  took=$((SECONDS - started))
+  if [ "$status" -eq 0 ]; then
+    summary+=("passed             ${took}s  jest $args")
+  else
+    summary+=("FAILED (exit $status)  ${took}s  jest $args")
+    failed=1
+  fi
+done
+
+echo
+echo "npm test summary:"
+printf '  %s\n' "${summary[@]}"
+exit "$failed"
