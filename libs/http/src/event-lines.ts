@@ -5,8 +5,8 @@
  * the `data:` of an SSE event. Answers are written as the messages arrive from the log, with backpressure,
  * so neither side holds a whole listing in memory.
  */
-import { once } from 'node:events';
 import type { Response } from 'express';
+import { BatchedWriter } from './batched-writer';
 
 export const EVENT_LINES_TYPE = 'application/x-ndjson';
 
@@ -49,6 +49,8 @@ export async function writeEventLines(res: Response, status: number, events: Asy
   const iterator = events[Symbol.asyncIterator]();
   let next = await iterator.next();
   res.status(status).setHeader('Content-Type', EVENT_LINES_TYPE);
+  // Lines go out in batches: one socket write per line costs more than the line itself for small events.
+  const batch = new BatchedWriter(res);
   let lines = 0;
   try {
     for (; !next.done; next = await iterator.next()) {
@@ -57,24 +59,19 @@ export async function writeEventLines(res: Response, status: number, events: Asy
         onSkip(stored.seq);
         continue;
       }
-      res.write(`{"seq":${stored.seq},"event":`);
-      res.write(stored.data);
-      if (!res.write('}\n')) await drained(res);
-      if (res.destroyed) return;
+      batch.add(`{"seq":${stored.seq},"event":`, stored.data, CLOSE_LINE);
       lines++;
+      if (batch.full && !(await batch.flush())) return;
     }
-    res.end(`{"end":${lines}}\n`);
+    batch.add(`{"end":${lines}}\n`);
+    await batch.flush();
+    res.end();
   } finally {
     await iterator.return?.();
   }
 }
 
-/** Resolves when `res` can take more, or is gone. */
-function drained(res: Response): Promise<unknown> {
-  if (res.destroyed) return Promise.resolve();
-  return Promise.race([once(res, 'drain'), once(res, 'close')]);
-}
-
+const CLOSE_LINE = Buffer.from('}\n');
 /** An answer whose stream ended before its end line, or whose end line counts differently. */
 export class IncompleteAnswer extends Error {
   constructor(message: string) {

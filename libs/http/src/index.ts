@@ -9,3 +9,4 @@ export * from './sse';
 export * from './http-server';
 export * from './event-lines';
 export * from './json-array';
+export * from './batched-writer';

@@ -5,23 +5,25 @@
  * filter destroys a response whose headers were sent), which the client sees as a truncated body — never as
  * a complete-looking but shortened list.
  */
-import { once } from 'node:events';
 import type { Response } from 'express';
+import { BatchedWriter } from './batched-writer';
 
 export async function writeJsonArray(res: Response, status: number, items: AsyncIterable<unknown>): Promise<void> {
   const iterator = items[Symbol.asyncIterator]();
   let next = await iterator.next();
   res.status(status).setHeader('Content-Type', 'application/json; charset=utf-8');
+  const batch = new BatchedWriter(res);
   let separator = '[';
   try {
     for (; !next.done; next = await iterator.next()) {
       if (next.value === undefined) continue;
-      const ok = res.write(separator + JSON.stringify(next.value));
+      batch.add(separator, JSON.stringify(next.value));
       separator = ',';
-      if (!ok) await Promise.race([once(res, 'drain'), once(res, 'close')]);
-      if (res.destroyed) return;
+      if (batch.full && !(await batch.flush())) return;
     }
-    res.end(separator === '[' ? '[]' : ']');
+    batch.add(separator === '[' ? '[]' : ']');
+    await batch.flush();
+    res.end();
   } finally {
     await iterator.return?.();
   }

@@ -1,6 +1,6 @@
 /** Server-Sent Events on an Express response: one writer for the broker's and the proxy's streams. */
-import { once } from 'node:events';
 import type { Request, Response } from 'express';
+import { drained } from './batched-writer';
 import { InvalidInput } from '@beamline/domain';
 
 export interface SseEvent {
@@ -35,9 +35,8 @@ export class SseWriter {
   }
 
   /** Resolves once the client has taken what was sent (or is gone): streams of big events stay bounded. */
-  async drained(): Promise<void> {
-    if (this.closed || !this.res.writableNeedDrain) return;
-    await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
+  drained(): Promise<void> {
+    return drained(this.res);
   }
 
   comment(text: string): void {

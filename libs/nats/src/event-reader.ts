@@ -6,6 +6,7 @@
  */
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { DirectGets } from './direct-gets';
 import type { MessageRef } from './store-protocol';
 import { EVENTS_STREAM } from './subjects';
 
@@ -26,16 +27,19 @@ export const DEFAULT_READ_LIMITS: ReadLimits = { maxInFlight: 128, maxBytesInFli
 
 export class EventReader {
   private jsm: Promise<JetStreamManager> | undefined;
+  private readonly direct: DirectGets;
 
-  constructor(private readonly nc: NatsConnection, private readonly stream = EVENTS_STREAM) {}
+  constructor(private readonly nc: NatsConnection, private readonly stream = EVENTS_STREAM) {
+    this.direct = new DirectGets(nc, stream);
+  }
 
   /** The stored event at `seq`, or null when it is gone (purged at expiry) or never existed. */
   async one(seq: number): Promise<StoredMessage | null> {
-    const jsm = await this.manager();
+    const direct = await this.direct.get(seq);
+    if (direct) return { seq, data: direct };
     // A direct get may be answered by a replica that has not stored `seq` yet (R3): ask the leader before
     // concluding the message is gone.
-    const direct = await jsm.direct.getMessage(this.stream, { seq });
-    if (direct) return { seq, data: direct.data };
+    const jsm = await this.manager();
     const fromLeader = await jsm.streams.getMessage(this.stream, { seq });
     return fromLeader ? { seq, data: fromLeader.data } : null;
   }
@@ -66,7 +70,9 @@ export class EventReader {
         const stored = await head.result;
         pending.shift();
         bytesInFlight -= head.ref.bytes;
-        fill();
+        // Refill in bursts: requests issued together leave in one socket write, one at a time they cost a
+        // write (a syscall) each — the largest single cost of a long listing.
+        if (pending.length <= limits.maxInFlight / 2 && bytesInFlight <= limits.maxBytesInFlight / 2) fill();
         if (stored) yield stored;
       }
     } finally {

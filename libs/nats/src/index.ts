@@ -12,3 +12,4 @@ export * from './chunked-reply';
 export * from './event-reader';
 export * from './store-queries';
 export * from './safe-callback';
+export * from './direct-gets';
