@@ -5,26 +5,51 @@
  * checks), (3) as the worker's todo list through its proxy (plus N key unwraps). Baselines: N direct gets
  * from JetStream, N RSA-PSS verifications and N RSA-OAEP unwraps, timed alone.
  *
- *   npm run build && node dist/bench/listing.js [--n 50000]
+ * With `--profile DIR`, every service runs under bench/cpu-profile-hook and writes `DIR/<pid>.cpuprofile`
+ * covering the listings (pids are printed).
+ *
+ *   npm run build && node dist/bench/listing.js [--n 50000] [--profile DIR]
  */
 import { constants, privateDecrypt, publicEncrypt, randomBytes, sign, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { generateRsaKeyPair, privateKeyFromPem, signRequest } from '@beamline/crypto';
+import { auditWatermark } from '@beamline/audit';
 import { appendSignedTasks, startDevNetwork, type DevNetwork } from '@beamline/devnet';
 import { connectNats, EVENTS_STREAM } from '@beamline/nats';
 
 const APP1 = 'app1.proxy1.broker';
 const APP2 = 'app2.proxy2.broker';
 
-function parseArgs(argv: string[]): { n: number } {
+function parseArgs(argv: string[]): { n: number; profileDir?: string } {
   if (argv.includes('--help') || argv.includes('-h')) {
-    console.log('usage: node dist/bench/listing.js [--n 50000]');
+    console.log('usage: node dist/bench/listing.js [--n 50000] [--profile DIR]');
     process.exit(0);
   }
-  const i = argv.indexOf('--n');
-  return { n: i >= 0 ? Number(argv[i + 1]) : 50_000 };
+  const n = argv.indexOf('--n');
+  const profile = argv.indexOf('--profile');
+  return { n: n >= 0 ? Number(argv[n + 1]) : 50_000, profileDir: profile >= 0 ? resolve(argv[profile + 1]) : undefined };
+}
+
+/** Waits until BEAM_AUDIT has copied everything (the copier competes for the machine until then). */
+async function auditCaughtUp(net: DevNetwork): Promise<void> {
+  const nc = await connectNats(net.natsUrl, 'bench-listing-audit');
+  const jsm = await jetstreamManager(nc);
+  try {
+    for (;;) {
+      const last = (await jsm.streams.info(EVENTS_STREAM)).state.last_seq;
+      if (((await auditWatermark(jsm)) ?? 0) >= last) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
+function profileEnv(dir: string | undefined): Record<string, string> {
+  return dir ? { NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile-hook.js')}`, BEAMLINE_PROFILE_DIR: dir } : {};
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
@@ -41,7 +66,9 @@ async function brokerListing(net: DevNetwork): Promise<number> {
   const res = await fetch(net.brokerUrl + pathAndQuery, { headers: { authorization } });
   if (res.status !== 200) throw new Error(`broker answered ${res.status}`);
   let lines = 0;
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) for (const byte of chunk) if (byte === 10) lines++;
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) lines++;
+  }
   return lines - 1; // the end line
 }
 
@@ -85,11 +112,15 @@ function unwraps(n: number): void {
 }
 
 async function main(): Promise<void> {
-  const { n } = parseArgs(process.argv.slice(2));
-  const net = await startDevNetwork({ log: false });
+  const { n, profileDir } = parseArgs(process.argv.slice(2));
+  const env = profileEnv(profileDir);
+  const net = await startDevNetwork({ log: false, extraEnv: { proxy: env, 'broker-api': env, 'broker-store': env } });
   try {
     const appended = await timed(() => appendSignedTasks(net, { senderProxy: 0, recipientProxy: 1, from: APP1, to: [APP2], count: n, ttlSeconds: 3_600, body: () => randomBytes(512).toString('hex') }));
-    console.log(`${n} live 1 KiB tasks appended in ${(appended.ms / 1000).toFixed(1)} s\n`);
+    const audited = await timed(() => auditCaughtUp(net));
+    console.log(`${n} live 1 KiB tasks appended in ${(appended.ms / 1000).toFixed(1)} s, copied to BEAM_AUDIT ${(audited.ms / 1000).toFixed(1)} s later\n`);
+    // Profiles cover the listings only: the first SIGWINCH restarts them after the set-up.
+    if (profileDir) for (const s of net.services.values()) process.kill(s.pid, 'SIGWINCH');
     const rows: [string, number, number][] = [];
     const gets = await timed(() => directGets(net, n));
     const verifies = await timed(() => verifications(n));
@@ -107,6 +138,11 @@ async function main(): Promise<void> {
     }
     console.log(`  creator's listing ÷ (direct gets + verifications): ${(creator.ms / (gets.ms + verifies.ms)).toFixed(2)}x`);
     console.log(`  worker's listing ÷ (direct gets + verifications + unwraps): ${(worker.ms / (gets.ms + verifies.ms + unwrapMs)).toFixed(2)}x`);
+    if (profileDir) {
+      for (const s of net.services.values()) process.kill(s.pid, 'SIGWINCH');
+      await new Promise((r) => setTimeout(r, 2_000));
+      console.log(`profiles in ${profileDir}: ${[...net.services.values()].map((s) => `${s.name}=${s.pid}`).join(' ')}`);
+    }
   } finally {
     await net.stop();
   }
