@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
 import {
+  DEV_MAX_FILE_STORE,
   NATS_MAX_PAYLOAD,
   NatsServerProcess,
   isAddressInUse,
@@ -26,6 +27,8 @@ export interface NatsClusterOptions {
   log?: boolean;
   /** 'beamline' by default. */
   name?: string;
+  /** Each node's JetStream `max_file_store` in bytes (default {@link DEV_MAX_FILE_STORE}). */
+  maxFileStore?: number;
 }
 
 /** One node of the cluster; `restart()` keeps its client port, cluster port and store. */
@@ -61,6 +64,8 @@ export function natsClusterNodeConfig(node: {
   clusterPort: number;
   routePorts: number[];
   storeDir: string;
+  /** Each node holds one replica of every stream, so each needs room for all of Beamline's limits. */
+  maxFileStore?: number;
 }): string {
   return [
     '# Written by @beamline/devnet: a throwaway cluster node for development and tests.',
@@ -71,6 +76,7 @@ export function natsClusterNodeConfig(node: {
     'write_deadline: "10s"',
     'jetstream {',
     `  store_dir: ${JSON.stringify(node.storeDir)}`,
+    `  max_file_store: ${node.maxFileStore ?? DEV_MAX_FILE_STORE}`,
     '}',
     'cluster {',
     `  name: ${node.clusterName}`,
@@ -112,6 +118,7 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<N
         clusterPort: clusterPorts[i],
         routePorts: clusterPorts.filter((_, j) => j !== i),
         storeDir,
+        maxFileStore: opts.maxFileStore,
       });
       return new ClusterNode(serverName, clusterPorts[i], {
         binary,

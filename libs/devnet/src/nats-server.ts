@@ -14,6 +14,13 @@ export const NATS_INSTALL_COMMAND = 'apt-get update && apt-get install -y nats-s
  */
 export const NATS_MAX_PAYLOAD = 32 * 1024 * 1024;
 
+/**
+ * JetStream's `max_file_store` of dev servers. nats-server reserves every stream's byte limit against it
+ * (a reservation, not disk space), so it must hold the brokers' default limits (8.6 GiB, libs/nats
+ * storage-settings.ts) with room to spare for the streams a test makes of its own.
+ */
+export const DEV_MAX_FILE_STORE = 16 * 2 ** 30;
+
 const READY_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 10_000;
 const PORT_ATTEMPTS = 3;
@@ -25,6 +32,8 @@ export interface NatsServerOptions {
   storeDir?: string;
   /** Echo the server's log lines to stdout as `[nats] ...`. */
   log?: boolean;
+  /** JetStream's `max_file_store` in bytes (default {@link DEV_MAX_FILE_STORE}); a test of a full store passes a small one. */
+  maxFileStore?: number;
 }
 
 /** A running nats-server child process with JetStream enabled. */
@@ -85,7 +94,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
       const server = new NatsServerProcess({
         binary,
         configFile: join(workDir, 'nats.conf'),
-        config: natsDevConfig(port, storeDir),
+        config: natsDevConfig(port, storeDir, opts.maxFileStore),
         port,
         storeDir,
         log: opts.log ?? false,
@@ -112,7 +121,7 @@ export function isAddressInUse(err: unknown): boolean {
 }
 
 /** The configuration file the dev server runs with. */
-export function natsDevConfig(port: number, storeDir: string): string {
+export function natsDevConfig(port: number, storeDir: string, maxFileStore = DEV_MAX_FILE_STORE): string {
   return [
     '# Written by @beamline/devnet: a throwaway single-node server for development and tests.',
     `listen: 127.0.0.1:${port}`,
@@ -122,6 +131,7 @@ export function natsDevConfig(port: number, storeDir: string): string {
     'write_deadline: "10s"',
     'jetstream {',
     `  store_dir: ${JSON.stringify(storeDir)}`,
+    `  max_file_store: ${maxFileStore}`,
     '}',
     '',
   ].join('\n');

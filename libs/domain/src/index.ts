@@ -10,3 +10,5 @@ export * from './wait';
 export * from './task-list-query';
 export * from './json-depth';
 export * from './socket';
+export * from './byte-size';
+export * from './storage-usage';

@@ -16,13 +16,17 @@ import {
   parseDuration,
   PayloadTooLarge,
   RecipientsWithoutCertificate,
+  StorageFull,
 } from '@beamline/domain';
 import { proxyConfig } from '../config';
 import { BrokerSession } from './broker-session';
 import { openBrokerUpgrade, type Upgraded } from './broker-upgrade';
 import { ProxyIdentity } from './proxy-identity';
 
-/** Answers that mean "this broker replica (or its NATS) cannot serve right now": retried like transport errors. */
+/**
+ * Answers that mean "this broker replica (or its NATS) cannot serve right now": retried like transport errors.
+ * Not 507: a full store stays full for longer than a retry budget, and only the app can decide to wait.
+ */
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 const RETRY_FIRST_DELAY_MS = 100;
 const RETRY_MAX_DELAY_MS = 2_000;
@@ -227,6 +231,8 @@ export class BrokerClient implements OnApplicationShutdown {
         throw new PayloadTooLarge(message, code);
       case 424:
         throw new RecipientsWithoutCertificate(Array.isArray(res.body) ? (res.body as string[]) : []);
+      case 507:
+        throw new StorageFull(typeof (b as { store?: unknown }).store === 'string' ? (b as { store: string }).store : 'unknown', message);
       case 401:
         throw new BrokerUnavailable(`broker refused this proxy: ${message}`, code ?? 'broker_refused');
       default:
