@@ -1,5 +1,5 @@
 import { StorageFull } from './errors';
-import { assertRoomFor, CLIENT_WRITES_STOP_AT, describeUsage, storageReasons, usedRatio, type StoreUsage } from './storage-usage';
+import { assertRoomFor, CLIENT_WRITES_STOP_AT, describeUsage, SMALLEST_WRITE_BYTES, storageReasons, usedRatio, type StoreUsage } from './storage-usage';
 
 const MiB = 2 ** 20;
 const events = (usedMiB: number): StoreUsage => ({ store: 'BEAM_EVENTS', usedBytes: usedMiB * MiB, maxBytes: 200 * MiB, whenFull: 'refuse', writesStopAt: CLIENT_WRITES_STOP_AT });
@@ -13,6 +13,12 @@ describe('storageReasons', () => {
 
   it('names a store nearing its limit, its usage, and when writes will stop', () => {
     expect(storageReasons([events(170)])).toEqual(['BEAM_EVENTS at 85% of its 200 MiB limit (170 MiB): new writes will be refused from 95%']);
+  });
+
+  it('says writes are refused once not even the smallest write fits before that share', () => {
+    const almost: StoreUsage = { ...events(0), usedBytes: Math.floor(190 * MiB) - 1_000 };
+    expect(storageReasons([almost])).toEqual(['BEAM_EVENTS at 94.9% of its 200 MiB limit (190 MiB): new writes are refused (507 storage_full) until space frees up']);
+    expect(() => assertRoomFor(almost, SMALLEST_WRITE_BYTES)).toThrow(StorageFull);
   });
 
   it('says writes are refused once the store reached the share where they stop', () => {
@@ -42,6 +48,7 @@ describe('assertRoomFor', () => {
   it('refuses one that would pass it, naming the store and its usage', () => {
     let err: unknown;
     try {
+      assertRoomFor(events(180), 10 * MiB);
       assertRoomFor(events(180), 10 * MiB + 1);
     } catch (e) {
       err = e;
@@ -49,7 +56,9 @@ describe('assertRoomFor', () => {
     expect(err).toBeInstanceOf(StorageFull);
     expect((err as StorageFull).store).toBe('BEAM_EVENTS');
     expect((err as StorageFull).code).toBe('storage_full');
-    expect((err as StorageFull).message).toBe('BEAM_EVENTS is full: 90% of its 200 MiB limit (180 MiB) used, and writes stop at 95%; retry once expired tasks have been purged');
+    expect((err as StorageFull).message).toBe(
+      'BEAM_EVENTS has no room for this write (10 MiB): 90% of its 200 MiB limit (180 MiB) used, and writes stop at 95%; retry once expired tasks have been purged',
+    );
   });
 
   it('refuses even a tiny write once the share is reached', () => {
@@ -75,6 +84,8 @@ describe('usedRatio and describeUsage', () => {
   });
 
   it('never rounds up to a share the store has not reached', () => {
-    expect(describeUsage(events(199.99))).toMatch(/^99% /);
+    expect(describeUsage(events(199.99))).toMatch(/^99.9% /);
+    expect(describeUsage(events(199.999))).toMatch(/^99.9% /);
+    expect(describeUsage({ ...events(0), usedBytes: 29, maxBytes: 100 })).toMatch(/^29% /);
   });
 });

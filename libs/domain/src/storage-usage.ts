@@ -29,6 +29,12 @@ export const STORAGE_WARN_RATIO = 0.8;
  */
 export const CLIENT_WRITES_STOP_AT = 0.95;
 
+/**
+ * About the smallest write a client makes (a task with a near-empty body: its signed message and envelope).
+ * A store with less room than this before its writes stop refuses every write, so health says so.
+ */
+export const SMALLEST_WRITE_BYTES = 4 * 1024;
+
 /** The share of its limit a store uses (0..1+), or undefined when it has no limit. */
 export function usedRatio(u: StoreUsage): number | undefined {
   return u.maxBytes > 0 ? u.usedBytes / u.maxBytes : undefined;
@@ -40,7 +46,7 @@ export function storageReasons(usages: readonly StoreUsage[]): string[] {
   for (const u of usages) {
     const ratio = usedRatio(u);
     if (ratio === undefined || ratio < STORAGE_WARN_RATIO) continue;
-    reasons.push(`${u.store} at ${describeUsage(u)}: ${consequence(u, ratio)}`);
+    reasons.push(`${u.store} at ${describeUsage(u)}: ${consequence(u)}`);
   }
   return reasons;
 }
@@ -51,11 +57,11 @@ export function storageReasons(usages: readonly StoreUsage[]): string[] {
  */
 export function assertRoomFor(usage: StoreUsage | undefined, bytes: number): void {
   if (!usage || usage.maxBytes <= 0) return;
-  const stopAt = usage.writesStopAt ?? 1;
-  if (usage.usedBytes + bytes <= Math.floor(usage.maxBytes * stopAt)) return;
+  if (usage.usedBytes + bytes <= writesStopBytes(usage)) return;
   throw new StorageFull(
     usage.store,
-    `${usage.store} is full: ${describeUsage(usage)} used, and writes stop at ${percent(stopAt)}; retry once expired tasks have been purged`,
+    `${usage.store} has no room for this write (${formatBytes(bytes)}): ${describeUsage(usage)} used, and writes stop at ${percent(usage.writesStopAt ?? 1)}; ` +
+      'retry once expired tasks have been purged',
   );
 }
 
@@ -66,14 +72,17 @@ export function describeUsage(u: StoreUsage): string {
   return `${percent(ratio)} of its ${formatBytes(u.maxBytes)} limit (${formatBytes(u.usedBytes)})`;
 }
 
-function consequence(u: StoreUsage, ratio: number): string {
+function consequence(u: StoreUsage): string {
   if (u.whenFull === 'drop_oldest') return 'at its limit its oldest messages are dropped to make room';
-  const stopAt = u.writesStopAt ?? 1;
-  if (ratio >= stopAt) return 'new writes are refused (507 storage_full) until space frees up';
-  return `new writes will be refused from ${percent(stopAt)}`;
+  if (u.usedBytes + SMALLEST_WRITE_BYTES > writesStopBytes(u)) return 'new writes are refused (507 storage_full) until space frees up';
+  return `new writes will be refused from ${percent(u.writesStopAt ?? 1)}`;
 }
 
-/** Rounded down, so a store is never shown as 100% before it is. */
+function writesStopBytes(u: StoreUsage): number {
+  return Math.floor(u.maxBytes * (u.writesStopAt ?? 1));
+}
+
+/** To a tenth, rounded down, so a store is never shown as full before it is: `85%`, `94.9%`. */
 function percent(ratio: number): string {
-  return `${Math.floor(ratio * 100)}%`;
+  return `${(Math.floor(ratio * 1000 + 1e-9) / 10).toString()}%`;
 }

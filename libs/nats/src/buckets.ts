@@ -60,3 +60,8 @@ export function kvOptions(spec: BucketSpec): Partial<KvOptions> {
 export function openBucket(nc: NatsConnection, spec: BucketSpec): Promise<KV> {
   return new Kvm(nc).create(spec.bucket, kvOptions(spec));
 }
+
+/** The streams of every bucket Beamline uses, e.g. for a check that all of them have limits. */
+export function allBucketStreams(): string[] {
+  return [NONCE_BUCKET, PRESENCE_BUCKET, PROXIES_BUCKET, LEASE_BUCKET, BROKER_SECRETS_BUCKET].map(bucketStream);
+}
