@@ -121,7 +121,7 @@ describe('a full event log', () => {
     const gauge = new StorageGauge(nc);
     await gauge.poll();
     expect(gauge.usage('BEAM_EVENTS')).toMatchObject({ maxBytes: 200 * MiB, whenFull: 'refuse', writesStopAt: 0.95 });
-    expect(storageReasons(gauge.all())[0]).toMatch(/^BEAM_EVENTS at 9\d% of its 200 MiB limit \(\d+ MiB\): new writes are refused \(507 storage_full\)/);
+    expect(storageReasons(gauge.all())[0]).toMatch(/^BEAM_EVENTS at 9\d(\.\d)?% of its 200 MiB limit \(\d+(\.\d)? MiB\): new writes are refused \(507 storage_full\)/);
 
     // Purging an expired task frees its space at once: the log takes large writes again.
     await log.purge(subjects.taskAggregate('big-1'));
