@@ -4,6 +4,7 @@ import { startHttpService, type HttpServiceHandle } from '@beamline/devnet';
 import { AppClient, newResult, newTask } from './support/app-client';
 import { startDelayingForwarder, type DelayingForwarder } from './support/delaying-forwarder';
 import { APP1, APP2, startTestNetwork, type TestNetwork } from './support/network';
+import { proxySigner, sendRaw, signed } from './support/proxy-signer';
 
 let t: TestNetwork;
 
@@ -77,6 +78,25 @@ describe('broker routes', () => {
     }
     expect((await fetch(`${t.net.brokerUrl}/v1/health`)).status).toBe(200);
   });
+
+  it('never says healthy right after reads failed: degraded, naming broker-store, although it answers again', async () => {
+    const store = t.net.services.get('broker-store')!;
+    process.kill(store.pid, 'SIGSTOP'); // alive but answering nothing, as a store swamped by queries
+    let read: Awaited<ReturnType<typeof sendRaw>>;
+    try {
+      read = await sendRaw(t.net.brokerUrl, await signed(proxySigner(t.net, 1), { method: 'GET', pathAndQuery: `/v1/tasks?filter=todo&beam_app=${APP2}` }));
+    } finally {
+      process.kill(store.pid, 'SIGCONT');
+    }
+    expect(read.status).toBe(502);
+    expect(read.json).toMatchObject({ error: 'store_unavailable' });
+    const res = await fetch(`${t.net.brokerUrl}/v1/health`);
+    expect(res.status).toBe(200);
+    const health = (await res.json()) as { summary: string; reasons: string[]; store: { status: string } };
+    expect(health.store.status).toBe('ok');
+    expect(health.summary).toBe('degraded');
+    expect(health.reasons.join('\n')).toMatch(/broker-store: queries failed within the last 30 s/);
+  }, 30_000);
 });
 
 describe('a broker that is unreachable or slow', () => {

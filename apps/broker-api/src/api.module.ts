@@ -20,10 +20,12 @@ import { Wakeups } from './tasks/wakeups';
 import { SocketCommands } from './sockets/socket-commands.service';
 import { SocketRelay } from './sockets/socket-relay';
 import { SocketHealthController, SocketsController } from './sockets/sockets.controller';
+import { StorageMonitor } from './storage/storage-monitor';
+import { StorageSetup } from './storage/storage-setup';
 
 @Module({
   imports: [NatsModule.forRoot(() => ({ servers: brokerConfig().natsUrl, name: `broker-api-${process.pid}` })), PresenceModule],
   controllers: [HealthController, PkiController, TasksController, ControlController, SessionsController, SocketsController, SocketHealthController],
-  providers: [CertificateRegistry, NonceStore, ProxyAuthGuard, SessionSecret, SignedMessageVerifier, StoreClient, EventAnswers, TaskCommands, TaskQueries, Wakeups, SocketCommands, SocketRelay],
+  providers: [StorageSetup, StorageMonitor, CertificateRegistry, NonceStore, ProxyAuthGuard, SessionSecret, SignedMessageVerifier, StoreClient, EventAnswers, TaskCommands, TaskQueries, Wakeups, SocketCommands, SocketRelay],
 })
 export class ApiModule {}

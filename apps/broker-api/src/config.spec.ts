@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBrokerConfig } from './config';
+import { readStorageSettings } from '@beamline/nats';
 import { DEFAULT_RELAY_LINK_OPTIONS } from './sockets/relay-link';
 
 const rootCert = join(mkdtempSync(join(tmpdir(), 'broker-config-')), 'root.pem');
@@ -23,5 +24,18 @@ describe('broker-api configuration: the socket relay', () => {
   it('refuses a SOCKET_PEER_TIMEOUT below one second or not a duration, naming it', () => {
     expect(() => loadBrokerConfig(env({ SOCKET_PEER_TIMEOUT: '500ms' }))).toThrow(/SOCKET_PEER_TIMEOUT/);
     expect(() => loadBrokerConfig(env({ SOCKET_PEER_TIMEOUT: 'soon' }))).toThrow(/SOCKET_PEER_TIMEOUT/);
+  });
+});
+
+describe('broker-api configuration: storage', () => {
+  it('reads the storage settings with the reader broker-store uses, so the two cannot disagree', () => {
+    const storageEnv = { EVENTS_MAX_BYTES: '300MiB', AUDIT_MAX_BYTES: '1GiB', STREAM_REPLICAS: '3', MAX_TTL: '2h' };
+    const config = loadBrokerConfig(env(storageEnv));
+    expect(config.storage).toEqual(readStorageSettings(storageEnv));
+    expect(config.maxTtlMs).toBe(2 * 3_600_000);
+  });
+
+  it('refuses a bad limit at start-up, naming it', () => {
+    expect(() => loadBrokerConfig(env({ NONCES_MAX_BYTES: 'plenty' }))).toThrow(/^NONCES_MAX_BYTES: /);
   });
 });

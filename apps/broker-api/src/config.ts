@@ -1,7 +1,8 @@
 /** broker-api configuration, parsed once at boot; a bad variable stops start-up naming it. */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_MAX_TTL_MS, DEFAULT_MAX_WAIT_MS, isValidBeamId, parseDuration } from '@beamline/domain';
+import { DEFAULT_MAX_WAIT_MS, isValidBeamId, parseDuration } from '@beamline/domain';
 import { parseBindAddr } from '@beamline/http';
+import { readStorageSettings, type StorageSettings } from '@beamline/nats';
 import { DEFAULT_RELAY_LINK_OPTIONS, type RelayLinkOptions } from './sockets/relay-link';
 
 export interface BrokerConfig {
@@ -21,9 +22,8 @@ export interface BrokerConfig {
   sessionTtlMs: number;
   /** Operator-set secret for session keys; when unset the replicas share one created in NATS KV. */
   sessionSecret: Buffer | undefined;
-  /** JetStream replicas of every stream: 1 on a single node, 3 on a production cluster. */
-  streamReplicas: number;
-  auditRetentionMs: number;
+  /** Replicas, retention and byte limits of every stream and bucket (the same reader as broker-store's). */
+  storage: StorageSettings;
   /** Direct-socket relay tuning; `SOCKET_PEER_TIMEOUT` resets a stream whose peer end went silent. */
   socketRelay: RelayLinkOptions;
 }
@@ -47,13 +47,14 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
   if (!isValidBeamId(brokerId)) throw new Error(`BROKER_ID: not a valid BrokerId: ${JSON.stringify(brokerId)}`);
   const rootCertFile = env.ROOTCERT_FILE;
   if (!rootCertFile) throw new Error('ROOTCERT_FILE: required (the pinned root CA certificate, PEM)');
+  const storage = readStorageSettings(env);
   return {
     natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
     brokerId,
     bind: parseBindAddr(env.BIND_ADDR ?? '0.0.0.0:8080'),
     rootCertPem: readFileSync(rootCertFile, 'utf8'),
     monitoringApiKey: env.MONITORING_API_KEY || undefined,
-    maxTtlMs: duration(env, 'MAX_TTL', DEFAULT_MAX_TTL_MS),
+    maxTtlMs: storage.maxTtlMs,
     maxWaitMs: duration(env, 'MAX_WAIT', DEFAULT_MAX_WAIT_MS),
     maxClockSkewMs: duration(env, 'MAX_CLOCK_SKEW', 5 * 60_000),
     // Below the event log's 32 MiB message limit, leaving room for the event envelope around the message.
@@ -61,8 +62,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
     sseKeepAliveMs: duration(env, 'SSE_KEEPALIVE', 15_000),
     sessionTtlMs: duration(env, 'SESSION_TTL', 3_600_000),
     sessionSecret: secret(env, 'SESSION_SECRET'),
-    streamReplicas: replicas(env),
-    auditRetentionMs: duration(env, 'AUDIT_RETENTION', 30 * 24 * 3_600_000),
+    storage,
     socketRelay: socketRelay(env),
   };
 }
@@ -90,11 +90,4 @@ function secret(env: NodeJS.ProcessEnv, name: string): Buffer | undefined {
   const bytes = /^[0-9a-fA-F]+$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
   if (bytes.length < 32) throw new Error(`${name}: expected at least 32 bytes, hex or base64`);
   return bytes;
-}
-
-export function replicas(env: NodeJS.ProcessEnv): number {
-  const raw = env.STREAM_REPLICAS ?? '1';
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 5) throw new Error(`STREAM_REPLICAS: expected 1 to 5, got ${JSON.stringify(raw)}`);
-  return n;
 }

@@ -1,4 +1,4 @@
-import { parseDuration } from '@beamline/domain';
+import { readStorageSettings, type StorageSettings } from '@beamline/nats';
 
 /** broker-store configuration, read once at boot; a bad variable stops start-up naming it. */
 export interface StoreConfig {
@@ -7,10 +7,8 @@ export interface StoreConfig {
   sweepIntervalMs: number;
   /** How long a query waits for this replica to catch up with the writer's sequence. */
   catchUpTimeoutMs: number;
-  /** JetStream replicas of every stream: 1 on a single node, 3 on a production cluster. */
-  streamReplicas: number;
-  auditRetentionMs: number;
-  maxTtlMs: number;
+  /** Replicas, retention and byte limits of every stream and bucket (the same reader as broker-api's). */
+  storage: StorageSettings;
 }
 
 export function loadStoreConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
@@ -18,9 +16,7 @@ export function loadStoreConfig(env: NodeJS.ProcessEnv = process.env): StoreConf
     natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
     sweepIntervalMs: positiveInt(env, 'EXPIRY_SWEEP_MS', 250),
     catchUpTimeoutMs: positiveInt(env, 'CATCH_UP_TIMEOUT_MS', 2_000),
-    streamReplicas: positiveInt(env, 'STREAM_REPLICAS', 1),
-    auditRetentionMs: durationOr(env, 'AUDIT_RETENTION', 30 * 24 * 3_600_000),
-    maxTtlMs: durationOr(env, 'MAX_TTL', 7 * 24 * 3_600_000),
+    storage: readStorageSettings(env),
   };
 }
 
@@ -30,14 +26,4 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}: expected a positive integer, got ${JSON.stringify(raw)}`);
   return n;
-}
-
-function durationOr(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  try {
-    return parseDuration(raw, name);
-  } catch (err) {
-    throw new Error((err as Error).message);
-  }
 }

@@ -1,7 +1,7 @@
 /** This replica's claim to the broker-store leader role (expiry sweeps and audit copying), via a NATS KV lease. */
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { DEFAULT_LEASE, EXPIRY_LEADER_LEASE, LeaderLease, NATS_CONNECTION } from '@beamline/nats';
+import { DEFAULT_LEASE_RENEW_MS, DEFAULT_LEASE_TTL_MS, EXPIRY_LEADER_LEASE, LeaderLease, leaseBucket, NATS_CONNECTION } from '@beamline/nats';
 import { loadStoreConfig } from './config';
 
 @Injectable()
@@ -9,7 +9,8 @@ export class Leadership implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly lease: LeaderLease;
 
   constructor(@Inject(NATS_CONNECTION) nc: NatsConnection) {
-    this.lease = new LeaderLease(nc, EXPIRY_LEADER_LEASE, { ...DEFAULT_LEASE, replicas: loadStoreConfig().streamReplicas });
+    const bucket = leaseBucket(loadStoreConfig().storage, DEFAULT_LEASE_TTL_MS);
+    this.lease = new LeaderLease(nc, EXPIRY_LEADER_LEASE, { bucket, renewMs: DEFAULT_LEASE_RENEW_MS });
   }
 
   get isLeader(): boolean {

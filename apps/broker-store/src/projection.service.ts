@@ -4,11 +4,10 @@
  * live work).
  */
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { loadStoreConfig } from './config';
 import { applyEvent, emptyProjection, parseLogEvent, type ProjectionState } from '@beamline/domain';
-import { brokerStreamOptions, decodeJson, ensureStreams, EVENTS_STREAM, NATS_CONNECTION, StreamFollower, subjects, type FollowedMessage } from '@beamline/nats';
+import { decodeJson, EVENTS_STREAM, NATS_CONNECTION, StreamFollower, subjects, type FollowedMessage } from '@beamline/nats';
 
 interface SeqWaiter {
   seq: number;
@@ -27,9 +26,8 @@ export class ProjectionService implements OnApplicationBootstrap, OnApplicationS
 
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
 
+  /** BEAM_EVENTS exists by now: StorageSetup creates it in onModuleInit, before any bootstrap hook. */
   async onApplicationBootstrap(): Promise<void> {
-    const config = loadStoreConfig();
-    await ensureStreams(await jetstreamManager(this.nc), brokerStreamOptions({ replicas: config.streamReplicas, maxTtlMs: config.maxTtlMs, auditRetentionMs: config.auditRetentionMs }));
     this.follower = new StreamFollower(jetstream(this.nc), EVENTS_STREAM, subjects.allEvents, (m) => this.apply(m), (err) =>
       this.logger.warn(`event stream: ${String(err)}`),
     );

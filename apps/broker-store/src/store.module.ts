@@ -6,9 +6,10 @@ import { ExpirySweeper } from './expiry.sweeper';
 import { Leadership } from './leadership';
 import { ProjectionService } from './projection.service';
 import { QueryResponder } from './query.responder';
+import { StorageSetup } from './storage-setup';
 
 @Module({
   imports: [NatsModule.forRoot(() => ({ servers: loadStoreConfig().natsUrl, name: `broker-store-${process.pid}` }))],
-  providers: [ProjectionService, QueryResponder, Leadership, ExpirySweeper, AuditCopier],
+  providers: [StorageSetup, ProjectionService, QueryResponder, Leadership, ExpirySweeper, AuditCopier],
 })
 export class StoreModule {}

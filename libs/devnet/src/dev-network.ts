@@ -1,4 +1,4 @@
-import { DEFAULT_STREAM_OPTIONS, ensureStreams, connectNats } from '@beamline/nats';
+import { brokerStreamOptions, ensureStreams, connectNats, readStorageSettings, type StorageSettings } from '@beamline/nats';
 import { publishCertificate, publishIntermediate } from '@beamline/pki';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -36,6 +36,13 @@ export interface DevNetworkOptions {
   natsCluster?: true | { size: 3 };
   /** `STREAM_REPLICAS` of the broker components (and of the streams the dev network creates): 3 with `natsCluster`, else 1. */
   streamReplicas?: number;
+  /** JetStream `max_file_store` (bytes) of the NATS server or of each cluster node the dev network starts. */
+  maxFileStore?: number;
+  /**
+   * Storage settings (`EVENTS_MAX_BYTES`, `AUDIT_MAX_BYTES`, ..., `AUDIT_RETENTION`) for both broker components,
+   * and for the streams the dev network creates before they start, so all of them agree.
+   */
+  storageEnv?: Record<string, string>;
   /**
    * How many broker-api processes to run, each on its own port (1 by default; with more, `brokerPort` is
    * the first replica's). They are named 'broker-api-1', 'broker-api-2', ... ('broker-api' when there is one).
@@ -126,26 +133,29 @@ export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<Dev
     let nats: NatsServerHandle | undefined;
     let natsCluster: NatsCluster | undefined;
     if (!opts.natsUrl && opts.natsCluster) {
-      const started = await startNatsCluster({ size: opts.natsCluster === true ? 3 : opts.natsCluster.size, log });
+      const started = await startNatsCluster({ size: opts.natsCluster === true ? 3 : opts.natsCluster.size, log, maxFileStore: opts.maxFileStore });
       natsCluster = started;
       cleanups.push(() => started.stop());
     } else if (!opts.natsUrl) {
-      const started = await startNatsServer({ log });
+      const started = await startNatsServer({ log, maxFileStore: opts.maxFileStore });
       nats = started;
       cleanups.push(() => started.stop());
     }
     const natsUrl = opts.natsUrl ?? natsCluster?.url ?? (nats as NatsServerHandle).url;
     const streamReplicas = opts.streamReplicas ?? (natsCluster ? 3 : 1);
-    // Only set when asked for, so a component's own default (and a caller's extraEnv) still applies otherwise.
-    const replicaEnv: Record<string, string> = opts.streamReplicas !== undefined || natsCluster ? { STREAM_REPLICAS: String(streamReplicas) } : {};
+    // STREAM_REPLICAS only when asked for, so a component's own default (and a caller's extraEnv) still applies otherwise.
+    const brokerStorageEnv: Record<string, string> = {
+      ...opts.storageEnv,
+      ...(opts.streamReplicas !== undefined || natsCluster ? { STREAM_REPLICAS: String(streamReplicas) } : {}),
+    };
 
     const pki = generateDevPki(join(dir, 'pki'), proxySpecs.map((p) => p.id));
-    await publishPki(natsUrl, pki, streamReplicas);
+    await publishPki(natsUrl, pki, readStorageSettings({ ...brokerStorageEnv, STREAM_REPLICAS: String(streamReplicas) }));
 
     const storeReplicas = opts.brokerStoreReplicas ?? 1;
     for (let i = 1; i <= storeReplicas; i++) {
       const name = storeReplicas === 1 ? 'broker-store' : `broker-store-${i}`;
-      const env = { NATS_URL: natsUrl, LOG_LEVEL: 'info', ...replicaEnv, ...opts.extraEnv?.['broker-store'] };
+      const env = { NATS_URL: natsUrl, LOG_LEVEL: 'info', ...brokerStorageEnv, ...opts.extraEnv?.['broker-store'] };
       track(await startService({ name, script: scriptOf('broker-store'), env, log }));
     }
 
@@ -161,7 +171,7 @@ export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<Dev
           BROKER_ID: brokerId,
           ROOTCERT_FILE: pki.rootCertFile,
           MONITORING_API_KEY: opts.monitoringApiKey ?? DEV_DEFAULTS.monitoringApiKey,
-          ...replicaEnv,
+          ...brokerStorageEnv,
           ...opts.extraEnv?.['broker-api'],
         },
         i === 1 ? opts.brokerPort : undefined,
@@ -205,10 +215,11 @@ export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<Dev
  * Creates the streams and publishes the intermediate (signed by the root) and every proxy certificate
  * (signed by the intermediate) with the same functions as `beamline pki sign`.
  */
-async function publishPki(natsUrl: string, pki: DevPki, replicas: number): Promise<void> {
+async function publishPki(natsUrl: string, pki: DevPki, storage: StorageSettings): Promise<void> {
   const nc = await connectNats(natsUrl, 'beamline-devnet');
   try {
-    await ensureStreams(await jetstreamManager(nc), { ...DEFAULT_STREAM_OPTIONS, replicas });
+    // Create only what is missing: the broker components reconcile the streams when they start.
+    await ensureStreams(await jetstreamManager(nc), { ...brokerStreamOptions(storage), reconcile: false });
     const js = jetstream(nc);
     await publishIntermediate(js, pki.loadedCa);
     for (const proxy of pki.proxies) await publishCertificate(js, pki.loadedCa, proxy.certPem);

@@ -8,7 +8,7 @@ import { connect } from '@nats-io/transport-node';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ANY_PORT, NATS_MAX_PAYLOAD, NatsServerProcess, resolveNatsServerBinary, type NatsServerHandle } from './nats-server';
+import { ANY_PORT, DEV_MAX_FILE_STORE, NATS_MAX_PAYLOAD, NatsServerProcess, resolveNatsServerBinary, type NatsServerHandle } from './nats-server';
 
 const META_LEADER_TIMEOUT_MS = 30_000;
 
@@ -19,6 +19,8 @@ export interface NatsClusterOptions {
   log?: boolean;
   /** 'beamline' by default. */
   name?: string;
+  /** Each node's JetStream `max_file_store` in bytes (default {@link DEV_MAX_FILE_STORE}). */
+  maxFileStore?: number;
 }
 
 /** One node of the cluster; `restart()` keeps its client port, cluster port and store. */
@@ -65,6 +67,8 @@ export function natsClusterNodeConfig(node: {
   clusterPort: number;
   routePorts: number[];
   storeDir: string;
+  /** Each node holds one replica of every stream, so each needs room for all of Beamline's limits. */
+  maxFileStore?: number;
 }): string {
   const routePorts = node.routePorts.length > 0 ? node.routePorts : [NO_PEER_YET];
   return [
@@ -76,6 +80,7 @@ export function natsClusterNodeConfig(node: {
     'write_deadline: "10s"',
     'jetstream {',
     `  store_dir: ${JSON.stringify(node.storeDir)}`,
+    `  max_file_store: ${node.maxFileStore ?? DEV_MAX_FILE_STORE}`,
     '}',
     'cluster {',
     `  name: ${node.clusterName}`,
@@ -116,6 +121,7 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<N
             clusterPort: ports.cluster ?? ANY_PORT,
             routePorts: nodes.filter((n) => n.name !== serverName && n.launched).map((n) => n.clusterPort),
             storeDir,
+            maxFileStore: opts.maxFileStore,
           }),
         ports: { client: ANY_PORT, cluster: ANY_PORT },
         storeDir,

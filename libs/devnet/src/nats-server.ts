@@ -13,6 +13,13 @@ export const NATS_INSTALL_COMMAND = 'apt-get update && apt-get install -y nats-s
  */
 export const NATS_MAX_PAYLOAD = 32 * 1024 * 1024;
 
+/**
+ * JetStream's `max_file_store` of dev servers. nats-server reserves every stream's byte limit against it
+ * (a reservation, not disk space), so it must hold the brokers' default limits (8.6 GiB, libs/nats
+ * storage-settings.ts) with room to spare for the streams a test makes of its own.
+ */
+export const DEV_MAX_FILE_STORE = 16 * 2 ** 30;
+
 const READY_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 10_000;
 
@@ -26,6 +33,8 @@ export interface NatsServerOptions {
   storeDir?: string;
   /** Echo the server's log lines to stdout as `[nats] ...`. */
   log?: boolean;
+  /** JetStream's `max_file_store` in bytes (default {@link DEV_MAX_FILE_STORE}); a test of a full store passes a small one. */
+  maxFileStore?: number;
 }
 
 /** A running nats-server child process with JetStream enabled. */
@@ -86,7 +95,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const server = new NatsServerProcess({
     binary,
     configFile: join(workDir, 'nats.conf'),
-    config: (ports) => natsDevConfig(ports.client, storeDir),
+    config: (ports) => natsDevConfig(ports.client, storeDir, opts.maxFileStore),
     ports: { client: port },
     storeDir,
     log: opts.log ?? false,
@@ -104,7 +113,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
 }
 
 /** The configuration file the dev server runs with; `port` may be `ANY_PORT`. */
-export function natsDevConfig(port: number, storeDir: string): string {
+export function natsDevConfig(port: number, storeDir: string, maxFileStore = DEV_MAX_FILE_STORE): string {
   return [
     '# Written by @beamline/devnet: a throwaway single-node server for development and tests.',
     `listen: 127.0.0.1:${port}`,
@@ -114,6 +123,7 @@ export function natsDevConfig(port: number, storeDir: string): string {
     'write_deadline: "10s"',
     'jetstream {',
     `  store_dir: ${JSON.stringify(storeDir)}`,
+    `  max_file_store: ${maxFileStore}`,
     '}',
     '',
   ].join('\n');

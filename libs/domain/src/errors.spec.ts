@@ -1,6 +1,6 @@
 import {
   BrokerTimeout, BrokerUnavailable, Conflict, DomainError, Forbidden, InvalidInput, NotFound,
-  PayloadTooLarge, RecipientsWithoutCertificate, Unauthenticated, UpgradeRequired,
+  PayloadTooLarge, RecipientsWithoutCertificate, StorageFull, Unauthenticated, UpgradeRequired,
 } from './errors';
 
 describe('domain errors', () => {
@@ -12,6 +12,7 @@ describe('domain errors', () => {
     [new Conflict('dup'), 'Conflict', 'conflict', 'conflict'],
     [new PayloadTooLarge('big'), 'PayloadTooLarge', 'payload_too_large', 'payload_too_large'],
     [new UpgradeRequired('tcp'), 'UpgradeRequired', 'upgrade_required', 'upgrade_required'],
+    [new StorageFull('BEAM_EVENTS', 'full'), 'StorageFull', 'storage_full', 'storage_full'],
     [new BrokerUnavailable('down'), 'BrokerUnavailable', 'broker_unavailable', 'broker_unavailable'],
     [new BrokerTimeout('slow'), 'BrokerTimeout', 'broker_timeout', 'broker_timeout'],
   ])('%s carries its name, kind and default code', (err, name, kind, code) => {
@@ -30,6 +31,12 @@ describe('domain errors', () => {
     const e = new InvalidInput('id: bad', 'bad_id');
     expect(e.code).toBe('bad_id');
     expect(e.kind).toBe('invalid_input');
+  });
+
+  it('names the full store for a 507', () => {
+    const e = new StorageFull('BEAM_EVENTS', 'BEAM_EVENTS is full');
+    expect(e.store).toBe('BEAM_EVENTS');
+    expect(e.message).toBe('BEAM_EVENTS is full');
   });
 
   it('lists the proxies without certificate for a 424', () => {

@@ -8,6 +8,7 @@ export type ErrorKind =
   | 'payload_too_large'
   | 'unknown_recipients'
   | 'upgrade_required'
+  | 'storage_full'
   | 'broker_unavailable'
   | 'broker_timeout';
 
@@ -84,6 +85,17 @@ export class UpgradeRequired extends DomainError {
   constructor(message: string, code = 'upgrade_required') {
     super('upgrade_required', code, message);
     this.name = 'UpgradeRequired';
+  }
+}
+
+/**
+ * A store (a JetStream stream or KV bucket, named in `store`) has no room for the write (507). Nothing was
+ * written; the same request succeeds once space frees up (expired tasks are purged), so it is not retried.
+ */
+export class StorageFull extends DomainError {
+  constructor(readonly store: string, message: string) {
+    super('storage_full', 'storage_full', message);
+    this.name = 'StorageFull';
   }
 }
 

@@ -11,3 +11,5 @@ export * from './task-list-query';
 export * from './json-depth';
 export * from './socket';
 export { expectNonNegativeInt, expectObject, field, guarded, type JsonObject } from './json-fields';
+export * from './byte-size';
+export * from './storage-usage';

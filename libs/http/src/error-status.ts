@@ -2,7 +2,7 @@
  * The one place that maps typed errors to HTTP: domain errors by kind, crypto errors by code.
  * Anything else is a bug and answers 500 (logged with the request id by the filter).
  */
-import { DomainError, type ErrorKind } from '@beamline/domain';
+import { DomainError, StorageFull, type ErrorKind } from '@beamline/domain';
 import { CryptoError } from '@beamline/crypto';
 
 const STATUS_BY_KIND: Record<ErrorKind, number> = {
@@ -14,6 +14,7 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   payload_too_large: 413,
   unknown_recipients: 424,
   upgrade_required: 426,
+  storage_full: 507,
   broker_unavailable: 502,
   broker_timeout: 504,
 };
@@ -48,6 +49,7 @@ export function httpErrorFor(err: unknown): HttpErrorResponse | undefined {
   if (err instanceof DomainError) {
     const status = STATUS_BY_KIND[err.kind];
     if (err.kind === 'unknown_recipients') return { status, body: (err as DomainError & { proxyIds: string[] }).proxyIds };
+    if (err instanceof StorageFull) return { status, body: { error: err.code, message: err.message, store: err.store } };
     const headers: Record<string, string> | undefined = err.kind === 'unauthenticated' ? { 'WWW-Authenticate': 'ApiKey' } : undefined;
     return { status, body: { error: err.code, message: err.message }, headers };
   }

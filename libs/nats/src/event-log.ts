@@ -6,6 +6,7 @@ import { JetStreamApiError, jetstream, jetstreamManager, type JetStreamClient, t
 import type { NatsConnection } from '@nats-io/nats-core';
 import { PayloadTooLarge } from '@beamline/domain';
 import { decodeJson, encodeJson } from './codec';
+import { storageFullFrom } from './storage-full';
 import { EVENTS_STREAM } from './subjects';
 
 /** The subject already holds a message newer than the caller expected (JetStream error 10071). */
@@ -20,6 +21,8 @@ export interface Appended {
   seq: number;
   /** True when JetStream recognised the Nats-Msg-Id as a retry of an earlier append. */
   duplicate: boolean;
+  /** The size of the event as published. */
+  bytes: number;
 }
 
 export interface StoredEvent {
@@ -28,6 +31,11 @@ export interface StoredEvent {
 }
 
 const WRONG_LAST_SEQUENCE = 10071;
+
+function payloadTooLargeFrom(err: unknown): PayloadTooLarge | undefined {
+  if (!/max.?payload|maximum payload|message size exceeds/i.test(String((err as Error).message))) return undefined;
+  return new PayloadTooLarge('message: larger than the event log accepts', 'message_too_large');
+}
 
 export class EventLog {
   readonly js: JetStreamClient;
@@ -44,18 +52,16 @@ export class EventLog {
    * (0: the subject must be empty). `msgId` makes a retry of the same append idempotent.
    */
   async append(subject: string, event: unknown, opts: { expectedLastSubjectSeq?: number; msgId?: string } = {}): Promise<Appended> {
+    const data = encodeJson(event);
     try {
-      const ack = await this.js.publish(subject, encodeJson(event), {
+      const ack = await this.js.publish(subject, data, {
         msgID: opts.msgId,
         expect: opts.expectedLastSubjectSeq === undefined ? undefined : { lastSubjectSequence: opts.expectedLastSubjectSeq },
       });
-      return { seq: ack.seq, duplicate: ack.duplicate };
+      return { seq: ack.seq, duplicate: ack.duplicate, bytes: data.length };
     } catch (err) {
       if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) throw new AppendConflict(subject);
-      if (/max.?payload|maximum payload|message size exceeds/i.test(String((err as Error).message))) {
-        throw new PayloadTooLarge('message: larger than the event log accepts', 'message_too_large');
-      }
-      throw err;
+      throw storageFullFrom(err, this.stream) ?? payloadTooLargeFrom(err) ?? err;
     }
   }
 

@@ -6,18 +6,19 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { LEASE_BUCKET } from './subjects';
+import { openBucket, type BucketSpec } from './buckets';
 
 export interface LeaseOptions {
-  ttlMs: number;
+  /** The lease bucket (buckets.ts `leaseBucket`): its TTL is the lease length, its replicas as many as the streams'. */
+  bucket: BucketSpec;
   renewMs: number;
-  /** JetStream replicas of the lease bucket: as many as the streams', so a lost node cannot stall elections. */
-  replicas: number;
 }
 
-export const DEFAULT_LEASE: LeaseOptions = { ttlMs: 3_000, renewMs: 1_000, replicas: 1 };
+/** How long a lease lasts without renewal; the lease bucket's TTL. */
+export const DEFAULT_LEASE_TTL_MS = 3_000;
+export const DEFAULT_LEASE_RENEW_MS = 1_000;
 
 export class LeaderLease {
   readonly holderId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -26,7 +27,7 @@ export class LeaderLease {
   private timer: NodeJS.Timeout | undefined;
   private leader = false;
 
-  constructor(private readonly nc: NatsConnection, private readonly name: string, private readonly opts: LeaseOptions = DEFAULT_LEASE) {}
+  constructor(private readonly nc: NatsConnection, private readonly name: string, private readonly opts: LeaseOptions) {}
 
   get isLeader(): boolean {
     return this.leader;
@@ -49,7 +50,7 @@ export class LeaderLease {
 
   private async tick(): Promise<void> {
     try {
-      this.kv ??= await new Kvm(this.nc).create(LEASE_BUCKET, { ttl: this.opts.ttlMs, history: 1, replicas: this.opts.replicas });
+      this.kv ??= await openBucket(this.nc, this.opts.bucket);
       const value = new TextEncoder().encode(this.holderId);
       this.revision = this.leader ? await this.kv.update(this.name, value, this.revision) : await this.kv.create(this.name, value);
       this.leader = true;

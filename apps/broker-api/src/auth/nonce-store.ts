@@ -3,11 +3,11 @@
  * any broker-api replica is refused. `create` succeeds only for a key not yet present.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Unauthenticated } from '@beamline/domain';
-import { NATS_CONNECTION, NONCE_BUCKET } from '@beamline/nats';
-import { brokerConfig } from '../config';
+import { bucketStream, NATS_CONNECTION, NONCE_BUCKET, openBucket, storageFullFrom } from '@beamline/nats';
+import { apiBuckets } from '../storage/api-buckets';
 
 @Injectable()
 export class NonceStore {
@@ -22,12 +22,12 @@ export class NonceStore {
       await kv.create(nonce, new Uint8Array(0));
     } catch (err) {
       if (/wrong last sequence|key exists/i.test(String(err))) throw new Unauthenticated('request: nonce already used (replay)', 'replayed');
-      throw err;
+      throw storageFullFrom(err, bucketStream(NONCE_BUCKET)) ?? err;
     }
   }
 
   private kv(): Promise<KV> {
-    this.bucket ??= new Kvm(this.nc).create(NONCE_BUCKET, { ttl: 2 * brokerConfig().maxClockSkewMs + 60_000, history: 1, replicas: brokerConfig().streamReplicas }).catch((err) => {
+    this.bucket ??= openBucket(this.nc, apiBuckets.nonces()).catch((err) => {
       this.bucket = undefined;
       throw err;
     });

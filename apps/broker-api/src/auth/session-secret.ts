@@ -5,10 +5,10 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { BROKER_SECRETS_BUCKET, NATS_CONNECTION, SESSION_SECRET_KEY } from '@beamline/nats';
+import { NATS_CONNECTION, openBucket, SESSION_SECRET_KEY } from '@beamline/nats';
 import { brokerConfig } from '../config';
+import { apiBuckets } from '../storage/api-buckets';
 
 @Injectable()
 export class SessionSecret {
@@ -27,7 +27,7 @@ export class SessionSecret {
   private async load(): Promise<Buffer> {
     const configured = brokerConfig().sessionSecret;
     if (configured) return configured;
-    const kv = await new Kvm(this.nc).create(BROKER_SECRETS_BUCKET, { history: 1, replicas: brokerConfig().streamReplicas });
+    const kv = await openBucket(this.nc, apiBuckets.secrets());
     await kv.create(SESSION_SECRET_KEY, randomBytes(32)).catch(() => undefined); // another replica was first
     const entry = await kv.get(SESSION_SECRET_KEY);
     if (!entry || entry.value.length < 32) throw new Error('session secret missing from NATS KV');

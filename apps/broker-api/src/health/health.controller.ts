@@ -1,25 +1,58 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { usedRatio } from '@beamline/domain';
 import { NATS_CONNECTION } from '@beamline/nats';
+import { StorageMonitor } from '../storage/storage-monitor';
 import { StoreClient } from '../tasks/store-client';
 import { Wakeups } from '../tasks/wakeups';
 
-/** Operator health: NATS connectivity and whether a broker-store replica answers. No auth. */
+/**
+ * Operator health, no auth. `unhealthy` (503) when NATS or every broker-store replica is unreachable;
+ * `degraded` (200: the broker serves, but something needs an operator) with one sentence per reason, e.g. a
+ * store nearing or at its byte limit; otherwise `healthy`.
+ */
+/** A store replica this slow to answer a ping is too busy to answer queries in time. */
+const SLOW_STORE_MS = 500;
+
 @Controller('v1/health')
 export class HealthController {
-  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection, private readonly store: StoreClient, private readonly wakeups: Wakeups) {}
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly store: StoreClient,
+    private readonly wakeups: Wakeups,
+    private readonly storage: StorageMonitor,
+  ) {}
 
   @Get()
   async health(@Res() res: Response): Promise<void> {
     const natsOk = !this.nc.isClosed() && (await this.nc.rtt().then(() => true, () => false));
+    const pingStarted = Date.now();
     const storeSeq = natsOk ? await this.store.ping() : undefined;
+    const pingMs = Date.now() - pingStarted;
     const healthy = natsOk && storeSeq !== undefined;
+    const reasons = [...this.storage.reasons()];
+    // Reads must never look healthy while they fail: a store that timed out lately, or answers slowly now, is a reason.
+    const storeFailure = this.store.recentFailure();
+    if (storeFailure) reasons.push(`broker-store: queries failed within the last 30 s (${storeFailure})`);
+    if (storeSeq !== undefined && pingMs > SLOW_STORE_MS) reasons.push(`broker-store: answered a ping only after ${pingMs} ms`);
     res.status(healthy ? 200 : 503).json({
-      summary: healthy ? 'healthy' : 'unhealthy',
+      summary: !healthy ? 'unhealthy' : reasons.length > 0 ? 'degraded' : 'healthy',
+      reasons,
       nats: { status: natsOk ? 'ok' : 'unavailable' },
       store: storeSeq === undefined ? { status: 'unavailable' } : { status: 'ok', applied_seq: storeSeq },
+      storage: this.storageReport(),
       waiting: this.wakeups.waiting,
     });
+  }
+
+  /** Every store's usage, so a dashboard can chart it before it becomes a reason. */
+  private storageReport(): Record<string, { used_bytes: number; max_bytes: number; used_percent: number | null }> {
+    const report: Record<string, { used_bytes: number; max_bytes: number; used_percent: number | null }> = {};
+    for (const u of this.storage.usages()) {
+      const ratio = usedRatio(u);
+      report[u.store] = { used_bytes: u.usedBytes, max_bytes: u.maxBytes, used_percent: ratio === undefined ? null : Math.floor(ratio * 1000) / 10 };
+    }
+    return report;
   }
 }

@@ -6,11 +6,11 @@
  * warning. Every lookup re-validates chain, dates, name and revocation at the time of use.
  */
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { CryptoError, type CertInfo } from '@beamline/crypto';
 import { Unauthenticated } from '@beamline/domain';
-import { brokerStreamOptions, ensureStreams, NATS_CONNECTION, PKI_STREAM, StreamFollower, subjects, type FollowedMessage } from '@beamline/nats';
+import { NATS_CONNECTION, PKI_STREAM, StreamFollower, subjects, type FollowedMessage } from '@beamline/nats';
 import { PkiDirectory, type CertificateStatus } from '@beamline/pki';
 import { brokerConfig } from '../config';
 
@@ -53,9 +53,8 @@ export class CertificateRegistry implements OnApplicationBootstrap, OnApplicatio
     return this.view.directory;
   }
 
+  /** BEAM_PKI exists by now: StorageSetup creates it in onModuleInit, before any bootstrap hook. */
   async onApplicationBootstrap(): Promise<void> {
-    const config = brokerConfig();
-    await ensureStreams(await jetstreamManager(this.nc), brokerStreamOptions({ replicas: config.streamReplicas, maxTtlMs: config.maxTtlMs, auditRetentionMs: config.auditRetentionMs }));
     this.follower = new StreamFollower(jetstream(this.nc), PKI_STREAM, subjects.allPki, (m) => this.view.apply(m), (err) =>
       this.logger.warn(`pki stream: ${String(err)}`),
     );

@@ -7,11 +7,11 @@
  *   with compare-and-set so replicas never lose each other's `first_seen`.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { brokerConfig } from '../config';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { fromSubjectToken } from '@beamline/domain';
-import { decodeJson, encodeJson, NATS_CONNECTION, PRESENCE_BUCKET, PRESENCE_TTL_MS, presenceKeys, PROXIES_BUCKET } from '@beamline/nats';
+import { decodeJson, encodeJson, NATS_CONNECTION, openBucket, presenceKeys } from '@beamline/nats';
+import { apiBuckets } from '../storage/api-buckets';
 import {
   disconnected,
   parsePresenceEntry,
@@ -96,7 +96,7 @@ export class PresenceStore {
   }
 
   private presence(): Promise<KV> {
-    this.presenceBucket ??= new Kvm(this.nc).create(PRESENCE_BUCKET, { ttl: PRESENCE_TTL_MS, history: 1, replicas: brokerConfig().streamReplicas }).catch((err) => {
+    this.presenceBucket ??= openBucket(this.nc, apiBuckets.presence()).catch((err) => {
       this.presenceBucket = undefined;
       throw err;
     });
@@ -104,7 +104,7 @@ export class PresenceStore {
   }
 
   private proxies_(): Promise<KV> {
-    this.proxiesBucket ??= new Kvm(this.nc).create(PROXIES_BUCKET, { history: 1, replicas: brokerConfig().streamReplicas }).catch((err) => {
+    this.proxiesBucket ??= openBucket(this.nc, apiBuckets.proxies()).catch((err) => {
       this.proxiesBucket = undefined;
       throw err;
     });

@@ -20,6 +20,7 @@ import { AppendConflict, EventLog, subjects } from '@beamline/nats';
 import type { AuthenticatedProxy } from '../auth/proxy-auth.guard';
 import { brokerConfig } from '../config';
 import { CertificateRegistry } from '../pki/certificate-registry';
+import { StorageMonitor } from '../storage/storage-monitor';
 import { SignedMessageVerifier } from '../tasks/signed-message.verifier';
 import { Wakeups } from '../tasks/wakeups';
 
@@ -32,6 +33,7 @@ export class SocketCommands {
     private readonly verifier: SignedMessageVerifier,
     private readonly registry: CertificateRegistry,
     private readonly wakeups: Wakeups,
+    private readonly storage: StorageMonitor,
   ) {}
 
   /** Appends SocketRequested; returns the socket id, its expiry and the stream sequence. */
@@ -44,8 +46,10 @@ export class SocketCommands {
     const ttlMs = Math.min(parseDuration(request.ttl, 'ttl'), this.config.maxTtlMs);
     const event: SocketRequested = { type: 'SocketRequested', v: 1, socketId: request.id, from: request.from, to: request.to, message: message as string, receivedAt: now, expiresAt: now + ttlMs };
     const subject = subjects.socketCreated(request.id);
+    this.storage.assertRoomForEvent(message as string);
     try {
-      const { seq } = await this.log.append(subject, event, { expectedLastSubjectSeq: 0, msgId: `sr-${sha256Base64Url(message as string)}` });
+      const { seq, bytes } = await this.log.append(subject, event, { expectedLastSubjectSeq: 0, msgId: `sr-${sha256Base64Url(message as string)}` });
+      this.storage.appended(bytes);
       this.wakeups.notify([subjects.notifyApp(request.to[0])], seq);
       return { socketId: request.id, expiresAt: event.expiresAt, seq };
     } catch (err) {

@@ -24,6 +24,7 @@ import { AppendConflict, EventLog, subjects, type StoredEvent } from '@beamline/
 import type { AuthenticatedProxy } from '../auth/proxy-auth.guard';
 import { brokerConfig } from '../config';
 import { CertificateRegistry } from '../pki/certificate-registry';
+import { StorageMonitor } from '../storage/storage-monitor';
 import { SignedMessageVerifier } from './signed-message.verifier';
 import { Wakeups } from './wakeups';
 
@@ -38,6 +39,7 @@ export class TaskCommands {
     private readonly verifier: SignedMessageVerifier,
     private readonly registry: CertificateRegistry,
     private readonly wakeups: Wakeups,
+    private readonly storage: StorageMonitor,
   ) {}
 
   /** Appends TaskCreated; returns the task id and the stream sequence that holds it. */
@@ -59,10 +61,12 @@ export class TaskCommands {
     };
     const subject = subjects.taskCreated(task.id);
     const msgId = `tc-${sha256Base64Url(message as string)}`;
+    this.storage.assertRoomForEvent(message as string);
     let expected = 0;
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       try {
-        const { seq } = await this.log.append(subject, event, { expectedLastSubjectSeq: expected, msgId });
+        const { seq, bytes } = await this.log.append(subject, event, { expectedLastSubjectSeq: expected, msgId });
+        this.storage.appended(bytes);
         this.wakeups.notify([...new Set([task.from, ...task.to])].map(subjects.notifyApp), seq);
         return { taskId: task.id, seq };
       } catch (err) {
@@ -92,6 +96,7 @@ export class TaskCommands {
     const event: ResultPut = { type: 'ResultPut', v: 1, taskId, from: result.from, to: result.to, status: result.status, message: message as string, receivedAt: Date.now() };
     const subject = subjects.taskResult(taskId, result.from);
     const msgId = `rp-${sha256Base64Url(message as string)}`;
+    this.storage.assertRoomForEvent(message as string);
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       const existing = await this.log.lastOn(subject);
       // A leftover from an earlier incarnation of this task id does not count as a prior result.
@@ -100,7 +105,8 @@ export class TaskCommands {
         return { created: false, seq: existing!.seq }; // a late claim never overwrites a final result
       }
       try {
-        const { seq, duplicate } = await this.log.append(subject, event, { expectedLastSubjectSeq: existing?.seq ?? 0, msgId });
+        const { seq, duplicate, bytes } = await this.log.append(subject, event, { expectedLastSubjectSeq: existing?.seq ?? 0, msgId });
+        if (!duplicate) this.storage.appended(bytes);
         if (!duplicate) this.wakeups.notify([...new Set([task.event.from, ...result.to])].map(subjects.notifyApp).concat(subjects.notifyTask(taskId)), seq);
         return { created: !prior, seq };
       } catch (err) {

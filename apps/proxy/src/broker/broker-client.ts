@@ -7,23 +7,17 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Agent, request } from 'undici';
 import { signRequest } from '@beamline/crypto';
 import { readEventLines } from '@beamline/http';
-import {
-  BrokerTimeout,
-  BrokerUnavailable,
-  Conflict,
-  Forbidden,
-  InvalidInput,
-  NotFound,
-  parseDuration,
-  PayloadTooLarge,
-  RecipientsWithoutCertificate,
-} from '@beamline/domain';
+import { BrokerTimeout, BrokerUnavailable, parseDuration } from '@beamline/domain';
 import { proxyConfig } from '../config';
+import { brokerError } from './broker-errors';
 import { BrokerSession } from './broker-session';
 import { openBrokerUpgrade, type Upgraded } from './broker-upgrade';
 import { ProxyIdentity } from './proxy-identity';
 
-/** Answers that mean "this broker replica (or its NATS) cannot serve right now": retried like transport errors. */
+/**
+ * Answers that mean "this broker replica (or its NATS) cannot serve right now": retried like transport errors.
+ * Not 507: a full store stays full for longer than a retry budget, and only the app can decide to wait.
+ */
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 const RETRY_FIRST_DELAY_MS = 100;
 const RETRY_MAX_DELAY_MS = 2_000;
@@ -250,27 +244,7 @@ export class BrokerClient implements OnApplicationShutdown {
   /** Returns the response when its status is one of `ok`; otherwise throws the matching typed error. */
   expect(res: BrokerResponse, ...ok: number[]): BrokerResponse {
     if (ok.includes(res.status)) return res;
-    const b = (res.body ?? {}) as { error?: string; message?: string };
-    const message = typeof b.message === 'string' ? b.message : `broker answered ${res.status}`;
-    const code = typeof b.error === 'string' ? b.error : undefined;
-    switch (res.status) {
-      case 400:
-        throw new InvalidInput(message, code);
-      case 403:
-        throw new Forbidden(message, code);
-      case 404:
-        throw new NotFound(message, code);
-      case 409:
-        throw new Conflict(message, code);
-      case 413:
-        throw new PayloadTooLarge(message, code);
-      case 424:
-        throw new RecipientsWithoutCertificate(Array.isArray(res.body) ? (res.body as string[]) : []);
-      case 401:
-        throw new BrokerUnavailable(`broker refused this proxy: ${message}`, code ?? 'broker_refused');
-      default:
-        throw new BrokerUnavailable(`broker: ${message}`, code ?? 'broker_error');
-    }
+    throw brokerError(res.status, res.body);
   }
 }
 

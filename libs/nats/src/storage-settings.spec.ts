@@ -1,0 +1,54 @@
+import { DEFAULT_STORAGE_LIMITS, DEFAULT_STORAGE_SETTINGS, readStorageSettings } from './storage-settings';
+import { totalReservation } from './storage-budget';
+
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
+
+describe('readStorageSettings', () => {
+  it('has defaults for every setting', () => {
+    expect(readStorageSettings({})).toEqual(DEFAULT_STORAGE_SETTINGS);
+  });
+
+  it('reads every limit with units, and replicas and retention', () => {
+    const s = readStorageSettings({
+      EVENTS_MAX_BYTES: '40GiB',
+      AUDIT_MAX_BYTES: '500GB',
+      PKI_MAX_BYTES: '64MiB',
+      NONCES_MAX_BYTES: '1073741824',
+      PRESENCE_MAX_BYTES: '8MiB',
+      STREAM_REPLICAS: '3',
+      AUDIT_RETENTION: '7d',
+      MAX_TTL: '1h',
+    });
+    expect(s).toEqual({
+      replicas: 3,
+      maxTtlMs: 3_600_000,
+      auditRetentionMs: 7 * 86_400_000,
+      limits: { eventsMaxBytes: 40 * GiB, auditMaxBytes: 500 * GiB, pkiMaxBytes: 64 * MiB, noncesMaxBytes: GiB, presenceMaxBytes: 8 * MiB },
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(readStorageSettings({ EVENTS_MAX_BYTES: '', AUDIT_RETENTION: '' })).toEqual(DEFAULT_STORAGE_SETTINGS);
+  });
+
+  it.each([
+    ['EVENTS_MAX_BYTES', 'a lot', /^EVENTS_MAX_BYTES: expected a size/],
+    ['EVENTS_MAX_BYTES', '32MiB', /^EVENTS_MAX_BYTES: at least 64 MiB, got "32MiB"/],
+    ['AUDIT_MAX_BYTES', '1MiB', /^AUDIT_MAX_BYTES: at least 64 MiB/],
+    ['NONCES_MAX_BYTES', '1000', /^NONCES_MAX_BYTES: at least 1 MiB/],
+    ['STREAM_REPLICAS', '7', /^STREAM_REPLICAS: expected 1 to 5/],
+    ['AUDIT_RETENTION', 'forever', /^AUDIT_RETENTION: /],
+    ['MAX_TTL', '-1s', /^MAX_TTL: /],
+  ])('refuses %s=%j with a message naming it', (name, value, message) => {
+    expect(() => readStorageSettings({ [name]: value })).toThrow(message);
+  });
+
+  it('throws a plain Error at start-up, not a domain error meant for an HTTP answer', () => {
+    expect(() => readStorageSettings({ PKI_MAX_BYTES: 'x' })).toThrow(expect.objectContaining({ name: 'Error' }));
+  });
+
+  it('keeps the defaults inside the dev server store and the 100GB of infra/nats', () => {
+    expect(totalReservation(DEFAULT_STORAGE_LIMITS)).toBeLessThan(9 * GiB);
+  });
+});

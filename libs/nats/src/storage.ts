@@ -1,0 +1,36 @@
+/**
+ * Start-up reconciliation of everything Beamline stores in JetStream: the streams and the buckets a component
+ * uses, each with its byte limit. A limit nats-server cannot reserve stops start-up with an error naming the
+ * settings (not a hang, and not a failure on the first request).
+ */
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { nanos, type NatsConnection } from '@nats-io/nats-core';
+import { bucketStream, openBucket, type BucketSpec } from './buckets';
+import { isReservationRefused, reservationError, storageBudget, type BudgetEntry } from './storage-budget';
+import type { StorageSettings } from './storage-settings';
+import { assertNoShrinkBelowUse, brokerStreamOptions, ensureStreams } from './streams';
+
+export async function ensureStorage(nc: NatsConnection, settings: StorageSettings, buckets: readonly BucketSpec[]): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  await ensureStreams(jsm, brokerStreamOptions(settings));
+  for (const spec of buckets) await ensureBucket(nc, jsm, spec, settings);
+}
+
+/** Creates the bucket if missing, then brings its limit, replicas and TTL up to `spec`. */
+async function ensureBucket(nc: NatsConnection, jsm: JetStreamManager, spec: BucketSpec, settings: StorageSettings): Promise<void> {
+  const store = bucketStream(spec.bucket);
+  const entry: BudgetEntry = { ...(storageBudget(settings.limits).find((e) => e.store === store) ?? { store, setting: 'fixed', whenFull: 'refuse' }), maxBytes: spec.maxBytes };
+  try {
+    await openBucket(nc, spec);
+    const info = await jsm.streams.info(store);
+    const maxAge = nanos(spec.ttlMs ?? 0);
+    const c = info.config;
+    if (c.max_bytes === spec.maxBytes && c.num_replicas === spec.replicas && c.max_age === maxAge) return;
+    assertNoShrinkBelowUse(entry, info.state.bytes);
+    // JetStream refuses a duplicate window longer than max_age.
+    const duplicateWindow = maxAge > 0 ? Math.min(c.duplicate_window, maxAge) : c.duplicate_window;
+    await jsm.streams.update(store, { ...c, max_bytes: spec.maxBytes, num_replicas: spec.replicas, max_age: maxAge, duplicate_window: duplicateWindow });
+  } catch (err) {
+    throw isReservationRefused(err) ? reservationError(store, settings.limits, err) : err;
+  }
+}
