@@ -62,7 +62,7 @@ async function copyUnderLoad(nc: NatsConnection, jsm: JetStreamManager, seconds:
   await ensureStreams(jsm, DEFAULT_STREAM_OPTIONS);
   await resetAudit(jsm);
   const stop = new AbortController();
-  const run = new AuditCopyPipeline(nc, limits).copyUntil(stop.signal);
+  const run = new AuditCopyPipeline(nc, { window: limits }).copyUntil(stop.signal);
   const js = jetstream(nc);
   const data = new Uint8Array(eventBytes).fill(42);
   const until = performance.now() + seconds * 1000;
@@ -83,7 +83,7 @@ async function copyAll(nc: NatsConnection, jsm: JetStreamManager, lastSeq: numbe
   await resetAudit(jsm);
   const stop = new AbortController();
   const started = performance.now();
-  const run = new AuditCopyPipeline(nc, limits).copyUntil(stop.signal);
+  const run = new AuditCopyPipeline(nc, { window: limits }).copyUntil(stop.signal);
   while (((await auditWatermark(jsm)) ?? 0) < lastSeq) await new Promise((r) => setTimeout(r, 20));
   const seconds = (performance.now() - started) / 1000;
   stop.abort();

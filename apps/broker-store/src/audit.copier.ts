@@ -55,7 +55,8 @@ export class AuditCopier implements OnApplicationBootstrap, OnApplicationShutdow
       if (!this.leadership.isLeader || this.stopping.signal.aborted) handedOver.abort();
     }, IDLE_CHECK_MS);
     try {
-      await new AuditCopyPipeline(nc).copyUntil(handedOver.signal); // false: no BEAM_AUDIT yet, nothing to copy into
+      const pipeline = new AuditCopyPipeline(nc, { onReadRestart: (err) => this.logger.warn(`reading BEAM_EVENTS: ${String(err)}`) });
+      await pipeline.copyUntil(handedOver.signal); // false: no BEAM_AUDIT yet, nothing to copy into
     } finally {
       clearInterval(watch);
     }

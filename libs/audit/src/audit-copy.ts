@@ -36,11 +36,20 @@ export class CopyOutOfPlace extends Error {
   }
 }
 
+export interface AuditCopyOptions {
+  /** How many copies, and how many bytes of them, may be in flight (default DEFAULT_COPY_WINDOW). */
+  window?: CopyWindowLimits;
+  /** Told when reading BEAM_EVENTS starts over after a failure (see readStream). */
+  onReadRestart?: (err: unknown) => void;
+}
+
 export class AuditCopyPipeline {
   private readonly js: JetStreamClient;
+  private readonly limits: CopyWindowLimits;
 
-  constructor(private readonly nc: NatsConnection, private readonly limits: CopyWindowLimits = DEFAULT_COPY_WINDOW) {
+  constructor(private readonly nc: NatsConnection, private readonly options: AuditCopyOptions = {}) {
     this.js = jetstream(nc);
+    this.limits = options.window ?? DEFAULT_COPY_WINDOW;
   }
 
   /**
@@ -62,7 +71,13 @@ export class AuditCopyPipeline {
     const window = new CopyWindow(this.limits);
     let lastSeq = position.lastSeq;
     try {
-      const events = readStream(this.nc, EVENTS_STREAM, { filterSubject: subjects.allEvents, startSeq: position.watermark + 1, follow: true, signal: stop.signal });
+      const events = readStream(this.nc, EVENTS_STREAM, {
+        filterSubject: subjects.allEvents,
+        startSeq: position.watermark + 1,
+        follow: true,
+        signal: stop.signal,
+        onRestart: this.options.onReadRestart,
+      });
       for await (const event of events) {
         await window.room(event.data.length, stop.signal);
         if (window.failure || stop.signal.aborted) break;
