@@ -65,6 +65,7 @@ export class AuditCopyPipeline {
 
   /** Copies the events after `position.watermark`, the first one to land right after `position.lastSeq`. */
   async copyFrom(position: AuditPosition, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return; // its abort event has fired already and would never reach `stop`
     const stop = new AbortController();
     const forward = (): void => stop.abort();
     signal.addEventListener('abort', forward, { once: true });
