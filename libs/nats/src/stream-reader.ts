@@ -119,6 +119,7 @@ export async function* readStream(source: JetStreamClient | NatsConnection, stre
 
 function pause(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
     function done(): void {
