@@ -7,8 +7,9 @@
  *
  * No audit loss: the audit copier copies BEAM_EVENTS to BEAM_AUDIT asynchronously, in order and without a
  * gap, so the purge waits until the audit watermark has passed the TaskExpired just written (BEAM_AUDIT then
- * holds every earlier event of the task too); until then the purge is postponed to a later sweep. A purge still pending when this
- * replica stops is simply not done: the events stay in BEAM_EVENTS until its max_age, nothing is lost.
+ * holds every earlier event of the task too); until then the purge is postponed to a later sweep. A purge
+ * still pending when this replica stops is simply not done: the events stay in BEAM_EVENTS until its
+ * max_age, nothing is lost.
  */
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { expiredTasks, type TaskExpired, type TaskView } from '@beamline/domain';

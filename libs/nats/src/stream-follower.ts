@@ -16,8 +16,6 @@ export interface FollowedMessage {
 }
 
 export interface FollowOptions {
-  /** The first stream sequence to follow from (default: the stream's first message). */
-  startSeq?: number;
   /** Pause before starting over after a failure (default 500 ms). */
   restartDelayMs?: number;
 }
@@ -37,9 +35,7 @@ export class StreamFollower {
     private readonly handle: (msg: FollowedMessage) => void | Promise<void>,
     private readonly onError: (err: unknown) => void = () => undefined,
     private readonly options: FollowOptions = {},
-  ) {
-    if (options.startSeq !== undefined) this.lastSeq = options.startSeq - 1;
-  }
+  ) {}
 
   start(): void {
     this.running ??= this.run();
