@@ -36,7 +36,7 @@ export interface ReadStreamOptions {
  * `$JS.ACK…` reply subject and headers (headers count towards max_payload, but not every server counts them
  * towards max_msg_size). NATS protocol lines are at most 4 KiB by default, so this is generous.
  */
-export const PULL_ENVELOPE_ROOM = 64 * 1024;
+const PULL_ENVELOPE_ROOM = 64 * 1024;
 
 /**
  * Bytes per pull: the largest message the stream can hold plus its envelope. A request smaller than a
