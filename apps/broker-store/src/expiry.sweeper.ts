@@ -5,16 +5,17 @@
  * work. The purge is bounded by sequence so a task re-created under the same id is never touched.
  * Only the expiry leader (one replica, elected through a NATS KV lease) sweeps.
  *
- * No audit loss: BEAM_AUDIT sources BEAM_EVENTS asynchronously, so the purge waits until BEAM_AUDIT holds
- * the TaskExpired just written (sourcing keeps BEAM_EVENTS' order, so it then holds every earlier event of
- * the task too); until then the purge is postponed to a later sweep. A purge still pending when this
- * replica stops is simply not done: the events stay in BEAM_EVENTS until its max_age, nothing is lost.
+ * No audit loss: the audit copier copies BEAM_EVENTS to BEAM_AUDIT asynchronously, in order and without a
+ * gap, so the purge waits until the audit watermark has passed the TaskExpired just written (BEAM_AUDIT then
+ * holds every earlier event of the task too); until then the purge is postponed to a later sweep. A purge
+ * still pending when this replica stops is simply not done: the events stay in BEAM_EVENTS until its
+ * max_age, nothing is lost.
  */
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { expiredTasks, type TaskExpired, type TaskView } from '@beamline/domain';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { auditCopyState } from '@beamline/audit';
+import { auditWatermark, copyStateAt } from '@beamline/audit';
 import { EventLog, NATS_CONNECTION, subjects } from '@beamline/nats';
 import { Leadership } from './leadership';
 import { loadStoreConfig } from './config';
@@ -53,14 +54,15 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     try {
       await this.purgeAudited();
       const expired = expiredTasks(this.projection.state, Date.now());
-      const generations = new Set(expired.map((t) => `${t.taskId}-${t.seq}`));
+      const generations = new Set(expired.map(generationOf));
       // Forget generations whose TaskExpired has been applied (the task left the views).
       for (const g of this.done) if (!generations.has(g)) this.done.delete(g);
-      for (const task of expired) {
-        const generation = `${task.taskId}-${task.seq}`;
-        if (this.done.has(generation)) continue;
-        await this.expire(task, generation);
-        this.done.add(generation);
+      const due = expired.filter((task) => !this.done.has(generationOf(task)));
+      // Appended side by side: one round trip per batch, not per task, keeps the sweep short under load.
+      for (let i = 0; i < due.length; i += EXPIRE_BATCH) {
+        const appended = await Promise.allSettled(due.slice(i, i + EXPIRE_BATCH).map((task) => this.expire(task)));
+        const failed = appended.find((r) => r.status === 'rejected');
+        if (failed) throw failed.reason;
       }
       await this.purgeAudited();
     } catch (err) {
@@ -70,10 +72,12 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  private async expire(task: TaskView, generation: string): Promise<void> {
+  private async expire(task: TaskView): Promise<void> {
+    const generation = generationOf(task);
     const lastOwnSeq = Math.max(task.seq, ...[...task.results.values()].map((r) => r.seq));
     const event: TaskExpired = { type: 'TaskExpired', v: 1, taskId: task.taskId, expiredAt: task.expiresAt };
     const appended = await this.log.append(subjects.taskExpired(task.taskId), event, { msgId: `expired-${task.taskId}-${task.seq}` });
+    this.done.add(generation);
     if (!this.pendingPurges.has(generation)) {
       this.pendingPurges.set(generation, { taskId: task.taskId, beforeSeq: lastOwnSeq + 1, expiredSeq: appended.seq, since: Date.now(), warned: false });
     }
@@ -87,8 +91,10 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
       this.jsm = undefined;
       throw err;
     });
+    // One look at the watermark per sweep: BEAM_AUDIT holds every event up to it.
+    const watermark = await auditWatermark(jsm);
     for (const [generation, p] of this.pendingPurges) {
-      const state = await auditCopyState(jsm, p.expiredSeq);
+      const state = copyStateAt(watermark, p.expiredSeq);
       // Never purge without an audit copy: a lagging (or missing) BEAM_AUDIT postpones the purge.
       if (state !== 'copied') {
         if (!p.warned && Date.now() - p.since > AUDIT_LAG_WARNING_MS) {
@@ -104,6 +110,13 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
 }
 
 const AUDIT_LAG_WARNING_MS = 60_000;
+/** TaskExpired appends in flight at once. */
+const EXPIRE_BATCH = 64;
+
+/** A task id can be reused after expiry; its generation (id and creating sequence) cannot. */
+function generationOf(task: TaskView): string {
+  return `${task.taskId}-${task.seq}`;
+}
 
 interface PendingPurge {
   taskId: string;

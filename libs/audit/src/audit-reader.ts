@@ -1,9 +1,9 @@
 /**
- * Reads BEAM_AUDIT in stream order with an ordered consumer (ephemeral, nothing left behind on the server):
+ * Reads BEAM_AUDIT in stream order (pulls bounded by bytes, an ephemeral consumer that is removed after):
  * to its current end, or on and on (`follow`) until the signal aborts.
  */
-import { DeliverPolicy, JetStreamApiError, type JetStreamClient, type OrderedConsumerOptions } from '@nats-io/jetstream';
-import { AUDIT_STREAM, subjects } from '@beamline/nats';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { AUDIT_STREAM, isStreamNotFound, readStream, subjects } from '@beamline/nats';
 
 const AUDIT_PREFIX = subjects.audit('');
 
@@ -39,34 +39,15 @@ export async function readAudit(js: JetStreamClient, opts: ReadAuditOptions, han
   // BEAM_AUDIT holds its copies under `audit.<original subject>`; callers speak of original subjects only.
   const copies = stream === AUDIT_STREAM;
   const filter = opts.filterSubject && copies ? subjects.audit(opts.filterSubject) : opts.filterSubject;
-  const consumerOpts: Partial<OrderedConsumerOptions> = {
-    ...(filter ? { filter_subjects: filter } : {}),
-    ...(opts.startTimeMs !== undefined
-      ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(Math.max(0, opts.startTimeMs)).toISOString() }
-      : {}),
-  };
-  let consumer;
-  try {
-    consumer = await js.consumers.get(stream, consumerOpts);
-  } catch (err) {
-    if (err instanceof JetStreamApiError && err.code === 10059) throw new NoAuditStream(stream);
-    throw err;
-  }
   if (opts.signal?.aborted) return;
-  const info = await consumer.info(true);
-  if (info.num_pending === 0 && !opts.follow) return;
-  const messages = await consumer.consume();
-  const onAbort = (): void => void messages.close();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const messages = readStream(js, stream, { filterSubject: filter, startTimeMs: opts.startTimeMs, follow: opts.follow === true, signal: opts.signal });
   try {
     for await (const m of messages) {
       const subject = copies && m.subject.startsWith(AUDIT_PREFIX) ? m.subject.slice(AUDIT_PREFIX.length) : m.subject;
-      await handle({ seq: m.seq, subject, data: m.data, storedAt: m.time.getTime() });
-      if (!opts.follow && m.info.pending === 0) break;
-      if (opts.signal?.aborted) break;
+      await handle({ seq: m.seq, subject, data: m.data, storedAt: m.storedAt });
     }
-  } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
-    await messages.close().catch(() => undefined);
+  } catch (err) {
+    if (isStreamNotFound(err)) throw new NoAuditStream(stream);
+    throw err;
   }
 }

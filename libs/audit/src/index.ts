@@ -4,3 +4,4 @@ export * from './records';
 export * from './audit-reader';
 export * from './verify';
 export * from './time-spec';
+export * from './audit-copy';

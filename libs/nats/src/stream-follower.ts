@@ -1,10 +1,13 @@
 /**
- * Follows one stream from its first message with an ordered consumer (one per process, never one per
- * HTTP client) and hands every message to a handler in stream order. The ordered consumer recreates itself
- * after gaps or a NATS restart; if consuming stops for any other reason, the follower starts over from the
+ * Follows one stream from its first message (one follower per process, never one per HTTP client) and hands
+ * every message to a handler in stream order, through {@link readStream}: pulls bounded by bytes, a new
+ * consumer after gaps, missed heartbeats or a NATS restart. A handler may be async; the next pull waits for
+ * it, which is what bounds memory. If reading stops for any other reason, the follower starts over from the
  * sequence after the last one it handled.
  */
-import { DeliverPolicy, type JetStreamClient, type ConsumerMessages } from '@nats-io/jetstream';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { readStream } from './stream-reader';
 
 export interface FollowedMessage {
   subject: string;
@@ -12,70 +15,67 @@ export interface FollowedMessage {
   data: Uint8Array;
 }
 
+export interface FollowOptions {
+  /** Pause before starting over after a failure (default 500 ms). */
+  restartDelayMs?: number;
+}
+
 export class StreamFollower {
   private lastSeq = 0;
-  private messages: ConsumerMessages | undefined;
-  private stopped = false;
+  private readonly abort = new AbortController();
+  private running: Promise<void> | undefined;
   private resolveCaughtUp!: () => void;
   /** Resolves once every message that existed when following began has been handled. */
   readonly caughtUp = new Promise<void>((resolve) => (this.resolveCaughtUp = resolve));
 
   constructor(
-    private readonly js: JetStreamClient,
+    private readonly source: JetStreamClient | NatsConnection,
     private readonly stream: string,
     private readonly filterSubject: string,
-    private readonly handle: (msg: FollowedMessage) => void,
+    private readonly handle: (msg: FollowedMessage) => void | Promise<void>,
     private readonly onError: (err: unknown) => void = () => undefined,
+    private readonly options: FollowOptions = {},
   ) {}
 
   start(): void {
-    void this.run();
+    this.running ??= this.run();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    await this.messages?.close();
+    this.abort.abort();
+    await this.running;
   }
 
   private async run(): Promise<void> {
-    while (!this.stopped) {
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
       try {
-        await this.consumeOnce();
+        await this.followOnce(signal);
       } catch (err) {
-        if (!this.stopped) this.onError(err);
+        if (!signal.aborted) this.onError(err);
       }
-      if (!this.stopped) await new Promise((r) => setTimeout(r, 500));
+      if (!signal.aborted) await new Promise((r) => setTimeout(r, this.options.restartDelayMs ?? 500));
     }
   }
 
-  private async consumeOnce(): Promise<void> {
-    const consumer = await this.js.consumers.get(this.stream, {
-      filter_subjects: this.filterSubject,
-      ...(this.lastSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastSeq + 1 } : {}),
+  private async followOnce(signal: AbortSignal): Promise<void> {
+    const messages = readStream(this.source, this.stream, {
+      filterSubject: this.filterSubject,
+      ...(this.lastSeq > 0 ? { startSeq: this.lastSeq + 1 } : {}),
+      follow: true,
+      signal,
+      onCaughtUp: () => this.resolveCaughtUp(),
+      onRestart: (err) => this.onError(err),
+      restartDelayMs: this.options.restartDelayMs,
     });
-    const info = await consumer.info(true);
-    if (info.num_pending === 0) this.resolveCaughtUp();
-    const messages = await consumer.consume({ idle_heartbeat: 1_000, expires: 10_000 });
-    this.messages = messages;
-    // After a NATS node dies the consumer can go quiet for good: restart it when heartbeats stop.
-    void (async () => {
-      for await (const s of messages.status()) {
-        if (s.type === 'heartbeats_missed' && s.count >= 2) {
-          this.onError(new Error(`consumer on ${this.stream} missed ${s.count} heartbeats, restarting`));
-          await messages.close().catch(() => undefined);
-          return;
-        }
-      }
-    })();
     for await (const m of messages) {
       if (m.seq <= this.lastSeq) continue;
       this.lastSeq = m.seq;
       try {
-        this.handle({ subject: m.subject, seq: m.seq, data: m.data });
+        await this.handle({ subject: m.subject, seq: m.seq, data: m.data });
       } catch (err) {
         this.onError(err);
       }
-      if (m.info.pending === 0) this.resolveCaughtUp();
     }
   }
 }

@@ -15,8 +15,8 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { CryptoError, isCryptoError, parseCertificate, verifyCertificate, type CertInfo } from '@beamline/crypto';
-import { decodePkiEnvelope, PKI_STREAM, pkiEventSubject, subjects, type PkiEvent } from '@beamline/nats';
-import { jetstream, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
+import { decodePkiEnvelope, isStreamNotFound, PKI_STREAM, pkiEventSubject, readStream, subjects, type PkiEvent } from '@beamline/nats';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { pkiJwsSignatureValid, readPkiJws, type UnverifiedPkiJws } from './ca-signature';
 
@@ -215,25 +215,15 @@ export async function loadDirectory(
   jsOrNc: JetStreamClient | NatsConnection,
   opts: { rootCertPem?: string } = {},
 ): Promise<{ directory: PkiDirectory; ignored: { seq: number; subject: string; reason: string }[] }> {
-  const js = 'consumers' in jsOrNc ? jsOrNc : jetstream(jsOrNc);
   const directory = new PkiDirectory(opts.rootCertPem);
   const ignored: { seq: number; subject: string; reason: string }[] = [];
-  let consumer;
   try {
-    consumer = await js.consumers.get(PKI_STREAM, { filter_subjects: subjects.allPki });
-  } catch (err) {
-    if (err instanceof JetStreamApiError && err.code === 10059) return { directory, ignored }; // no stream: empty
-    throw err;
-  }
-  const info = await consumer.info(true);
-  if (info.num_pending > 0) {
-    const messages = await consumer.consume();
-    for await (const m of messages) {
+    for await (const m of readStream(jsOrNc, PKI_STREAM, { filterSubject: subjects.allPki, follow: false })) {
       const result = directory.apply(m.subject, m.data);
       if (!result.accepted) ignored.push({ seq: m.seq, subject: m.subject, reason: result.reason });
-      if (m.info.pending === 0) break;
     }
-    await messages.close();
+  } catch (err) {
+    if (!isStreamNotFound(err)) throw err; // no stream: an empty directory
   }
   return { directory, ignored };
 }
