@@ -16,10 +16,12 @@ fi
 build=${BEAMLINE_TEST_BUILD:-npm run build}
 jest=${BEAMLINE_TEST_JEST:-node_modules/.bin/jest}
 
-# The cluster failure tests and the hostile-input fuzz run alone, after the main suite: they load the
-# machine, and the cluster tests measure recovery times.
+# The big-data tests (gigabytes of log, tens of thousands of tasks), the cluster failure tests and the
+# hostile-input fuzz run alone, after the main suite: they load the machine, and the cluster tests measure
+# recovery times.
 runs=(
-  "--testPathIgnorePatterns hostile-input test/cluster"
+  "--testPathIgnorePatterns hostile-input test/cluster test/large- test/storage-full"
+  "--runInBand test/large- test/storage-full"
   "test/cluster"
   "test/hostile-input"
 )

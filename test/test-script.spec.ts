@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const SCRIPT = resolve(__dirname, '..', 'scripts', 'test.sh');
-const RUNS = ['--testPathIgnorePatterns hostile-input test/cluster', 'test/cluster', 'test/hostile-input'];
+const RUNS = ['--testPathIgnorePatterns hostile-input test/cluster test/large- test/storage-full', '--runInBand test/large- test/storage-full', 'test/cluster', 'test/hostile-input'];
 
 let dir: string;
 let calls: string;
@@ -52,7 +52,7 @@ describe('npm test (scripts/test.sh)', () => {
     expect(run.calls).toEqual(['build', ...RUNS]);
     expect(run.status).toBe(0);
     const summary = summaryOf(run.stdout);
-    expect(summary).toHaveLength(3);
+    expect(summary).toHaveLength(RUNS.length);
     summary.forEach((line, i) => expect(line).toMatch(new RegExp(`^  passed +\\d+s  jest ${RUNS[i]}$`)));
   });
 
@@ -69,7 +69,7 @@ describe('npm test (scripts/test.sh)', () => {
     const run = npmTest({ failRuns: [RUNS[1]] });
     expect(run.calls).toEqual(['build', ...RUNS]);
     expect(run.status).toBe(1);
-    expect(summaryOf(run.stdout).map((line) => line.trim().split(' ')[0])).toEqual(['passed', 'FAILED', 'passed']);
+    expect(summaryOf(run.stdout).map((line) => line.trim().split(' ')[0])).toEqual(RUNS.map((_, i) => (i === 1 ? 'FAILED' : 'passed')));
   });
 
   it('stops at a failed build with its exit status, running no tests', () => {
