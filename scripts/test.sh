@@ -21,7 +21,7 @@ jest=${BEAMLINE_TEST_JEST:-node_modules/.bin/jest}
 # recovery times.
 runs=(
   "--testPathIgnorePatterns hostile-input test/cluster test/large- test/storage-full"
-  "--runInBand test/large- test/storage-full"
+  "test/large- test/storage-full"
   "test/cluster"
   "test/hostile-input"
 )

@@ -34,8 +34,11 @@ let t: TestNetwork;
 let log: StreamAccess;
 let jsm: JetStreamManager;
 
+/** Twenty such events are 570 MB: a replay that held them (or pulled them in unbounded batches) would not fit. */
+const STORE_HEAP_MB = 256;
+
 beforeAll(async () => {
-  t = await startTestNetwork();
+  t = await startTestNetwork({ extraEnv: { 'broker-store': { NODE_OPTIONS: `--max-old-space-size=${STORE_HEAP_MB}` } } });
   log = await StreamAccess.open(t.net.natsUrl);
   jsm = await jetstreamManager(log.nc);
 }, 120_000);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const SCRIPT = resolve(__dirname, '..', 'scripts', 'test.sh');
-const RUNS = ['--testPathIgnorePatterns hostile-input test/cluster test/large- test/storage-full', '--runInBand test/large- test/storage-full', 'test/cluster', 'test/hostile-input'];
+const RUNS = ['--testPathIgnorePatterns hostile-input test/cluster test/large- test/storage-full', 'test/large- test/storage-full', 'test/cluster', 'test/hostile-input'];
 
 let dir: string;
 let calls: string;
