@@ -147,6 +147,8 @@ function percentile(sorted: number[], p: number): number {
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const net = await startDevNetwork({ log: false, extraEnv: { proxy: { LOG_LEVEL: 'warn' }, 'broker-api': { LOG_LEVEL: 'warn' } } });
+  // Ctrl-C stops the network too, rather than leaving its processes behind.
+  process.once('SIGINT', () => void net.stop().finally(() => process.exit(130)));
   const nc = await connectNats(net.natsUrl, 'soak');
   const jsm = await jetstreamManager(nc);
   const [p1, p2] = net.proxies.map((p) => p.url);

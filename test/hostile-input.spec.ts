@@ -7,9 +7,9 @@
  *
  * FUZZ_SEED=<n> replays a run; FUZZ_REQUESTS=<n> changes how many generated requests are sent (default 10,000).
  */
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { randomUUID, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { MESSAGE_JWS_TYP, privateKeyFromPem, REQUEST_JWS_TYP, signRequest } from '@beamline/crypto';
 import { signCompactJws } from '../libs/crypto/src/jws-core';
 import { newResult, newTask } from './support/app-client';
@@ -29,6 +29,7 @@ import {
   type HostileRequest,
 } from './support/hostile';
 import { APP1, APP2, dumpLogs, startTestNetwork, type TestNetwork } from './support/network';
+import { isAlive } from './support/processes';
 
 const TOTAL_REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 10_000);
 const BATCH = 48;
@@ -462,12 +463,3 @@ describe('hostile input', () => {
     });
   });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -6,12 +6,12 @@
  * 5.7 GB listing with its memory flat. Replaying such a log into a small heap is test/large-log.spec.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { TaskCreated } from '@beamline/domain';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connectNats, DEFAULT_LEASE_RENEW_MS, DEFAULT_LEASE_TTL_MS, EventLog, EXPIRY_LEADER_LEASE, LeaderLease, leaseBucket, readStorageSettings, subjects } from '@beamline/nats';
 import { APP1, APP2, dumpLogs, startTestNetwork, type TestNetwork } from './support/network';
 import { proxySigner, signed } from './support/proxy-signer';
+import { rssMb, withPeakRss } from './support/processes';
 
 const TASKS = 200;
 /** The size of the signed message of a task with a 16 MB body. */
@@ -48,26 +48,6 @@ afterAll(async () => {
   await t?.net.stop();
 });
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : NaN;
-}
-
-/** Runs `work` while sampling the peak RSS of each service every 100 ms. */
-async function withPeakRss<T>(work: () => Promise<T>): Promise<{ value: T; peaks: Record<string, number> }> {
-  const peaks: Record<string, number> = {};
-  const sample = (): void => {
-    for (const s of t.net.services.values()) peaks[s.name] = Math.max(peaks[s.name] ?? 0, rssMb(s.pid));
-  };
-  const timer = setInterval(sample, 100);
-  try {
-    return { value: await work(), peaks };
-  } finally {
-    clearInterval(timer);
-    sample();
-  }
-}
-
 /** A broker request as proxy1 (with its key), answered as a stream: counts lines and bytes, keeps nothing. */
 async function brokerGet(pathAndQuery: string): Promise<{ status: number; lines: number; bytes: number }> {
   const req = await signed(proxySigner(t.net, 0), { method: 'GET', pathAndQuery });
@@ -94,7 +74,7 @@ it(`keeps ${TASKS} live tasks of 16 MB with a ${STORE_HEAP_MB} MB heap, and list
   const ids: string[] = [];
   let lastSeq = 0;
   const filler = 'A'.repeat(MESSAGE_CHARS);
-  const appended = await withPeakRss(async () => {
+  const appended = await withPeakRss(t.net, async () => {
     const started = Date.now();
     let next = 0;
     // A few appends in flight keep the disk busy; their order does not matter here.
@@ -120,7 +100,7 @@ it(`keeps ${TASKS} live tasks of 16 MB with a ${STORE_HEAP_MB} MB heap, and list
   if ((await storeAppliedSeq()) !== lastSeq) throw new Error(`broker-store did not apply #${lastSeq}:\n${dumpLogs(t.net)}`);
   expect(store.pid).toBe(storePid);
 
-  const listing = await withPeakRss(async () => {
+  const listing = await withPeakRss(t.net, async () => {
     const started = Date.now();
     const res = await brokerGet(`/v1/tasks?from=${APP1}&beam_app=${APP1}`);
     return { ...res, ms: Date.now() - started };

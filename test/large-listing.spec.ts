@@ -3,9 +3,9 @@
  * single reply was larger than NATS's max_payload) and every read answered 502 until a restart.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { appendSignedTasks } from '@beamline/devnet';
 import { APP1, APP2, dumpLogs, startTestNetwork, type TestNetwork } from './support/network';
+import { withPeakRss } from './support/processes';
 
 const COUNT = 15_000;
 let t: TestNetwork;
@@ -20,34 +20,13 @@ afterAll(async () => {
   await t?.net.stop();
 });
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : NaN;
-}
-
-/** Peak RSS per service while `work` runs, sampled every 100 ms. */
-async function peakRss<T>(work: () => Promise<T>): Promise<{ value: T; peaks: Record<string, number> }> {
-  const peaks: Record<string, number> = {};
-  const sample = (): void => {
-    for (const s of t.net.services.values()) peaks[s.name] = Math.max(peaks[s.name] ?? 0, rssMb(s.pid));
-  };
-  sample();
-  const timer = setInterval(sample, 100);
-  try {
-    return { value: await work(), peaks };
-  } finally {
-    clearInterval(timer);
-    sample();
-  }
-}
-
 it(`answers a creator's listing and the worker's todo list of ${COUNT} live tasks complete`, async () => {
   const started = Date.now();
   const tasks = await appendSignedTasks(t.net, { senderProxy: 0, recipientProxy: 1, from: APP1, to: [APP2], count: COUNT, ttlSeconds: 900, body: () => randomBytes(512).toString('hex') });
   report.push(`appended ${COUNT} signed 1 KiB tasks in ${Date.now() - started} ms`);
   const ids = new Set(tasks.map((task) => task.id));
 
-  const byCreator = await peakRss(async () => {
+  const byCreator = await withPeakRss(t.net, async () => {
     const t0 = Date.now();
     const res = await t.app1.get(`/v1/tasks?from=${APP1}`);
     return { res, ms: Date.now() - t0 };
@@ -59,7 +38,7 @@ it(`answers a creator's listing and the worker's todo list of ${COUNT} live task
   expect(listed.every((x) => x.body === '<encrypted>')).toBe(true);
   report.push(`creator listing (proxy1, ${COUNT} signatures checked): ${byCreator.value.ms} ms; peak RSS MB ${JSON.stringify(byCreator.peaks)}`);
 
-  const byWorker = await peakRss(async () => {
+  const byWorker = await withPeakRss(t.net, async () => {
     const t0 = Date.now();
     const res = await t.app2.get('/v1/tasks?filter=todo');
     return { res, ms: Date.now() - t0 };

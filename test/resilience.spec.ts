@@ -7,6 +7,7 @@ import { connectNats, subjects } from '@beamline/nats';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { newTask } from './support/app-client';
 import { APP1, APP2, dumpLogs, startTestNetwork, type TestNetwork } from './support/network';
+import { isAlive } from './support/processes';
 
 let t: TestNetwork;
 let nc: NatsConnection;
@@ -53,12 +54,3 @@ it('keeps every process up and serving when malformed messages arrive on the sub
   // Nothing unexpected was logged as an unhandled error.
   expect(dumpLogs(t.net)).not.toMatch(/unhandled|uncaught/i);
 }, 60_000);
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -21,3 +21,4 @@ export * from './event-reader';
 export * from './store-queries';
 export * from './safe-callback';
 export * from './direct-gets';
+export * from './byte-gate';

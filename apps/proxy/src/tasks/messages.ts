@@ -26,6 +26,7 @@ import {
   type WorkStatus,
 } from '@beamline/domain';
 import { ProxyIdentity } from '../broker/proxy-identity';
+import { OpenedMessages } from './opened-messages';
 import { proxyConfig } from '../config';
 import { CertificateDirectory } from '../pki/certificate-directory';
 
@@ -66,8 +67,11 @@ const NO_TTL_LIMIT = { maxTtlMs: Number.MAX_SAFE_INTEGER };
 export class Messages {
   private readonly logger = new Logger('Messages');
   private readonly brokerId = proxyConfig().brokerId;
+  private readonly opened: OpenedMessages;
 
-  constructor(private readonly directory: CertificateDirectory, private readonly identity: ProxyIdentity) {}
+  constructor(private readonly directory: CertificateDirectory, private readonly identity: ProxyIdentity) {
+    this.opened = new OpenedMessages(async (kid) => (await this.directory.bySerialNumber(kid)) !== undefined);
+  }
 
   async sealTask(task: TaskInput): Promise<string> {
     const keys = await this.recipientKeys(task.to);
@@ -86,18 +90,10 @@ export class Messages {
   async openTask(line: unknown, reader: string, expectedId?: string): Promise<TaskOutput | undefined> {
     try {
       const item = eventOfLine(line, 'TaskCreated');
-      const task = parseSealedTask(await this.verified(item.message), NO_TTL_LIMIT);
+      const task = await this.opened.open(reader, item.message, () => this.openTaskMessage(item.message, reader));
       if (expectedId !== undefined && task.id !== expectedId) throw new Error(`broker returned task ${task.id} for ${expectedId}`);
-      const index = task.to.indexOf(reader);
-      return {
-        id: task.id,
-        from: task.from,
-        to: task.to,
-        body: index < 0 ? NOT_FOR_YOU : openBody(task, index, this.identity.privateKey),
-        failure_strategy: task.failure_strategy,
-        ttl: formatRemainingTtl(item.expiresAt - Date.now()),
-        metadata: task.metadata,
-      };
+      // Samply.Beam's field order; the ttl is what remains now.
+      return { id: task.id, from: task.from, to: task.to, body: task.body, failure_strategy: task.failure_strategy, ttl: formatRemainingTtl(item.expiresAt - Date.now()), metadata: task.metadata };
     } catch (err) {
       this.logger.warn(`refusing a task message: ${String((err as Error).message ?? err)}`);
       return undefined;
@@ -107,18 +103,29 @@ export class Messages {
   /** The result of a streamed line as `reader` may see it, or undefined (logged) when it fails verification. */
   async openResult(line: unknown, reader: string, taskId: string): Promise<ResultOutput | undefined> {
     try {
-      const result = parseSealedResult(await this.verified(eventOfLine(line, 'ResultPut').message));
+      const { message } = eventOfLine(line, 'ResultPut');
+      const result = await this.opened.open(reader, message, () => this.openResultMessage(message, reader));
       if (result.task !== taskId) throw new Error(`broker returned a result of task ${result.task} for ${taskId}`);
-      const index = result.to.indexOf(reader);
-      const out: ResultOutput = { from: result.from, to: result.to, task: result.task, status: result.status, metadata: result.metadata };
-      if (result.encrypted !== undefined && result.encryption_keys !== undefined) {
-        out.body = index < 0 ? NOT_FOR_YOU : openBody({ encrypted: result.encrypted, encryption_keys: result.encryption_keys }, index, this.identity.privateKey);
-      }
-      return { from: out.from, to: out.to, task: out.task, status: out.status, ...(out.body === undefined ? {} : { body: out.body }), metadata: out.metadata };
+      return result;
     } catch (err) {
       this.logger.warn(`refusing a result message: ${String((err as Error).message ?? err)}`);
       return undefined;
     }
+  }
+
+  private async openTaskMessage(jws: string, reader: string): Promise<Omit<TaskOutput, 'ttl'>> {
+    const task = parseSealedTask(await this.verified(jws), NO_TTL_LIMIT);
+    const index = task.to.indexOf(reader);
+    const body = index < 0 ? NOT_FOR_YOU : openBody(task, index, this.identity.privateKey);
+    return { id: task.id, from: task.from, to: task.to, body, failure_strategy: task.failure_strategy, metadata: task.metadata };
+  }
+
+  private async openResultMessage(jws: string, reader: string): Promise<ResultOutput> {
+    const result = parseSealedResult(await this.verified(jws));
+    const index = result.to.indexOf(reader);
+    const sealed = result.encrypted !== undefined && result.encryption_keys !== undefined ? { encrypted: result.encrypted, encryption_keys: result.encryption_keys } : undefined;
+    const body = sealed === undefined ? {} : { body: index < 0 ? NOT_FOR_YOU : openBody(sealed, index, this.identity.privateKey) };
+    return { from: result.from, to: result.to, task: result.task, status: result.status, ...body, metadata: result.metadata };
   }
 
   private async sign(payload: object): Promise<string> {

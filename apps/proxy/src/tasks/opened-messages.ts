@@ -1,0 +1,37 @@
+/**
+ * Messages this proxy verified and opened lately, by reader and message digest. Every long-poll that a
+ * write wakes answers with the same tasks: without this, a thousand waiting polls of one app cost a
+ * thousand signature checks and RSA key unwraps per task; with it, one. An entry is used only while the
+ * certificate that signed it is still valid and not revoked, so a revocation takes effect as before.
+ * Plaintext stays in this process's memory a little longer (bounded by bytes), never anywhere else.
+ */
+import { LRUCache } from 'lru-cache';
+import { readJwsKid, sha256Base64Url } from '@beamline/crypto';
+
+/** What is kept: small messages only (a big body is rare and would push out everything else). */
+const CACHE_BYTES = 64 * 1024 * 1024;
+const MAX_CACHED_MESSAGE_CHARS = 256 * 1024;
+
+interface Entry {
+  kid: string;
+  value: unknown;
+  size: number;
+}
+
+export class OpenedMessages {
+  private readonly entries = new LRUCache<string, Entry>({ maxSize: CACHE_BYTES, sizeCalculation: (e) => e.size });
+
+  constructor(private readonly stillTrusted: (kid: string) => Promise<boolean>) {}
+
+  /** `open()`'s value for `jws` as `reader` sees it, from the cache when this exact message was opened for them. */
+  async open<T>(reader: string, jws: string, open: () => Promise<T>): Promise<T> {
+    if (jws.length > MAX_CACHED_MESSAGE_CHARS) return open();
+    const key = `${reader} ${sha256Base64Url(jws)}`;
+    const hit = this.entries.get(key);
+    if (hit && (await this.stillTrusted(hit.kid))) return hit.value as T;
+    const value = await open();
+    // Sized by the message: the opened value (plaintext and fields) is never larger than the sealed message.
+    this.entries.set(key, { kid: readJwsKid(jws), value, size: jws.length });
+    return value;
+  }
+}
