@@ -8,10 +8,11 @@
  * Passes (exit 0) when, after the warm-up, memory and descriptors grew < 10 %, no request failed, health
  * never said `healthy` while reads were failing, and the audit copy kept up (so purges were never postponed).
  *
- *   npm run build && node dist/bench/soak.js [--minutes 10] [--writers 32] [--waiters 1000] [--warmup-minutes 2]
+ *   npm run build && node dist/bench/soak.js [--minutes 10] [--writers 32] [--waiters 1000] [--warmup-minutes 2] [--profile DIR]
  */
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { startDevNetwork, type DevNetwork } from '@beamline/devnet';
 import { auditWatermark } from '@beamline/audit';
 import { connectNats, EVENTS_STREAM } from '@beamline/nats';
@@ -22,6 +23,8 @@ interface Options {
   writers: number;
   waiters: number;
   warmupMinutes: number;
+  /** Profile every service (bench/cpu-profile-hook) over the run after the warm-up, into this folder. */
+  profileDir?: string;
 }
 
 const APP1 = 'app1.proxy1.broker';
@@ -31,11 +34,15 @@ const HEALTH_MS = 2_000;
 
 function parseArgs(argv: string[]): Options {
   const opts: Options = { minutes: 10, writers: 32, waiters: 1000, warmupMinutes: 2 };
-  const flags: Record<string, keyof Options> = { '--minutes': 'minutes', '--writers': 'writers', '--waiters': 'waiters', '--warmup-minutes': 'warmupMinutes' };
+  const flags: Record<string, Exclude<keyof Options, 'profileDir'>> = { '--minutes': 'minutes', '--writers': 'writers', '--waiters': 'waiters', '--warmup-minutes': 'warmupMinutes' };
   for (let i = 0; i < argv.length; i += 2) {
     if (argv[i] === '--help' || argv[i] === '-h') {
-      console.log('usage: node dist/bench/soak.js [--minutes 10] [--writers 32] [--waiters 1000] [--warmup-minutes 2]');
+      console.log('usage: node dist/bench/soak.js [--minutes 10] [--writers 32] [--waiters 1000] [--warmup-minutes 2] [--profile DIR]');
       process.exit(0);
+    }
+    if (argv[i] === '--profile') {
+      opts.profileDir = resolve(argv[i + 1] ?? '.');
+      continue;
     }
     const key = flags[argv[i]];
     if (!key || !/^\d+(\.\d+)?$/.test(argv[i + 1] ?? '')) throw new Error(`unknown or incomplete argument: ${argv[i]}`);
@@ -116,12 +123,20 @@ interface Sample {
   p99: number;
   rss: Record<string, number>;
   fds: Record<string, number>;
+  /** CPU seconds each process used in the window. */
+  cpu: Record<string, number>;
   auditLag: number;
 }
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** CPU seconds (user + system) `pid` has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function fdCount(pid: number): number {
@@ -140,13 +155,19 @@ async function auditLag(jsm: JetStreamManager): Promise<number> {
   return last - ((await auditWatermark(jsm)) ?? 0);
 }
 
+/** Restarts (the first time) or writes (the second time) each service's profile: bench/cpu-profile-hook. */
+function signalServices(net: DevNetwork): void {
+  for (const s of net.services.values()) process.kill(s.pid, 'SIGWINCH');
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  const net = await startDevNetwork({ log: false, extraEnv: { proxy: { LOG_LEVEL: 'warn' }, 'broker-api': { LOG_LEVEL: 'warn' } } });
+  const profile: Record<string, string> = opts.profileDir ? { NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile-hook.js')}`, BEAMLINE_PROFILE_DIR: opts.profileDir } : {};
+  const net = await startDevNetwork({ log: false, extraEnv: { proxy: { LOG_LEVEL: 'warn', ...profile }, 'broker-api': { LOG_LEVEL: 'warn', ...profile }, 'broker-store': profile } });
   // Ctrl-C stops the network too, rather than leaving its processes behind.
   process.once('SIGINT', () => void net.stop().finally(() => process.exit(130)));
   const nc = await connectNats(net.natsUrl, 'soak');
@@ -169,6 +190,7 @@ async function main(): Promise<void> {
         .catch(() => health.push({ at: Date.now(), summary: 'unreachable' }));
     }, HEALTH_MS);
     let last = { roundTrips: 0, polls: 0, failures: 0, latencies: 0 };
+    let lastCpu: Record<string, number> = Object.fromEntries(processes(net).map(([n, pid]) => [n, cpuSeconds(pid)]));
     const sampler = setInterval(() => {
       void (async () => {
         const lat = c.latencies.slice(last.latencies).sort((a, b) => a - b);
@@ -181,18 +203,32 @@ async function main(): Promise<void> {
           p99: percentile(lat, 99),
           rss: Object.fromEntries(processes(net).map(([n, pid]) => [n, rssMb(pid)])),
           fds: Object.fromEntries(processes(net).map(([n, pid]) => [n, fdCount(pid)])),
+          cpu: {},
           auditLag: await auditLag(jsm).catch(() => NaN),
         };
+        const cpuNow = Object.fromEntries(processes(net).map(([n, pid]) => [n, cpuSeconds(pid)]));
+        sample.cpu = Object.fromEntries(Object.entries(cpuNow).map(([n, v]) => [n, v - (lastCpu[n] ?? 0)]));
+        lastCpu = cpuNow;
         last = { roundTrips: c.roundTrips, polls: c.polls, failures: c.failures.length, latencies: c.latencies.length };
         samples.push(sample);
         const rss = Object.entries(sample.rss).map(([n, v]) => `${n}=${v.toFixed(0)}`).join(' ');
         const fds = Object.entries(sample.fds).map(([n, v]) => `${n}=${v}`).join(' ');
-        console.log(`${(sample.at / 1000).toFixed(0).padStart(4)}s  ${(sample.roundTrips / (SAMPLE_MS / 1000)).toFixed(1).padStart(6)} rt/s  p50 ${sample.p50.toFixed(0)} ms p99 ${sample.p99.toFixed(0)} ms  polls ${sample.polls}  failed ${sample.failures}  audit lag ${sample.auditLag}  RSS MB ${rss}  fds ${fds}`);
+        const cpu = Object.entries(sample.cpu).map(([n, v]) => `${n}=${((v / (SAMPLE_MS / 1000)) * 100).toFixed(0)}%`).join(' ');
+        console.log(`${(sample.at / 1000).toFixed(0).padStart(4)}s  ${(sample.roundTrips / (SAMPLE_MS / 1000)).toFixed(1).padStart(6)} rt/s  p50 ${sample.p50.toFixed(0)} ms p99 ${sample.p99.toFixed(0)} ms  polls ${sample.polls}  failed ${sample.failures}  audit lag ${sample.auditLag}  RSS MB ${rss}  fds ${fds}  CPU ${cpu}`);
       })();
     }, SAMPLE_MS);
+    const profiler = opts.profileDir ? setTimeout(() => signalServices(net), opts.warmupMinutes * 60_000) : undefined;
     await Promise.all([...writers, ...waiters]);
+    if (profiler) {
+      clearTimeout(profiler);
+      signalServices(net);
+      await new Promise((r) => setTimeout(r, 2_000));
+      console.log(`profiles in ${opts.profileDir}: ${[...net.services.values()].map((s) => `${s.name}=${s.pid}`).join(' ')}`);
+    }
     clearInterval(sampler);
     clearInterval(healthTimer);
+    // Samples taken while the load wound down (waiters finishing their last poll) say nothing about growth.
+    samples.splice(0, samples.length, ...samples.filter((s) => s.at <= opts.minutes * 60_000 + 1_000));
   } finally {
     await nc.close();
     await net.stop();

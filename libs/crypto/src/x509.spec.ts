@@ -86,6 +86,17 @@ describe('x509 CA and certificates', () => {
     expect(info.serial).toBe(parseCertificate(certPem).serial);
   });
 
+  it('checks dates and the name at every use, also for a certificate whose signature it checked before', () => {
+    const chain = { imCertPem: ca.imCertPem, rootCertPem: ca.rootCertPem };
+    for (let i = 0; i < 3; i++) expect(verifyCertificate(certPem, chain, { now: Date.now(), expectedCn: proxyId }).commonName).toBe(proxyId);
+    expectCode(() => verifyCertificate(certPem, chain, { now: Date.now() + 400 * DAY }), 'expired');
+    expectCode(() => verifyCertificate(certPem, chain, { now: Date.now() - 2 * DAY }), 'not_yet_valid');
+    expectCode(() => verifyCertificate(certPem, chain, { now: Date.now(), expectedCn: 'proxy2.broker.example' }), 'wrong_name');
+    // A certificate of another CA stays untrusted however often it is presented.
+    const foreign = issueCertificate(createCsr(proxyId, stranger.privateKey), otherCa, { expectedCn: proxyId });
+    for (let i = 0; i < 2; i++) expectCode(() => verifyCertificate(foreign, chain, { now: Date.now() }), 'untrusted');
+  });
+
   it('rejects a certificate from a different CA as untrusted', () => {
     const foreign = issueCertificate(createCsr(proxyId, proxy.privateKey), otherCa);
     expectCode(() => verifyCertificate(foreign, ca, { now: Date.now() }), 'untrusted');

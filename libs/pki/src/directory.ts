@@ -51,6 +51,8 @@ export class PkiDirectory {
   private readonly certs = new Map<string, CertInfo>();
   private readonly revocations = new Map<string, { revokedAt: number; reason?: string }>();
   private readonly held = new Map<string, { subject: string; jws: UnverifiedPkiJws }[]>();
+  /** The intermediates that issued each certificate (by PEM); forgotten whenever an intermediate is added. */
+  private readonly issuersOf = new Map<string, Intermediate[]>();
 
   /**
    * @param rootCertPem the pinned root. Without it, nothing is verified (signatures and chains are not
@@ -109,6 +111,7 @@ export class PkiDirectory {
       }
       const serial = im.serialNumber.toLowerCase();
       this.intermediates.set(serial, { pem: im.toString(), x509: im });
+      this.issuersOf.clear();
       this.latestIntermediate = im.toString();
       const waiting = this.held.get(serial) ?? [];
       this.held.delete(serial);
@@ -161,8 +164,7 @@ export class PkiDirectory {
    */
   verify(cert: CertInfo, now: number, expectedCn?: string): CertInfo {
     if (!this.rootCertPem) throw new CryptoError('untrusted', 'no pinned root');
-    const x = new X509Certificate(cert.pem);
-    const issuers = [...this.intermediates.values()].filter((im) => x.checkIssued(im.x509));
+    const issuers = this.issuersOfCert(cert.pem);
     if (issuers.length === 0) throw new CryptoError('untrusted', this.intermediates.size === 0 ? 'no intermediate CA published yet' : 'certificate is not issued by a published intermediate');
     let last: unknown;
     for (const im of issuers) {
@@ -173,6 +175,16 @@ export class PkiDirectory {
       }
     }
     throw last;
+  }
+
+  private issuersOfCert(pem: string): Intermediate[] {
+    let issuers = this.issuersOf.get(pem);
+    if (!issuers) {
+      const x = new X509Certificate(pem);
+      issuers = [...this.intermediates.values()].filter((im) => x.checkIssued(im.x509));
+      this.issuersOf.set(pem, issuers);
+    }
+    return issuers;
   }
 
   status(cert: CertInfo, now: number): CertificateStatus {
