@@ -18,6 +18,25 @@ describe('OpenedMessages', () => {
     expect(opens).toBe(2);
   });
 
+  it('shares one opening between readers of the same message at the same moment', async () => {
+    const cache = new OpenedMessages(async () => true);
+    let opens = 0;
+    const open = async () => {
+      opens++;
+      await new Promise((r) => setTimeout(r, 20));
+      return 'opened';
+    };
+    const all = await Promise.all(Array.from({ length: 500 }, () => cache.open('app2.proxy2.broker', jws, open)));
+    expect(all.every((v) => v === 'opened')).toBe(true);
+    expect(opens).toBe(1);
+  });
+
+  it('does not keep a failed opening', async () => {
+    const cache = new OpenedMessages(async () => true);
+    await expect(cache.open('app2.proxy2.broker', jws, async () => { throw new Error('bad signature'); })).rejects.toThrow('bad signature');
+    await expect(cache.open('app2.proxy2.broker', jws, async () => 'fine')).resolves.toBe('fine');
+  });
+
   it('opens again (and so verifies again) once the signer is no longer trusted', async () => {
     const trusted = new Set(['serial-1']);
     const cache = new OpenedMessages(async (kid) => trusted.has(kid));

@@ -20,6 +20,8 @@ interface Entry {
 
 export class OpenedMessages {
   private readonly entries = new LRUCache<string, Entry>({ maxSize: CACHE_BYTES, sizeCalculation: (e) => e.size });
+  /** Openings under way: the thousand polls that end at one moment share the first one's work. */
+  private readonly opening = new Map<string, Promise<unknown>>();
 
   constructor(private readonly stillTrusted: (kid: string) => Promise<boolean>) {}
 
@@ -29,9 +31,14 @@ export class OpenedMessages {
     const key = `${reader} ${sha256Base64Url(jws)}`;
     const hit = this.entries.get(key);
     if (hit && (await this.stillTrusted(hit.kid))) return hit.value as T;
-    const value = await open();
-    // Sized by the message: the opened value (plaintext and fields) is never larger than the sealed message.
-    this.entries.set(key, { kid: readJwsKid(jws), value, size: jws.length });
-    return value;
+    const underway = this.opening.get(key);
+    if (underway) return underway as Promise<T>;
+    const opened = open().then((value) => {
+      // Sized by the message: the opened value (plaintext and fields) is never larger than the sealed message.
+      this.entries.set(key, { kid: readJwsKid(jws), value, size: jws.length });
+      return value;
+    });
+    this.opening.set(key, opened);
+    return opened.finally(() => this.opening.delete(key));
   }
 }
