@@ -80,8 +80,8 @@ async function waitAudited(subject: string, timeoutMs = 10_000): Promise<void> {
 
 async function auditMessagesOf(taskId: string): Promise<Array<{ seq: number; subject: string; event: Record<string, unknown> }>> {
   return (await log.allMessages(AUDIT_STREAM))
-    .filter((m) => m.subject.startsWith(subjects.audit(`beam.ev.task.${taskId}.`)))
-    .map((m) => ({ seq: m.seq, subject: m.subject.slice(subjects.audit('').length), event: decodeJson(m.data) as Record<string, unknown> }));
+    .filter((m) => m.origin.startsWith(`beam.ev.task.${taskId}.`))
+    .map((m) => ({ seq: m.seq, subject: m.origin, event: decodeJson(m.data) as Record<string, unknown> }));
 }
 
 describe('beamline audit', () => {
@@ -271,7 +271,7 @@ describe('beamline audit', () => {
         ['TaskCreated', APP1, undefined],
         ['ResultPut', APP2P1, 'claimed'],
         ['ResultPut', APP2, 'succeeded'],
-        ['TaskExpired', undefined, undefined],
+        ['TaskExpired', APP1, undefined], // TaskExpired names the task's parties too
       ]);
 
       // replay shows them after the purge, with the expiry, and verify still passes.
@@ -334,7 +334,7 @@ describe('beamline audit', () => {
     await waitAudited(subjects.taskCreated(unknownId));
 
     const auditSeq = async (subject: string): Promise<number> => {
-      const m = (await log.allMessages(AUDIT_STREAM)).filter((x) => x.subject === subjects.audit(subject)).pop()!;
+      const m = (await log.allMessages(AUDIT_STREAM)).filter((x) => x.origin === subject).pop()!;
       return m.seq;
     };
     const expected = [

@@ -10,6 +10,7 @@ import { startNatsServer, type NatsServerHandle } from '@beamline/devnet';
 import { auditPosition, auditWatermark, AuditCopyPipeline, CopyOutOfPlace } from '@beamline/audit';
 import {
   AUDIT_ORIGIN_SEQ_HEADER,
+  AUDIT_ORIGIN_SUBJECT_HEADER,
   AUDIT_STREAM,
   auditStreamConfig,
   connectNats,
@@ -86,6 +87,26 @@ describe('AuditCopyPipeline', () => {
     expect(held.map(([auditSeq]) => auditSeq)).toEqual(consecutive(1, seqs.length));
   }, 60_000);
 
+  it('files copies under a handful of subjects however many tasks they copy, each naming its original', async () => {
+    // nats-server 2.9 keeps ~200 bytes per distinct subject for as long as a stream holds it: a subject per
+    // task in a trail kept for weeks grew its memory without bound (76 % in a 10-minute soak).
+    const js = jetstream(nc);
+    const taskIds = Array.from({ length: 300 }, () => randomUUID());
+    let last = 0;
+    for (const id of taskIds) {
+      await js.publish(subjects.taskCreated(id), new Uint8Array(100).fill(7));
+      await js.publish(subjects.taskResult(id, 'app2.proxy2.broker'), new Uint8Array(100).fill(7));
+      last = (await js.publish(subjects.taskExpired(id), new Uint8Array(100).fill(7))).seq;
+    }
+    await copyUntilWatermark(new AuditCopyPipeline(nc), last);
+    const info = await jsm.streams.info(AUDIT_STREAM, { subjects_filter: '>' });
+    expect(info.state.messages).toBe(900);
+    expect(Object.keys(info.state.subjects ?? {}).sort()).toEqual(['audit.task.created', 'audit.task.expired', 'audit.task.result']);
+    const origins: string[] = [];
+    for await (const m of readStream(nc, AUDIT_STREAM, { follow: false })) origins.push(m.headers?.get(AUDIT_ORIGIN_SUBJECT_HEADER) ?? '');
+    expect(origins.slice(0, 3)).toEqual([subjects.taskCreated(taskIds[0]), subjects.taskResult(taskIds[0], 'app2.proxy2.broker'), subjects.taskExpired(taskIds[0])]);
+  }, 60_000);
+
   it('retries a copy that failed in the middle before any later copy is stored', async () => {
     const sizes = Array.from({ length: 200 }, (_, i) => (i === 80 ? 2 * MiB : 300));
     const seqs = await appendEvents(sizes);
@@ -113,7 +134,8 @@ describe('AuditCopyPipeline', () => {
     const h = headers();
     h.set(AUDIT_ORIGIN_SEQ_HEADER, String(seqs[5]));
     const event6 = await jsm.streams.getMessage(EVENTS_STREAM, { seq: seqs[5] });
-    await jetstream(nc).publish(subjects.audit(event6!.subject), event6!.data, { msgID: `ev-${seqs[5]}`, headers: h, expect: { lastSequence: 5 } });
+    h.set(AUDIT_ORIGIN_SUBJECT_HEADER, event6!.subject);
+    await jetstream(nc).publish(subjects.auditCopy(event6!.subject), event6!.data, { msgID: `ev-${seqs[5]}`, headers: h, expect: { lastSequence: 5 } });
 
     // Resuming from the stale position: nats-server 2.9.10 answers the retried copy "duplicate" right where
     // it belongs; a server that checked the expected sequence first would refuse it, and the next run resumes.

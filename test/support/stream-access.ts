@@ -2,6 +2,7 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connectNats, decodeJson, encodeJson, EVENTS_STREAM, subjects } from '@beamline/nats';
+import { originalSubject } from '@beamline/audit';
 
 export class StreamAccess {
   private constructor(readonly nc: NatsConnection, private readonly jsm: JetStreamManager) {}
@@ -16,12 +17,13 @@ export class StreamAccess {
   }
 
   /** Every message currently in a stream, raw. */
-  async allMessages(stream = EVENTS_STREAM): Promise<Array<{ seq: number; subject: string; data: Uint8Array }>> {
+  /** Every message of `stream`; `origin` is the subject an audit copy copies (its own subject otherwise). */
+  async allMessages(stream = EVENTS_STREAM): Promise<Array<{ seq: number; subject: string; origin: string; data: Uint8Array }>> {
     const info = await this.jsm.streams.info(stream);
-    const out: Array<{ seq: number; subject: string; data: Uint8Array }> = [];
+    const out: Array<{ seq: number; subject: string; origin: string; data: Uint8Array }> = [];
     for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
       const m = await this.jsm.streams.getMessage(stream, { seq }).catch(() => null);
-      if (m) out.push({ seq: m.seq, subject: m.subject, data: m.data });
+      if (m) out.push({ seq: m.seq, subject: m.subject, origin: originalSubject(m.subject, m.header), data: m.data });
     }
     return out;
   }

@@ -75,7 +75,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   private async expire(task: TaskView): Promise<void> {
     const generation = generationOf(task);
     const lastOwnSeq = Math.max(task.seq, ...[...task.results.values()].map((r) => r.seq));
-    const event: TaskExpired = { type: 'TaskExpired', v: 1, taskId: task.taskId, expiredAt: task.expiresAt };
+    const event: TaskExpired = { type: 'TaskExpired', v: 1, taskId: task.taskId, expiredAt: task.expiresAt, from: task.from, to: task.to };
     const appended = await this.log.append(subjects.taskExpired(task.taskId), event, { msgId: `expired-${task.taskId}-${task.seq}` });
     this.done.add(generation);
     if (!this.pendingPurges.has(generation)) {

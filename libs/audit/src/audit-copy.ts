@@ -19,7 +19,7 @@
  */
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/nats-core';
-import { AUDIT_ORIGIN_SEQ_HEADER, EVENTS_STREAM, readStream, subjects, type StreamMessage } from '@beamline/nats';
+import { AUDIT_ORIGIN_SEQ_HEADER, AUDIT_ORIGIN_SUBJECT_HEADER, EVENTS_STREAM, readStream, subjects, type StreamMessage } from '@beamline/nats';
 import { CopyWindow, type CopyWindowLimits } from './copy-window';
 import { auditPosition, type AuditPosition } from './source-watermark';
 
@@ -94,7 +94,8 @@ export class AuditCopyPipeline {
   private async copy(event: StreamMessage, expectedLastSeq: number): Promise<void> {
     const h = headers();
     h.set(AUDIT_ORIGIN_SEQ_HEADER, String(event.seq));
-    const ack = await this.js.publish(subjects.audit(event.subject), event.data, { msgID: `ev-${event.seq}`, headers: h, expect: { lastSequence: expectedLastSeq } });
+    h.set(AUDIT_ORIGIN_SUBJECT_HEADER, event.subject);
+    const ack = await this.js.publish(subjects.auditCopy(event.subject), event.data, { msgID: `ev-${event.seq}`, headers: h, expect: { lastSequence: expectedLastSeq } });
     if (ack.seq !== expectedLastSeq + 1) throw new CopyOutOfPlace(event.seq, ack.seq, expectedLastSeq + 1);
   }
 }

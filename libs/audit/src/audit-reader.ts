@@ -3,9 +3,9 @@
  * to its current end, or on and on (`follow`) until the signal aborts.
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { AUDIT_STREAM, isStreamNotFound, readStream, subjects } from '@beamline/nats';
+import { AUDIT_ORIGIN_SUBJECT_HEADER, AUDIT_STREAM, isStreamNotFound, readStream, subjectMatches, subjects, type StreamMessage } from '@beamline/nats';
 
-const AUDIT_PREFIX = subjects.audit('');
+const LEGACY_PREFIX = subjects.legacyAudit('');
 
 export interface AuditMessage {
   seq: number;
@@ -16,7 +16,10 @@ export interface AuditMessage {
 }
 
 export interface ReadAuditOptions {
-  /** One subject filter (NATS 2.9 takes one), e.g. `beam.pki.>` or `beam.ev.task.<id>.>`. */
+  /**
+   * One subject filter, e.g. `beam.pki.>` or `beam.ev.task.<id>.>`. On BEAM_AUDIT it applies to the original
+   * subjects, which the copies carry in a header: the whole trail is read and filtered here.
+   */
   filterSubject?: string;
   /** Start at the first message BEAM_AUDIT stored at or after this time (ms). */
   startTimeMs?: number;
@@ -36,18 +39,28 @@ export class NoAuditStream extends Error {
 /** Calls `handle` for every message in order; resolves when the end is reached (or, with `follow`, when aborted). */
 export async function readAudit(js: JetStreamClient, opts: ReadAuditOptions, handle: (m: AuditMessage) => void | Promise<void>): Promise<void> {
   const stream = opts.stream ?? AUDIT_STREAM;
-  // BEAM_AUDIT holds its copies under `audit.<original subject>`; callers speak of original subjects only.
+  // Callers speak of original subjects only; BEAM_AUDIT's copies name theirs in a header.
   const copies = stream === AUDIT_STREAM;
-  const filter = opts.filterSubject && copies ? subjects.audit(opts.filterSubject) : opts.filterSubject;
   if (opts.signal?.aborted) return;
-  const messages = readStream(js, stream, { filterSubject: filter, startTimeMs: opts.startTimeMs, follow: opts.follow === true, signal: opts.signal });
+  const messages = readStream(js, stream, {
+    filterSubject: copies ? subjects.allAudit : opts.filterSubject,
+    startTimeMs: opts.startTimeMs,
+    follow: opts.follow === true,
+    signal: opts.signal,
+  });
   try {
     for await (const m of messages) {
-      const subject = copies && m.subject.startsWith(AUDIT_PREFIX) ? m.subject.slice(AUDIT_PREFIX.length) : m.subject;
+      const subject = copies ? originalSubject(m.subject, m.headers) : m.subject;
+      if (copies && opts.filterSubject !== undefined && !subjectMatches(opts.filterSubject, subject)) continue;
       await handle({ seq: m.seq, subject, data: m.data, storedAt: m.storedAt });
     }
   } catch (err) {
     if (isStreamNotFound(err)) throw new NoAuditStream(stream);
     throw err;
   }
+}
+
+/** The BEAM_EVENTS subject an audit copy copies: its header, or (copies made before the header) its own subject after `audit.`. */
+export function originalSubject(subject: string, headers: StreamMessage['headers']): string {
+  return headers?.get(AUDIT_ORIGIN_SUBJECT_HEADER) || (subject.startsWith(LEGACY_PREFIX) ? subject.slice(LEGACY_PREFIX.length) : subject);
 }

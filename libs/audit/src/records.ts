@@ -96,7 +96,7 @@ export function describeAuditMessage(seq: number, subject: string, data: Uint8Ar
     case 'ResultPut':
       return { ...base, time: iso(event.receivedAt), type: event.type, taskId: event.taskId, from: event.from, to: event.to, status: event.status, ...sizes(event.message) };
     case 'TaskExpired':
-      return { ...base, time: iso(event.expiredAt), type: event.type, taskId: event.taskId };
+      return { ...base, time: iso(event.expiredAt), type: event.type, taskId: event.taskId, ...(event.from && event.to ? { from: event.from, to: event.to } : {}) };
     case 'SocketRequested':
       return { ...base, time: iso(event.receivedAt), type: event.type, socketId: event.socketId, from: event.from, to: event.to, messageBytes: event.message.length, expiresAt: iso(event.expiresAt) };
     case 'SocketConnected':

@@ -11,9 +11,10 @@ const put = {
   status: 'succeeded', message: 'eyJh.eyJi.c2ln', receivedAt: 2_000,
 };
 const expired = { type: 'TaskExpired', v: 1, taskId: ID, expiredAt: 11_000 };
+const expiredWithParties = { ...expired, from: 'app1.proxy1.broker', to: ['app1.proxy2.broker'] };
 
 describe('parseEvent', () => {
-  it.each([created, put, expired])('round-trips a valid %s event through JSON', (event) => {
+  it.each([created, put, expired, expiredWithParties])('round-trips a valid %s event through JSON', (event) => {
     expect(parseEvent(JSON.parse(JSON.stringify(event)))).toEqual(event);
   });
 

@@ -9,8 +9,11 @@ import { parseUuid } from './uuid';
 export interface TaskCreated { type: 'TaskCreated'; v: 1; taskId: string; from: string; to: string[]; message: string; digest: string; receivedAt: number; expiresAt: number; }
 /** A result was put (new or replacing the same app's earlier result). */
 export interface ResultPut { type: 'ResultPut'; v: 1; taskId: string; from: string; to: string[]; status: WorkStatus; message: string; receivedAt: number; }
-/** A task passed its TTL and was swept. */
-export interface TaskExpired { type: 'TaskExpired'; v: 1; taskId: string; expiredAt: number; }
+/**
+ * A task passed its TTL and was swept. `from`/`to` repeat the task's parties, so an audit trail that starts
+ * after the task was created (retention, `--since`) still says whose task expired; older events lack them.
+ */
+export interface TaskExpired { type: 'TaskExpired'; v: 1; taskId: string; expiredAt: number; from?: string; to?: string[]; }
 /** Every event in the BEAM_EVENTS log. */
 export type BeamEvent = TaskCreated | ResultPut | TaskExpired;
 
@@ -48,12 +51,15 @@ function parseResultPut(o: JsonObject): ResultPut {
 }
 
 function parseTaskExpired(o: JsonObject): TaskExpired {
-  return {
+  const event: TaskExpired = {
     type: 'TaskExpired',
     v: 1,
     taskId: parseUuid(field(o, 'taskId'), 'taskId'),
     expiredAt: expectNonNegativeInt(field(o, 'expiredAt'), 'expiredAt'),
   };
+  if (field(o, 'from') !== undefined) event.from = parseBeamId(field(o, 'from'), 'from');
+  if (field(o, 'to') !== undefined) event.to = expectRecipients(field(o, 'to'), 'to');
+  return event;
 }
 
 /** Validates a decoded event; throws InvalidInput on unknown type/version or bad fields. */

@@ -15,6 +15,8 @@ export const PKI_STREAM = 'BEAM_PKI';
 export const AUDIT_STREAM = 'BEAM_AUDIT';
 /** Header on an audit copy: the BEAM_EVENTS sequence it copies. */
 export const AUDIT_ORIGIN_SEQ_HEADER = 'Beam-Origin-Seq';
+/** Header on an audit copy: the BEAM_EVENTS subject it copies (the copy's own subject names only the event kind). */
+export const AUDIT_ORIGIN_SUBJECT_HEADER = 'Beam-Origin-Subject';
 export const NONCE_BUCKET = 'beam-nonces';
 /** Leases of elected roles (e.g. the expiry leader among broker-store replicas). */
 export const LEASE_BUCKET = 'beam-leases';
@@ -66,8 +68,19 @@ export const subjects = {
 
   allPki: 'beam.pki.>',
 
-  /** BEAM_AUDIT's copy of an event published on `subject` in BEAM_EVENTS. */
-  audit: (subject: string) => `audit.${subject}`,
+  /**
+   * BEAM_AUDIT's subject for the copy of an event published on `subject` in BEAM_EVENTS: the kind of event
+   * only (`audit.task.created`, `audit.task.result`, `audit.socket.connected`, …), never a task, socket or
+   * app id. nats-server 2.9 keeps about 200 bytes of memory per distinct subject for as long as a stream holds
+   * it, and the audit trail holds every task for weeks: a subject per task would grow nats-server's memory by
+   * gigabytes a day. The original subject travels in the Beam-Origin-Subject header.
+   */
+  auditCopy: (subject: string) => {
+    const [, , aggregate, , kind] = subject.split('.');
+    return aggregate === 'task' || aggregate === 'socket' ? `audit.${aggregate}.${kind ?? 'other'}` : 'audit.other';
+  },
+  /** The subject copies had before the Beam-Origin-Subject header (the whole original subject after `audit.`). */
+  legacyAudit: (subject: string) => `audit.${subject}`,
   allAudit: 'audit.>',
   certificatePublished: (serial: string) => `beam.pki.cert.${serial}`,
   certificateRevoked: (serial: string) => `beam.pki.revoked.${serial}`,
@@ -88,4 +101,15 @@ export const subjects = {
 export function taskIdOfSubject(subject: string): string | undefined {
   const parts = subject.split('.');
   return parts[0] === 'beam' && parts[1] === 'ev' && parts[2] === 'task' ? parts[3] : undefined;
+}
+
+/** Whether `subject` matches the NATS subject filter `pattern` (`*` one token, `>` the rest). */
+export function subjectMatches(pattern: string, subject: string): boolean {
+  const want = pattern.split('.');
+  const have = subject.split('.');
+  for (let i = 0; i < want.length; i++) {
+    if (want[i] === '>') return have.length > i;
+    if (i >= have.length || (want[i] !== '*' && want[i] !== have[i])) return false;
+  }
+  return want.length === have.length;
 }

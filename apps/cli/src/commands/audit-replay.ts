@@ -1,7 +1,7 @@
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import { describeAuditMessage, formatRecord, matchesFilter, parseTimeSpec, readAudit, type AuditRecord, type RecordFilter } from '@beamline/audit';
-import { parseBeamId, parseUuid, parseEvent } from '@beamline/domain';
-import { AUDIT_STREAM, decodeJson, subjects, PKI_STREAM } from '@beamline/nats';
+import { parseBeamId, parseUuid } from '@beamline/domain';
+import { subjects, PKI_STREAM } from '@beamline/nats';
 import type { PkiSubcommand as AuditSubcommand, ParsedArgs } from './pki-common';
 import { DEFAULT_NATS_URL, natsUrlOf, optionalString, UsageError, withNats } from './pki-common';
 
@@ -93,20 +93,8 @@ export const auditReplay: AuditSubcommand = {
     try {
       await withNats(natsUrlOf(args), async (nc) => {
         const js = jetstream(nc);
-        let jsm: JetStreamManager | undefined;
-        /** from/to of tasks, so TaskExpired can show (and match --app on) the parties of its task. */
+        /** from/to of tasks, so a TaskExpired written before it carried its parties can show (and match --app on) them. */
         const parties = new Map<string, { from: string; to: string[] }>();
-        const lookUpParties = async (taskId: string): Promise<{ from: string; to: string[] } | undefined> => {
-          jsm ??= await jetstreamManager(nc);
-          try {
-            const m = await jsm.streams.getMessage(AUDIT_STREAM, { last_by_subj: subjects.audit(subjects.taskCreated(taskId)) });
-            if (!m) return undefined;
-            const ev = parseEvent(decodeJson(m.data));
-            return ev.type === 'TaskCreated' ? { from: ev.from, to: ev.to } : undefined;
-          } catch {
-            return undefined; // not in the audit trail (or unreadable): TaskExpired then shows no parties
-          }
-        };
         const print = (record: AuditRecord): void => {
           if (!matchesFilter(record, filter)) return;
           printed++;
@@ -127,12 +115,8 @@ export const auditReplay: AuditSubcommand = {
           async (m) => {
             const record: AuditRecord = describeAuditMessage(m.seq, m.subject, m.data, m.storedAt);
             if (record.type === 'TaskCreated' && record.taskId && record.from && record.to) parties.set(record.taskId, { from: record.from, to: record.to });
-            if (record.type === 'TaskExpired' && record.taskId) {
-              let p = parties.get(record.taskId);
-              if (!p && filter.app !== undefined) {
-                p = await lookUpParties(record.taskId);
-                if (p) parties.set(record.taskId, p);
-              }
+            if (record.type === 'TaskExpired' && record.taskId && !record.from) {
+              const p = parties.get(record.taskId);
               if (p) Object.assign(record, { from: p.from, to: p.to });
             }
             print(record);
