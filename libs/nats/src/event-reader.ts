@@ -35,7 +35,7 @@ export const DEFAULT_READ_LIMITS: ReadLimits = { maxInFlight: 128, maxBytesInFli
 /** All answers of this process together: about what nats-server serves without letting requests time out. */
 const PROCESS_LIMITS: ReadLimits = { maxInFlight: 512, maxBytesInFlight: 32 * 1024 * 1024 };
 /** Kept events: the recent small ones (tasks and results of everyday size), never a big body. */
-const CACHE_BYTES = 64 * 1024 * 1024;
+const CACHE_BYTES = 16 * 1024 * 1024;
 const CACHE_MAX_EVENT_BYTES = 256 * 1024;
 
 export class EventReader {

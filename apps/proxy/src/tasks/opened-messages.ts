@@ -9,7 +9,7 @@ import { LRUCache } from 'lru-cache';
 import { readJwsKid, sha256Base64Url } from '@beamline/crypto';
 
 /** What is kept: small messages only (a big body is rare and would push out everything else). */
-const CACHE_BYTES = 64 * 1024 * 1024;
+const CACHE_BYTES = 16 * 1024 * 1024;
 const MAX_CACHED_MESSAGE_CHARS = 256 * 1024;
 
 interface Entry {
