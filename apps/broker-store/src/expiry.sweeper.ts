@@ -104,6 +104,10 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
         continue;
       }
       await this.log.purge(subjects.taskAggregate(p.taskId), p.beforeSeq);
+      // The TaskExpired goes too, now that BEAM_AUDIT has it: left in the live log, every expired task kept a
+      // message and a subject of its own there for max_age (8 days) — nats-server memory that grew with every
+      // task, and a replay that grew with it. A generation created again since has later sequences: untouched.
+      await this.log.purge(subjects.taskExpired(p.taskId), p.expiredSeq + 1);
       this.pendingPurges.delete(generation);
     }
   }
@@ -120,7 +124,7 @@ function generationOf(task: TaskView): string {
 
 interface PendingPurge {
   taskId: string;
-  /** Purge the aggregate's events below this BEAM_EVENTS sequence (the TaskExpired itself stays). */
+  /** Purge the aggregate's events below this BEAM_EVENTS sequence (and, separately, the TaskExpired). */
   beforeSeq: number;
   /** The TaskExpired's BEAM_EVENTS sequence: once BEAM_AUDIT holds it, it holds everything before it. */
   expiredSeq: number;
