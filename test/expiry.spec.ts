@@ -67,6 +67,7 @@ describe('expiry', () => {
   it('records TaskExpired, and once BEAM_AUDIT holds the task leaves nothing of it in the live log', async () => {
     const task = newTask(APP1, [APP2], { ttl: '500ms' });
     await t.app1.postTask(task);
+    await t.app2.putResult(task.id, newResult(task, APP2, [APP1], { status: 'claimed' }));
     await t.app2.putResult(task.id, newResult(task, APP2, [APP1]));
     const ofTask = (m: { origin: string }) => m.origin.startsWith(`beam.ev.task.${task.id}.`);
     let remaining: string[] = ['not read yet'];
@@ -77,7 +78,7 @@ describe('expiry', () => {
     // Nothing per task stays behind for max_age: not even a subject of its own (nats-server memory).
     expect(remaining).toEqual([]);
     const audited = (await log.allMessages(AUDIT_STREAM)).filter(ofTask).map((m) => m.origin);
-    expect(audited).toEqual([subjects.taskCreated(task.id), subjects.taskResult(task.id, APP2), subjects.taskExpired(task.id)]);
+    expect(audited).toEqual([subjects.taskCreated(task.id), subjects.taskResult(task.id, APP2), subjects.taskResult(task.id, APP2), subjects.taskExpired(task.id)]);
   });
 });
 

@@ -1,8 +1,9 @@
 /**
  * Physical expiry. Logical expiry needs nothing: a task is dead for every query the instant its TTL passes.
  * The sweeper then records TaskExpired (deduplicated per task generation, so several replicas sweeping at
- * once write it once) and purges the aggregate's earlier events, keeping the live log as small as the live
- * work. The purge is bounded by sequence so a task re-created under the same id is never touched.
+ * once write it once) and removes the generation's events, TaskExpired included, keeping the live log as
+ * small as the live work. It removes them by sequence (never by a filtered purge, see EventLog.remove), so
+ * a task re-created under the same id is never touched and no reader of the log is moved.
  * Only the expiry leader (one replica, elected through a NATS KV lease) sweeps.
  *
  * No audit loss: the audit copier copies BEAM_EVENTS to BEAM_AUDIT asynchronously, in order and without a
@@ -74,12 +75,11 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
 
   private async expire(task: TaskView): Promise<void> {
     const generation = generationOf(task);
-    const lastOwnSeq = Math.max(task.seq, ...[...task.results.values()].map((r) => r.seq));
     const event: TaskExpired = { type: 'TaskExpired', v: 1, taskId: task.taskId, expiredAt: task.expiresAt, from: task.from, to: task.to };
     const appended = await this.log.append(subjects.taskExpired(task.taskId), event, { msgId: `expired-${task.taskId}-${task.seq}` });
     this.done.add(generation);
     if (!this.pendingPurges.has(generation)) {
-      this.pendingPurges.set(generation, { taskId: task.taskId, beforeSeq: lastOwnSeq + 1, expiredSeq: appended.seq, since: Date.now(), warned: false });
+      this.pendingPurges.set(generation, { taskId: task.taskId, seqs: [...task.logSeqs, appended.seq], expiredSeq: appended.seq, since: Date.now(), warned: false });
     }
   }
 
@@ -93,22 +93,22 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     });
     // One look at the watermark per sweep: BEAM_AUDIT holds every event up to it.
     const watermark = await auditWatermark(jsm);
+    const audited: Array<[string, PendingPurge]> = [];
     for (const [generation, p] of this.pendingPurges) {
       const state = copyStateAt(watermark, p.expiredSeq);
       // Never purge without an audit copy: a lagging (or missing) BEAM_AUDIT postpones the purge.
-      if (state !== 'copied') {
-        if (!p.warned && Date.now() - p.since > AUDIT_LAG_WARNING_MS) {
-          p.warned = true;
-          this.logger.warn(`task ${p.taskId}: ${state === 'pending' ? 'BEAM_AUDIT has not copied its events' : 'there is no BEAM_AUDIT stream'} after ${AUDIT_LAG_WARNING_MS / 1000}s; its purge stays postponed`);
-        }
-        continue;
+      if (state === 'copied') {
+        audited.push([generation, p]);
+      } else if (!p.warned && Date.now() - p.since > AUDIT_LAG_WARNING_MS) {
+        p.warned = true;
+        this.logger.warn(`task ${p.taskId}: ${state === 'pending' ? 'BEAM_AUDIT has not copied its events' : 'there is no BEAM_AUDIT stream'} after ${AUDIT_LAG_WARNING_MS / 1000}s; its purge stays postponed`);
       }
-      await this.log.purge(subjects.taskAggregate(p.taskId), p.beforeSeq);
-      // The TaskExpired goes too, now that BEAM_AUDIT has it: left in the live log, every expired task kept a
-      // message and a subject of its own there for max_age (8 days) — nats-server memory that grew with every
-      // task, and a replay that grew with it. A generation created again since has later sequences: untouched.
-      await this.log.purge(subjects.taskExpired(p.taskId), p.expiredSeq + 1);
-      this.pendingPurges.delete(generation);
+    }
+    // Side by side, a batch at a time: one removal per event is a round trip each.
+    for (let i = 0; i < audited.length; i += PURGE_BATCH) {
+      const batch = audited.slice(i, i + PURGE_BATCH);
+      await this.log.remove(batch.flatMap(([, p]) => p.seqs));
+      for (const [generation] of batch) this.pendingPurges.delete(generation);
     }
   }
 }
@@ -116,6 +116,8 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
 const AUDIT_LAG_WARNING_MS = 60_000;
 /** TaskExpired appends in flight at once. */
 const EXPIRE_BATCH = 64;
+/** Expired generations whose events are removed side by side. */
+const PURGE_BATCH = 16;
 
 /** A task id can be reused after expiry; its generation (id and creating sequence) cannot. */
 function generationOf(task: TaskView): string {
@@ -124,8 +126,8 @@ function generationOf(task: TaskView): string {
 
 interface PendingPurge {
   taskId: string;
-  /** Purge the aggregate's events below this BEAM_EVENTS sequence (and, separately, the TaskExpired). */
-  beforeSeq: number;
+  /** The BEAM_EVENTS sequences of the generation's events, its TaskExpired last. */
+  seqs: number[];
   /** The TaskExpired's BEAM_EVENTS sequence: once BEAM_AUDIT holds it, it holds everything before it. */
   expiredSeq: number;
   since: number;

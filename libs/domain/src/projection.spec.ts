@@ -146,6 +146,18 @@ describe('projection reducer', () => {
     expect(s.tasks.get(T1)!.results.get(A1P2)).toMatchObject({ status: 'claimed', seq: 3 });
   });
 
+  it('keeps the sequence of every event of a task generation, replaced and ignored results too, for the sweeper to remove', () => {
+    const s = given(created(T1), put(T1, A1P2, 'claimed'), created(T2), put(T1, A1P2, 'succeeded'), put(T1, A1P2, 'claimed'), put(T1, A2P2, 'succeeded'));
+    expect(s.tasks.get(T1)!.logSeqs).toEqual([1, 2, 4, 5, 6]);
+    expect(s.tasks.get(T2)!.logSeqs).toEqual([3]);
+  });
+
+  it('starts a re-created generation with only its own events', () => {
+    const s = given(created(T1), put(T1, A1P2, 'succeeded'));
+    applyEvent(s, created(T1, { receivedAt: 12_000, expiresAt: 20_000 }), 3);
+    expect(s.tasks.get(T1)!.logSeqs).toEqual([3]);
+  });
+
   it('given a task, when TaskExpired is applied, then the task and its index entries are gone', () => {
     const s = given(created(T1, { to: [A1P2, A2P2] }), created(T2, { to: [A1P2] }));
     applyEvent(s, expired(T1), 3);

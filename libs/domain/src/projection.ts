@@ -11,8 +11,12 @@ import { isTodoFor } from './todo';
 export interface LogPosition { seq: number; bytes: number; }
 /** A result as the projection keeps it (`seq`/`bytes`: its ResultPut). */
 export interface ResultView extends LogPosition { from: string; to: string[]; status: WorkStatus; receivedAt: number; }
-/** A task as the projection keeps it; `seq`/`bytes` are the TaskCreated's, results are keyed by result.from. */
-export interface TaskView extends LogPosition { taskId: string; from: string; to: string[]; receivedAt: number; expiresAt: number; results: Map<string, ResultView>; }
+/**
+ * A task as the projection keeps it; `seq`/`bytes` are the TaskCreated's, results are keyed by result.from.
+ * `logSeqs`: every event of this generation in the log (its TaskCreated and every ResultPut, replaced and
+ * ignored ones too), which is what the expiry sweeper removes from the live log.
+ */
+export interface TaskView extends LogPosition { taskId: string; from: string; to: string[]; receivedAt: number; expiresAt: number; results: Map<string, ResultView>; logSeqs: number[]; }
 /** The mutable projection state (tasks plus recipient/sender indexes of task ids). */
 export interface ProjectionState { lastSeq: number; tasks: Map<string, TaskView>; byRecipient: Map<string, Set<string>>; bySender: Map<string, Set<string>>; sockets: Map<string, SocketView>; }
 /** A live (not yet connected) socket request; `seq`/`bytes` are the SocketRequested's. */
@@ -64,6 +68,7 @@ function onTaskCreated(state: ProjectionState, e: TaskCreated, { seq, bytes }: L
     seq,
     bytes,
     results: new Map(),
+    logSeqs: [seq],
   });
   indexAdd(state.bySender, e.from, e.taskId);
   for (const r of e.to) indexAdd(state.byRecipient, r, e.taskId);
@@ -71,7 +76,9 @@ function onTaskCreated(state: ProjectionState, e: TaskCreated, { seq, bytes }: L
 
 function onResultPut(state: ProjectionState, e: ResultPut, { seq, bytes }: LogPosition): void {
   const task = state.tasks.get(e.taskId);
-  if (!task || isExpired(task, e.receivedAt) || !task.to.includes(e.from)) return;
+  if (!task) return;
+  task.logSeqs.push(seq);
+  if (isExpired(task, e.receivedAt) || !task.to.includes(e.from)) return;
   const prev = task.results.get(e.from);
   if (e.status === 'claimed' && prev && (prev.status === 'succeeded' || prev.status === 'permfailed')) return;
   task.results.set(e.from, { from: e.from, to: [...e.to], status: e.status, receivedAt: e.receivedAt, seq, bytes });

@@ -31,6 +31,7 @@ export interface StoredEvent {
 }
 
 const WRONG_LAST_SEQUENCE = 10071;
+const SEQUENCE_NOT_FOUND = 10043;
 
 function payloadTooLargeFrom(err: unknown): PayloadTooLarge | undefined {
   if (!/max.?payload|maximum payload|message size exceeds/i.test(String((err as Error).message))) return undefined;
@@ -77,11 +78,23 @@ export class EventLog {
     }
   }
 
-  /** Physically removes events matching `filterSubject` from the live log; only those below `beforeSeq` when given. */
-  async purge(filterSubject: string, beforeSeq?: number): Promise<number> {
+  /**
+   * Physically removes the events at these stream sequences from the live log; returns how many were still
+   * there. By sequence, never by a filtered purge: nats-server 2.9 moves every consumer of the stream past a
+   * filtered purge's first remaining match (to the end of the stream when none remains), and a reader that
+   * was behind — a replica replaying, the audit copier — silently lost everything in between.
+   */
+  async remove(seqs: Iterable<number>): Promise<number> {
     const jsm = await this.manager();
-    const res = await jsm.streams.purge(this.stream, beforeSeq === undefined ? { filter: filterSubject } : { filter: filterSubject, seq: beforeSeq });
-    return res.purged;
+    const removed = await Promise.all(
+      [...new Set(seqs)].map((seq) =>
+        jsm.streams.deleteMessage(this.stream, seq, false).catch((err: unknown) => {
+          if (err instanceof JetStreamApiError && err.code === SEQUENCE_NOT_FOUND) return false; // removed before
+          throw err;
+        }),
+      ),
+    );
+    return removed.filter(Boolean).length;
   }
 
   private manager(): Promise<JetStreamManager> {
