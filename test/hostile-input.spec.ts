@@ -33,6 +33,7 @@ import { isAlive } from './support/processes';
 
 const TOTAL_REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 10_000);
 const BATCH = 48;
+const UPGRADES = Number(process.env.FUZZ_UPGRADES ?? 1_000);
 const IN_FLIGHT = 24;
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const MSG = '@@MSG@@';
@@ -217,6 +218,14 @@ const sealedTaskTemplate = (from: string): Record<string, unknown> => ({
   metadata: null,
   digest: 'fuzz',
 });
+const socketRequestTemplate = (from: string): Record<string, unknown> => ({
+  id: randomUUID(),
+  from,
+  to: ['app9.proxy9.broker'],
+  ttl: '3s',
+  metadata: { kind: 'fuzz' },
+  eph: 'A'.repeat(43),
+});
 const sealedResultTemplate = (from: string): Record<string, unknown> => ({ task: fixture?.id, from, to: [APP1], status: 'tempfailed', encrypted: 'AAAA', encryption_keys: ['AAAA'], metadata: null });
 
 /** Garbage `Authorization` for broker-api: missing, other schemes, malformed or forged JWS. */
@@ -263,6 +272,8 @@ function brokerRequest(): fc.Arbitrary<{ req: HostileRequest; payload?: object }
         .map(([path, m]) => ({ label: 'put result', method: 'PUT', path, ...m })),
     },
     { weight: 3, arbitrary: withApp(['beam_app', 'from', 'to', 'filter', 'wait_count', 'wait_time', 'min_seq'], true).map((q) => ({ label: 'list tasks', method: 'GET', path: `/v1/tasks${q}` })) },
+    { weight: 2, arbitrary: fc.constantFrom(APP1, 'app2.proxy1.broker', APP2).chain((from) => messageBody(socketRequestTemplate(from)).map((m) => ({ label: 'create socket', method: 'POST', path: '/v1/sockets', ...m }))) },
+    { weight: 1, arbitrary: withApp(['beam_app', 'wait_count', 'wait_time', 'min_seq']).map((q) => ({ label: 'list sockets', method: 'GET', path: `/v1/sockets${q}` })) },
     { weight: 2, arbitrary: fc.tuple(segment(ids), withApp(['beam_app', 'wait_count', 'wait_time', 'min_seq'])).map(([id, q]) => ({ label: 'get task', method: 'GET', path: `/v1/tasks/${id}${q}` })) },
     { weight: 2, arbitrary: fc.tuple(segment(ids), withApp(['beam_app', 'wait_count', 'wait_time', 'min_seq'])).map(([id, q]) => ({ label: 'results', method: 'GET', path: `/v1/tasks/${id}/results${q}` })) },
     { weight: 1, arbitrary: fc.record({ label: fc.constant('any method'), method: fc.constantFrom(...METHODS.filter((m) => m !== 'HEAD')), path: fc.constantFrom('/v1/tasks', `/v1/tasks/${fixture.id}`, `/v1/tasks/${fixture.id}/results`, '/v1/pki/certs', '/v1/health') }) },
@@ -301,6 +312,58 @@ function brokerRequest(): fc.Arbitrary<{ req: HostileRequest; payload?: object }
   );
 }
 
+/** An upgrade to a direct socket (`Upgrade: tcp`), which fetch cannot send: it goes over a raw connection. */
+interface SocketUpgrade {
+  target: 'proxy1' | 'proxy2' | 'broker';
+  method: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  signAs?: 'proxy1' | 'proxy2';
+}
+
+/** One header line's worth of text: what a client can put in a `metadata` header. */
+const oneLine = (v: string): string => v.replace(/[\r\n]/g, ' ').replace(/[^\x20-\x7e]/g, '?');
+
+function socketUpgrade(): fc.Arbitrary<SocketUpgrade> {
+  // No app here has a certificate or a live socket request: a valid-looking upgrade ends at once (404/424).
+  const atProxy = fc
+    .record({
+      proxy: fc.constantFrom<'proxy1' | 'proxy2'>('proxy1', 'proxy2'),
+      method: fc.constantFrom<'GET' | 'POST'>('GET', 'POST'),
+      // A real app would make a real socket request, which waits for its peer for the socket's TTL.
+      segment: segment(['app9.proxy9.broker', randomUUID()]).filter((seg) => !/^app\d\.proxy[12]\.broker$/i.test(seg)),
+      metadata: fc.option(fc.oneof(fuzzValue.map(toJsonText), headerValue), { nil: undefined }),
+    })
+    .chain((r) =>
+      apiKeyAuth(r.proxy === 'proxy1' ? APP1 : APP2).map((auth) => ({
+        target: r.proxy,
+        method: r.method,
+        path: `/v1/sockets/${r.segment}`,
+        headers: { ...auth, ...(r.metadata === undefined ? {} : { metadata: oneLine(r.metadata) }) },
+      })),
+    );
+  const atBroker = fc
+    .record({
+      method: fc.constantFrom<'GET' | 'POST'>('GET', 'POST'),
+      segment: segment([randomUUID()]),
+      app: fc.option(segment([APP1, 'app2.proxy1.broker']), { nil: undefined }),
+      signAs: fc.option(fc.constantFrom<'proxy1' | 'proxy2'>('proxy1', 'proxy2'), { nil: undefined }),
+    })
+    .map((r) => ({ target: 'broker' as const, method: r.method, path: `/v1/sockets/${r.segment}${r.app === undefined ? '' : `?beam_app=${r.app}`}`, headers: {}, signAs: r.signAs }));
+  return fc.oneof(atProxy, atBroker);
+}
+
+async function checkUpgrade(u: SocketUpgrade): Promise<void> {
+  sent++;
+  const headers = { ...u.headers };
+  if (u.signAs) headers.authorization = await signRequest({ method: u.method, pathAndQuery: u.path }, signers[u.signAs]);
+  const port = Number(new URL(bases[u.target]).port);
+  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  const answer = await rawRequest(port, `${u.method} ${u.path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${lines}Content-Length: 0\r\n\r\n`, 5_000);
+  const problem = answer.status === 0 ? 'no answer within 5 s' : judge({ method: u.method }, answer);
+  if (problem) failures.push({ request: `[socket upgrade] ${u.method} ${u.target}${u.path.slice(0, 200)} ${JSON.stringify(headers).slice(0, 200)}`, problem: `${problem}: ${answer.raw.slice(0, 200)}` });
+}
+
 function anyRequest(): fc.Arbitrary<HostileRequest> {
   return fc.oneof(
     { weight: 4, arbitrary: proxyRequest('proxy1') },
@@ -336,6 +399,22 @@ describe('hostile input', () => {
     // One line per distinct problem, with an example request (FUZZ_SEED replays the run).
     const distinct = new Map<string, Failure>();
     for (const f of failures) if (!distinct.has(f.problem + f.request.slice(0, 40))) distinct.set(f.problem + f.request.slice(0, 40), f);
+    expect([...distinct.values()].slice(0, 30)).toEqual([]);
+  }, 180_000);
+
+  it('answers generated hostile socket upgrades, at the proxies and the broker, with 4xx JSON, never 5xx', async () => {
+    const before = { sent, failures: failures.length };
+    await fc.assert(
+      fc.asyncProperty(fc.array(socketUpgrade(), { minLength: BATCH, maxLength: BATCH }), async (batch) => {
+        await runPool(batch, IN_FLIGHT, checkUpgrade);
+        return true;
+      }),
+      { numRuns: Math.ceil(UPGRADES / BATCH), seed: SEED, endOnFailure: true },
+    );
+    console.log(`hostile socket upgrades: ${sent - before.sent} (seed ${SEED}), ${failures.length - before.failures} failures`);
+    expect(sent - before.sent).toBeGreaterThanOrEqual(UPGRADES);
+    const distinct = new Map<string, Failure>();
+    for (const f of failures.slice(before.failures)) if (!distinct.has(f.problem.slice(0, 60))) distinct.set(f.problem.slice(0, 60), f);
     expect([...distinct.values()].slice(0, 30)).toEqual([]);
   }, 180_000);
 

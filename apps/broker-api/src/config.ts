@@ -1,7 +1,7 @@
 /** broker-api configuration, parsed once at boot; a bad variable stops start-up naming it. */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_MAX_WAIT_MS, isValidBeamId, parseDuration } from '@beamline/domain';
-import { parseBindAddr } from '@beamline/http';
+import { DEFAULT_MAX_RECIPIENTS, DEFAULT_MAX_WAIT_MS, isValidBeamId, parseDuration } from '@beamline/domain';
+import { envPositiveInt, parseBindAddr } from '@beamline/http';
 import { readStorageSettings, type StorageSettings } from '@beamline/nats';
 import { DEFAULT_RELAY_LINK_OPTIONS, type RelayLinkOptions } from './sockets/relay-link';
 
@@ -12,6 +12,8 @@ export interface BrokerConfig {
   rootCertPem: string;
   monitoringApiKey: string | undefined;
   maxTtlMs: number;
+  /** The most recipients a task or result may name (`MAX_RECIPIENTS`). */
+  maxRecipients: number;
   maxWaitMs: number;
   /** Requests whose timestamp is further than this from broker time are rejected. */
   maxClockSkewMs: number;
@@ -55,6 +57,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
     rootCertPem: readFileSync(rootCertFile, 'utf8'),
     monitoringApiKey: env.MONITORING_API_KEY || undefined,
     maxTtlMs: storage.maxTtlMs,
+    maxRecipients: envPositiveInt(env, 'MAX_RECIPIENTS', DEFAULT_MAX_RECIPIENTS),
     maxWaitMs: duration(env, 'MAX_WAIT', DEFAULT_MAX_WAIT_MS),
     maxClockSkewMs: duration(env, 'MAX_CLOCK_SKEW', 5 * 60_000),
     // Below the event log's 32 MiB message limit, leaving room for the event envelope around the message.

@@ -1,3 +1,4 @@
+import { envPositiveInt } from '@beamline/http';
 import { readStorageSettings, type StorageSettings } from '@beamline/nats';
 
 /** broker-store configuration, read once at boot; a bad variable stops start-up naming it. */
@@ -14,16 +15,8 @@ export interface StoreConfig {
 export function loadStoreConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
   return {
     natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
-    sweepIntervalMs: positiveInt(env, 'EXPIRY_SWEEP_MS', 250),
-    catchUpTimeoutMs: positiveInt(env, 'CATCH_UP_TIMEOUT_MS', 2_000),
+    sweepIntervalMs: envPositiveInt(env, 'EXPIRY_SWEEP_MS', 250),
+    catchUpTimeoutMs: envPositiveInt(env, 'CATCH_UP_TIMEOUT_MS', 2_000),
     storage: readStorageSettings(env),
   };
-}
-
-function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}: expected a positive integer, got ${JSON.stringify(raw)}`);
-  return n;
 }

@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { privateKeyFromPem } from '@beamline/crypto';
-import { appIdOf, brokerIdOfProxy, DEFAULT_MAX_TTL_MS, isValidBeamId, parseDuration } from '@beamline/domain';
-import { parseBindAddr } from '@beamline/http';
+import { appIdOf, brokerIdOfProxy, DEFAULT_MAX_RECIPIENTS, DEFAULT_MAX_TTL_MS, isValidBeamId, parseDuration } from '@beamline/domain';
+import { envPositiveInt, parseBindAddr } from '@beamline/http';
 
 export interface ProxyConfig {
   brokerUrl: string;
@@ -16,6 +16,8 @@ export interface ProxyConfig {
   /** AppId → SHA-256 of its API key (compared in constant time, never logged). */
   apiKeys: Map<string, Buffer>;
   maxTtlMs: number;
+  /** The most recipients a task or result may name (`MAX_RECIPIENTS`); checked before any sealing. */
+  maxRecipients: number;
   bodyLimitBytes: number;
   /** Extra time given to the broker beyond a long-poll's own wait before answering 504. */
   brokerTimeoutMs: number;
@@ -57,6 +59,7 @@ export function loadProxyConfig(env: NodeJS.ProcessEnv): ProxyConfig {
     bind: parseBindAddr(env.BIND_ADDR ?? '0.0.0.0:8081'),
     apiKeys: apiKeysFrom(env, proxyId),
     maxTtlMs: DEFAULT_MAX_TTL_MS,
+    maxRecipients: envPositiveInt(env, 'MAX_RECIPIENTS', DEFAULT_MAX_RECIPIENTS),
     bodyLimitBytes: 16 * 1024 * 1024,
     brokerTimeoutMs: durationOr(env.BROKER_TIMEOUT, 'BROKER_TIMEOUT', 30_000),
     sseKeepAliveMs: durationOr(env.SSE_KEEPALIVE, 'SSE_KEEPALIVE', 15_000),

@@ -28,6 +28,8 @@ export async function signCompactJws(payload: string | Uint8Array, privateKey: K
  * Decodes the protected header without verifying anything.
  * @throws CryptoError('malformed') if `jws` is not a compact JWS with string `alg`, `kid` and `typ`.
  */
+const MAX_KID_LENGTH = 128;
+
 export function readJwsHeader(jws: string): JwsHeader {
   if (typeof jws !== 'string' || !COMPACT_JWS.test(jws)) throw new CryptoError('malformed', 'not a compact JWS');
   let h: Record<string, unknown>;
@@ -40,6 +42,8 @@ export function readJwsHeader(jws: string): JwsHeader {
   if (typeof alg !== 'string' || typeof kid !== 'string' || kid === '' || typeof typ !== 'string') {
     throw new CryptoError('malformed', 'JWS protected header lacks alg, kid or typ');
   }
+  // A kid names a certificate serial (hex, at most 20 bytes by RFC 5280); it is looked up and logged.
+  if (kid.length > MAX_KID_LENGTH || alg.length > 16 || typ.length > 64) throw new CryptoError('malformed', `JWS protected header: kid longer than ${MAX_KID_LENGTH} characters, or alg/typ too long`);
   return { alg, kid, typ };
 }
 

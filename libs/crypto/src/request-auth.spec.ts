@@ -1,7 +1,8 @@
 import { CryptoError } from './errors';
 import { sha256Base64Url } from './digest';
-import { REQUEST_AUTH_SCHEME, RequestToSign, readRequestAuth, signRequest, verifyRequest } from './request-auth';
+import { REQUEST_AUTH_SCHEME, REQUEST_JWS_TYP, RequestToSign, readRequestAuth, signRequest, verifyRequest } from './request-auth';
 import { signMessage } from './jws';
+import { signCompactJws } from './jws-core';
 import { testKeys } from './test-keys';
 
 async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
@@ -95,5 +96,24 @@ describe('request authentication', () => {
     }
     await expectCode(verifyRequest(`Bearer ${jws}`, req, proxy.publicKey, opts), 'malformed');
     expect(readRequestAuth(`beamlinesig ${jws}`).kid).toBe(signer.kid);
+  });
+
+  /** A request signed like signRequest's, with the claims and kid we choose. */
+  async function signedClaims(claims: Record<string, unknown>, kid = signer.kid): Promise<string> {
+    const full = { iss: signer.proxyId, m: 'POST', p: req.pathAndQuery, d: sha256Base64Url(req.body as string), t: now, n: 'A'.repeat(22), ...claims };
+    return `${REQUEST_AUTH_SCHEME} ${await signCompactJws(JSON.stringify(full), signer.privateKey, kid, REQUEST_JWS_TYP)}`;
+  }
+
+  it('takes nonces of 22 to 64 base64url characters and refuses longer or other ones as malformed, even when signed', async () => {
+    await expect(verifyRequest(await signedClaims({ n: 'A'.repeat(64) }), req, proxy.publicKey, opts)).resolves.toMatchObject({ nonce: 'A'.repeat(64) });
+    for (const n of ['A'.repeat(65), 'n'.repeat(6_000), 'A'.repeat(21), `${'A'.repeat(22)}.x`, 'A'.repeat(21) + '=']) {
+      await expectCode(verifyRequest(await signedClaims({ n }), req, proxy.publicKey, opts), 'malformed');
+    }
+  });
+
+  it('refuses a kid longer than a certificate serial can be as malformed', async () => {
+    expect(() => readRequestAuth(`BeamlineSig ${Buffer.from(JSON.stringify({ alg: 'PS256', kid: 'a'.repeat(129), typ: REQUEST_JWS_TYP })).toString('base64url')}.e30.sig`)).toThrow(
+      expect.objectContaining({ code: 'malformed' }),
+    );
   });
 });

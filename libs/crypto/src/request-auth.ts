@@ -75,6 +75,9 @@ export function readRequestAuth(header: string | undefined): { kid: string; jws:
   return { kid: readJwsHeader(jws).kid, jws };
 }
 
+/** 16 to 48 random bytes, base64url: what signRequest and macRequest send (16 bytes, 22 characters). */
+const NONCE_FORMAT = /^[A-Za-z0-9_-]{22,64}$/;
+
 function parseClaims(payload: Uint8Array): RequestClaims {
   let c: Partial<Record<keyof RequestClaims, unknown>>;
   try {
@@ -82,7 +85,10 @@ function parseClaims(payload: Uint8Array): RequestClaims {
   } catch {
     throw new CryptoError('malformed', 'request signature payload is not JSON');
   }
-  const nonce = decodeBase64UrlStrict(c?.n);
+  // Bounded before anything else: the nonce becomes a NATS KV key, and a key longer than nats-server's
+  // control line cut broker-api's connection (a 6,000-character nonce did).
+  if (typeof c?.n !== 'string' || !NONCE_FORMAT.test(c.n)) throw new CryptoError('malformed', 'request signature nonce: expected 22 to 64 base64url characters');
+  const nonce = decodeBase64UrlStrict(c.n);
   if (
     typeof c !== 'object' || c === null ||
     typeof c.iss !== 'string' || c.iss === '' ||

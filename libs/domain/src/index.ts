@@ -13,3 +13,4 @@ export * from './socket';
 export { expectNonNegativeInt, expectObject, field, guarded, type JsonObject } from './json-fields';
 export * from './byte-size';
 export * from './storage-usage';
+export * from './path-param';

@@ -33,9 +33,11 @@ export function expectNonNegativeInt(v: unknown, name: string): number {
 }
 
 /** Requires a non-empty array of distinct BeamIds. */
-export function expectRecipients(v: unknown, name: string): string[] {
+export function expectRecipients(v: unknown, name: string, max = Number.MAX_SAFE_INTEGER): string[] {
   if (!Array.isArray(v)) throw new InvalidInput(`${name}: expected an array of BeamIds`);
   if (v.length === 0) throw new InvalidInput(`${name}: must not be empty`);
+  // Before any entry is parsed: the work a message causes grows with its recipients.
+  if (v.length > max) throw new InvalidInput(`${name}: at most ${max} recipients, got ${v.length}`, 'too_many_recipients');
   const seen = new Set<string>();
   return v.map((entry, i) => {
     const id = parseBeamId(entry, `${name}[${i}]`);

@@ -241,3 +241,32 @@ describe('message parsers under fuzzing', () => {
     expect(parseSealedTask(sealedTask({ encrypted: enc }), limits).encrypted).toHaveLength(enc.length);
   });
 });
+
+describe('recipient limits', () => {
+  const many = (n: number) => Array.from({ length: n }, (_, i) => `app${i}.proxy2.broker`);
+  const tooMany = (fn: () => unknown, n: number, max: number) => {
+    expect(fn).toThrow(InvalidInput);
+    expect(fn).toThrow(`to: at most ${max} recipients, got ${n}`);
+    try {
+      fn();
+    } catch (err) {
+      expect((err as DomainError).code).toBe('too_many_recipients');
+    }
+  };
+
+  it('takes up to 1,000 recipients by default and refuses the 1,001st on every message kind', () => {
+    expect(parseTaskInput(task({ to: many(1_000) }), limits).to).toHaveLength(1_000);
+    tooMany(() => parseTaskInput(task({ to: many(1_001) }), limits), 1_001, 1_000);
+    tooMany(() => parseSealedTask(sealedTask({ to: many(1_001) }), limits), 1_001, 1_000);
+    tooMany(() => parseResultInput(result({ to: many(1_001) })), 1_001, 1_000);
+    tooMany(() => parseSealedResult(sealedResult({ to: many(1_001) })), 1_001, 1_000);
+  });
+
+  it('applies a configured limit, before looking at any entry', () => {
+    tooMany(() => parseTaskInput(task({ to: many(3) }), { ...limits, maxRecipients: 2 }), 3, 2);
+    // 10,000 entries that are not even BeamIds: the count alone decides.
+    tooMany(() => parseSealedTask(sealedTask({ to: Array(10_000).fill(null) }), limits), 10_000, 1_000);
+    tooMany(() => parseSealedResult(sealedResult({ to: many(5) }), { maxRecipients: 4 }), 5, 4);
+  });
+});
+

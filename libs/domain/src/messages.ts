@@ -23,10 +23,14 @@ export interface SealedTask { id: string; from: string; to: string[]; encrypted:
 /** A sealed result; encrypted/encryption_keys are both present or both absent (claimed without body). */
 export interface SealedResult { task: string; from: string; to: string[]; status: WorkStatus; encrypted?: string; encryption_keys?: string[]; metadata: unknown; }
 
-/** Limits applied to incoming tasks. */
-export interface TaskLimits { maxTtlMs: number }
+/** Limits applied to incoming messages (`maxRecipients` defaults to {@link DEFAULT_MAX_RECIPIENTS}). */
+export interface TaskLimits { maxTtlMs: number; maxRecipients?: number }
 /** Default maximum task TTL: 7 days. */
 export const DEFAULT_MAX_TTL_MS = 7 * 24 * 3_600_000;
+/** Default maximum length of a message's `to` (`MAX_RECIPIENTS`). */
+export const DEFAULT_MAX_RECIPIENTS = 1_000;
+/** Results have no TTL of their own; only their recipients are bounded. */
+export type ResultLimits = Pick<TaskLimits, 'maxRecipients'>;
 
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 const MAX_DIGEST_LEN = 128;
@@ -75,7 +79,11 @@ export function ttlMsOf(task: { ttl: string }): number {
 const MAX_METADATA_DEPTH = MAX_JSON_DEPTH - 1;
 
 function metadataOf(obj: JsonObject): unknown {
-  const m = field(obj, 'metadata');
+  return checkedMetadata(field(obj, 'metadata'));
+}
+
+/** Metadata as given (null when absent); throws InvalidInput `too_deep` when it nests deeper than a message may. */
+export function checkedMetadata(m: unknown): unknown {
   if (jsonValueTooDeep(m, MAX_METADATA_DEPTH)) throw new InvalidInput(`metadata: nested deeper than ${MAX_METADATA_DEPTH} levels`, 'too_deep');
   return m === undefined ? null : m;
 }
@@ -105,7 +113,7 @@ export function parseTaskInput(json: unknown, limits: TaskLimits): TaskInput {
     return {
       id: parseUuid(field(o, 'id'), 'id'),
       from: parseBeamId(field(o, 'from'), 'from'),
-      to: expectRecipients(field(o, 'to'), 'to'),
+      to: expectRecipients(field(o, 'to'), 'to', limits.maxRecipients ?? DEFAULT_MAX_RECIPIENTS),
       body: expectString(field(o, 'body'), 'body'),
       failure_strategy: parseFailureStrategy(field(o, 'failure_strategy')),
       ttl: parseTtl(field(o, 'ttl'), limits),
@@ -115,12 +123,12 @@ export function parseTaskInput(json: unknown, limits: TaskLimits): TaskInput {
 }
 
 /** Validates a plaintext result as PUT by an app; body is required unless status is 'claimed'. */
-export function parseResultInput(json: unknown): ResultInput {
+export function parseResultInput(json: unknown, limits: ResultLimits = {}): ResultInput {
   return guarded(() => {
     const o = expectObject(json);
     const task = parseUuid(field(o, 'task'), 'task');
     const from = parseBeamId(field(o, 'from'), 'from');
-    const to = expectRecipients(field(o, 'to'), 'to');
+    const to = expectRecipients(field(o, 'to'), 'to', limits.maxRecipients ?? DEFAULT_MAX_RECIPIENTS);
     const status = parseWorkStatus(field(o, 'status'));
     const rawBody = field(o, 'body');
     const result: ResultInput = { from, to, task, status, metadata: metadataOf(o) };
@@ -134,7 +142,7 @@ export function parseResultInput(json: unknown): ResultInput {
 export function parseSealedTask(json: unknown, limits: TaskLimits): SealedTask {
   return guarded(() => {
     const o = expectObject(json);
-    const to = expectRecipients(field(o, 'to'), 'to');
+    const to = expectRecipients(field(o, 'to'), 'to', limits.maxRecipients ?? DEFAULT_MAX_RECIPIENTS);
     return {
       id: parseUuid(field(o, 'id'), 'id'),
       from: parseBeamId(field(o, 'from'), 'from'),
@@ -150,12 +158,12 @@ export function parseSealedTask(json: unknown, limits: TaskLimits): SealedTask {
 }
 
 /** Validates a sealed result (proxy -> broker); encrypted/encryption_keys both absent (claimed only) or both present. */
-export function parseSealedResult(json: unknown): SealedResult {
+export function parseSealedResult(json: unknown, limits: ResultLimits = {}): SealedResult {
   return guarded(() => {
     const o = expectObject(json);
     const task = parseUuid(field(o, 'task'), 'task');
     const from = parseBeamId(field(o, 'from'), 'from');
-    const to = expectRecipients(field(o, 'to'), 'to');
+    const to = expectRecipients(field(o, 'to'), 'to', limits.maxRecipients ?? DEFAULT_MAX_RECIPIENTS);
     const status = parseWorkStatus(field(o, 'status'));
     const enc = field(o, 'encrypted');
     const keys = field(o, 'encryption_keys');

@@ -8,10 +8,10 @@
  */
 import { parseBeamId } from './beam-id';
 import { describeValue } from './describe-value';
-import { parseDuration } from './duration';
 import { InvalidInput } from './errors';
 import { parseEvent, type BeamEvent } from './events';
 import { expectNonNegativeInt, expectObject, expectString, field, guarded, type JsonObject } from './json-fields';
+import { checkedMetadata, parseTtl, type TaskLimits } from './messages';
 import { parseUuid } from './uuid';
 
 export const DEFAULT_SOCKET_TTL_MS = 60_000;
@@ -35,14 +35,17 @@ export type SocketEvent = SocketRequested | SocketConnected;
 /** Every event of the BEAM_EVENTS log: task events and socket events. */
 export type LogEvent = BeamEvent | SocketEvent;
 
-/** Validates a signed socket request payload (after its signature was verified). */
-export function parseSocketRequest(json: unknown): SocketRequest {
+/**
+ * Validates a signed socket request payload (after its signature was verified): the TTL by the same rules
+ * as a task's (`0 < ttl <= maxTtlMs`), the metadata by the same depth limit. A reader of requests the broker
+ * accepted earlier passes no TTL limit (it may have been lowered since).
+ */
+export function parseSocketRequest(json: unknown, limits: Pick<TaskLimits, 'maxTtlMs'> = { maxTtlMs: Number.MAX_SAFE_INTEGER }): SocketRequest {
   return guarded(() => {
     const o = expectObject(json, 'socket request');
     const to = field(o, 'to');
     if (!Array.isArray(to) || to.length !== 1) throw new InvalidInput('to: a socket request has exactly one recipient');
-    const ttl = expectString(field(o, 'ttl'), 'ttl');
-    parseDuration(ttl, 'ttl');
+    const ttl = parseTtl(expectString(field(o, 'ttl'), 'ttl'), limits);
     const eph = expectString(field(o, 'eph'), 'eph');
     if (!/^[A-Za-z0-9_-]{43}$/.test(eph)) throw new InvalidInput('eph: expected a base64url X25519 public key');
     return {
@@ -50,7 +53,7 @@ export function parseSocketRequest(json: unknown): SocketRequest {
       from: parseBeamId(field(o, 'from'), 'from'),
       to: [parseBeamId(to[0], 'to[0]')],
       ttl,
-      metadata: field(o, 'metadata') ?? null,
+      metadata: checkedMetadata(field(o, 'metadata')),
       eph,
     };
   });
@@ -60,11 +63,13 @@ export function parseSocketRequest(json: unknown): SocketRequest {
 export function parseSocketMetadataHeader(raw: string | string[] | undefined): unknown {
   if (raw === undefined) return null;
   if (Array.isArray(raw)) throw new InvalidInput('metadata: header given more than once');
+  let metadata: unknown;
   try {
-    return JSON.parse(raw);
+    metadata = JSON.parse(raw);
   } catch {
     throw new InvalidInput('metadata: header is not JSON', 'bad_metadata');
   }
+  return checkedMetadata(metadata);
 }
 
 function nonEmpty(v: unknown, name: string): string {

@@ -10,3 +10,4 @@ export * from './http-server';
 export * from './event-lines';
 export * from './json-array';
 export * from './batched-writer';
+export * from './env';

@@ -49,6 +49,8 @@ export class PkiDirectory {
   private readonly intermediates = new Map<string, Intermediate>();
   private latestIntermediate: string | undefined;
   private readonly certs = new Map<string, CertInfo>();
+  /** Serials by certificate CN (proxy id): a recipient check is a lookup, not a walk of the directory. */
+  private readonly serialsByName = new Map<string, Set<string>>();
   private readonly revocations = new Map<string, { revokedAt: number; reason?: string }>();
   private readonly held = new Map<string, { subject: string; jws: UnverifiedPkiJws }[]>();
   /** The intermediates that issued each certificate (by PEM); forgotten whenever an intermediate is added. */
@@ -139,6 +141,9 @@ export class PkiDirectory {
       }
       if (cert.serial !== event.serial) return { accepted: false, reason: `CertificatePublished ${event.serial}: the certificate's serial is ${cert.serial}` };
       this.certs.set(cert.serial, cert);
+      let serials = this.serialsByName.get(cert.commonName);
+      if (!serials) this.serialsByName.set(cert.commonName, (serials = new Set()));
+      serials.add(cert.serial);
     } else {
       if (!this.revocations.has(event.serial)) this.revocations.set(event.serial, { revokedAt: event.revokedAt, reason: event.reason });
     }
@@ -155,6 +160,12 @@ export class PkiDirectory {
 
   all(): CertInfo[] {
     return [...this.certs.values()];
+  }
+
+  /** Every certificate issued to this CN (a proxy id), whatever its status. */
+  named(commonName: string): CertInfo[] {
+    const serials = this.serialsByName.get(commonName);
+    return serials ? [...serials].map((s) => this.certs.get(s) as CertInfo) : [];
   }
 
   /**

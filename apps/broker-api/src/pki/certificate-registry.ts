@@ -3,7 +3,8 @@
  * @beamline/pki's `PkiDirectory`: only CA-signed events are honoured — an IntermediatePublished whose JWS
  * verifies with the pinned root (ROOTCERT_FILE) and whose certificate chains to it; CertificatePublished
  * and CertificateRevoked signed by such an intermediate. Unsigned or forged events are ignored with a
- * warning. Every lookup re-validates chain, dates, name and revocation at the time of use.
+ * warning. Every lookup re-validates dates, name and revocation at the time of use; a chain, once verified,
+ * is remembered (libs/crypto x509), so a request costs no X.509 parsing.
  */
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { jetstream } from '@nats-io/jetstream';
@@ -83,8 +84,8 @@ export class CertificateRegistry implements OnApplicationBootstrap, OnApplicatio
   /** The newest currently valid certificate for a proxy, if any. */
   currentFor(proxyId: string, now = Date.now()): CertInfo | undefined {
     let best: CertInfo | undefined;
-    for (const cert of this.directory.all()) {
-      if (cert.commonName !== proxyId || this.directory.isRevoked(cert.serial)) continue;
+    for (const cert of this.directory.named(proxyId)) {
+      if (this.directory.isRevoked(cert.serial)) continue;
       try {
         this.verify(cert, now);
       } catch {

@@ -38,12 +38,12 @@ export class SocketCommands {
 
   /** Appends SocketRequested; returns the socket id, its expiry and the stream sequence. */
   async request(sender: AuthenticatedProxy, message: unknown): Promise<{ socketId: string; expiresAt: number; seq: number }> {
-    const request = parseSocketRequest(await this.verifier.verify(message, sender));
+    const request = parseSocketRequest(await this.verifier.verify(message, sender), { maxTtlMs: this.config.maxTtlMs });
     this.verifier.assertCanSignFor(sender, request.from);
     const recipientProxy = proxyIdOf(request.to[0], this.config.brokerId, 'to[0]');
     if (!this.registry.currentFor(recipientProxy)) throw new RecipientsWithoutCertificate([recipientProxy]);
     const now = Date.now();
-    const ttlMs = Math.min(parseDuration(request.ttl, 'ttl'), this.config.maxTtlMs);
+    const ttlMs = parseDuration(request.ttl, 'ttl');
     const event: SocketRequested = { type: 'SocketRequested', v: 1, socketId: request.id, from: request.from, to: request.to, message: message as string, receivedAt: now, expiresAt: now + ttlMs };
     const subject = subjects.socketCreated(request.id);
     this.storage.assertRoomForEvent(message as string);

@@ -20,7 +20,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
-import { canSignFor, NotFound, parseBeamId, parseUuid, UpgradeRequired } from '@beamline/domain';
+import { canSignFor, decodePathParam, NotFound, parseBeamId, parseUuid, UpgradeRequired } from '@beamline/domain';
 import { httpErrorFor, rawJsonResponse, routeUpgrades } from '@beamline/http';
 import { NATS_CONNECTION, safeCallback, subjects } from '@beamline/nats';
 import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from '../auth/proxy-auth.guard';
@@ -82,7 +82,7 @@ export class SocketRelay implements OnApplicationBootstrap, OnApplicationShutdow
       if (String(req.headers.upgrade).toLowerCase() !== 'tcp') throw new UpgradeRequired('Upgrade: tcp required');
       const proxy = await this.authenticate(req);
       const url = new URL(req.url ?? '/', 'http://broker');
-      const socketId = parseUuid(decodeURIComponent(SOCKET_PATH.exec(req.url ?? '')?.[1] ?? ''), 'socket id');
+      const socketId = parseUuid(decodePathParam(SOCKET_PATH.exec(req.url ?? '')?.[1] ?? '', 'socket id'), 'socket id');
       let role: Role;
       let expiresAt: number;
       let requestJws: string | undefined;

@@ -44,7 +44,7 @@ export class TaskCommands {
 
   /** Appends TaskCreated; returns the task id and the stream sequence that holds it. */
   async createTask(sender: AuthenticatedProxy, message: unknown): Promise<{ taskId: string; seq: number }> {
-    const task = parseSealedTask(await this.verifier.verify(message, sender), { maxTtlMs: this.config.maxTtlMs });
+    const task = parseSealedTask(await this.verifier.verify(message, sender), { maxTtlMs: this.config.maxTtlMs, maxRecipients: this.config.maxRecipients });
     this.verifier.assertCanSignFor(sender, task.from);
     this.assertRecipientsHaveCertificates(task.to);
     const now = Date.now();
@@ -87,7 +87,7 @@ export class TaskCommands {
   /** Appends ResultPut; `created` is false when it replaced an earlier result of the same worker. */
   async putResult(sender: AuthenticatedProxy, taskIdParam: string, appParam: string, message: unknown): Promise<{ created: boolean; seq: number }> {
     const taskId = parseUuid(taskIdParam, 'task id');
-    const result = parseSealedResult(await this.verifier.verify(message, sender));
+    const result = parseSealedResult(await this.verifier.verify(message, sender), { maxRecipients: this.config.maxRecipients });
     if (result.task !== taskId) throw new InvalidInput(`task: ${result.task} does not match the task id in the path (${taskId})`);
     if (result.from !== appParam) throw new InvalidInput(`from: ${result.from} does not match the app id in the path (${appParam})`);
     this.verifier.assertCanSignFor(sender, result.from);
@@ -124,11 +124,9 @@ export class TaskCommands {
   }
 
   private assertRecipientsHaveCertificates(to: string[]): void {
+    const proxies = new Set(to.map((recipient, i) => proxyIdOf(recipient, this.config.brokerId, `to[${i}]`)));
     const missing = new Set<string>();
-    for (const [i, recipient] of to.entries()) {
-      const proxyId = proxyIdOf(recipient, this.config.brokerId, `to[${i}]`);
-      if (!this.registry.currentFor(proxyId)) missing.add(proxyId);
-    }
+    for (const proxyId of proxies) if (!this.registry.currentFor(proxyId)) missing.add(proxyId);
     if (missing.size > 0) throw new RecipientsWithoutCertificate([...missing]);
   }
 }

@@ -30,7 +30,7 @@ import {
   verifySocketHandshake,
   type SocketKeys,
 } from '@beamline/crypto';
-import { BrokerUnavailable, NotFound, parseBeamId, parseSocketMetadataHeader, parseUuid, proxyIdOf, UpgradeRequired } from '@beamline/domain';
+import { BrokerUnavailable, decodePathParam, NotFound, parseBeamId, parseSocketMetadataHeader, parseUuid, proxyIdOf, UpgradeRequired } from '@beamline/domain';
 import { httpErrorFor, rawJsonResponse, routeUpgrades } from '@beamline/http';
 import { ApiKeyGuard, callerOf, type AppRequest } from '../auth/api-key.guard';
 import { BrokerClient } from '../broker/broker-client';
@@ -80,7 +80,7 @@ export class SocketUpgrades implements OnApplicationBootstrap {
     try {
       const caller = this.authenticate(req);
       if (String(req.headers.upgrade).toLowerCase() !== 'tcp') throw new UpgradeRequired('Upgrade: tcp required');
-      const param = decodeURIComponent(SOCKET_PATH.exec(req.url ?? '')?.[1] ?? '');
+      const param = decodePathParam(SOCKET_PATH.exec(req.url ?? '')?.[1] ?? '', 'socket path');
       const opened = req.method === 'POST' ? await this.initiate(caller, param, req, aborted.signal) : await this.connect(caller, param, aborted.signal);
       relay = opened.relay;
       if (app.destroyed) throw new Error('app went away');

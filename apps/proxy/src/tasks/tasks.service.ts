@@ -40,7 +40,7 @@ export class TasksService {
   constructor(private readonly broker: BrokerClient, private readonly messages: Messages) {}
 
   async create(caller: string, json: unknown): Promise<string> {
-    const task = parseTaskInput(json, { maxTtlMs: this.config.maxTtlMs });
+    const task = parseTaskInput(json, { maxTtlMs: this.config.maxTtlMs, maxRecipients: this.config.maxRecipients });
     if (task.from !== caller) throw new Unauthenticated(`from: ${task.from} is not the authenticated app ${caller}`, 'from_mismatch');
     const message = await this.messages.sealTask(task);
     this.noteSeq(this.broker.expect(await this.broker.send('POST', '/v1/tasks', { message }), 201));
@@ -64,7 +64,7 @@ export class TasksService {
   /** Returns true when the result is new (201), false when it replaced an earlier one (204). */
   async putResult(caller: string, idParam: string, appParam: string, json: unknown): Promise<boolean> {
     const id = parseUuid(idParam, 'task id');
-    const result = parseResultInput(json);
+    const result = parseResultInput(json, { maxRecipients: this.config.maxRecipients });
     if (result.task !== id) throw new InvalidInput(`task: ${result.task} does not match the task id in the path (${id})`);
     if (result.from !== appParam) throw new InvalidInput(`from: ${result.from} does not match the app id in the path (${appParam})`);
     if (result.from !== caller) throw new Unauthenticated(`from: ${result.from} is not the authenticated app ${caller}`, 'from_mismatch');

@@ -1,0 +1,177 @@
+/**
+ * A participant (an enrolled proxy, an app with an API key) is not a trusted party: every size it controls
+ * is bounded before any work is done, and what one participant sends leaves the others unharmed.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { CompactSign } from 'jose';
+import { MESSAGE_JWS_TYP, REQUEST_AUTH_SCHEME, REQUEST_JWS_TYP, signMessage, signRequest } from '@beamline/crypto';
+import { rawUpgrade } from '@beamline/devnet';
+import { EventLog, connectNats, subjects } from '@beamline/nats';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { newTask } from './support/app-client';
+import { rawRequest } from './support/hostile';
+import { APP1, APP2, startTestNetwork, type TestNetwork } from './support/network';
+import { proxySigner, sendRaw, signed, type ProxySigner } from './support/proxy-signer';
+
+let t: TestNetwork;
+let proxy1: ProxySigner;
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  t = await startTestNetwork();
+  proxy1 = proxySigner(t.net, 0);
+  nc = await connectNats(t.net.natsUrl, 'participant-bounds-spec');
+}, 120_000);
+
+afterAll(async () => {
+  await nc?.close();
+  await t?.net.stop();
+});
+
+const brokerPort = () => Number(new URL(t.net.brokerUrl).port);
+const deep = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
+
+/** A request signature exactly like the proxy's, but with the nonce we choose. */
+async function signedWithNonce(nonce: string, pathAndQuery: string): Promise<string> {
+  const claims = { iss: proxy1.proxyId, m: 'GET', p: pathAndQuery, d: '47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU', t: Date.now(), n: nonce };
+  const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
+    .setProtectedHeader({ alg: 'PS256', kid: proxy1.kid, typ: REQUEST_JWS_TYP })
+    .sign(proxy1.privateKey);
+  return `${REQUEST_AUTH_SCHEME} ${jws}`;
+}
+
+/**
+ * A signed socket request as the initiator proxy would send it, with the fields we choose; `metadataJson`
+ * is spliced in as text (a 6,000-level document is more than this process's JSON.stringify can write).
+ */
+async function socketRequestMessage(fields: { ttl?: string; metadataJson?: string }): Promise<{ id: string; message: string }> {
+  const id = randomUUID();
+  const request = { id, from: APP1, to: [APP2], ttl: fields.ttl ?? '60s', eph: randomBytes(32).toString('base64url') };
+  const text = `${JSON.stringify(request).slice(0, -1)},"metadata":${fields.metadataJson ?? 'null'}}`;
+  const message = await new CompactSign(new TextEncoder().encode(text)).setProtectedHeader({ alg: 'PS256', kid: proxy1.kid, typ: MESSAGE_JWS_TYP }).sign(proxy1.privateKey);
+  return { id, message };
+}
+
+async function postSocketRequest(message: string): Promise<{ status: number; json: unknown }> {
+  return sendRaw(t.net.brokerUrl, await signed(proxy1, { method: 'POST', pathAndQuery: '/v1/sockets', body: JSON.stringify({ message }) }));
+}
+
+describe('request authentication', () => {
+  it('refuses a 6,000-character nonce with 400 before it reaches NATS, and another tenant keeps writing', async () => {
+    const path = `/v1/tasks?filter=todo&beam_app=${APP1}`;
+    const started = Date.now();
+    const answers = await Promise.all(
+      Array.from({ length: 45 }, async () => {
+        const authorization = await signedWithNonce('n'.repeat(6_000), path);
+        const res = await fetch(t.net.brokerUrl + path, { headers: { authorization } });
+        return { status: res.status, json: (await res.json()) as { error: string; message: string } };
+      }),
+    );
+    for (const a of answers) {
+      expect(a.status).toBe(400);
+      expect(a.json).toEqual({ error: 'malformed', message: 'request signature nonce: expected 22 to 64 base64url characters' });
+    }
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // broker-api kept its NATS connection: the other tenant's write is acknowledged at once.
+    const before = Date.now();
+    expect((await t.app2.postTask(newTask(APP2, [APP1]))).status).toBe(201);
+    expect(Date.now() - before).toBeLessThan(2_000);
+    expect(t.net.services.get('broker-api')!.recentLogs()).not.toMatch(/maximum control line/i);
+  });
+
+  it('still takes a nonce of the size proxies send', async () => {
+    const path = `/v1/tasks?filter=todo&beam_app=${APP1}`;
+    const res = await fetch(t.net.brokerUrl + path, { headers: { authorization: await signedWithNonce(randomBytes(16).toString('base64url'), path) } });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('recipients', () => {
+  it('answers a task to 10,000 recipients with 400 naming to in under a second, while health answers at once', async () => {
+    const to = Array.from({ length: 10_000 }, (_, i) => `app${i}.proxy2.broker`);
+    const sealed = { id: randomUUID(), from: APP1, to, encrypted: 'AAAA', encryption_keys: to.map(() => 'AAAA'), failure_strategy: 'discard', ttl: '60s', metadata: null, digest: 'x' };
+    const message = await signMessage(sealed, proxy1.privateKey, proxy1.kid);
+    const request = await signed(proxy1, { method: 'POST', pathAndQuery: '/v1/tasks', body: JSON.stringify({ message }) });
+
+    let posting = true;
+    const healthTimes: number[] = [];
+    const probing = (async () => {
+      while (posting) {
+        const at = Date.now();
+        await fetch(`${t.net.brokerUrl}/v1/health`).then((r) => r.arrayBuffer());
+        healthTimes.push(Date.now() - at);
+      }
+    })();
+    const started = Date.now();
+    const res = await sendRaw(t.net.brokerUrl, request);
+    const took = Date.now() - started;
+    posting = false;
+    await probing;
+
+    expect(res.status).toBe(400);
+    expect(res.json).toMatchObject({ error: 'too_many_recipients', message: 'to: at most 1000 recipients, got 10000' });
+    expect(took).toBeLessThan(1_000);
+    expect(healthTimes.length).toBeGreaterThan(0);
+    expect(Math.max(...healthTimes)).toBeLessThan(100);
+  });
+
+  it('refuses an app task to 1,001 recipients at the proxy with 400 naming to, before sealing anything', async () => {
+    const to = Array.from({ length: 1_001 }, (_, i) => `app${i}.proxy2.broker`);
+    const res = await t.app1.postTask(newTask(APP1, to));
+    expect(res.status).toBe(400);
+    expect(res.json).toMatchObject({ error: 'too_many_recipients', message: 'to: at most 1000 recipients, got 1001' });
+  });
+});
+
+describe('socket requests', () => {
+  it('refuses metadata nested 6,000 levels deep at the proxy (400 too_deep)', async () => {
+    const res = await rawUpgrade(t.app1.proxyUrl, 'POST', `/v1/sockets/${APP2}`, APP1, { Upgrade: 'tcp', Connection: 'Upgrade', metadata: deep(6_000) });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'too_deep' });
+  });
+
+  it('refuses a signed socket request with deep metadata at the broker (400 too_deep)', async () => {
+    const { message } = await socketRequestMessage({ metadataJson: deep(6_000) });
+    const res = await postSocketRequest(message);
+    expect(res.status).toBe(400);
+    expect(res.json).toMatchObject({ error: 'too_deep' });
+  });
+
+  it.each(['8d', '0s'])('refuses a socket request with ttl %s like a task (400 naming ttl)', async (ttl) => {
+    const { message } = await socketRequestMessage({ ttl });
+    const res = await postSocketRequest(message);
+    expect(res.status).toBe(400);
+    expect((res.json as { message: string }).message).toMatch(/^ttl: /);
+  });
+
+  it('keeps listing sockets when a deep request from before these bounds is still in the log', async () => {
+    const poisoned = await socketRequestMessage({ metadataJson: deep(6_000) });
+    const now = Date.now();
+    await new EventLog(nc).append(subjects.socketCreated(poisoned.id), {
+      type: 'SocketRequested', v: 1, socketId: poisoned.id, from: APP1, to: [APP2], message: poisoned.message, receivedAt: now, expiresAt: now + 60_000,
+    });
+    const fine = await socketRequestMessage({ metadataJson: '{"purpose":"still listed"}' });
+    expect((await postSocketRequest(fine.message)).status).toBe(201);
+
+    const res = await t.app2.get('/v1/sockets');
+    expect(res.status).toBe(200);
+    const ids = (res.json as Array<{ id: string }>).map((s) => s.id);
+    expect(ids).toContain(fine.id);
+    expect(ids).not.toContain(poisoned.id);
+  });
+});
+
+describe('paths', () => {
+  it('answers an upgrade to /v1/sockets/%ZZ with 400 at the proxy', async () => {
+    const res = await rawUpgrade(t.app1.proxyUrl, 'GET', '/v1/sockets/%ZZ', APP1);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'invalid_input' });
+  });
+
+  it('answers an upgrade to /v1/sockets/%ZZ with 400 at the broker', async () => {
+    const authorization = await signRequest({ method: 'GET', pathAndQuery: '/v1/sockets/%ZZ' }, proxy1);
+    const res = await rawRequest(brokerPort(), `GET /v1/sockets/%ZZ HTTP/1.1\r\nHost: broker\r\nUpgrade: tcp\r\nConnection: Upgrade\r\nAuthorization: ${authorization}\r\n\r\n`);
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text)).toMatchObject({ error: 'invalid_input' });
+  });
+});
