@@ -4,13 +4,17 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CompactSign } from 'jose';
-import { MESSAGE_JWS_TYP, REQUEST_AUTH_SCHEME, REQUEST_JWS_TYP, signMessage, signRequest } from '@beamline/crypto';
+import { request as httpRequest, type ClientRequest } from 'node:http';
+import {
+  BODY_DIGEST_HEADER, generateRsaKeyPair, macRequest, MESSAGE_JWS_TYP, REQUEST_AUTH_SCHEME, REQUEST_JWS_TYP, requestBodyDigest, signMessage, signRequest, unwrapSessionKey,
+} from '@beamline/crypto';
 import { rawUpgrade } from '@beamline/devnet';
 import { EventLog, connectNats, subjects } from '@beamline/nats';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { newTask } from './support/app-client';
 import { rawRequest } from './support/hostile';
 import { APP1, APP2, startTestNetwork, type TestNetwork } from './support/network';
+import { rssMb, withPeakRss } from './support/processes';
 import { proxySigner, sendRaw, signed, type ProxySigner } from './support/proxy-signer';
 
 let t: TestNetwork;
@@ -30,6 +34,7 @@ afterAll(async () => {
 
 const brokerPort = () => Number(new URL(t.net.brokerUrl).port);
 const deep = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A request signature exactly like the proxy's, but with the nonce we choose. */
 async function signedWithNonce(nonce: string, pathAndQuery: string): Promise<string> {
@@ -175,3 +180,81 @@ describe('paths', () => {
     expect(JSON.parse(res.text)).toMatchObject({ error: 'invalid_input' });
   });
 });
+
+describe('request bodies', () => {
+  const MiB = 1024 * 1024;
+
+  it('never buffers the body of a request whose headers do not authenticate: 8 uploads of 29 MB leave RSS within 50 MB', async () => {
+    const impostor = { ...proxy1, privateKey: generateRsaKeyPair(2048).privateKey };
+    const body = Buffer.alloc(29 * MiB, 'x');
+    const brokerApi = t.net.services.get('broker-api')!;
+    const before = rssMb(brokerApi.pid);
+    const { value: statuses, peaks } = await withPeakRss(t.net, () =>
+      Promise.all(
+        Array.from({ length: 8 }, async () => {
+          // Signed with a key that is not the certificate's: refused on the headers alone.
+          const authorization = await signRequest({ method: 'POST', pathAndQuery: '/v1/tasks', body }, impostor);
+          const res = await fetch(`${t.net.brokerUrl}/v1/tasks`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body });
+          await res.arrayBuffer();
+          return res.status;
+        }),
+      ),
+    );
+    expect(statuses).toEqual(Array(8).fill(401));
+    console.log(`broker-api RSS: ${before} MB before, peak ${peaks['broker-api']} MB during 8 unauthenticated 29 MB uploads`);
+    expect(peaks['broker-api'] - before).toBeLessThan(50);
+  });
+
+  it('refuses a session request with a body but no Beam-Body-Digest before reading the body', async () => {
+    const grant = (await sendRaw(t.net.brokerUrl, await signed(proxy1, { method: 'POST', pathAndQuery: '/v1/sessions' }))).json as { session_id: string; wrapped_key: string };
+    const session = { id: grant.session_id, key: unwrapSessionKey(grant.wrapped_key, proxy1.privateKey) };
+    const body = JSON.stringify({ message: 'x.y.z' });
+    const req = { method: 'POST', pathAndQuery: '/v1/tasks', body };
+    const without = await fetch(`${t.net.brokerUrl}/v1/tasks`, { method: 'POST', headers: { authorization: macRequest(req, session), 'content-type': 'application/json' }, body });
+    expect(without.status).toBe(400);
+    expect(await without.json()).toEqual({ error: 'malformed', message: `${BODY_DIGEST_HEADER}: required on a session request with a body` });
+    // The digest the MAC binds must be the body's: a different body is refused once read.
+    const other = await fetch(`${t.net.brokerUrl}/v1/tasks`, {
+      method: 'POST',
+      headers: { authorization: macRequest(req, session), [BODY_DIGEST_HEADER]: requestBodyDigest(body), 'content-type': 'application/json' },
+      body: body.replace('x.y.z', 'a.b.c'),
+    });
+    expect(other.status).toBe(401);
+    expect(await other.json()).toMatchObject({ error: 'digest_mismatch' });
+  });
+
+  it('answers 429 to a proxy beyond its concurrent uploads, while another proxy uploads', async () => {
+    const declared = Buffer.alloc(4 * MiB, 'y');
+    const held: ClientRequest[] = [];
+    /** Starts an upload of `declared` that sends 1 KiB and then waits; resolves with the status if the broker answers. */
+    const slowUpload = async (signer: ProxySigner): Promise<{ answered: Promise<number> }> => {
+      const authorization = await signRequest({ method: 'POST', pathAndQuery: '/v1/tasks', body: declared }, signer);
+      const url = new URL(`${t.net.brokerUrl}/v1/tasks`);
+      const req = httpRequest({ host: url.hostname, port: url.port, method: 'POST', path: '/v1/tasks', headers: { authorization, 'content-length': declared.length, 'content-type': 'application/json' } });
+      held.push(req);
+      const answered = new Promise<number>((resolve) => {
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', () => resolve(-1));
+      });
+      req.write(declared.subarray(0, 1024));
+      return { answered };
+    };
+    try {
+      const first8 = await Promise.all(Array.from({ length: 8 }, () => slowUpload(proxy1)));
+      await sleep(500); // all eight are reading their bodies now
+      const ninth = await slowUpload(proxy1);
+      expect(await ninth.answered).toBe(429);
+      const proxy2 = proxySigner(t.net, 1);
+      const small = JSON.stringify({ message: 'x.y.z' });
+      const other = await sendRaw(t.net.brokerUrl, await signed(proxy2, { method: 'POST', pathAndQuery: '/v1/tasks', body: small }));
+      expect(other.status).toBe(400); // read and judged: not refused for proxy1's uploads
+      for (const upload of first8) expect(await Promise.race([upload.answered, sleep(50).then(() => 'still uploading')])).toBe('still uploading');
+    } finally {
+      for (const req of held) req.destroy();
+    }
+  });
+});
+

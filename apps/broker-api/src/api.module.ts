@@ -4,6 +4,7 @@ import { NonceStore } from './auth/nonce-store';
 import { ProxyAuthGuard } from './auth/proxy-auth.guard';
 import { SessionSecret } from './auth/session-secret';
 import { SessionsController } from './auth/sessions.controller';
+import { UploadSlots } from './auth/upload-slots';
 import { brokerConfig } from './config';
 import { HealthController } from './health/health.controller';
 import { CertificateRegistry } from './pki/certificate-registry';
@@ -26,6 +27,6 @@ import { StorageSetup } from './storage/storage-setup';
 @Module({
   imports: [NatsModule.forRoot(() => ({ servers: brokerConfig().natsUrl, name: `broker-api-${process.pid}` })), PresenceModule],
   controllers: [HealthController, PkiController, TasksController, ControlController, SessionsController, SocketsController, SocketHealthController],
-  providers: [StorageSetup, StorageMonitor, CertificateRegistry, NonceStore, ProxyAuthGuard, SessionSecret, SignedMessageVerifier, StoreClient, EventAnswers, TaskCommands, TaskQueries, Wakeups, SocketCommands, SocketRelay],
+  providers: [StorageSetup, StorageMonitor, CertificateRegistry, NonceStore, UploadSlots, ProxyAuthGuard, SessionSecret, SignedMessageVerifier, StoreClient, EventAnswers, TaskCommands, TaskQueries, Wakeups, SocketCommands, SocketRelay],
 })
 export class ApiModule {}

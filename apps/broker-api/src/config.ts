@@ -18,6 +18,8 @@ export interface BrokerConfig {
   /** Requests whose timestamp is further than this from broker time are rejected. */
   maxClockSkewMs: number;
   bodyLimitBytes: number;
+  /** Request bodies one proxy may have in flight at once (`MAX_UPLOADS_PER_PROXY`). */
+  maxUploadsPerProxy: number;
   /** Interval of `: keep-alive` comments on SSE streams (at most 15 s per API.md). */
   sseKeepAliveMs: number;
   /** Lifetime of proxy sessions (request MACs instead of signatures). */
@@ -62,6 +64,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
     maxClockSkewMs: duration(env, 'MAX_CLOCK_SKEW', 5 * 60_000),
     // Below the event log's 32 MiB message limit, leaving room for the event envelope around the message.
     bodyLimitBytes: 30 * 1024 * 1024,
+    maxUploadsPerProxy: envPositiveInt(env, 'MAX_UPLOADS_PER_PROXY', 8),
     sseKeepAliveMs: duration(env, 'SSE_KEEPALIVE', 15_000),
     sessionTtlMs: duration(env, 'SESSION_TTL', 3_600_000),
     sessionSecret: secret(env, 'SESSION_SECRET'),

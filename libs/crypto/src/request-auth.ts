@@ -36,7 +36,8 @@ interface RequestClaims {
   n: string;
 }
 
-function bodyDigest(body: Uint8Array | string | undefined): string {
+/** The digest a request with this body is authenticated with (sent as `Beam-Body-Digest` with a session MAC). */
+export function requestBodyDigest(body: Uint8Array | string | undefined): string {
   return sha256Base64Url(body ?? new Uint8Array(0));
 }
 
@@ -53,7 +54,7 @@ export async function signRequest(
     iss: signer.proxyId,
     m: req.method.toUpperCase(),
     p: req.pathAndQuery,
-    d: bodyDigest(req.body),
+    d: requestBodyDigest(req.body),
     t: now,
     n: randomBytes(16).toString('base64url'),
   };
@@ -100,6 +101,38 @@ function parseClaims(payload: Uint8Array): RequestClaims {
   return c as RequestClaims;
 }
 
+/** What a request's headers say, before its body is read; `bodyDigest` is what the body must hash to. */
+export interface RequestHead {
+  method: string;
+  pathAndQuery: string;
+}
+
+/**
+ * Verifies a `BeamlineSig` header against the request line received, before a byte of the body is read:
+ * signature, method, path and query, freshness. Returns the body digest the signature binds, which the
+ * caller checks the body against ({@link assertBodyDigest}) while or after reading it.
+ * @throws CryptoError 'malformed' | 'bad_signature' | 'request_mismatch' | 'stale_request'.
+ */
+export async function verifyRequestHead(
+  header: string,
+  req: RequestHead,
+  publicKey: KeyObject,
+  opts: { now: number; maxSkewMs: number },
+): Promise<VerifiedRequest & { bodyDigest: string }> {
+  const { jws } = readRequestAuth(header);
+  const { header: h, payload } = await verifyCompactJws(jws, publicKey, REQUEST_JWS_TYP);
+  const c = parseClaims(payload);
+  if (c.m !== req.method.toUpperCase()) throw new CryptoError('request_mismatch', `signed method ${c.m} ≠ ${req.method}`);
+  if (c.p !== req.pathAndQuery) throw new CryptoError('request_mismatch', 'signed path/query differs from the request');
+  if (Math.abs(c.t - opts.now) > opts.maxSkewMs) throw new CryptoError('stale_request', `request timestamp is ${c.t - opts.now} ms off`);
+  return { proxyId: c.iss, kid: h.kid, timestamp: c.t, nonce: c.n, bodyDigest: c.d };
+}
+
+/** @throws CryptoError('digest_mismatch') unless `body` hashes to the digest the request was authenticated with. */
+export function assertBodyDigest(body: Uint8Array | string | undefined, expected: string): void {
+  if (requestBodyDigest(body) !== expected) throw new CryptoError('digest_mismatch', 'body digest differs from the signed one');
+}
+
 /**
  * Verifies a `BeamlineSig` header against the request actually received and the signer's public key.
  * The caller must still (1) check that the certificate for `kid` belongs to `proxyId` and (2) reject a
@@ -113,12 +146,7 @@ export async function verifyRequest(
   publicKey: KeyObject,
   opts: { now: number; maxSkewMs: number },
 ): Promise<VerifiedRequest> {
-  const { jws } = readRequestAuth(header);
-  const { header: h, payload } = await verifyCompactJws(jws, publicKey, REQUEST_JWS_TYP);
-  const c = parseClaims(payload);
-  if (c.m !== req.method.toUpperCase()) throw new CryptoError('request_mismatch', `signed method ${c.m} ≠ ${req.method}`);
-  if (c.p !== req.pathAndQuery) throw new CryptoError('request_mismatch', 'signed path/query differs from the request');
-  if (c.d !== bodyDigest(req.body)) throw new CryptoError('digest_mismatch', 'body digest differs from the signed one');
-  if (Math.abs(c.t - opts.now) > opts.maxSkewMs) throw new CryptoError('stale_request', `request timestamp is ${c.t - opts.now} ms off`);
-  return { proxyId: c.iss, kid: h.kid, timestamp: c.t, nonce: c.n };
+  const { bodyDigest: signed, ...verified } = await verifyRequestHead(header, req, publicKey, opts);
+  assertBodyDigest(req.body, signed);
+  return verified;
 }

@@ -17,7 +17,7 @@ import { constants, createHmac, privateDecrypt, publicEncrypt, randomBytes, timi
 import { sha256Base64Url } from './digest';
 import { decodeBase64UrlStrict } from './encoding';
 import { CryptoError } from './errors';
-import type { RequestToSign } from './request-auth';
+import type { RequestHead, RequestToSign } from './request-auth';
 
 export const SESSION_AUTH_SCHEME = 'BeamlineMac';
 const KEY_LABEL = 'beamline session key v1\n';
@@ -65,15 +65,22 @@ export function unwrapSessionKey(wrapped: string, privateKey: KeyObject): Buffer
   }
 }
 
-function macOf(key: Uint8Array, sessionId: string, req: RequestToSign, timestamp: number, nonce: string): Buffer {
-  const input = [MAC_LABEL, sessionId, req.method.toUpperCase(), req.pathAndQuery, sha256Base64Url(req.body ?? new Uint8Array(0)), String(timestamp), nonce].join('\n');
+function macOf(key: Uint8Array, sessionId: string, req: RequestHead & { bodyDigest: string }, timestamp: number, nonce: string): Buffer {
+  const input = [MAC_LABEL, sessionId, req.method.toUpperCase(), req.pathAndQuery, req.bodyDigest, String(timestamp), nonce].join('\n');
   return createHmac('sha256', key).update(input).digest();
 }
+
+/**
+ * The header a session-authenticated request carries its body's digest in (the MAC binds it), so the broker
+ * checks the MAC before it reads a byte of the body, and then the body against the digest.
+ */
+export const BODY_DIGEST_HEADER = 'beam-body-digest';
 
 /** The `Authorization` header value authenticating `req` within a session. */
 export function macRequest(req: RequestToSign, session: { id: string; key: Uint8Array }, now: number = Date.now()): string {
   const nonce = randomBytes(16).toString('base64url');
-  return `${SESSION_AUTH_SCHEME} ${session.id}.${now}.${nonce}.${macOf(session.key, session.id, req, now, nonce).toString('base64url')}`;
+  const head = { method: req.method, pathAndQuery: req.pathAndQuery, bodyDigest: sha256Base64Url(req.body ?? new Uint8Array(0)) };
+  return `${SESSION_AUTH_SCHEME} ${session.id}.${now}.${nonce}.${macOf(session.key, session.id, head, now, nonce).toString('base64url')}`;
 }
 
 export interface MacAuth {
@@ -96,9 +103,10 @@ export function readMacAuth(header: string | undefined): MacAuth {
  * @throws CryptoError 'malformed' | 'bad_signature' (wrong MAC: any of session, method, path, query, body,
  *         time or nonce differs) | 'stale_request'.
  */
-export function verifyMacRequest(header: string, req: RequestToSign, key: Uint8Array, opts: { now: number; maxSkewMs: number }): MacAuth {
+export function verifyMacRequest(header: string, req: RequestToSign | (RequestHead & { bodyDigest: string }), key: Uint8Array, opts: { now: number; maxSkewMs: number }): MacAuth {
   const auth = readMacAuth(header);
-  const expected = macOf(key, auth.sessionId, req, auth.timestamp, auth.nonce);
+  const head = 'bodyDigest' in req ? req : { method: req.method, pathAndQuery: req.pathAndQuery, bodyDigest: sha256Base64Url(req.body ?? new Uint8Array(0)) };
+  const expected = macOf(key, auth.sessionId, head, auth.timestamp, auth.nonce);
   if (!timingSafeEqual(expected, auth.mac)) throw new CryptoError('bad_signature', 'request MAC does not match');
   if (Math.abs(auth.timestamp - opts.now) > opts.maxSkewMs) throw new CryptoError('stale_request', `request timestamp is ${auth.timestamp - opts.now} ms off`);
   return auth;

@@ -8,6 +8,7 @@ export type ErrorKind =
   | 'payload_too_large'
   | 'unknown_recipients'
   | 'upgrade_required'
+  | 'too_many_requests'
   | 'storage_full'
   | 'broker_unavailable'
   | 'broker_timeout';
@@ -85,6 +86,17 @@ export class UpgradeRequired extends DomainError {
   constructor(message: string, code = 'upgrade_required') {
     super('upgrade_required', code, message);
     this.name = 'UpgradeRequired';
+  }
+}
+
+/**
+ * A participant is over one of its limits (429): concurrent uploads, waiting clients, a quota. The same
+ * request succeeds later; `retryAfterSeconds` says when it is worth trying again (`Retry-After`).
+ */
+export class TooManyRequests extends DomainError {
+  constructor(message: string, code = 'too_many_requests', readonly retryAfterSeconds = 1) {
+    super('too_many_requests', code, message);
+    this.name = 'TooManyRequests';
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { raw } from 'express';
-import { InvalidInput, jsonTextTooDeep, MAX_JSON_DEPTH } from '@beamline/domain';
+import { InvalidInput, jsonTextTooDeep, MAX_JSON_DEPTH, PayloadTooLarge } from '@beamline/domain';
 
 export function rawBodyParser(limitBytes: number): (req: Request, res: Response, next: NextFunction) => void {
   const parse = raw({ type: () => true, limit: limitBytes });
@@ -21,6 +21,27 @@ export function rawBodyParser(limitBytes: number): (req: Request, res: Response,
       }
       next();
     });
+}
+
+/** Whether the request announces a body (a non-zero Content-Length, or chunked transfer). */
+export function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
+/**
+ * Reads the body into `req.body` now, at most `limitBytes` (a larger Content-Length is refused before a byte
+ * is read; a chunked body once it passes the limit): for apps that authenticate a request before they take
+ * its body. @throws PayloadTooLarge (413), InvalidInput (400) for a body that cannot be read.
+ */
+export function readBody(req: Request, limitBytes: number): Promise<Buffer> {
+  const parse = raw({ type: () => true, limit: limitBytes });
+  return new Promise((resolve, reject) =>
+    parse(req, undefined as never, (err?: unknown) => {
+      if (!err) return resolve(bodyBytes(req));
+      const e = err as { status?: number; message?: string };
+      reject(e.status === 413 ? new PayloadTooLarge(`body: larger than the limit of ${limitBytes} bytes`) : new InvalidInput(`body: ${e.message ?? 'unreadable'}`, 'bad_body'));
+    }),
+  );
 }
 
 /** The raw request body (empty buffer when none was sent). */

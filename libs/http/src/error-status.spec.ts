@@ -1,5 +1,6 @@
 import { JetStreamApiError } from '@nats-io/jetstream';
-import { Conflict, StorageFull } from '@beamline/domain';
+import { Conflict, StorageFull, TooManyRequests } from '@beamline/domain';
+import { DirectGetError } from '@beamline/nats';
 import { httpErrorFor } from './error-status';
 
 describe('httpErrorFor', () => {
@@ -13,6 +14,21 @@ describe('httpErrorFor', () => {
   it('still answers a JetStream outage with 503, for the proxy to retry', () => {
     const outage = new JetStreamApiError({ code: 503, err_code: 10008, description: 'JetStream system temporarily unavailable' });
     expect(httpErrorFor(outage)?.status).toBe(503);
+  });
+
+  it('answers a direct get that got no answer (a NATS node just died) with 503, for the proxy to retry, not 500', () => {
+    expect(httpErrorFor(new DirectGetError('direct get on BEAM_EVENTS: no answer within 5000 ms'))).toEqual({
+      status: 503,
+      body: { error: 'nats_unavailable', message: 'event log briefly unavailable, retry: direct get on BEAM_EVENTS: no answer within 5000 ms' },
+    });
+  });
+
+  it('answers a participant over a limit with 429 and Retry-After', () => {
+    expect(httpErrorFor(new TooManyRequests('body: too many uploads', 'too_many_uploads', 2))).toEqual({
+      status: 429,
+      body: { error: 'too_many_uploads', message: 'body: too many uploads' },
+      headers: { 'Retry-After': '2' },
+    });
   });
 
   it('maps other domain errors by kind, as before', () => {

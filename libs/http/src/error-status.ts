@@ -2,7 +2,7 @@
  * The one place that maps typed errors to HTTP: domain errors by kind, crypto errors by code.
  * Anything else is a bug and answers 500 (logged with the request id by the filter).
  */
-import { DomainError, StorageFull, type ErrorKind } from '@beamline/domain';
+import { DomainError, StorageFull, TooManyRequests, type ErrorKind } from '@beamline/domain';
 import { CryptoError } from '@beamline/crypto';
 
 const STATUS_BY_KIND: Record<ErrorKind, number> = {
@@ -14,6 +14,7 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   payload_too_large: 413,
   unknown_recipients: 424,
   upgrade_required: 426,
+  too_many_requests: 429,
   storage_full: 507,
   broker_unavailable: 502,
   broker_timeout: 504,
@@ -29,10 +30,10 @@ export interface HttpErrorResponse {
 }
 
 /**
- * NATS client failures (a node down, a leader election, a timeout): the broker is briefly unavailable, not
- * broken. 503 tells the proxy to retry (its writes are idempotent).
+ * NATS client failures (a node down, a leader election, a timeout, a direct get nobody answered): the broker
+ * is briefly unavailable, not broken. 503 tells the proxy to retry (its writes are idempotent).
  */
-const NATS_UNAVAILABLE = new Set(['TimeoutError', 'NoRespondersError', 'ConnectionError', 'ClosedConnectionError', 'DrainingConnectionError', 'RequestError', 'JetStreamError', 'JetStreamNotEnabled']);
+const NATS_UNAVAILABLE = new Set(['DirectGetError', 'TimeoutError', 'NoRespondersError', 'ConnectionError', 'ClosedConnectionError', 'DrainingConnectionError', 'RequestError', 'JetStreamError', 'JetStreamNotEnabled']);
 
 function isNatsUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
@@ -50,6 +51,7 @@ export function httpErrorFor(err: unknown): HttpErrorResponse | undefined {
     const status = STATUS_BY_KIND[err.kind];
     if (err.kind === 'unknown_recipients') return { status, body: (err as DomainError & { proxyIds: string[] }).proxyIds };
     if (err instanceof StorageFull) return { status, body: { error: err.code, message: err.message, store: err.store } };
+    if (err instanceof TooManyRequests) return { status, body: { error: err.code, message: err.message }, headers: { 'Retry-After': String(err.retryAfterSeconds) } };
     const headers: Record<string, string> | undefined = err.kind === 'unauthenticated' ? { 'WWW-Authenticate': 'ApiKey' } : undefined;
     return { status, body: { error: err.code, message: err.message }, headers };
   }

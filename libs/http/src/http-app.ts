@@ -14,11 +14,22 @@ import { logLevels } from './log-levels';
  * Once it listens it prints `listening on http://<host>:<port>` on stdout (see `listeningLine`): the port the
  * OS gave it when `bind.port` is 0.
  */
-export async function startHttpApp(module: Type<unknown>, opts: { bind: { host: string; port: number }; bodyLimitBytes: number }): Promise<NestExpressApplication> {
+export interface HttpAppOptions {
+  bind: { host: string; port: number };
+  bodyLimitBytes: number;
+  /**
+   * 'before-routing' (default): every body is read (up to the limit) before guards run. 'by-guard': none is;
+   * the app's guard authenticates the headers first and reads the body itself ({@link readBody}), so an
+   * unauthenticated request never has its body buffered.
+   */
+  bodies?: 'before-routing' | 'by-guard';
+}
+
+export async function startHttpApp(module: Type<unknown>, opts: HttpAppOptions): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, logger: logLevels(process.env.LOG_LEVEL) });
   hardenHttpServer(app.getHttpServer());
   app.use(requireHost);
-  app.use(rawBodyParser(opts.bodyLimitBytes));
+  if (opts.bodies !== 'by-guard') app.use(rawBodyParser(opts.bodyLimitBytes));
   app.useGlobalFilters(new ErrorFilter());
   app.disable('x-powered-by');
   app.enableShutdownHooks();

@@ -5,16 +5,26 @@
  *   such a signature, whose certificate is still valid — no private-key operation per request.
  * Both bind method, path, query and body, must be fresh, and carry a nonce never seen before by any
  * replica. The proxy's identity is the certificate's CN.
+ *
+ * Headers first, body second: everything the headers can prove (certificate, signature or MAC, time window,
+ * nonce) is checked before a byte of the body is read — the signature and the MAC bind the body's digest,
+ * which a session request also carries in `Beam-Body-Digest`. Only then is the body read (up to the body
+ * limit, in one of the proxy's upload slots) and checked against that digest. A request whose headers do
+ * not authenticate is answered at once, and its body is never buffered.
  */
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import { isSessionAuth, readMacAuth, readRequestAuth, readSessionId, sessionKeyFor, verifyMacRequest, verifyRequest } from '@beamline/crypto';
+import {
+  assertBodyDigest, BODY_DIGEST_HEADER, CryptoError, isSessionAuth, readMacAuth, readRequestAuth, readSessionId, requestBodyDigest, sessionKeyFor, verifyMacRequest,
+  verifyRequestHead,
+} from '@beamline/crypto';
 import { Unauthenticated } from '@beamline/domain';
-import { bodyBytes } from '@beamline/http';
+import { hasBody, readBody } from '@beamline/http';
 import { brokerConfig } from '../config';
 import { CertificateRegistry } from '../pki/certificate-registry';
 import { NonceStore } from './nonce-store';
 import { SessionSecret } from './session-secret';
+import { UploadSlots } from './upload-slots';
 
 export interface AuthenticatedProxy {
   proxyId: string;
@@ -25,35 +35,68 @@ export interface AuthenticatedProxy {
 
 export type ProxyRequest = Request & { proxy?: AuthenticatedProxy };
 
+const EMPTY_BODY_DIGEST = requestBodyDigest(undefined);
+
 @Injectable()
 export class ProxyAuthGuard implements CanActivate {
-  private readonly maxSkewMs = brokerConfig().maxClockSkewMs;
+  private readonly config = brokerConfig();
 
-  constructor(private readonly registry: CertificateRegistry, private readonly nonces: NonceStore, private readonly sessions: SessionSecret) {}
+  constructor(
+    private readonly registry: CertificateRegistry,
+    private readonly nonces: NonceStore,
+    private readonly sessions: SessionSecret,
+    private readonly uploads: UploadSlots,
+  ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const req = ctx.switchToHttp().getRequest<ProxyRequest>();
     const header = req.headers.authorization;
-    const received = { method: req.method, pathAndQuery: req.originalUrl, body: bodyBytes(req) };
+    const head = { method: req.method, pathAndQuery: req.originalUrl };
     const now = Date.now();
+    const window = { now, maxSkewMs: this.config.maxClockSkewMs };
     let nonce: string;
+    let bodyDigest: string;
     if (isSessionAuth(header)) {
       const { sessionId } = readMacAuth(header);
       const claims = readSessionId(sessionId);
       if (claims.expiresAt <= now) throw new Unauthenticated('session: expired, open a new one', 'session_expired');
       const cert = this.registry.validBySerial(claims.serial, now);
       if (cert.commonName !== claims.proxyId) throw new Unauthenticated('session: certificate does not match the session');
-      nonce = verifyMacRequest(header as string, received, sessionKeyFor(await this.sessions.get(), sessionId), { now, maxSkewMs: this.maxSkewMs }).nonce;
+      bodyDigest = claimedBodyDigest(req);
+      nonce = verifyMacRequest(header as string, { ...head, bodyDigest }, sessionKeyFor(await this.sessions.get(), sessionId), window).nonce;
       req.proxy = { proxyId: cert.commonName, serial: cert.serial, viaSession: true };
     } else {
       const { kid } = readRequestAuth(header);
       const cert = this.registry.validBySerial(kid, now);
-      const verified = await verifyRequest(header as string, received, cert.publicKey, { now, maxSkewMs: this.maxSkewMs });
+      const verified = await verifyRequestHead(header as string, head, cert.publicKey, window);
       if (verified.proxyId !== cert.commonName) throw new Unauthenticated(`request: issuer ${verified.proxyId} does not match certificate ${cert.commonName}`);
       nonce = verified.nonce;
+      bodyDigest = verified.bodyDigest;
       req.proxy = { proxyId: cert.commonName, serial: cert.serial, viaSession: false };
     }
     await this.nonces.claim(nonce);
+    await this.takeBody(req, req.proxy.proxyId, bodyDigest);
     return true;
   }
+
+  /** Reads the body of an authenticated request and checks it against the digest its headers bound. */
+  private async takeBody(req: ProxyRequest, proxyId: string, digest: string): Promise<void> {
+    if (!hasBody(req)) {
+      assertBodyDigest(undefined, digest);
+      return;
+    }
+    const body = await this.uploads.run(proxyId, () => readBody(req, this.config.bodyLimitBytes));
+    assertBodyDigest(body, digest);
+  }
+}
+
+/** The body digest a session request declares; a request without a body needs none. */
+function claimedBodyDigest(req: Request): string {
+  const declared = req.headers[BODY_DIGEST_HEADER];
+  if (typeof declared === 'string') {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(declared)) throw new CryptoError('malformed', `${BODY_DIGEST_HEADER}: expected a base64url SHA-256`);
+    return declared;
+  }
+  if (hasBody(req)) throw new CryptoError('malformed', `${BODY_DIGEST_HEADER}: required on a session request with a body`);
+  return EMPTY_BODY_DIGEST;
 }

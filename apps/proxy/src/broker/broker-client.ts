@@ -5,7 +5,7 @@
  */
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Agent, request } from 'undici';
-import { signRequest } from '@beamline/crypto';
+import { BODY_DIGEST_HEADER, requestBodyDigest, signRequest } from '@beamline/crypto';
 import { readEventLines } from '@beamline/http';
 import { BrokerTimeout, BrokerUnavailable, parseDuration } from '@beamline/domain';
 import { proxyConfig } from '../config';
@@ -227,6 +227,8 @@ export class BrokerClient implements OnApplicationShutdown {
     const headers: Record<string, string> = {};
     if (body) headers['content-type'] = 'application/json';
     if (opts.anonymous) return headers;
+    // The MAC binds it; the broker checks the MAC before it reads the body, then the body against it.
+    if (body) headers[BODY_DIGEST_HEADER] = requestBodyDigest(body);
     const serial = this.identity.requireSerial();
     const req = { method, pathAndQuery, body };
     headers.authorization =

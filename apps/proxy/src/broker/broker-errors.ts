@@ -8,6 +8,7 @@ import {
   PayloadTooLarge,
   RecipientsWithoutCertificate,
   StorageFull,
+  TooManyRequests,
   type DomainError,
 } from '@beamline/domain';
 
@@ -28,6 +29,8 @@ export function brokerError(status: number, body: unknown): DomainError {
       return new PayloadTooLarge(message, code);
     case 424:
       return new RecipientsWithoutCertificate(Array.isArray(body) ? (body as string[]) : []);
+    case 429:
+      return new TooManyRequests(message, code);
     case 507:
       return new StorageFull(typeof b.store === 'string' ? b.store : 'unknown', message);
     case 401:
