@@ -8,7 +8,8 @@ import { request as httpRequest, type ClientRequest } from 'node:http';
 import {
   BODY_DIGEST_HEADER, generateRsaKeyPair, macRequest, MESSAGE_JWS_TYP, REQUEST_AUTH_SCHEME, REQUEST_JWS_TYP, requestBodyDigest, signMessage, signRequest, unwrapSessionKey,
 } from '@beamline/crypto';
-import { rawUpgrade } from '@beamline/devnet';
+import { join } from 'node:path';
+import { rawUpgrade, startHttpService } from '@beamline/devnet';
 import { EventLog, connectNats, subjects } from '@beamline/nats';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { newTask } from './support/app-client';
@@ -254,6 +255,70 @@ describe('request bodies', () => {
       for (const upload of first8) expect(await Promise.race([upload.answered, sleep(50).then(() => 'still uploading')])).toBe('still uploading');
     } finally {
       for (const req of held) req.destroy();
+    }
+  });
+});
+
+describe('waiting clients', () => {
+  /** A long-poll by `app` at `baseUrl` that waits up to 30 s (until aborted); resolves with its answer. */
+  function longPoll(baseUrl: string, app: string, path: string, signal: AbortSignal, authorization = `ApiKey ${app} App1Secret`) {
+    return fetch(`${baseUrl}${path}`, { headers: { authorization }, signal }).then(
+      async (res) => ({ status: res.status, retryAfter: res.headers.get('retry-after'), json: (await res.json()) as unknown }),
+      () => ({ status: -1, retryAfter: null, json: 'aborted' as unknown }),
+    );
+  }
+
+  it('answers the 101st long-poll of one app with 429 and Retry-After, while other apps and later polls go on', async () => {
+    const stop = new AbortController();
+    const proxyUrl = t.app1.proxyUrl;
+    const todo = '/v1/tasks?filter=todo&wait_count=1000&wait_time=30s';
+    try {
+      const hundred = Array.from({ length: 100 }, () => longPoll(proxyUrl, APP1, todo, stop.signal));
+      await sleep(1_000); // all hundred are waiting now
+      const extra = await longPoll(proxyUrl, APP1, todo, new AbortController().signal);
+      expect(extra.status).toBe(429);
+      expect(extra.retryAfter).toBe('1');
+      expect(extra.json).toEqual({ error: 'too_many_waiting', message: `waiting: ${APP1} already has 100 long-polls or event streams open (MAX_WAITING_PER_APP=100)` });
+      // Another app of the same proxy waits as usual.
+      const other = await longPoll(proxyUrl, 'app2.proxy1.broker', '/v1/tasks?filter=todo&wait_count=1000&wait_time=1s', new AbortController().signal);
+      expect(other.status).toBe(206);
+      // A request that does not wait is not counted.
+      expect((await t.app1.get('/v1/tasks?filter=todo')).status).toBe(200);
+      stop.abort();
+      await Promise.all(hundred);
+    } finally {
+      stop.abort();
+    }
+    // The slots are free again once the polls ended.
+    await sleep(200);
+    expect((await longPoll(proxyUrl, APP1, '/v1/tasks?filter=todo&wait_count=1000&wait_time=1s', new AbortController().signal)).status).toBe(206);
+  });
+
+  it('answers a proxy beyond MAX_WAITING_PER_PROXY at a broker-api replica with 429, and counts each proxy on its own', async () => {
+    const replica = await startHttpService({
+      name: 'broker-api-capped',
+      script: join(__dirname, '..', 'dist', 'apps', 'broker-api', 'src', 'main.js'),
+      env: { NATS_URL: t.net.natsUrl, BROKER_ID: 'broker', ROOTCERT_FILE: t.net.pki.rootCertFile, LOG_LEVEL: 'warn', MAX_WAITING_PER_PROXY: '3' },
+      healthPath: '/v1/health',
+    });
+    const stop = new AbortController();
+    try {
+      const wait = async (signer: ProxySigner, app: string, waitTime: string, signal: AbortSignal) => {
+        const path = `/v1/tasks?beam_app=${app}&filter=todo&wait_count=1000&wait_time=${waitTime}`;
+        return longPoll(replica.url, app, path, signal, await signRequest({ method: 'GET', pathAndQuery: path }, signer));
+      };
+      const three = [0, 1, 2].map(() => wait(proxy1, APP1, '30s', stop.signal));
+      await sleep(1_000);
+      const fourth = await wait(proxy1, APP1, '30s', new AbortController().signal);
+      expect(fourth.status).toBe(429);
+      expect(fourth.json).toMatchObject({ error: 'too_many_waiting', message: expect.stringContaining('MAX_WAITING_PER_PROXY=3') });
+      const proxy2 = proxySigner(t.net, 1);
+      expect((await wait(proxy2, APP2, '1s', new AbortController().signal)).status).toBe(206);
+      stop.abort();
+      await Promise.all(three);
+    } finally {
+      stop.abort();
+      await replica.stop();
     }
   });
 });

@@ -18,6 +18,7 @@ import { TaskCommands } from './tasks/task-commands.service';
 import { TaskQueries } from './tasks/task-queries.service';
 import { TasksController } from './tasks/tasks.controller';
 import { Wakeups } from './tasks/wakeups';
+import { ProxyWaitingCap, WaitingProxies } from './tasks/waiting-proxies';
 import { SocketCommands } from './sockets/socket-commands.service';
 import { SocketRelay } from './sockets/socket-relay';
 import { SocketHealthController, SocketsController } from './sockets/sockets.controller';
@@ -27,6 +28,6 @@ import { StorageSetup } from './storage/storage-setup';
 @Module({
   imports: [NatsModule.forRoot(() => ({ servers: brokerConfig().natsUrl, name: `broker-api-${process.pid}` })), PresenceModule],
   controllers: [HealthController, PkiController, TasksController, ControlController, SessionsController, SocketsController, SocketHealthController],
-  providers: [StorageSetup, StorageMonitor, CertificateRegistry, NonceStore, UploadSlots, ProxyAuthGuard, SessionSecret, SignedMessageVerifier, StoreClient, EventAnswers, TaskCommands, TaskQueries, Wakeups, SocketCommands, SocketRelay],
+  providers: [StorageSetup, StorageMonitor, CertificateRegistry, NonceStore, UploadSlots, ProxyAuthGuard, SessionSecret, SignedMessageVerifier, StoreClient, EventAnswers, TaskCommands, TaskQueries, Wakeups, SocketCommands, SocketRelay, WaitingProxies, ProxyWaitingCap],
 })
 export class ApiModule {}

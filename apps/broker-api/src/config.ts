@@ -18,6 +18,8 @@ export interface BrokerConfig {
   /** Requests whose timestamp is further than this from broker time are rejected. */
   maxClockSkewMs: number;
   bodyLimitBytes: number;
+  /** Long-polls and event streams one proxy may have open at once at this replica (`MAX_WAITING_PER_PROXY`). */
+  maxWaitingPerProxy: number;
   /** Request bodies one proxy may have in flight at once (`MAX_UPLOADS_PER_PROXY`). */
   maxUploadsPerProxy: number;
   /** Interval of `: keep-alive` comments on SSE streams (at most 15 s per API.md). */
@@ -65,6 +67,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
     // Below the event log's 32 MiB message limit, leaving room for the event envelope around the message.
     bodyLimitBytes: 30 * 1024 * 1024,
     maxUploadsPerProxy: envPositiveInt(env, 'MAX_UPLOADS_PER_PROXY', 8),
+    maxWaitingPerProxy: envPositiveInt(env, 'MAX_WAITING_PER_PROXY', 10_000),
     sseKeepAliveMs: duration(env, 'SSE_KEEPALIVE', 15_000),
     sessionTtlMs: duration(env, 'SESSION_TTL', 3_600_000),
     sessionSecret: secret(env, 'SESSION_SECRET'),

@@ -16,6 +16,8 @@ export interface ProxyConfig {
   /** AppId → SHA-256 of its API key (compared in constant time, never logged). */
   apiKeys: Map<string, Buffer>;
   maxTtlMs: number;
+  /** Long-polls and event streams one app may have open at once (`MAX_WAITING_PER_APP`). */
+  maxWaitingPerApp: number;
   /** The most recipients a task or result may name (`MAX_RECIPIENTS`); checked before any sealing. */
   maxRecipients: number;
   bodyLimitBytes: number;
@@ -60,6 +62,7 @@ export function loadProxyConfig(env: NodeJS.ProcessEnv): ProxyConfig {
     apiKeys: apiKeysFrom(env, proxyId),
     maxTtlMs: DEFAULT_MAX_TTL_MS,
     maxRecipients: envPositiveInt(env, 'MAX_RECIPIENTS', DEFAULT_MAX_RECIPIENTS),
+    maxWaitingPerApp: envPositiveInt(env, 'MAX_WAITING_PER_APP', 100),
     bodyLimitBytes: 16 * 1024 * 1024,
     brokerTimeoutMs: durationOr(env.BROKER_TIMEOUT, 'BROKER_TIMEOUT', 30_000),
     sseKeepAliveMs: durationOr(env.SSE_KEEPALIVE, 'SSE_KEEPALIVE', 15_000),

@@ -9,12 +9,13 @@ import { CertificateDirectory } from './pki/certificate-directory';
 import { Messages } from './tasks/messages';
 import { TasksController } from './tasks/tasks.controller';
 import { TasksService } from './tasks/tasks.service';
+import { AppWaitingCap, WaitingApps } from './tasks/waiting-apps';
 import { SocketMessages } from './sockets/socket-messages';
 import { SocketUpgrades } from './sockets/socket-upgrades';
 import { SocketsController } from './sockets/sockets.controller';
 
 @Module({
   controllers: [HealthController, TasksController, SocketsController],
-  providers: [ApiKeyGuard, BrokerClient, BrokerSession, ProxyIdentity, CertificateDirectory, Messages, TasksService, ControlConnection, SocketMessages, SocketUpgrades],
+  providers: [ApiKeyGuard, BrokerClient, BrokerSession, ProxyIdentity, CertificateDirectory, Messages, TasksService, ControlConnection, SocketMessages, SocketUpgrades, WaitingApps, AppWaitingCap],
 })
 export class ProxyModule {}

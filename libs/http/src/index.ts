@@ -11,3 +11,6 @@ export * from './event-lines';
 export * from './json-array';
 export * from './batched-writer';
 export * from './env';
+export * from './keyed-limit';
+export * from './waiting';
+export * from './waiting-cap';

@@ -6,26 +6,13 @@
  */
 import { Injectable } from '@nestjs/common';
 import { TooManyRequests } from '@beamline/domain';
+import { KeyedLimit } from '@beamline/http';
 import { brokerConfig } from '../config';
 
 @Injectable()
-export class UploadSlots {
-  private readonly perProxy = brokerConfig().maxUploadsPerProxy;
-  private readonly inFlight = new Map<string, number>();
-
-  /** Runs `read` in one of the proxy's slots; TooManyRequests (429) when all of them are taken. */
-  async run<T>(proxyId: string, read: () => Promise<T>): Promise<T> {
-    const taken = this.inFlight.get(proxyId) ?? 0;
-    if (taken >= this.perProxy) {
-      throw new TooManyRequests(`body: ${proxyId} already has ${taken} uploads in flight (MAX_UPLOADS_PER_PROXY=${this.perProxy})`, 'too_many_uploads');
-    }
-    this.inFlight.set(proxyId, taken + 1);
-    try {
-      return await read();
-    } finally {
-      const left = (this.inFlight.get(proxyId) ?? 1) - 1;
-      if (left > 0) this.inFlight.set(proxyId, left);
-      else this.inFlight.delete(proxyId);
-    }
+export class UploadSlots extends KeyedLimit {
+  constructor() {
+    const max = brokerConfig().maxUploadsPerProxy;
+    super(max, (proxyId, taken) => new TooManyRequests(`body: ${proxyId} already has ${taken} uploads in flight (MAX_UPLOADS_PER_PROXY=${max})`, 'too_many_uploads'));
   }
 }

@@ -1,9 +1,10 @@
 /** Proxy-facing socket routes (the byte relay itself is SocketRelay, on the HTTP server's upgrade path). */
-import { Controller, Get, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Post, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
 import { canSignFor, Forbidden, isWaitSatisfied, parseBeamId, parseWaitParams, UpgradeRequired } from '@beamline/domain';
 import { abortOnClose, parseJsonBody, queryParam } from '@beamline/http';
 import { subjects, type ExpiringRef } from '@beamline/nats';
+import { ProxyWaitingCap } from '../tasks/waiting-proxies';
 import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from '../auth/proxy-auth.guard';
 import { brokerConfig } from '../config';
 import { EventAnswers } from '../tasks/event-answers';
@@ -15,6 +16,7 @@ import { SocketRelay } from './socket-relay';
 
 @Controller('v1/sockets')
 @UseGuards(ProxyAuthGuard)
+@UseInterceptors(ProxyWaitingCap)
 export class SocketsController {
   private readonly config = brokerConfig();
 

@@ -1,5 +1,5 @@
 /** Proxy-facing task routes. Every request is authenticated by ProxyAuthGuard; `beam_app` names the acting app. */
-import { Controller, Get, Param, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Param, Post, Put, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
 import { canSignFor, Forbidden, InvalidInput, parseBeamId, parseTaskListQuery, parseUuid, parseWaitParams } from '@beamline/domain';
 import { abortOnClose, lastEventId, parseJsonBody, queryParam, SseWriter, wantsEventStream } from '@beamline/http';
@@ -8,9 +8,11 @@ import { brokerConfig } from '../config';
 import { EventAnswers } from './event-answers';
 import { TaskCommands } from './task-commands.service';
 import { TaskQueries } from './task-queries.service';
+import { ProxyWaitingCap } from './waiting-proxies';
 
 @Controller('v1/tasks')
 @UseGuards(ProxyAuthGuard)
+@UseInterceptors(ProxyWaitingCap)
 export class TasksController {
   private readonly config = brokerConfig();
 

@@ -2,15 +2,17 @@
  * The app-facing socket routes reached without `Upgrade` (the upgraded ones are SocketUpgrades, on the HTTP
  * server's upgrade path): the listing of socket requests, and 426 for a connect without `Upgrade: tcp`.
  */
-import { Controller, Get, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Post, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
 import { DEFAULT_MAX_WAIT_MS, parseWaitParams, UpgradeRequired } from '@beamline/domain';
 import { abortOnClose, queryParam } from '@beamline/http';
 import { ApiKeyGuard, callerOf, type AppRequest } from '../auth/api-key.guard';
+import { AppWaitingCap } from '../tasks/waiting-apps';
 import { SocketMessages } from './socket-messages';
 
 @Controller('v1/sockets')
 @UseGuards(ApiKeyGuard)
+@UseInterceptors(AppWaitingCap)
 export class SocketsController {
   private readonly beamWait = process.env.SOCKET_LIST_WAIT === 'beam';
 

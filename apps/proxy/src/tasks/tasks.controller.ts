@@ -1,14 +1,16 @@
 /** The app-facing task routes of Samply.Beam's v1 API. */
-import { Controller, Get, Param, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Param, Post, Put, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { DEFAULT_MAX_WAIT_MS, parseTaskListQuery, parseWaitParams, type WaitParams } from '@beamline/domain';
 import { abortOnClose, lastEventId, parseJsonBody, queryParam, SseWriter, wantsEventStream, writeJsonArray } from '@beamline/http';
 import { proxyConfig } from '../config';
 import { ApiKeyGuard, callerOf, type AppRequest } from '../auth/api-key.guard';
 import { TasksService } from './tasks.service';
+import { AppWaitingCap } from './waiting-apps';
 
 @Controller('v1/tasks')
 @UseGuards(ApiKeyGuard)
+@UseInterceptors(AppWaitingCap)
 export class TasksController {
   private readonly keepAliveMs = proxyConfig().sseKeepAliveMs;
 

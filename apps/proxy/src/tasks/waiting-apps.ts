@@ -1,0 +1,27 @@
+/** At most MAX_WAITING_PER_APP long-polls and event streams open per app at this proxy; then 429. */
+import { Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import { TooManyRequests } from '@beamline/domain';
+import { KeyedLimit, WaitingCap } from '@beamline/http';
+import { callerOf, type AppRequest } from '../auth/api-key.guard';
+import { proxyConfig } from '../config';
+
+/** The slots, one set per proxy process (a provider, so every controller shares it). */
+@Injectable()
+export class WaitingApps extends KeyedLimit {
+  constructor() {
+    const max = proxyConfig().maxWaitingPerApp;
+    super(max, (app, taken) => new TooManyRequests(`waiting: ${app} already has ${taken} long-polls or event streams open (MAX_WAITING_PER_APP=${max})`, 'too_many_waiting'));
+  }
+}
+
+@Injectable()
+export class AppWaitingCap extends WaitingCap {
+  constructor(limit: WaitingApps) {
+    super(limit);
+  }
+
+  protected keyOf(req: Request): string {
+    return callerOf(req as AppRequest);
+  }
+}
