@@ -124,9 +124,21 @@ async function streamOneWay(pair: { initiator: Socket; recipient: Socket }, tota
   const sent = createHash('sha256');
   const received = createHash('sha256');
   let got = 0;
+  // Where the bytes first differ from what was sent (every MiB sent is `block`): a failure says where.
+  let firstWrongByte: number | undefined;
   const done = new Promise<void>((resolve, reject) => {
     pair.recipient.on('data', (c: Buffer) => {
       received.update(c);
+      const at = got % block.length;
+      const same = at + c.length <= block.length && c.equals(block.subarray(at, at + c.length));
+      if (firstWrongByte === undefined && !same) {
+        for (let i = 0; i < c.length; i++) {
+          if (c[i] !== block[(got + i) % block.length]) {
+            firstWrongByte = got + i;
+            break;
+          }
+        }
+      }
       got += c.length;
     });
     pair.recipient.on('end', () => resolve());
@@ -147,7 +159,10 @@ async function streamOneWay(pair: { initiator: Socket; recipient: Socket }, tota
   pair.recipient.end();
   pair.initiator.resume();
   await Promise.all([closed(pair.initiator), closed(pair.recipient)]);
-  return { bytes: got, seconds, sent: sent.digest('hex'), received: received.digest('hex') };
+  const receivedDigest = received.digest('hex');
+  const sentDigest = sent.digest('hex');
+  if (receivedDigest !== sentDigest) console.log(`socket transfer differs: ${got} of ${total} bytes arrived, first wrong byte at ${firstWrongByte ?? 'none (short)'}`);
+  return { bytes: got, seconds, sent: sentDigest, received: receivedDigest };
 }
 
 describe('socket routes', () => {

@@ -30,6 +30,8 @@ export interface BrokerConfig {
   sessionSecret: Buffer | undefined;
   /** Replicas, retention and byte limits of every stream and bucket (the same reader as broker-store's). */
   storage: StorageSettings;
+  /** After SIGTERM, waits end at once; connections still open after this long are closed (`SHUTDOWN_GRACE`). */
+  shutdownGraceMs: number;
   /** Direct-socket relay tuning; `SOCKET_PEER_TIMEOUT` resets a stream whose peer end went silent. */
   socketRelay: RelayLinkOptions;
 }
@@ -73,6 +75,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
     sessionSecret: secret(env, 'SESSION_SECRET'),
     storage,
     socketRelay: socketRelay(env),
+    shutdownGraceMs: duration(env, 'SHUTDOWN_GRACE', 10_000),
   };
 }
 

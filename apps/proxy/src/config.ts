@@ -29,6 +29,8 @@ export interface ProxyConfig {
   brokerAuth: 'session' | 'signature';
   /** How often the certificate directory is re-read (new, renewed and revoked certificates). */
   certRefreshMs: number;
+  /** After SIGTERM, waits end at once; connections still open after this long are closed (`SHUTDOWN_GRACE`). */
+  shutdownGraceMs: number;
 }
 
 let cached: ProxyConfig | undefined;
@@ -68,6 +70,7 @@ export function loadProxyConfig(env: NodeJS.ProcessEnv): ProxyConfig {
     sseKeepAliveMs: durationOr(env.SSE_KEEPALIVE, 'SSE_KEEPALIVE', 15_000),
     brokerAuth: brokerAuth(env.BROKER_AUTH),
     certRefreshMs: durationOr(env.CERT_REFRESH, 'CERT_REFRESH', 60_000),
+    shutdownGraceMs: durationOr(env.SHUTDOWN_GRACE, 'SHUTDOWN_GRACE', 10_000),
   };
 }
 

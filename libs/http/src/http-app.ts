@@ -8,6 +8,7 @@ import { ErrorFilter } from './error.filter';
 import { hardenHttpServer, requireHost } from './http-server';
 import { listeningLine } from './listening';
 import { logLevels } from './log-levels';
+import { beginShutdown, shutdownSignal } from './shutdown';
 
 /**
  * Starts one of Beamline's HTTP apps: raw bodies with a size limit, the shared error mapping, shutdown hooks.
@@ -23,7 +24,11 @@ export interface HttpAppOptions {
    * unauthenticated request never has its body buffered.
    */
   bodies?: 'before-routing' | 'by-guard';
+  /** After SIGTERM, connections still open this long are closed (`SHUTDOWN_GRACE`, default 10 s). */
+  shutdownGraceMs?: number;
 }
+
+const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 export async function startHttpApp(module: Type<unknown>, opts: HttpAppOptions): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, logger: logLevels(process.env.LOG_LEVEL) });
@@ -32,10 +37,37 @@ export async function startHttpApp(module: Type<unknown>, opts: HttpAppOptions):
   if (opts.bodies !== 'by-guard') app.use(rawBodyParser(opts.bodyLimitBytes));
   app.useGlobalFilters(new ErrorFilter());
   app.disable('x-powered-by');
-  app.enableShutdownHooks();
   await app.listen(opts.bind.port, opts.bind.host);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void shutDown(app, signal, opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS));
   process.stdout.write(`${listeningLine(app.getHttpServer().address())}\n`);
   return app;
+}
+
+/**
+ * Stops taking connections, ends every wait and stream at once (they answer with what exists), gives open
+ * requests `graceMs` to finish, then closes the rest and runs the app's shutdown hooks (NATS is drained
+ * last, after the last answer that needed it) and exits 0. An orchestrator's kill comes after 30 s.
+ */
+async function shutDown(app: NestExpressApplication, signal: string, graceMs: number): Promise<void> {
+  const logger = new Logger('Shutdown');
+  logger.log(`${signal}: answering waiting clients and closing (at most ${graceMs / 1000} s)`);
+  beginShutdown();
+  const server = app.getHttpServer();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // A keep-alive connection turns idle as its last answer goes out: close each one then, not after its
+  // keep-alive timeout.
+  const idle = setInterval(() => server.closeIdleConnections(), 50);
+  const grace = setTimeout(() => server.closeAllConnections(), graceMs);
+  await closed;
+  clearInterval(idle);
+  clearTimeout(grace);
+  try {
+    await app.close();
+  } catch (err) {
+    logger.warn(`shutdown hooks: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  logger.log('stopped');
+  process.exit(0);
 }
 
 /**
@@ -58,11 +90,12 @@ function describe(err: unknown): string {
   return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }
 
-/** Aborts when the client goes away before we answered, so whatever waits for it is released at once. */
+/** Aborts when the client goes away before we answered, so whatever waits for it is released at once ... */
 export function abortOnClose(res: Response): AbortSignal {
   const controller = new AbortController();
   res.on('close', () => {
     if (!res.writableEnded) controller.abort();
   });
-  return controller.signal;
+  // ... and when the process shuts down: a wait then ends as a timeout does, with what exists.
+  return AbortSignal.any([controller.signal, shutdownSignal]);
 }

@@ -14,3 +14,4 @@ export * from './env';
 export * from './keyed-limit';
 export * from './waiting';
 export * from './waiting-cap';
+export * from './shutdown';

@@ -6,6 +6,7 @@
  * On shutdown every held connection is closed (the proxies reconnect to another replica) and marked gone.
  */
 import { randomUUID } from 'node:crypto';
+import { shutdownSignal } from '@beamline/http';
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import type { Response } from 'express';
 import { BrokerUnavailable } from '@beamline/domain';
@@ -32,6 +33,8 @@ export class ControlConnections implements OnModuleDestroy, BeforeApplicationShu
   constructor(private readonly store: PresenceStore) {
     this.timer = setInterval(() => this.heartbeat(), CONTROL_HEARTBEAT_MS);
     this.timer.unref();
+    // At SIGTERM, not only once the HTTP server has closed: a held connection would keep it open.
+    shutdownSignal.addEventListener('abort', () => void this.beforeApplicationShutdown(), { once: true });
   }
 
   /**

@@ -15,6 +15,7 @@ import {
   type SocketRequest,
   type WaitParams,
 } from '@beamline/domain';
+import { waitUntilShutdown } from '../broker/wait-until-shutdown';
 import { BrokerClient, type BrokerResponse } from '../broker/broker-client';
 import { ProxyIdentity } from '../broker/proxy-identity';
 import { proxyConfig } from '../config';
@@ -54,11 +55,13 @@ export class SocketMessages {
   }
 
   async list(caller: string, raw: Record<string, string | undefined>, wait: WaitParams, signal: AbortSignal): Promise<{ items: SocketOutput[]; complete: boolean }> {
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(raw)) if (v !== undefined) params.set(k, v);
-    params.set('beam_app', caller);
-    if (this.seenSeq > 0) params.set('min_seq', String(this.seenSeq));
-    const res = await this.broker.lines(`/v1/sockets?${params.toString()}`, { timeoutMs: wait.waitMs + this.config.brokerTimeoutMs, signal });
+    const { value: res, cutShort } = await waitUntilShutdown(raw, wait, signal, (r, w, s) => {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(r)) if (v !== undefined) params.set(k, v);
+      params.set('beam_app', caller);
+      if (this.seenSeq > 0) params.set('min_seq', String(this.seenSeq));
+      return this.broker.lines(`/v1/sockets?${params.toString()}`, { timeoutMs: w.waitMs + this.config.brokerTimeoutMs, signal: s });
+    });
     const items: SocketOutput[] = [];
     for await (const line of res.lines) {
       try {
@@ -70,7 +73,7 @@ export class SocketMessages {
         this.logger.warn(`refusing a socket request: ${(err as Error).message}`);
       }
     }
-    return { items, complete: res.status === 200 };
+    return { items, complete: res.status === 200 && !cutShort };
   }
 
   /** Verifies a signed socket request: signature, signer's right to speak for `from`; returns it with the signer's certificate. */

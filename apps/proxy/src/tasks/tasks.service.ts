@@ -10,6 +10,7 @@ import {
   type WaitParams,
   type TaskQuery,
 } from '@beamline/domain';
+import { waitUntilShutdown } from '../broker/wait-until-shutdown';
 import { BrokerClient, type BrokerResponse } from '../broker/broker-client';
 import { proxyConfig } from '../config';
 import type { SseWriter } from '@beamline/http';
@@ -48,14 +49,15 @@ export class TasksService {
   }
 
   async list(caller: string, query: TaskQuery, raw: Record<string, string | undefined>, wait: WaitParams, signal: AbortSignal): Promise<Listing<TaskOutput>> {
-    const res = await this.broker.lines(`/v1/tasks${this.queryString(raw, caller)}`, this.waitOptions(wait, signal));
-    return { items: mapInOrder(res.lines, OPEN_CONCURRENCY, (line) => this.messages.openTask(line, caller)), complete: res.status === 200 };
+    const { value: res, cutShort } = await waitUntilShutdown(raw, wait, signal, (r, w, s) => this.broker.lines(`/v1/tasks${this.queryString(r, caller)}`, this.waitOptions(w, s)));
+    return { items: mapInOrder(res.lines, OPEN_CONCURRENCY, (line) => this.messages.openTask(line, caller)), complete: res.status === 200 && !cutShort };
   }
 
   async get(caller: string, idParam: string, raw: Record<string, string | undefined>, wait: WaitParams, signal: AbortSignal): Promise<TaskOutput> {
     const id = parseUuid(idParam, 'task id');
     if (wait.waitCount !== undefined && wait.waitCount !== 1) throw new InvalidInput('wait_count: a single task can only be waited for with wait_count=1');
-    const res = this.broker.expect(await this.broker.send('GET', `/v1/tasks/${id}${this.queryString(raw, caller)}`, undefined, this.waitOptions(wait, signal)), 200);
+    const { value: answer } = await waitUntilShutdown(raw, wait, signal, (r, w, s) => this.broker.send('GET', `/v1/tasks/${id}${this.queryString(r, caller)}`, undefined, this.waitOptions(w, s)));
+    const res = this.broker.expect(answer, 200);
     const task = await this.messages.openTask(res.body, caller, id);
     if (!task) throw new BrokerUnavailable(`task ${id}: the broker returned a message that failed verification`, 'verification_failed');
     return task;
@@ -76,8 +78,8 @@ export class TasksService {
 
   async results(caller: string, idParam: string, raw: Record<string, string | undefined>, wait: WaitParams, signal: AbortSignal): Promise<Listing<ResultOutput>> {
     const id = parseUuid(idParam, 'task id');
-    const res = await this.broker.lines(`/v1/tasks/${id}/results${this.queryString(raw, caller)}`, this.waitOptions(wait, signal));
-    return { items: mapInOrder(res.lines, OPEN_CONCURRENCY, (line) => this.messages.openResult(line, caller, id)), complete: res.status === 200 };
+    const { value: res, cutShort } = await waitUntilShutdown(raw, wait, signal, (r, w, s) => this.broker.lines(`/v1/tasks/${id}/results${this.queryString(r, caller)}`, this.waitOptions(w, s)));
+    return { items: mapInOrder(res.lines, OPEN_CONCURRENCY, (line) => this.messages.openResult(line, caller, id)), complete: res.status === 200 && !cutShort };
   }
 
   /** Results as Server-Sent Events, relayed from the broker and opened here. */
@@ -115,7 +117,7 @@ export class TasksService {
     return `?${params.toString()}`;
   }
 
-  private waitOptions(wait: WaitParams, signal: AbortSignal): { timeoutMs: number; signal: AbortSignal } {
+  private waitOptions(wait: WaitParams, signal?: AbortSignal): { timeoutMs: number; signal?: AbortSignal } {
     return { timeoutMs: wait.waitMs + this.config.brokerTimeoutMs, signal };
   }
 }
