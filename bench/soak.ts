@@ -183,7 +183,7 @@ function percentile(sorted: number[], p: number): number {
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const profile: Record<string, string> = opts.profileDir ? { NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile-hook.js')}`, BEAMLINE_PROFILE_DIR: opts.profileDir } : {};
-  const net = await startDevNetwork({ log: false, extraEnv: { proxy: { LOG_LEVEL: 'warn', ...profile }, 'broker-api': { LOG_LEVEL: 'warn', MAX_CLOCK_SKEW: SOAK_CLOCK_SKEW, ...profile }, 'broker-store': profile } });
+  const net = await startDevNetwork({ log: false, extraEnv: { proxy: { LOG_LEVEL: 'warn', MAX_WAITING_PER_APP: String(Math.max(100, opts.waiters + opts.writers)), ...profile }, 'broker-api': { LOG_LEVEL: 'warn', MAX_CLOCK_SKEW: SOAK_CLOCK_SKEW, ...profile }, 'broker-store': profile } });
   // Ctrl-C stops the network too, rather than leaving its processes behind.
   process.once('SIGINT', () => void net.stop().finally(() => process.exit(130)));
   const nc = await connectNats(net.natsUrl, 'soak');

@@ -5,7 +5,8 @@ import { APP1, APP2, startTestNetwork, type TestNetwork } from './support/networ
 let t: TestNetwork;
 
 beforeAll(async () => {
-  t = await startTestNetwork();
+  // One app holds 2,000 waits here, twenty times what an app may by default (MAX_WAITING_PER_APP).
+  t = await startTestNetwork({ extraEnv: { proxy: { MAX_WAITING_PER_APP: '2000' } } });
 }, 120_000);
 
 afterAll(async () => {
