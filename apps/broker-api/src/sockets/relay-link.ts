@@ -110,6 +110,11 @@ export class RelayLink {
     return this.outcome !== undefined;
   }
 
+  /** Where each direction stood (for the log line of a stream that did not end cleanly). */
+  describe(): string {
+    return `sent ${this.sent} (peer received ${this.peerReceived}, wrote ${this.peerWritten}${this.endSent ? `, FIN sent${this.endAcked ? ' and acked' : ''}` : ''}); received ${this.expected} (wrote ${this.written}${this.gotEnd ? ', FIN received' : ''})${this.tcpClosed ? '; TCP closed' : ''}`;
+  }
+
   /** Starts relaying; `head` holds TCP bytes that arrived before. */
   start(head: Buffer): void {
     this.socket.on('data', (chunk: Buffer) => this.sendData(chunk));

@@ -219,7 +219,7 @@ class RelayEnd {
   }
 
   private linkDone(outcome: LinkOutcome): void {
-    if (outcome !== 'clean') this.logger.log(`socket ${this.socketId} (${this.role}) ended: ${outcome}`);
+    if (outcome !== 'clean') this.logger.warn(`socket ${this.socketId} (${this.role}) ended: ${outcome}; ${this.link?.describe() ?? 'not relaying'}`);
     this.release();
   }
 

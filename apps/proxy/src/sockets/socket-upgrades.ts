@@ -201,13 +201,18 @@ function relayEncrypted(app: Socket, appHead: Buffer, relay: Socket, relayRest: 
   const opener = new FrameOpener(receiveKey);
   let finalSent = false;
   let dead = false;
+  // For the log line of a stream that did not end cleanly: how far each direction got.
+  let fromAppBytes = 0;
+  let fromRelayBytes = 0;
+  let toAppBytes = 0;
   app.setNoDelay(true);
   relay.setNoDelay(true);
   const kill = (why: string): void => {
     if (dead) return;
     dead = true;
-    if (why === 'app closed') logger.debug(`socket reset: ${why}`);
-    else logger.warn(`socket reset: ${why}`);
+    const progress = `app sent ${fromAppBytes} bytes, relay sent ${fromRelayBytes} bytes (${toAppBytes} bytes of plaintext to the app)`;
+    if (why === 'app closed') logger.debug(`socket reset: ${why}; ${progress}`);
+    else logger.warn(`socket reset: ${why}; ${progress}`);
     if (typeof app.resetAndDestroy === 'function' && !app.destroyed) app.resetAndDestroy();
     else app.destroy();
     relay.destroy();
@@ -215,6 +220,7 @@ function relayEncrypted(app: Socket, appHead: Buffer, relay: Socket, relayRest: 
   const clean = (): boolean => finalSent && opener.done;
 
   const fromApp = (chunk: Buffer): void => {
+    fromAppBytes += chunk.length;
     let ok = true;
     for (const frame of sealer.seal(chunk)) ok = relay.write(frame) && ok;
     if (!ok && !app.isPaused()) {
@@ -223,6 +229,7 @@ function relayEncrypted(app: Socket, appHead: Buffer, relay: Socket, relayRest: 
     }
   };
   const fromRelay = (chunk: Buffer): void => {
+    fromRelayBytes += chunk.length;
     let plain: Buffer[];
     try {
       plain = opener.push(chunk);
@@ -231,7 +238,10 @@ function relayEncrypted(app: Socket, appHead: Buffer, relay: Socket, relayRest: 
       return;
     }
     let ok = true;
-    for (const p of plain) ok = app.write(p) && ok;
+    for (const p of plain) {
+      toAppBytes += p.length;
+      ok = app.write(p) && ok;
+    }
     if (!ok && !relay.isPaused()) {
       relay.pause();
       app.once('drain', () => relay.resume());
