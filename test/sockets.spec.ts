@@ -161,7 +161,9 @@ async function streamOneWay(pair: { initiator: Socket; recipient: Socket }, tota
   await Promise.all([closed(pair.initiator), closed(pair.recipient)]);
   const receivedDigest = received.digest('hex');
   const sentDigest = sent.digest('hex');
-  if (receivedDigest !== sentDigest) console.log(`socket transfer differs: ${got} of ${total} bytes arrived, first wrong byte at ${firstWrongByte ?? 'none (short)'}`);
+  if (receivedDigest !== sentDigest) {
+    console.log(`socket transfer differs: ${got} of ${total} bytes arrived, first wrong byte at ${firstWrongByte ?? 'none (short)'}\n${dumpLogs(t.net)}\n--- broker-api-2\n${broker2.recentLogs()}\n--- proxy2b\n${proxy2b.recentLogs()}`);
+  }
   return { bytes: got, seconds, sent: sentDigest, received: receivedDigest };
 }
 
@@ -298,6 +300,7 @@ describe('across broker-api replicas', () => {
     const result = await streamOneWay(pair, 30 * 1024 * 1024, (sent) => {
       if (sent === 10 * 1024 * 1024) broker2Nats.cut();
     });
+    if (broker2Nats.cuts === 0) console.log(`no NATS connection of broker-api-2 to cut at 10 MiB:\n--- broker-api-2\n${broker2.recentLogs()}`);
     expect(broker2Nats.cuts).toBeGreaterThan(0);
     expect(result.received).toBe(result.sent);
     expect((await relayStats(t.net.brokerUrl)).retransmitted_bytes).toBeGreaterThan(retransmittedBefore);
