@@ -14,10 +14,9 @@
  * request signature.
  */
 import { constants, createHmac, privateDecrypt, publicEncrypt, randomBytes, timingSafeEqual, type KeyObject } from 'crypto';
-import { sha256Base64Url } from './digest';
 import { decodeBase64UrlStrict } from './encoding';
 import { CryptoError } from './errors';
-import type { RequestHead, RequestToSign } from './request-auth';
+import { requestBodyDigest, type RequestHead, type RequestToSign } from './request-auth';
 
 export const SESSION_AUTH_SCHEME = 'BeamlineMac';
 const KEY_LABEL = 'beamline session key v1\n';
@@ -70,6 +69,11 @@ function macOf(key: Uint8Array, sessionId: string, req: RequestHead & { bodyDige
   return createHmac('sha256', key).update(input).digest();
 }
 
+/** What a MAC binds of a request: its line and its body's digest. */
+function headOf(req: RequestToSign): RequestHead & { bodyDigest: string } {
+  return { method: req.method, pathAndQuery: req.pathAndQuery, bodyDigest: requestBodyDigest(req.body) };
+}
+
 /**
  * The header a session-authenticated request carries its body's digest in (the MAC binds it), so the broker
  * checks the MAC before it reads a byte of the body, and then the body against the digest.
@@ -79,7 +83,7 @@ export const BODY_DIGEST_HEADER = 'beam-body-digest';
 /** The `Authorization` header value authenticating `req` within a session. */
 export function macRequest(req: RequestToSign, session: { id: string; key: Uint8Array }, now: number = Date.now()): string {
   const nonce = randomBytes(16).toString('base64url');
-  const head = { method: req.method, pathAndQuery: req.pathAndQuery, bodyDigest: sha256Base64Url(req.body ?? new Uint8Array(0)) };
+  const head = headOf(req);
   return `${SESSION_AUTH_SCHEME} ${session.id}.${now}.${nonce}.${macOf(session.key, session.id, head, now, nonce).toString('base64url')}`;
 }
 
@@ -105,7 +109,7 @@ export function readMacAuth(header: string | undefined): MacAuth {
  */
 export function verifyMacRequest(header: string, req: RequestToSign | (RequestHead & { bodyDigest: string }), key: Uint8Array, opts: { now: number; maxSkewMs: number }): MacAuth {
   const auth = readMacAuth(header);
-  const head = 'bodyDigest' in req ? req : { method: req.method, pathAndQuery: req.pathAndQuery, bodyDigest: sha256Base64Url(req.body ?? new Uint8Array(0)) };
+  const head = 'bodyDigest' in req ? req : headOf(req);
   const expected = macOf(key, auth.sessionId, head, auth.timestamp, auth.nonce);
   if (!timingSafeEqual(expected, auth.mac)) throw new CryptoError('bad_signature', 'request MAC does not match');
   if (Math.abs(auth.timestamp - opts.now) > opts.maxSkewMs) throw new CryptoError('stale_request', `request timestamp is ${auth.timestamp - opts.now} ms off`);

@@ -62,7 +62,7 @@ export function eventOfLine<T extends LogEvent['type']>(line: unknown, type: T):
   return event as Extract<LogEvent, { type: T }>;
 }
 /** What the broker accepted is opened whatever the limits say now (they may have been lowered since). */
-const NO_TTL_LIMIT = { maxTtlMs: Number.MAX_SAFE_INTEGER, maxRecipients: Number.MAX_SAFE_INTEGER };
+const NO_LIMITS = { maxTtlMs: Number.MAX_SAFE_INTEGER, maxRecipients: Number.MAX_SAFE_INTEGER };
 
 @Injectable()
 export class Messages {
@@ -115,14 +115,14 @@ export class Messages {
   }
 
   private async openTaskMessage(jws: string, reader: string): Promise<Omit<TaskOutput, 'ttl'>> {
-    const task = parseSealedTask(await this.verified(jws), NO_TTL_LIMIT);
+    const task = parseSealedTask(await this.verified(jws), NO_LIMITS);
     const index = task.to.indexOf(reader);
     const body = index < 0 ? NOT_FOR_YOU : openBody(task, index, this.identity.privateKey);
     return { id: task.id, from: task.from, to: task.to, body, failure_strategy: task.failure_strategy, metadata: task.metadata };
   }
 
   private async openResultMessage(jws: string, reader: string): Promise<ResultOutput> {
-    const result = parseSealedResult(await this.verified(jws), NO_TTL_LIMIT);
+    const result = parseSealedResult(await this.verified(jws), NO_LIMITS);
     const index = result.to.indexOf(reader);
     const sealed = result.encrypted !== undefined && result.encryption_keys !== undefined ? { encrypted: result.encrypted, encryption_keys: result.encryption_keys } : undefined;
     const body = sealed === undefined ? {} : { body: index < 0 ? NOT_FOR_YOU : openBody(sealed, index, this.identity.privateKey) };
