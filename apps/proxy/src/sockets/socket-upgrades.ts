@@ -269,7 +269,19 @@ function relayEncrypted(app: Socket, appHead: Buffer, relay: Socket, relayRest: 
   });
   relay.on('error', (err) => kill(`relay: ${err.message}`));
   relay.on('close', () => {
-    if (!clean()) kill('relay closed');
+    if (clean()) return;
+    if (opener.done && !dead) {
+      // The peer's direction ended cleanly and then the relay closed (a FIN closes a socket that is not
+      // half-open): everything for the app is queued ahead of its end. A reset here dropped what was still
+      // queued (the last ~200 KB of a 100 MB transfer under load); let it drain, only the app's own
+      // direction is lost.
+      dead = true;
+      app.off('data', fromApp);
+      if (app.writableFinished) app.destroy();
+      else app.once('finish', () => app.destroy());
+      return;
+    }
+    kill('relay closed');
   });
   if (relayRest.length > 0) fromRelay(relayRest);
   if (appHead.length > 0) fromApp(appHead);
