@@ -116,6 +116,7 @@ describe('a broker that is unreachable or slow', () => {
         ROOTCERT_FILE: t.net.pki.rootCertFile,
         APP_app1_KEY: 'App1Secret',
         BROKER_TIMEOUT: '1s',
+        BROKER_RETRY_BUDGET: '3s',
         LOG_LEVEL: 'error',
       },
       healthPath: '/v1/health',
@@ -137,10 +138,23 @@ describe('a broker that is unreachable or slow', () => {
     expect((await app.postTask(newTask(APP1, [APP2]))).status).toBe(201);
   });
 
+  it('rides out a broker that answers 503 for a while (a NATS leader election): the app gets 201, later', async () => {
+    const refused = forwarder.unavailableFor((method, path) => method === 'POST' && path === '/v1/tasks', 2_000);
+    const asked = Date.now();
+    const res = await app.postTask(newTask(APP1, [APP2]));
+    expect(res.status).toBe(201);
+    expect(refused()).toBeGreaterThan(2); // retried with backoff…
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(2_000); // …until the outage was over
+  });
+
   it('answers 502 when the broker is unreachable and keeps running', async () => {
     await forwarder.close();
+    const asked = Date.now();
     const res = await app.postTask(newTask(APP1, [APP2]));
     expect(res.status).toBe(502);
+    const tookMs = Date.now() - asked;
+    expect(tookMs).toBeGreaterThan(2_500); // retried with backoff for the whole budget…
+    expect(tookMs).toBeLessThan(6_000); // …for BROKER_RETRY_BUDGET (3 s here), not the default 30 s
     expect(res.json).toMatchObject({ error: 'broker_unavailable' });
     expect((await fetch(`${app.proxyUrl}/v1/health`)).status).toBe(200);
   });

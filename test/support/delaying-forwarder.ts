@@ -1,4 +1,7 @@
-/** An HTTP forwarder in front of the broker that can hold requests back, to make the broker "slow". */
+/**
+ * An HTTP forwarder in front of the broker that can hold requests back, to make the broker "slow", or answer
+ * them 503 for a while, as a broker does while NATS elects a new stream leader.
+ */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -6,12 +9,21 @@ export interface DelayingForwarder {
   url: string;
   /** Requests whose method and path match are delayed by `ms` before being forwarded. */
   delay(match: (method: string, path: string) => boolean, ms: number): void;
+  /** Matching requests are answered 503 `nats_unavailable` (not forwarded) for the next `ms`; returns how many were. */
+  unavailableFor(match: (method: string, path: string) => boolean, ms: number): () => number;
   close(): Promise<void>;
 }
 
 export async function startDelayingForwarder(target: string): Promise<DelayingForwarder> {
   let rule: { match: (method: string, path: string) => boolean; ms: number } | undefined;
+  let outage: { match: (method: string, path: string) => boolean; until: number; refused: number } | undefined;
   const server: Server = createServer((req, res) => {
+    if (outage && Date.now() < outage.until && outage.match(req.method ?? 'GET', req.url ?? '/')) {
+      outage.refused++;
+      req.resume();
+      res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'nats_unavailable', message: 'event log briefly unavailable, retry: no stream leader' }));
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
@@ -36,6 +48,10 @@ export async function startDelayingForwarder(target: string): Promise<DelayingFo
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     delay: (match, ms) => (rule = { match, ms }),
+    unavailableFor: (match, ms) => {
+      const current = (outage = { match, until: Date.now() + ms, refused: 0 });
+      return () => current.refused;
+    },
     close: () =>
       new Promise((r) => {
         server.closeAllConnections();

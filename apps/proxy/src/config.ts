@@ -23,6 +23,12 @@ export interface ProxyConfig {
   bodyLimitBytes: number;
   /** Extra time given to the broker beyond a long-poll's own wait before answering 504. */
   brokerTimeoutMs: number;
+  /**
+   * How long a request that failed on the way (unreachable, 502/503/504) is retried before the app sees the error
+   * (`BROKER_RETRY_BUDGET`). It must outlast a JetStream leader election: a follower waits 4–9 s for a lost
+   * leader before it campaigns, and a split vote starts another round.
+   */
+  brokerRetryBudgetMs: number;
   /** Interval of `: keep-alive` comments on SSE streams (at most 15 s per API.md). */
   sseKeepAliveMs: number;
   /** How requests to the broker are authenticated: a session MAC (default) or a signature on each. */
@@ -67,6 +73,7 @@ export function loadProxyConfig(env: NodeJS.ProcessEnv): ProxyConfig {
     maxWaitingPerApp: envPositiveInt(env, 'MAX_WAITING_PER_APP', 100),
     bodyLimitBytes: 16 * 1024 * 1024,
     brokerTimeoutMs: durationOr(env.BROKER_TIMEOUT, 'BROKER_TIMEOUT', 30_000),
+    brokerRetryBudgetMs: durationOr(env.BROKER_RETRY_BUDGET, 'BROKER_RETRY_BUDGET', 30_000),
     sseKeepAliveMs: durationOr(env.SSE_KEEPALIVE, 'SSE_KEEPALIVE', 15_000),
     brokerAuth: brokerAuth(env.BROKER_AUTH),
     certRefreshMs: durationOr(env.CERT_REFRESH, 'CERT_REFRESH', 60_000),

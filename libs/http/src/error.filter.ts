@@ -20,6 +20,8 @@ export class ErrorFilter implements ExceptionFilter {
     // and res.json() keeps a Content-Type that is set: the error body is JSON, so say so.
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
     if (mapped) {
+      // An operator wants to see when the broker could not serve (NATS down, an election), not only the app.
+      if (mapped.status >= 500) this.logger.warn(`${req.method} ${req.originalUrl}: ${mapped.status} ${describe(mapped.body)}`);
       for (const [k, v] of Object.entries(mapped.headers ?? {})) res.setHeader(k, v);
       res.status(mapped.status).json(mapped.body);
       return;
@@ -38,4 +40,9 @@ function fromNestException(err: unknown): HttpErrorResponse | undefined {
   const code = NEST_CODES[status] ?? 'http_error';
   const message = status === 404 ? 'no such route' : err.message;
   return { status, body: { error: code, message } };
+}
+
+function describe(body: unknown): string {
+  const { error, message } = (body ?? {}) as { error?: string; message?: string };
+  return [error, message].filter(Boolean).join(': ');
 }

@@ -21,8 +21,6 @@ import { ProxyIdentity } from './proxy-identity';
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 const RETRY_FIRST_DELAY_MS = 100;
 const RETRY_MAX_DELAY_MS = 2_000;
-/** How long a failing request is retried before the app gets 502/504. */
-const RETRY_BUDGET_MS = 10_000;
 
 export interface BrokerResponse {
   status: number;
@@ -69,8 +67,9 @@ export class BrokerClient implements OnApplicationShutdown {
 
   /**
    * Sends one request to the broker. Transport failures (refused, reset, timeout) and 502/503/504 answers are
-   * retried with backoff (100 ms doubling, capped at 2 s) for up to ~10 s before the caller sees the error:
-   * a broker-api replica or NATS node that dies is then latency, not an error, for the app. Writes resend the
+   * retried with backoff (100 ms doubling, capped at 2 s) for up to `BROKER_RETRY_BUDGET` (30 s) before the
+   * caller sees the error: a broker-api replica or NATS node that dies, and the leader election that follows, is
+   * then latency, not an error, for the app. Writes resend the
    * same body — the same signed message, which the broker deduplicates (Nats-Msg-Id, create-once digest) —
    * with a fresh request authentication; a long-poll's `wait_time` is shortened by the time already waited.
    */
@@ -217,9 +216,10 @@ export class BrokerClient implements OnApplicationShutdown {
 
   /** Waits before the next attempt of a failed request; false when the retry budget is spent (or the caller left). */
   private async backoff(started: number, retry: number, signal?: AbortSignal): Promise<boolean> {
-    const delay = Math.min(RETRY_FIRST_DELAY_MS * 2 ** retry, RETRY_MAX_DELAY_MS);
-    if (Date.now() - started + delay > RETRY_BUDGET_MS || signal?.aborted) return false;
-    await sleep(delay, signal);
+    const left = this.config.brokerRetryBudgetMs - (Date.now() - started);
+    if (left <= 0 || signal?.aborted) return false;
+    // The last attempt goes out when the budget ends, not a doubling step before it.
+    await sleep(Math.min(RETRY_FIRST_DELAY_MS * 2 ** retry, RETRY_MAX_DELAY_MS, left), signal);
     return !signal?.aborted;
   }
 
