@@ -11,6 +11,7 @@ import { CertificateRegistry } from './pki/certificate-registry';
 import { PkiController } from './pki/pki.controller';
 import { ControlController } from './presence/control.controller';
 import { PresenceModule } from './presence/presence.module';
+import { ProxyQuotas } from './quotas/proxy-quotas';
 import { EventAnswers } from './tasks/event-answers';
 import { SignedMessageVerifier } from './tasks/signed-message.verifier';
 import { StoreClient } from './tasks/store-client';
@@ -28,6 +29,6 @@ import { StorageSetup } from './storage/storage-setup';
 @Module({
   imports: [NatsModule.forRoot(() => ({ servers: brokerConfig().natsUrl, name: `broker-api-${process.pid}` })), PresenceModule],
   controllers: [HealthController, PkiController, TasksController, ControlController, SessionsController, SocketsController, SocketHealthController],
-  providers: [StorageSetup, StorageMonitor, CertificateRegistry, NonceStore, UploadSlots, ProxyAuthGuard, SessionSecret, SignedMessageVerifier, StoreClient, EventAnswers, TaskCommands, TaskQueries, Wakeups, SocketCommands, SocketRelay, WaitingProxies, ProxyWaitingCap],
+  providers: [StorageSetup, StorageMonitor, CertificateRegistry, NonceStore, UploadSlots, ProxyAuthGuard, SessionSecret, SignedMessageVerifier, StoreClient, EventAnswers, TaskCommands, TaskQueries, Wakeups, SocketCommands, SocketRelay, WaitingProxies, ProxyWaitingCap, ProxyQuotas],
 })
 export class ApiModule {}

@@ -39,3 +39,15 @@ describe('broker-api configuration: storage', () => {
     expect(() => loadBrokerConfig(env({ NONCES_MAX_BYTES: 'plenty' }))).toThrow(/^NONCES_MAX_BYTES: /);
   });
 });
+
+describe('broker-api configuration: quotas', () => {
+  it('defaults to generous per-proxy quotas: no proxy may hold more than half of the live log', () => {
+    expect(loadBrokerConfig(env({ EVENTS_MAX_BYTES: '1GiB' })).quotas).toEqual({ writeRatePerSecond: 200, liveTasks: 100_000, liveBytes: 512 * 2 ** 20 });
+  });
+
+  it('takes QUOTA_* settings, and refuses a bad one naming it', () => {
+    expect(loadBrokerConfig(env({ QUOTA_WRITE_RATE: '5', QUOTA_LIVE_TASKS: '10', QUOTA_LIVE_BYTES: '2MiB' })).quotas).toEqual({ writeRatePerSecond: 5, liveTasks: 10, liveBytes: 2 * 2 ** 20 });
+    expect(() => loadBrokerConfig(env({ QUOTA_LIVE_BYTES: 'lots' }))).toThrow(/^QUOTA_LIVE_BYTES: /);
+    expect(() => loadBrokerConfig(env({ QUOTA_WRITE_RATE: '0' }))).toThrow(/^QUOTA_WRITE_RATE: /);
+  });
+});

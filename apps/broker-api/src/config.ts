@@ -1,6 +1,6 @@
 /** broker-api configuration, parsed once at boot; a bad variable stops start-up naming it. */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_MAX_RECIPIENTS, DEFAULT_MAX_WAIT_MS, isValidBeamId, parseDuration } from '@beamline/domain';
+import { DEFAULT_MAX_RECIPIENTS, DEFAULT_MAX_WAIT_MS, isValidBeamId, parseByteSize, parseDuration } from '@beamline/domain';
 import { envPositiveInt, parseBindAddr } from '@beamline/http';
 import { readStorageSettings, type StorageSettings } from '@beamline/nats';
 import { DEFAULT_RELAY_LINK_OPTIONS, type RelayLinkOptions } from './sockets/relay-link';
@@ -34,6 +34,17 @@ export interface BrokerConfig {
   shutdownGraceMs: number;
   /** Direct-socket relay tuning; `SOCKET_PEER_TIMEOUT` resets a stream whose peer end went silent. */
   socketRelay: RelayLinkOptions;
+  /** What one proxy may hold and how fast it may write (README: Quotas). */
+  quotas: QuotaSettings;
+}
+
+export interface QuotaSettings {
+  /** Writes (tasks, results, socket requests) per second per proxy at this replica (`QUOTA_WRITE_RATE`); bursts of twice that. */
+  writeRatePerSecond: number;
+  /** Live tasks one proxy's apps may have created (`QUOTA_LIVE_TASKS`). */
+  liveTasks: number;
+  /** Bytes one proxy's live tasks and results may hold in the live log (`QUOTA_LIVE_BYTES`, default half of EVENTS_MAX_BYTES). */
+  liveBytes: number;
 }
 
 let cached: BrokerConfig | undefined;
@@ -76,7 +87,23 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
     storage,
     socketRelay: socketRelay(env),
     shutdownGraceMs: duration(env, 'SHUTDOWN_GRACE', 10_000),
+    quotas: {
+      writeRatePerSecond: envPositiveInt(env, 'QUOTA_WRITE_RATE', 200),
+      liveTasks: envPositiveInt(env, 'QUOTA_LIVE_TASKS', 100_000),
+      // No one proxy can fill the live log alone: the others keep at least half of it.
+      liveBytes: byteSize(env, 'QUOTA_LIVE_BYTES', Math.floor(storage.limits.eventsMaxBytes / 2)),
+    },
   };
+}
+
+function byteSize(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  try {
+    return parseByteSize(raw, name);
+  } catch (err) {
+    throw new Error((err as Error).message);
+  }
 }
 
 function duration(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

@@ -5,7 +5,7 @@
  */
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
-import { liveTask, resultsFor, socketsFor, tasksMatching } from '@beamline/domain';
+import { liveTask, resultsFor, socketsFor, tasksMatching, usageOfProxy } from '@beamline/domain';
 import {
   decodeJson,
   encodeJson,
@@ -90,6 +90,8 @@ export class QueryResponder implements OnApplicationBootstrap, OnApplicationShut
       }
       case 'sockets':
         return { head: { seq }, items: socketsFor(state, query.asApp, now).map((s) => ({ seq: s.seq, bytes: s.bytes, expiresAt: s.expiresAt })) };
+      case 'usage':
+        return { head: { seq, ...usageOfProxy(state, query.asApp) }, items: [] };
     }
   }
 }

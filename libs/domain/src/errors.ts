@@ -100,6 +100,21 @@ export class TooManyRequests extends DomainError {
   }
 }
 
+/** The quotas every proxy is held to at the broker (README: Quotas). */
+export type QuotaName = 'write_rate' | 'live_tasks' | 'live_bytes';
+
+/**
+ * A proxy is over one of its quotas; the JSON error is `quota_exceeded` and names the quota. The write rate and
+ * the number of live tasks free up by themselves (429 with `Retry-After`); the bytes its live tasks and results
+ * hold are storage it was granted (507).
+ */
+export class QuotaExceeded extends DomainError {
+  constructor(readonly quota: QuotaName, message: string, readonly retryAfterSeconds = 1) {
+    super(quota === 'live_bytes' ? 'storage_full' : 'too_many_requests', 'quota_exceeded', message);
+    this.name = 'QuotaExceeded';
+  }
+}
+
 /**
  * A store (a JetStream stream or KV bucket, named in `store`) has no room for the write (507). Nothing was
  * written; the same request succeeds once space frees up (expired tasks are purged), so it is not retried.

@@ -14,3 +14,4 @@ export { expectNonNegativeInt, expectObject, field, guarded, type JsonObject } f
 export * from './byte-size';
 export * from './storage-usage';
 export * from './path-param';
+export * from './quota';

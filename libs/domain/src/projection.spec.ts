@@ -1,7 +1,7 @@
 import type { BeamEvent, ResultPut, TaskCreated, TaskExpired } from './events';
 import type { WorkStatus } from './messages';
 import {
-  applyEvent, emptyProjection, expiredTasks, isExpired, liveTask, ProjectionState, resultsFor, tasksMatching,
+  applyEvent, emptyProjection, expiredTasks, isExpired, liveTask, ProjectionState, resultsFor, tasksMatching, usageOfProxy,
 } from './projection';
 
 const T1 = '11111111-1111-4111-8111-111111111111';
@@ -269,5 +269,45 @@ describe('projection views', () => {
     expect(s.tasks.size).toBe(0);
     expect(s.byRecipient.size).toBe(0);
     expect(s.bySender.size).toBe(0);
+  });
+});
+
+describe('usage per proxy (the quotas)', () => {
+  /** Events with seq 1..n, each `bytes` long in the log. */
+  function sized(...events: [BeamEvent, number][]): ProjectionState {
+    const s = emptyProjection();
+    events.forEach(([e, bytes], i) => applyEvent(s, e, i + 1, bytes));
+    return s;
+  }
+
+  it("charges a task to its creator's proxy and a result to the writer's, replaced results included", () => {
+    const s = sized([created(T1), 100], [created(T2, { from: A2P1 }), 50], [put(T1, A1P2, 'claimed'), 10], [put(T1, A1P2, 'succeeded'), 30]);
+    expect(usageOfProxy(s, 'proxy1.broker')).toEqual({ tasks: 2, bytes: 150 });
+    expect(usageOfProxy(s, 'proxy2.broker')).toEqual({ tasks: 0, bytes: 40 });
+    expect(usageOfProxy(s, 'proxy3.broker')).toEqual({ tasks: 0, bytes: 0 });
+  });
+
+  it('gives everything back when the task expires, and forgets senders that hold nothing', () => {
+    const s = sized([created(T1), 100], [put(T1, A1P2, 'succeeded'), 30], [created(T2), 70]);
+    applyEvent(s, expired(T1), 4);
+    expect(usageOfProxy(s, 'proxy1.broker')).toEqual({ tasks: 1, bytes: 70 });
+    expect(usageOfProxy(s, 'proxy2.broker')).toEqual({ tasks: 0, bytes: 0 });
+    expect([...s.usage.keys()]).toEqual([A1P1]);
+  });
+
+  it('charges a re-created generation afresh: the expired one is given back first', () => {
+    const s = sized([created(T1), 100], [put(T1, A1P2, 'succeeded'), 30], [created(T1, { receivedAt: 12_000, expiresAt: 20_000 }), 60]);
+    expect(usageOfProxy(s, 'proxy1.broker')).toEqual({ tasks: 1, bytes: 60 });
+    expect(usageOfProxy(s, 'proxy2.broker')).toEqual({ tasks: 0, bytes: 0 });
+  });
+
+  it('does not charge a create-once duplicate, and counts a proxy signing for itself', () => {
+    const s = sized([created(T1), 100], [created(T1, { message: 'other' }), 100], [created(T2, { from: 'proxy1.broker' }), 5]);
+    expect(usageOfProxy(s, 'proxy1.broker')).toEqual({ tasks: 2, bytes: 105 });
+  });
+
+  it('does not count the apps of a proxy whose id merely ends the same way', () => {
+    const s = sized([created(T1, { from: 'app1.xproxy1.broker' }), 100]);
+    expect(usageOfProxy(s, 'proxy1.broker')).toEqual({ tasks: 0, bytes: 0 });
   });
 });

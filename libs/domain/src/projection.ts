@@ -1,5 +1,6 @@
 import type { ResultPut, TaskCreated, TaskExpired } from './events';
 import type { WorkStatus } from './messages';
+import { belongsToProxy, type SenderUsage } from './quota';
 import type { LogEvent, SocketRequested } from './socket';
 import { isTodoFor } from './todo';
 
@@ -14,11 +15,15 @@ export interface ResultView extends LogPosition { from: string; to: string[]; st
 /**
  * A task as the projection keeps it; `seq`/`bytes` are the TaskCreated's, results are keyed by result.from.
  * `logSeqs`: every event of this generation in the log (its TaskCreated and every ResultPut, replaced and
- * ignored ones too), which is what the expiry sweeper removes from the live log.
+ * ignored ones too), which is what the expiry sweeper removes from the live log. `charged`: the bytes of those
+ * events by who wrote them, taken off their usage when the generation goes.
  */
-export interface TaskView extends LogPosition { taskId: string; from: string; to: string[]; receivedAt: number; expiresAt: number; results: Map<string, ResultView>; logSeqs: number[]; }
-/** The mutable projection state (tasks plus recipient/sender indexes of task ids). */
-export interface ProjectionState { lastSeq: number; tasks: Map<string, TaskView>; byRecipient: Map<string, Set<string>>; bySender: Map<string, Set<string>>; sockets: Map<string, SocketView>; }
+export interface TaskView extends LogPosition { taskId: string; from: string; to: string[]; receivedAt: number; expiresAt: number; results: Map<string, ResultView>; logSeqs: number[]; charged: Map<string, number>; }
+/**
+ * The mutable projection state (tasks plus recipient/sender indexes of task ids). `usage`: per sender (app or
+ * proxy id), the live tasks it created and the bytes its events hold in the live log (the per-proxy quotas).
+ */
+export interface ProjectionState { lastSeq: number; tasks: Map<string, TaskView>; byRecipient: Map<string, Set<string>>; bySender: Map<string, Set<string>>; sockets: Map<string, SocketView>; usage: Map<string, SenderUsage>; }
 /** A live (not yet connected) socket request; `seq`/`bytes` are the SocketRequested's. */
 export interface SocketView extends LogPosition { socketId: string; from: string; to: string[]; receivedAt: number; expiresAt: number; }
 /** A task listing query (see API.md: from matches OR to contains; todoFor narrows). */
@@ -26,7 +31,7 @@ export interface TaskQuery { from?: string; to?: string; todoFor?: string; }
 
 /** A fresh, empty projection. */
 export function emptyProjection(): ProjectionState {
-  return { lastSeq: 0, tasks: new Map(), byRecipient: new Map(), bySender: new Map(), sockets: new Map() };
+  return { lastSeq: 0, tasks: new Map(), byRecipient: new Map(), bySender: new Map(), sockets: new Map(), usage: new Map() };
 }
 
 /** True when the task is dead at `now` (now >= expiresAt). */
@@ -47,10 +52,20 @@ function indexRemove(index: Map<string, Set<string>>, key: string, taskId: strin
   if (set.size === 0) index.delete(key);
 }
 
+function charge(state: ProjectionState, sender: string, tasks: number, bytes: number): void {
+  const usage = state.usage.get(sender) ?? { tasks: 0, bytes: 0 };
+  usage.tasks += tasks;
+  usage.bytes += bytes;
+  if (usage.tasks <= 0 && usage.bytes <= 0) state.usage.delete(sender);
+  else state.usage.set(sender, usage);
+}
+
 function removeTask(state: ProjectionState, task: TaskView): void {
   state.tasks.delete(task.taskId);
   indexRemove(state.bySender, task.from, task.taskId);
   for (const r of task.to) indexRemove(state.byRecipient, r, task.taskId);
+  charge(state, task.from, -1, 0);
+  for (const [sender, bytes] of task.charged) charge(state, sender, 0, -bytes);
 }
 
 function onTaskCreated(state: ProjectionState, e: TaskCreated, { seq, bytes }: LogPosition): void {
@@ -69,7 +84,9 @@ function onTaskCreated(state: ProjectionState, e: TaskCreated, { seq, bytes }: L
     bytes,
     results: new Map(),
     logSeqs: [seq],
+    charged: new Map([[e.from, bytes]]),
   });
+  charge(state, e.from, 1, bytes);
   indexAdd(state.bySender, e.from, e.taskId);
   for (const r of e.to) indexAdd(state.byRecipient, r, e.taskId);
 }
@@ -78,6 +95,8 @@ function onResultPut(state: ProjectionState, e: ResultPut, { seq, bytes }: LogPo
   const task = state.tasks.get(e.taskId);
   if (!task) return;
   task.logSeqs.push(seq);
+  task.charged.set(e.from, (task.charged.get(e.from) ?? 0) + bytes);
+  charge(state, e.from, 0, bytes);
   if (isExpired(task, e.receivedAt) || !task.to.includes(e.from)) return;
   const prev = task.results.get(e.from);
   if (e.status === 'claimed' && prev && (prev.status === 'succeeded' || prev.status === 'permfailed')) return;
@@ -115,6 +134,17 @@ export function applyEvent(state: ProjectionState, event: LogEvent, seq: number,
   }
   state.lastSeq = Math.max(state.lastSeq, seq);
   return state;
+}
+
+/** What the apps of `proxyId` (and the proxy itself) hold in the live log, expired but unswept tasks included. */
+export function usageOfProxy(state: ProjectionState, proxyId: string): SenderUsage {
+  const total: SenderUsage = { tasks: 0, bytes: 0 };
+  for (const [sender, usage] of state.usage) {
+    if (!belongsToProxy(sender, proxyId)) continue;
+    total.tasks += usage.tasks;
+    total.bytes += usage.bytes;
+  }
+  return total;
 }
 
 /** The task if present and not expired at `now`. */

@@ -1,5 +1,5 @@
 import { JetStreamApiError } from '@nats-io/jetstream';
-import { Conflict, StorageFull, TooManyRequests } from '@beamline/domain';
+import { Conflict, QuotaExceeded, StorageFull, TooManyRequests } from '@beamline/domain';
 import { DirectGetError } from '@beamline/nats';
 import { httpErrorFor } from './error-status';
 
@@ -28,6 +28,21 @@ describe('httpErrorFor', () => {
       status: 429,
       body: { error: 'too_many_uploads', message: 'body: too many uploads' },
       headers: { 'Retry-After': '2' },
+    });
+  });
+
+  it('answers a proxy over a rate or live-task quota with 429 and Retry-After, naming the quota', () => {
+    expect(httpErrorFor(new QuotaExceeded('live_tasks', 'live_tasks: over', 10))).toEqual({
+      status: 429,
+      body: { error: 'quota_exceeded', quota: 'live_tasks', message: 'live_tasks: over' },
+      headers: { 'Retry-After': '10' },
+    });
+  });
+
+  it('answers a proxy over its byte quota with 507, naming the quota', () => {
+    expect(httpErrorFor(new QuotaExceeded('live_bytes', 'live_bytes: over'))).toEqual({
+      status: 507,
+      body: { error: 'quota_exceeded', quota: 'live_bytes', message: 'live_bytes: over' },
     });
   });
 

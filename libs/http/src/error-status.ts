@@ -2,7 +2,7 @@
  * The one place that maps typed errors to HTTP: domain errors by kind, crypto errors by code.
  * Anything else is a bug and answers 500 (logged with the request id by the filter).
  */
-import { DomainError, StorageFull, TooManyRequests, type ErrorKind } from '@beamline/domain';
+import { DomainError, QuotaExceeded, StorageFull, TooManyRequests, type ErrorKind } from '@beamline/domain';
 import { CryptoError } from '@beamline/crypto';
 
 const STATUS_BY_KIND: Record<ErrorKind, number> = {
@@ -50,6 +50,10 @@ export function httpErrorFor(err: unknown): HttpErrorResponse | undefined {
   if (err instanceof DomainError) {
     const status = STATUS_BY_KIND[err.kind];
     if (err.kind === 'unknown_recipients') return { status, body: (err as DomainError & { proxyIds: string[] }).proxyIds };
+    if (err instanceof QuotaExceeded) {
+      const headers = status === 429 ? { 'Retry-After': String(err.retryAfterSeconds) } : undefined;
+      return { status, body: { error: err.code, quota: err.quota, message: err.message }, headers };
+    }
     if (err instanceof StorageFull) return { status, body: { error: err.code, message: err.message, store: err.store } };
     if (err instanceof TooManyRequests) return { status, body: { error: err.code, message: err.message }, headers: { 'Retry-After': String(err.retryAfterSeconds) } };
     const headers: Record<string, string> | undefined = err.kind === 'unauthenticated' ? { 'WWW-Authenticate': 'ApiKey' } : undefined;

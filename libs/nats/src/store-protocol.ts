@@ -14,7 +14,9 @@ export type StoreQuery =
   | { q: 'tasks'; asApp: string; from?: string; to?: string; todo?: boolean; minSeq?: number }
   | { q: 'task'; asApp: string; taskId: string; minSeq?: number }
   | { q: 'results'; asApp: string; taskId: string; minSeq?: number }
-  | { q: 'sockets'; asApp: string; minSeq?: number };
+  | { q: 'sockets'; asApp: string; minSeq?: number }
+  /** What one proxy's apps hold in the live log (its quotas); `asApp` is the proxy id here. */
+  | { q: 'usage'; asApp: string; minSeq?: number };
 
 /** Where a message is in BEAM_EVENTS: its sequence and the size of the stored event. */
 export interface MessageRef {
@@ -38,6 +40,8 @@ export interface StoreAnswers {
   task: { items: ExpiringRef[] };
   results: { items: ResultRef[]; expiresAt: number };
   sockets: { items: ExpiringRef[] };
+  /** No list (`items` stays empty): the figures are in the head. */
+  usage: { items: ExpiringRef[]; tasks: number; bytes: number };
 }
 
 export type StoreAnswer<Q extends StoreQuery> = StoreAnswers[Q['q']] & { seq: number };
@@ -74,6 +78,7 @@ export function parseStoreQuery(json: unknown): StoreQuery {
       case 'results':
         return { q, asApp, taskId: parseUuid(field(o, 'taskId'), 'taskId'), minSeq };
       case 'sockets':
+      case 'usage':
         return { q, asApp, minSeq };
       default:
         throw new InvalidInput(`q: unknown query ${JSON.stringify(q)}`);
@@ -87,10 +92,11 @@ function optional<T>(o: Record<string, unknown>, key: string, parse: (v: unknown
 }
 
 /** Validates the head of an answer (everything but the list) for `query`. */
-export function parseAnswerHead(query: StoreQuery, json: unknown): { seq: number; expiresAt?: number } {
+export function parseAnswerHead(query: StoreQuery, json: unknown): { seq: number; expiresAt?: number; tasks?: number; bytes?: number } {
   return guarded(() => {
     const o = expectObject(json, 'answer');
     const seq = expectNonNegativeInt(field(o, 'seq'), 'seq');
+    if (query.q === 'usage') return { seq, tasks: expectNonNegativeInt(field(o, 'tasks'), 'tasks'), bytes: expectNonNegativeInt(field(o, 'bytes'), 'bytes') };
     if (query.q !== 'results') return { seq };
     return { seq, expiresAt: expectNonNegativeInt(field(o, 'expiresAt'), 'expiresAt') };
   });

@@ -22,6 +22,7 @@ import { brokerConfig } from '../config';
 import { CertificateRegistry } from '../pki/certificate-registry';
 import { StorageMonitor } from '../storage/storage-monitor';
 import { SignedMessageVerifier } from '../tasks/signed-message.verifier';
+import { ProxyQuotas } from '../quotas/proxy-quotas';
 import { Wakeups } from '../tasks/wakeups';
 
 @Injectable()
@@ -34,10 +35,12 @@ export class SocketCommands {
     private readonly registry: CertificateRegistry,
     private readonly wakeups: Wakeups,
     private readonly storage: StorageMonitor,
+    private readonly quotas: ProxyQuotas,
   ) {}
 
   /** Appends SocketRequested; returns the socket id, its expiry and the stream sequence. */
   async request(sender: AuthenticatedProxy, message: unknown): Promise<{ socketId: string; expiresAt: number; seq: number }> {
+    this.quotas.admitWrite(sender.proxyId);
     const request = parseSocketRequest(await this.verifier.verify(message, sender), { maxTtlMs: this.config.maxTtlMs });
     this.verifier.assertCanSignFor(sender, request.from);
     const recipientProxy = proxyIdOf(request.to[0], this.config.brokerId, 'to[0]');

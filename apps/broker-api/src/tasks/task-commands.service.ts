@@ -15,6 +15,7 @@ import {
   parseSealedTask,
   parseUuid,
   proxyIdOf,
+  QuotaExceeded,
   RecipientsWithoutCertificate,
   ttlMsOf,
   type ResultPut,
@@ -24,6 +25,7 @@ import { AppendConflict, EventLog, subjects, type StoredEvent } from '@beamline/
 import type { AuthenticatedProxy } from '../auth/proxy-auth.guard';
 import { brokerConfig } from '../config';
 import { CertificateRegistry } from '../pki/certificate-registry';
+import { ProxyQuotas } from '../quotas/proxy-quotas';
 import { StorageMonitor } from '../storage/storage-monitor';
 import { SignedMessageVerifier } from './signed-message.verifier';
 import { Wakeups } from './wakeups';
@@ -40,10 +42,12 @@ export class TaskCommands {
     private readonly registry: CertificateRegistry,
     private readonly wakeups: Wakeups,
     private readonly storage: StorageMonitor,
+    private readonly quotas: ProxyQuotas,
   ) {}
 
   /** Appends TaskCreated; returns the task id and the stream sequence that holds it. */
   async createTask(sender: AuthenticatedProxy, message: unknown): Promise<{ taskId: string; seq: number }> {
+    this.quotas.admitWrite(sender.proxyId); // before any verification work
     const task = parseSealedTask(await this.verifier.verify(message, sender), { maxTtlMs: this.config.maxTtlMs, maxRecipients: this.config.maxRecipients });
     this.verifier.assertCanSignFor(sender, task.from);
     this.assertRecipientsHaveCertificates(task.to);
@@ -62,11 +66,20 @@ export class TaskCommands {
     const subject = subjects.taskCreated(task.id);
     const msgId = `tc-${sha256Base64Url(message as string)}`;
     this.storage.assertRoomForEvent(message as string);
+    try {
+      await this.quotas.reserve(sender.proxyId, { newTask: true, bytes: (message as string).length });
+    } catch (err) {
+      // A retry of a task that was stored is answered as before, whatever the quota says now.
+      const stored = err instanceof QuotaExceeded ? await this.sameLiveTask(subject, task) : undefined;
+      if (stored === undefined) throw err;
+      return { taskId: task.id, seq: stored };
+    }
     let expected = 0;
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       try {
         const { seq, bytes } = await this.log.append(subject, event, { expectedLastSubjectSeq: expected, msgId });
         this.storage.appended(bytes);
+        this.quotas.appended(sender.proxyId, seq);
         this.wakeups.notify([...new Set([task.from, ...task.to])].map(subjects.notifyApp), seq);
         return { taskId: task.id, seq };
       } catch (err) {
@@ -86,6 +99,7 @@ export class TaskCommands {
 
   /** Appends ResultPut; `created` is false when it replaced an earlier result of the same worker. */
   async putResult(sender: AuthenticatedProxy, taskIdParam: string, appParam: string, message: unknown): Promise<{ created: boolean; seq: number }> {
+    this.quotas.admitWrite(sender.proxyId);
     const taskId = parseUuid(taskIdParam, 'task id');
     const result = parseSealedResult(await this.verifier.verify(message, sender), { maxRecipients: this.config.maxRecipients });
     if (result.task !== taskId) throw new InvalidInput(`task: ${result.task} does not match the task id in the path (${taskId})`);
@@ -97,6 +111,7 @@ export class TaskCommands {
     const subject = subjects.taskResult(taskId, result.from);
     const msgId = `rp-${sha256Base64Url(message as string)}`;
     this.storage.assertRoomForEvent(message as string);
+    await this.quotas.reserve(sender.proxyId, { newTask: false, bytes: (message as string).length });
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       const existing = await this.log.lastOn(subject);
       // A leftover from an earlier incarnation of this task id does not count as a prior result.
@@ -107,6 +122,7 @@ export class TaskCommands {
       try {
         const { seq, duplicate, bytes } = await this.log.append(subject, event, { expectedLastSubjectSeq: existing?.seq ?? 0, msgId });
         if (!duplicate) this.storage.appended(bytes);
+        this.quotas.appended(sender.proxyId, seq);
         if (!duplicate) this.wakeups.notify([...new Set([task.event.from, ...result.to])].map(subjects.notifyApp).concat(subjects.notifyTask(taskId)), seq);
         return { created: !prior, seq };
       } catch (err) {
@@ -114,6 +130,14 @@ export class TaskCommands {
       }
     }
     throw new Conflict(`result: concurrent writes for ${result.from} on task ${taskId}, retry`, 'write_contention');
+  }
+
+  /** The sequence of the live TaskCreated on `subject` if it is this very task from the same sender. */
+  private async sameLiveTask(subject: string, task: { from: string; digest: string }): Promise<number | undefined> {
+    const existing = await this.log.lastOn(subject);
+    if (!existing) return undefined;
+    const prior = parseEvent(existing.event) as TaskCreated;
+    return prior.expiresAt > Date.now() && prior.from === task.from && prior.digest === task.digest ? existing.seq : undefined;
   }
 
   private async liveTaskCreated(taskId: string): Promise<StoredEvent & { event: TaskCreated }> {

@@ -246,7 +246,7 @@ export class BrokerClient implements OnApplicationShutdown {
   /** Returns the response when its status is one of `ok`; otherwise throws the matching typed error. */
   expect(res: BrokerResponse, ...ok: number[]): BrokerResponse {
     if (ok.includes(res.status)) return res;
-    throw brokerError(res.status, res.body);
+    throw brokerError(res.status, res.body, res.headers['retry-after']);
   }
 }
 
