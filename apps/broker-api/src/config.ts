@@ -97,20 +97,19 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
 }
 
 function byteSize(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  try {
-    return parseByteSize(raw, name);
-  } catch (err) {
-    throw new Error((err as Error).message);
-  }
+  return setting(env, name, fallback, parseByteSize);
 }
 
 function duration(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  return setting(env, name, fallback, parseDuration);
+}
+
+/** `env[name]` parsed, or `fallback` when unset; a bad value stops start-up with a plain error naming it. */
+function setting(env: NodeJS.ProcessEnv, name: string, fallback: number, parse: (raw: string, name: string) => number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   try {
-    return parseDuration(raw, name);
+    return parse(raw, name);
   } catch (err) {
     throw new Error((err as Error).message);
   }
