@@ -1,5 +1,5 @@
 /**
- * Hostile input on every route of both proxies and of broker-api (API.md "Errors and limits"): malformed
+ * Hostile input on every route of both proxies and of broker-api (docs/api.md "Errors and limits"): malformed
  * JSON, wrong types, garbage fields, bad ids and durations, odd numbers, oversized bodies, garbage headers,
  * repeated query parameters, unknown routes and methods, broken HTTP. Every answer must be < 500, every 4xx
  * a JSON `{"error","message"}` (424: the JSON array of ProxyIds), no process may die, and a normal task cycle

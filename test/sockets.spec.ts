@@ -189,7 +189,7 @@ describe('socket routes', () => {
     const mine = (listing.json as Array<Record<string, unknown>>).filter((s) => (s.metadata as { purpose?: string })?.purpose === 'test-410');
     expect(mine).toEqual([{ from: APP1, to: [APP2], id: expect.stringMatching(/^[0-9a-f-]{36}$/), ttl: expect.stringMatching(/^\d+s$/), metadata: { purpose: 'test-410' } }]);
     expect((await t.app1.get('/v1/sockets?wait_time=0')).json).toEqual([]);
-    // API.md's default (proxy2b runs without SOCKET_LIST_WAIT): no parameters answer at once.
+    // docs/api.md's default (proxy2b runs without SOCKET_LIST_WAIT): no parameters answer at once.
     const atOnce = Date.now();
     expect((await new AppClient(app2ViaBroker2.proxyUrl, 'app1.proxy2.broker').get('/v1/sockets')).json).toEqual([]);
     expect(Date.now() - atOnce).toBeLessThan(2_000);
@@ -241,7 +241,7 @@ describe("Samply.Beam's Python example", () => {
     // The plain script, as a user runs it: exit 0.
     expect((await run([join(dir, 'example.py')])).code).toBe(0);
     // With the thread check: both threads must succeed. (These proxies run with SOCKET_LIST_WAIT=beam: a
-    // listing without parameters waits for a request, as in Samply.Beam; with API.md's answer-at-once,
+    // listing without parameters waits for a request, as in Samply.Beam; with docs/api.md's answer-at-once,
     // app2's listing overtakes app1's request and its thread fails with IndexError.)
     const checked = await run(['-c', runner]);
     expect({ code: checked.code, out: checked.out.trim() }).toEqual({ code: 0, out: 'thread errors: []' });

@@ -1,4 +1,4 @@
-/** The remaining status codes of API.md's tables, each seen on a real network. */
+/** The remaining status codes of docs/api.md's tables, each seen on a real network. */
 import { join } from 'node:path';
 import { startHttpService, type HttpServiceHandle } from '@beamline/devnet';
 import { AppClient, newResult, newTask } from './support/app-client';

@@ -26,7 +26,7 @@ export interface Answer {
   text: string;
 }
 
-/** Why `answer` to `req` breaks the contract of API.md "Errors and limits", or undefined when it is fine. */
+/** Why `answer` to `req` breaks the contract of docs/api.md "Errors and limits", or undefined when it is fine. */
 export function judge(req: { method: string }, answer: Answer): string | undefined {
   if (answer.status >= 500) return `status ${answer.status} (no 5xx allowed; 502/504 mean the broker failed on a healthy network)`;
   if (answer.status < 400) return undefined;
@@ -38,7 +38,7 @@ export function judge(req: { method: string }, answer: Answer): string | undefin
     return `status ${answer.status} with a non-JSON body ${JSON.stringify(answer.text.slice(0, 120))}`;
   }
   if (!/^application\/json\b/.test(answer.contentType)) return `status ${answer.status} with Content-Type ${JSON.stringify(answer.contentType)}`;
-  // API.md: 424 answers with the JSON array of the recipients' ProxyIds (Samply.Beam's shape), not an error object.
+  // docs/api.md: 424 answers with the JSON array of the recipients' ProxyIds (Samply.Beam's shape), not an error object.
   if (answer.status === 424) return Array.isArray(json) && json.every((x) => typeof x === 'string') ? undefined : '424 without a JSON array of ProxyIds';
   const o = json as { error?: unknown; message?: unknown };
   if (typeof json !== 'object' || json === null || Array.isArray(json) || typeof o.error !== 'string' || typeof o.message !== 'string' || o.error === '' || o.message === '') {

@@ -22,7 +22,7 @@ export interface BrokerConfig {
   maxWaitingPerProxy: number;
   /** Request bodies one proxy may have in flight at once (`MAX_UPLOADS_PER_PROXY`). */
   maxUploadsPerProxy: number;
-  /** Interval of `: keep-alive` comments on SSE streams (at most 15 s per API.md). */
+  /** Interval of `: keep-alive` comments on SSE streams (at most 15 s per docs/api.md). */
   sseKeepAliveMs: number;
   /** Lifetime of proxy sessions (request MACs instead of signatures). */
   sessionTtlMs: number;

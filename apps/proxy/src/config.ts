@@ -29,7 +29,7 @@ export interface ProxyConfig {
    * leader before it campaigns, and a split vote starts another round.
    */
   brokerRetryBudgetMs: number;
-  /** Interval of `: keep-alive` comments on SSE streams (at most 15 s per API.md). */
+  /** Interval of `: keep-alive` comments on SSE streams (at most 15 s per docs/api.md). */
   sseKeepAliveMs: number;
   /** How requests to the broker are authenticated: a session MAC (default) or a signature on each. */
   brokerAuth: 'session' | 'signature';

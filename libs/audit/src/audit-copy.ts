@@ -1,6 +1,6 @@
 /**
- * Copies every BEAM_EVENTS event, in order, to BEAM_AUDIT under `audit.<subject>`, stamped with its
- * BEAM_EVENTS sequence (`Beam-Origin-Seq`: the watermark the expiry sweeper waits for before it purges).
+ * Copies every BEAM_EVENTS event, in order, to BEAM_AUDIT under a subject naming its kind (subjects.auditCopy;
+ * the original subject travels in `Beam-Origin-Subject`), stamped with its BEAM_EVENTS sequence (`Beam-Origin-Seq`: the watermark the expiry sweeper waits for before it purges).
  * The copy carries none of the original's expectation headers (see auditStreamConfig for why JetStream's
  * own sourcing cannot be used on nats-server 2.9).
  *

@@ -26,7 +26,7 @@ export interface TaskView extends LogPosition { taskId: string; from: string; to
 export interface ProjectionState { lastSeq: number; tasks: Map<string, TaskView>; byRecipient: Map<string, Set<string>>; bySender: Map<string, Set<string>>; sockets: Map<string, SocketView>; usage: Map<string, SenderUsage>; }
 /** A live (not yet connected) socket request; `seq`/`bytes` are the SocketRequested's. */
 export interface SocketView extends LogPosition { socketId: string; from: string; to: string[]; receivedAt: number; expiresAt: number; }
-/** A task listing query (see API.md: from matches OR to contains; todoFor narrows). */
+/** A task listing query (see docs/api.md: from matches OR to contains; todoFor narrows). */
 export interface TaskQuery { from?: string; to?: string; todoFor?: string; }
 
 /** A fresh, empty projection. */

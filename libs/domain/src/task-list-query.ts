@@ -10,7 +10,7 @@ export interface TaskListParams {
 }
 
 /**
- * Validates a task listing for `caller` (API.md): at least one of from/to/filter; from/to may only name the
+ * Validates a task listing for `caller` (docs/api.md): at least one of from/to/filter; from/to may only name the
  * caller (403 otherwise); `filter` may only be `todo`, whose `to` defaults to the caller.
  */
 export function parseTaskListQuery(params: TaskListParams, caller: string): TaskQuery {

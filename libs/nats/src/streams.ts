@@ -87,7 +87,7 @@ export function pkiStreamConfig(opts: StreamOptions): StreamSpec {
 /**
  * BEAM_AUDIT keeps every event of BEAM_EVENTS for the audit retention, so operators can replay and verify
  * events after their tasks expired and were purged from the live log. The expiry leader copies each event to
- * `audit.<subject>` (see broker-store's AuditCopier). Neither JetStream sourcing nor a mirror will do on
+ * a subject naming its kind, `audit.task.created` and the like (see subjects.auditCopy and broker-store's AuditCopier). Neither JetStream sourcing nor a mirror will do on
  * nats-server 2.9: both re-check a copied message's `Nats-Expected-Last-Subject-Sequence` against the copy's
  * own history, and stall forever at the first replaced result or, after a purge, a reused task id.
  * BEAM_PKI has no age limit and is its own audit trail.

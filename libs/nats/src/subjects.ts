@@ -4,14 +4,15 @@
  * Task events live under one subject tree per aggregate, `beam.ev.task.<taskId>.…`: TaskCreated on
  * `.created` (create-once is enforced with the expected last *subject* sequence, so it needs its own
  * subject), each worker's result on `.result.<app>` (so concurrent PUTs of one worker are serialised the
- * same way), TaskExpired on `.expired`. Purging `beam.ev.task.<taskId>.>` removes the whole aggregate.
+ * same way), TaskExpired on `.expired`. The expiry sweeper removes a task generation's events by sequence, never
+ * by a filtered purge of `beam.ev.task.<taskId>.>` (nats-server 2.9 moves every consumer past such a purge).
  * BeamIds contain dots, so they are encoded as subject tokens (labels never contain `_`).
  */
 import { subjectToken } from '@beamline/domain';
 
 export const EVENTS_STREAM = 'BEAM_EVENTS';
 export const PKI_STREAM = 'BEAM_PKI';
-/** Copies of BEAM_EVENTS' events under `audit.<subject>`, kept for the audit retention (BEAM_PKI keeps its own forever). */
+/** Copies of BEAM_EVENTS' events, filed by kind (`subjects.auditCopy`), kept for the audit retention (BEAM_PKI keeps its own forever). */
 export const AUDIT_STREAM = 'BEAM_AUDIT';
 /** Header on an audit copy: the BEAM_EVENTS sequence it copies. */
 export const AUDIT_ORIGIN_SEQ_HEADER = 'Beam-Origin-Seq';

@@ -1,6 +1,6 @@
 /**
  * Turns verified proxy requests into events on the log. Create-once and idempotent retries follow
- * ARCHITECTURE.md: TaskCreated expects an empty subject (or one holding only an expired incarnation) and
+ * docs/architecture.md (and docs/decisions/0001-idempotent-retry.md): TaskCreated expects an empty subject (or one holding only an expired incarnation) and
  * carries a Nats-Msg-Id; a conflicting create with the same keyed digest from the same sender is a retry.
  */
 import { Inject, Injectable } from '@nestjs/common';

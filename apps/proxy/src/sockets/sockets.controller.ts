@@ -21,7 +21,7 @@ export class SocketsController {
   @Get()
   async list(@Req() req: AppRequest, @Res() res: Response): Promise<void> {
     const raw = { wait_count: queryParam(req, 'wait_count'), wait_time: queryParam(req, 'wait_time') };
-    // API.md: no parameters answer at once. SOCKET_LIST_WAIT=beam restores Samply.Beam's behaviour (wait
+    // docs/api.md: no parameters answer at once. SOCKET_LIST_WAIT=beam restores Samply.Beam's behaviour (wait
     // for at least one request), which its Python example relies on to not race the initiator.
     if (raw.wait_count === undefined && raw.wait_time === undefined && this.beamWait) raw.wait_count = '1';
     const wait = parseWaitParams(raw, DEFAULT_MAX_WAIT_MS);
