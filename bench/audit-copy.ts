@@ -57,7 +57,13 @@ async function resetAudit(jsm: JetStreamManager): Promise<void> {
  * Copies while the log is written to for `seconds` (WRITERS appends in flight); returns the write and copy
  * rates over that time and how far the copy was behind when the writing stopped.
  */
-async function copyUnderLoad(nc: NatsConnection, jsm: JetStreamManager, seconds: number, eventBytes: number, limits: CopyWindowLimits): Promise<{ written: number; copied: number; behind: number }> {
+async function copyUnderLoad(
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  seconds: number,
+  eventBytes: number,
+  limits: CopyWindowLimits,
+): Promise<{ written: number; copied: number; behind: number }> {
   await jsm.streams.delete(EVENTS_STREAM);
   await ensureStreams(jsm, DEFAULT_STREAM_OPTIONS);
   await resetAudit(jsm);
@@ -107,8 +113,12 @@ async function main(): Promise<void> {
     console.log(`events of ${eventBytes} bytes; the log written with ${WRITERS} appends in flight\n`);
     console.log('| copier | copying a written log of ' + n + ' | while the log is written for ' + LOAD_SECONDS + ' s: written, copied, behind at the end |');
     console.log('|---|---|---|');
-    console.log(`| one copy at a time (publish, await ack) | ${rate(serial)} | ${rate(serialUnderLoad.written)}, ${rate(serialUnderLoad.copied)}, ${serialUnderLoad.behind} |`);
-    console.log(`| pipelined (up to ${DEFAULT_COPY_WINDOW.maxCopies} in flight) | ${rate(pipelined)} | ${rate(pipelinedUnderLoad.written)}, ${rate(pipelinedUnderLoad.copied)}, ${pipelinedUnderLoad.behind} |`);
+    console.log(
+      `| one copy at a time (publish, await ack) | ${rate(serial)} | ${rate(serialUnderLoad.written)}, ${rate(serialUnderLoad.copied)}, ${serialUnderLoad.behind} |`,
+    );
+    console.log(
+      `| pipelined (up to ${DEFAULT_COPY_WINDOW.maxCopies} in flight) | ${rate(pipelined)} | ${rate(pipelinedUnderLoad.written)}, ${rate(pipelinedUnderLoad.copied)}, ${pipelinedUnderLoad.behind} |`,
+    );
     console.log(`\n(the log alone was written at ${rate(written.perSecond)})`);
   } finally {
     await nc.close();

@@ -62,7 +62,10 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T 
 async function brokerListing(net: DevNetwork): Promise<number> {
   const p = net.pki.proxies[0];
   const pathAndQuery = `/v1/tasks?from=${APP1}&beam_app=${APP1}`;
-  const authorization = await signRequest({ method: 'GET', pathAndQuery }, { privateKey: privateKeyFromPem(readFileSync(p.keyFile, 'utf8')), kid: p.serial, proxyId: p.id });
+  const authorization = await signRequest(
+    { method: 'GET', pathAndQuery },
+    { privateKey: privateKeyFromPem(readFileSync(p.keyFile, 'utf8')), kid: p.serial, proxyId: p.id },
+  );
   const res = await fetch(net.brokerUrl + pathAndQuery, { headers: { authorization } });
   if (res.status !== 200) throw new Error(`broker answered ${res.status}`);
   let lines = 0;
@@ -116,7 +119,17 @@ async function main(): Promise<void> {
   const env = profileEnv(profileDir);
   const net = await startDevNetwork({ log: false, extraEnv: { proxy: env, 'broker-api': env, 'broker-store': env } });
   try {
-    const appended = await timed(() => appendSignedTasks(net, { senderProxy: 0, recipientProxy: 1, from: APP1, to: [APP2], count: n, ttlSeconds: 3_600, body: () => randomBytes(512).toString('hex') }));
+    const appended = await timed(() =>
+      appendSignedTasks(net, {
+        senderProxy: 0,
+        recipientProxy: 1,
+        from: APP1,
+        to: [APP2],
+        count: n,
+        ttlSeconds: 3_600,
+        body: () => randomBytes(512).toString('hex'),
+      }),
+    );
     const audited = await timed(() => auditCaughtUp(net));
     console.log(`${n} live 1 KiB tasks appended in ${(appended.ms / 1000).toFixed(1)} s, copied to BEAM_AUDIT ${(audited.ms / 1000).toFixed(1)} s later\n`);
     // Profiles cover the listings only: the first SIGWINCH restarts them after the set-up.
@@ -132,7 +145,9 @@ async function main(): Promise<void> {
     rows.push(["creator's listing through proxy1", creator.ms, creator.value]);
     const worker = await timed(() => proxyListing(net.proxies[1].url, APP2, 'filter=todo'));
     rows.push(["worker's todo listing through proxy2", worker.ms, worker.value]);
-    console.log(`baselines (same run): ${n} direct gets ${gets.ms.toFixed(0)} ms; ${n} RSA-PSS verifications ${verifies.ms.toFixed(0)} ms; ${n} RSA-OAEP unwraps ${unwrapMs.toFixed(0)} ms (extrapolated from ${Math.min(n, 5_000)})`);
+    console.log(
+      `baselines (same run): ${n} direct gets ${gets.ms.toFixed(0)} ms; ${n} RSA-PSS verifications ${verifies.ms.toFixed(0)} ms; ${n} RSA-OAEP unwraps ${unwrapMs.toFixed(0)} ms (extrapolated from ${Math.min(n, 5_000)})`,
+    );
     for (const [what, ms, count] of rows) {
       console.log(`  ${what.padEnd(58)} ${ms.toFixed(0).padStart(7)} ms  ${String(count).padStart(7)} items  ${(ms / gets.ms).toFixed(2)}x the direct gets`);
     }

@@ -69,7 +69,14 @@ async function roundTrip(p1: string, p2: string, worker: string, body: string): 
     const todo = await call(`${p2}/v1/tasks?filter=todo&wait_count=1&wait_time=10s`, worker);
     task = (todo.json as Array<{ id: string; body: string }>).find((t) => t.id === id);
   }
-  const put = await call(`${p2}/v1/tasks/${id}/results/${worker}`, worker, 'PUT', { from: worker, to: [app1], task: id, status: 'succeeded', body: task.body.length.toString(), metadata: null });
+  const put = await call(`${p2}/v1/tasks/${id}/results/${worker}`, worker, 'PUT', {
+    from: worker,
+    to: [app1],
+    task: id,
+    status: 'succeeded',
+    body: task.body.length.toString(),
+    metadata: null,
+  });
   if (put.status !== 201) throw new Error(`result: ${put.status}`);
   const results = await call(`${p1}/v1/tasks/${id}/results?wait_count=1&wait_time=10s`, app1);
   if (results.status !== 200) throw new Error(`results: ${results.status}`);
@@ -177,22 +184,31 @@ async function main(): Promise<void> {
     const floor = await cryptoFloorMs(50, opts.bodyBytes, run.auth);
     console.log(`\nproxy → broker authentication: ${run.auth === 'session' ? 'session MAC (default)' : 'a signature per request'}`);
     console.log(`  p50 / p99 latency   ${fmt(p50)} / ${fmt(p99)}`);
-    console.log(`  throughput          ${((run.latencies.length / run.elapsedMs) * 1000).toFixed(1)} round trips/s (${run.workers} worker${run.workers > 1 ? 's' : ''})`);
+    console.log(
+      `  throughput          ${((run.latencies.length / run.elapsedMs) * 1000).toFixed(1)} round trips/s (${run.workers} worker${run.workers > 1 ? 's' : ''})`,
+    );
     console.log(`  crypto floor        ${fmt(floor)} per round trip, timed alone        p50/floor = ${(p50 / floor).toFixed(1)}x`);
     console.log(`  raw JetStream ack   ${fmt(run.natsMs)} per publish                  p50/(2 acks) = ${(p50 / (2 * run.natsMs)).toFixed(1)}x`);
     console.log(`  raw HTTP            ${fmt(http)} per request                   p50/(4 requests) = ${(p50 / (4 * http)).toFixed(1)}x`);
   }
   const [sig, ses] = runs.map((r) => percentile(r.latencies, 50));
-  console.log(`\nsessions vs signatures: p50 ${fmt(ses)} vs ${fmt(sig)} (${((1 - ses / sig) * 100).toFixed(0)}% less), private-key operations per round trip 4 vs 8`);
+  console.log(
+    `\nsessions vs signatures: p50 ${fmt(ses)} vs ${fmt(sig)} (${((1 - ses / sig) * 100).toFixed(0)}% less), private-key operations per round trip 4 vs 8`,
+  );
   if (opts.replicas) {
     // Scale-out: the same load (2 workers) against 1 and 2 broker-api replicas, in this run.
     const scaled = { ...opts, concurrency: 2 };
     const one = await measure(scaled, 'session', 1);
     const two = await measure(scaled, 'session', 2);
     console.log('\nbroker-api replicas (session MAC, 2 workers):');
-    for (const [n, run] of [[1, one], [2, two]] as const) {
+    for (const [n, run] of [
+      [1, one],
+      [2, two],
+    ] as const) {
       const rate = (run.latencies.length / run.elapsedMs) * 1000;
-      console.log(`  ${n} replica${n > 1 ? 's' : ' '}  ${rate.toFixed(1)} round trips/s (${(rate * 2).toFixed(1)} tasks+results/s), p50 ${fmt(percentile(run.latencies, 50))}, p99 ${fmt(percentile(run.latencies, 99))}`);
+      console.log(
+        `  ${n} replica${n > 1 ? 's' : ' '}  ${rate.toFixed(1)} round trips/s (${(rate * 2).toFixed(1)} tasks+results/s), p50 ${fmt(percentile(run.latencies, 50))}, p99 ${fmt(percentile(run.latencies, 99))}`,
+      );
     }
   }
 }

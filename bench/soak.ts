@@ -38,10 +38,14 @@ const HEALTH_MS = 2_000;
  */
 const SOAK_CLOCK_SKEW = '1m';
 
-
 function parseArgs(argv: string[]): Options {
   const opts: Options = { minutes: 10, writers: 32, waiters: 1000, warmupMinutes: 3 };
-  const flags: Record<string, Exclude<keyof Options, 'profileDir'>> = { '--minutes': 'minutes', '--writers': 'writers', '--waiters': 'waiters', '--warmup-minutes': 'warmupMinutes' };
+  const flags: Record<string, Exclude<keyof Options, 'profileDir'>> = {
+    '--minutes': 'minutes',
+    '--writers': 'writers',
+    '--waiters': 'waiters',
+    '--warmup-minutes': 'warmupMinutes',
+  };
   for (let i = 0; i < argv.length; i += 2) {
     if (argv[i] === '--help' || argv[i] === '-h') {
       console.log('usage: node dist/bench/soak.js [--minutes 10] [--writers 32] [--waiters 1000] [--warmup-minutes 3] [--profile DIR]');
@@ -94,7 +98,11 @@ async function roundTrip(p1: string, p2: string, c: Counters): Promise<void> {
   const steps: [string, () => Promise<{ status: number; text: string }>, number[]][] = [
     ['POST task', () => call(`${p1}/v1/tasks`, APP1, 'POST', task), [201]],
     ['GET task', () => call(`${p2}/v1/tasks/${id}`, APP2), [200]],
-    ['PUT result', () => call(`${p2}/v1/tasks/${id}/results/${APP2}`, APP2, 'PUT', { from: APP2, to: [APP1], task: id, status: 'succeeded', body: 'done', metadata: null }), [201]],
+    [
+      'PUT result',
+      () => call(`${p2}/v1/tasks/${id}/results/${APP2}`, APP2, 'PUT', { from: APP2, to: [APP1], task: id, status: 'succeeded', body: 'done', metadata: null }),
+      [201],
+    ],
     ['GET results', () => call(`${p1}/v1/tasks/${id}/results?wait_count=1&wait_time=30s`, APP1), [200]],
   ];
   for (const [what, step, ok] of steps) {
@@ -161,7 +169,9 @@ async function printStreams(jsm: JetStreamManager): Promise<void> {
   console.log('\nstreams at the end');
   for await (const info of jsm.streams.list()) {
     const st = info.state;
-    console.log(`  ${info.config.name.padEnd(22)} ${String(st.messages).padStart(8)} messages ${(st.bytes / 1e6).toFixed(1).padStart(8)} MB ${String(st.num_subjects ?? '?').padStart(8)} subjects ${String(st.num_deleted ?? 0).padStart(8)} deleted`);
+    console.log(
+      `  ${info.config.name.padEnd(22)} ${String(st.messages).padStart(8)} messages ${(st.bytes / 1e6).toFixed(1).padStart(8)} MB ${String(st.num_subjects ?? '?').padStart(8)} subjects ${String(st.num_deleted ?? 0).padStart(8)} deleted`,
+    );
   }
 }
 
@@ -182,8 +192,17 @@ function percentile(sorted: number[], p: number): number {
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  const profile: Record<string, string> = opts.profileDir ? { NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile-hook.js')}`, BEAMLINE_PROFILE_DIR: opts.profileDir } : {};
-  const net = await startDevNetwork({ log: false, extraEnv: { proxy: { LOG_LEVEL: 'warn', MAX_WAITING_PER_APP: String(Math.max(100, opts.waiters + opts.writers)), ...profile }, 'broker-api': { LOG_LEVEL: 'warn', MAX_CLOCK_SKEW: SOAK_CLOCK_SKEW, ...profile }, 'broker-store': profile } });
+  const profile: Record<string, string> = opts.profileDir
+    ? { NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile-hook.js')}`, BEAMLINE_PROFILE_DIR: opts.profileDir }
+    : {};
+  const net = await startDevNetwork({
+    log: false,
+    extraEnv: {
+      proxy: { LOG_LEVEL: 'warn', MAX_WAITING_PER_APP: String(Math.max(100, opts.waiters + opts.writers)), ...profile },
+      'broker-api': { LOG_LEVEL: 'warn', MAX_CLOCK_SKEW: SOAK_CLOCK_SKEW, ...profile },
+      'broker-store': profile,
+    },
+  });
   // Ctrl-C stops the network too, rather than leaving its processes behind.
   process.once('SIGINT', () => void net.stop().finally(() => process.exit(130)));
   const nc = await connectNats(net.natsUrl, 'soak');
@@ -227,10 +246,18 @@ async function main(): Promise<void> {
         lastCpu = cpuNow;
         last = { roundTrips: c.roundTrips, polls: c.polls, failures: c.failures.length, latencies: c.latencies.length };
         samples.push(sample);
-        const rss = Object.entries(sample.rss).map(([n, v]) => `${n}=${v.toFixed(0)}`).join(' ');
-        const fds = Object.entries(sample.fds).map(([n, v]) => `${n}=${v}`).join(' ');
-        const cpu = Object.entries(sample.cpu).map(([n, v]) => `${n}=${((v / (SAMPLE_MS / 1000)) * 100).toFixed(0)}%`).join(' ');
-        console.log(`${(sample.at / 1000).toFixed(0).padStart(4)}s  ${(sample.roundTrips / (SAMPLE_MS / 1000)).toFixed(1).padStart(6)} rt/s  p50 ${sample.p50.toFixed(0)} ms p99 ${sample.p99.toFixed(0)} ms  polls ${sample.polls}  failed ${sample.failures}  audit lag ${sample.auditLag}  RSS MB ${rss}  fds ${fds}  CPU ${cpu}`);
+        const rss = Object.entries(sample.rss)
+          .map(([n, v]) => `${n}=${v.toFixed(0)}`)
+          .join(' ');
+        const fds = Object.entries(sample.fds)
+          .map(([n, v]) => `${n}=${v}`)
+          .join(' ');
+        const cpu = Object.entries(sample.cpu)
+          .map(([n, v]) => `${n}=${((v / (SAMPLE_MS / 1000)) * 100).toFixed(0)}%`)
+          .join(' ');
+        console.log(
+          `${(sample.at / 1000).toFixed(0).padStart(4)}s  ${(sample.roundTrips / (SAMPLE_MS / 1000)).toFixed(1).padStart(6)} rt/s  p50 ${sample.p50.toFixed(0)} ms p99 ${sample.p99.toFixed(0)} ms  polls ${sample.polls}  failed ${sample.failures}  audit lag ${sample.auditLag}  RSS MB ${rss}  fds ${fds}  CPU ${cpu}`,
+        );
       })();
     }, SAMPLE_MS);
     const profiler = opts.profileDir ? setTimeout(() => signalServices(net), opts.warmupMinutes * 60_000) : undefined;
@@ -270,9 +297,14 @@ function verdict(opts: Options, c: Counters, samples: Sample[], health: { at: nu
   const falseHealthy = c.failures.filter((f) => health.some((h) => h.at > f.at + 2_000 && h.at < f.at + 20_000 && h.summary === 'healthy')).length;
   const maxAuditLag = Math.max(...warm.map((s) => s.auditLag));
   const all = c.latencies.slice().sort((a, b) => a - b);
-  const pct = (g: Record<string, number>) => Object.entries(g).map(([n, v]) => `${n} ${(v * 100).toFixed(1)}%`).join(', ');
+  const pct = (g: Record<string, number>) =>
+    Object.entries(g)
+      .map(([n, v]) => `${n} ${(v * 100).toFixed(1)}%`)
+      .join(', ');
   console.log('\nsummary');
-  console.log(`  round trips        ${c.roundTrips} (${(c.roundTrips / (opts.minutes * 60)).toFixed(1)}/s), p50 ${percentile(all, 50).toFixed(0)} ms, p99 ${percentile(all, 99).toFixed(0)} ms`);
+  console.log(
+    `  round trips        ${c.roundTrips} (${(c.roundTrips / (opts.minutes * 60)).toFixed(1)}/s), p50 ${percentile(all, 50).toFixed(0)} ms, p99 ${percentile(all, 99).toFixed(0)} ms`,
+  );
   console.log(`  long-polls answered ${c.polls}`);
   console.log(`  failed requests    ${c.failures.length}`);
   console.log(`  RSS growth after warm-up (${opts.warmupMinutes} min; peak of the last third vs the first): ${pct(rssGrowth)}`);

@@ -51,7 +51,7 @@ async function stream(from: Socket, to: Socket, mb: number): Promise<number> {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (got !== mb * BLOCK.length || sent.digest('hex') !== received.digest('hex')) throw new Error('the stream arrived altered');
   to.end();
-  return (got / 1e6) / seconds;
+  return got / 1e6 / seconds;
 }
 
 async function rawTcp(mb: number): Promise<number> {
@@ -82,7 +82,7 @@ async function rawNats(natsUrl: string, mb: number): Promise<number> {
   await done;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await Promise.all([pub.close(), sub.close()]);
-  return (total / 1e6) / seconds;
+  return total / 1e6 / seconds;
 }
 
 async function beamlineSocket(net: DevNetwork, mb: number): Promise<number> {

@@ -60,7 +60,10 @@ const verifyArgs = (extra: string[] = []) => withNats(['verify', '--root-cert', 
 async function replayJson(extra: string[] = []): Promise<Array<Record<string, unknown>>> {
   const run = await audit(withNats(['replay', '--json', ...extra]));
   expect(run.code).toBe(0);
-  return run.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return run.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 /** BEAM_EVENTS sequence of the newest message on `subject`. */
@@ -94,7 +97,10 @@ describe('beamline audit', () => {
       verify: ['--nats-url', '--root-cert', '--ca-dir', '--json', 'Exit codes'],
     };
     for (const [sub, names] of Object.entries(flags)) {
-      for (const form of [[sub, '--help'], ['help', sub]]) {
+      for (const form of [
+        [sub, '--help'],
+        ['help', sub],
+      ]) {
         const run = await audit(form);
         expect(run.code).toBe(0);
         expect(run.stdout).toMatch(new RegExp(`^Usage: beamline audit ${sub}`));
@@ -106,7 +112,14 @@ describe('beamline audit', () => {
     expect(top.code).toBe(0);
     expect(top.stdout).toContain('  replay');
     expect(top.stdout).toContain('  verify');
-    for (const args of [[], ['frobnicate'], ['replay', '--since', 'yesterday'], ['replay', '--task', 'not-a-uuid'], ['replay', '--bogus'], ['verify', '--nats-url', 'nats://127.0.0.1:1']]) {
+    for (const args of [
+      [],
+      ['frobnicate'],
+      ['replay', '--since', 'yesterday'],
+      ['replay', '--task', 'not-a-uuid'],
+      ['replay', '--bogus'],
+      ['verify', '--nats-url', 'nats://127.0.0.1:1'],
+    ]) {
       const run = await audit(args);
       expect({ args, code: run.code }).toEqual({ args, code: 2 });
       expect(run.stderr).toMatch(/Usage: beamline audit/);
@@ -125,7 +138,12 @@ describe('beamline audit', () => {
       newTask(APP2, [APP1], { body: secret(), ttl: '5m' }),
     ];
     const [a, b, c] = tasks;
-    for (const [task, client] of [[a, t.app1], [b, t.app1], [c, t.app2]] as const) expect((await client.postTask(task)).status).toBe(201);
+    for (const [task, client] of [
+      [a, t.app1],
+      [b, t.app1],
+      [c, t.app2],
+    ] as const)
+      expect((await client.postTask(task)).status).toBe(201);
     // One result per worker keeps the expected listing simple.
     expect((await t.app2.putResult(a.id, newResult(a, APP2, [APP1], { body: secret() }))).status).toBe(201);
     expect((await t.app2AtProxy1.putResult(b.id, newResult(b, APP2P1, [APP1], { status: 'permfailed', body: secret() }))).status).toBe(201);
@@ -176,7 +194,9 @@ describe('beamline audit', () => {
 
     const text = await audit(withNats(['replay']));
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(new RegExp(`TaskCreated\\s+task=${a.id}\\s+${APP1.replace(/\./g, '\\.')} → ${APP2.replace(/\./g, '\\.')}\\s+message=\\d+B\\s+ciphertext=\\d+B`));
+    expect(text.stdout).toMatch(
+      new RegExp(`TaskCreated\\s+task=${a.id}\\s+${APP1.replace(/\./g, '\\.')} → ${APP2.replace(/\./g, '\\.')}\\s+message=\\d+B\\s+ciphertext=\\d+B`),
+    );
     expect(text.stdout).toMatch(new RegExp(`ResultPut\\s+task=${a.id}\\s+.*status=succeeded`));
     for (const out of [text.stdout, JSON.stringify(records), verified.stdout]) for (const s of secrets) expect(out).not.toContain(s);
   });
@@ -216,7 +236,9 @@ describe('beamline audit', () => {
     const { spawn } = await import('node:child_process');
     const env = { ...process.env };
     delete env.NATS_URL;
-    const child = spawn(process.execPath, [CLI, 'audit', 'replay', '--follow', '--json', '--since', '1s', '--app', APP2P1, '--nats-url', t.net.natsUrl], { env });
+    const child = spawn(process.execPath, [CLI, 'audit', 'replay', '--follow', '--json', '--since', '1s', '--app', APP2P1, '--nats-url', t.net.natsUrl], {
+      env,
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {
@@ -254,7 +276,12 @@ describe('beamline audit', () => {
       // ... but while the audit has not copied them, the task's events stay in BEAM_EVENTS.
       await sleep(1_500);
       const live = (await log.allMessages()).filter((m) => m.subject.startsWith(`beam.ev.task.${task.id}.`)).map((m) => m.subject);
-      expect(live).toEqual([subjects.taskCreated(task.id), subjects.taskResult(task.id, APP2P1), subjects.taskResult(task.id, APP2), subjects.taskExpired(task.id)]);
+      expect(live).toEqual([
+        subjects.taskCreated(task.id),
+        subjects.taskResult(task.id, APP2P1),
+        subjects.taskResult(task.id, APP2),
+        subjects.taskExpired(task.id),
+      ]);
 
       await jsm.streams.add(config);
       restored = true;
@@ -325,11 +352,18 @@ describe('beamline audit', () => {
     const p1 = t.net.pki.proxies.find((p) => p.id === 'proxy1.broker')!;
     const impostorId = randomUUID();
     const payload = JSON.parse(Buffer.from((genuine.message as string).split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;
-    const impostor = await signMessage({ ...payload, id: impostorId, from: 'app1.proxy2.broker' }, createPrivateKey(readFileSync(p1.keyFile, 'utf8')), p1.serial);
+    const impostor = await signMessage(
+      { ...payload, id: impostorId, from: 'app1.proxy2.broker' },
+      createPrivateKey(readFileSync(p1.keyFile, 'utf8')),
+      p1.serial,
+    );
     await log.inject(subjects.taskCreated(impostorId), { ...genuine, taskId: impostorId, from: 'app1.proxy2.broker', message: impostor });
     // 4. signed by a certificate the directory does not know
     const unknownId = randomUUID();
-    const unknownKid = tamperJws(genuine.message as string, () => undefined).replace(/^[^.]+/, Buffer.from(JSON.stringify({ alg: 'PS256', kid: 'deadbeef', typ: 'beamline-msg+jws' })).toString('base64url'));
+    const unknownKid = tamperJws(genuine.message as string, () => undefined).replace(
+      /^[^.]+/,
+      Buffer.from(JSON.stringify({ alg: 'PS256', kid: 'deadbeef', typ: 'beamline-msg+jws' })).toString('base64url'),
+    );
     await log.inject(subjects.taskCreated(unknownId), { ...genuine, taskId: unknownId, message: unknownKid });
     await waitAudited(subjects.taskCreated(unknownId));
 
@@ -338,10 +372,32 @@ describe('beamline audit', () => {
       return m.seq;
     };
     const expected = [
-      { seq: await auditSeq(subjects.taskCreated(forgedId)), type: 'TaskCreated', taskId: forgedId, reason: expect.stringMatching(/signature does not verify/) },
-      { seq: await auditSeq(subjects.taskResult(envelopeTask, APP2)), type: 'ResultPut', taskId: envelopeTask, reason: expect.stringMatching(/envelope does not match.*taskId: event says "[^"]+", signed message says "[^"]+".*status: event says "permfailed", signed message says "succeeded"/) },
-      { seq: await auditSeq(subjects.taskCreated(impostorId)), type: 'TaskCreated', taskId: impostorId, reason: expect.stringMatching(/signer proxy1\.broker cannot sign for from="app1\.proxy2\.broker"/) },
-      { seq: await auditSeq(subjects.taskCreated(unknownId)), type: 'TaskCreated', taskId: unknownId, reason: expect.stringMatching(/certificate deadbeef.*not in the CA-signed directory/) },
+      {
+        seq: await auditSeq(subjects.taskCreated(forgedId)),
+        type: 'TaskCreated',
+        taskId: forgedId,
+        reason: expect.stringMatching(/signature does not verify/),
+      },
+      {
+        seq: await auditSeq(subjects.taskResult(envelopeTask, APP2)),
+        type: 'ResultPut',
+        taskId: envelopeTask,
+        reason: expect.stringMatching(
+          /envelope does not match.*taskId: event says "[^"]+", signed message says "[^"]+".*status: event says "permfailed", signed message says "succeeded"/,
+        ),
+      },
+      {
+        seq: await auditSeq(subjects.taskCreated(impostorId)),
+        type: 'TaskCreated',
+        taskId: impostorId,
+        reason: expect.stringMatching(/signer proxy1\.broker cannot sign for from="app1\.proxy2\.broker"/),
+      },
+      {
+        seq: await auditSeq(subjects.taskCreated(unknownId)),
+        type: 'TaskCreated',
+        taskId: unknownId,
+        reason: expect.stringMatching(/certificate deadbeef.*not in the CA-signed directory/),
+      },
     ];
 
     const json = await audit(verifyArgs(['--json']));

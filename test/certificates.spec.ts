@@ -55,7 +55,11 @@ async function enrolled(proxyId: string): Promise<ProxySigner> {
   const { privateKey } = generateRsaKeyPair(2048);
   const issued = signCsr(ca, createCsr(proxyId, privateKey), { proxyId, validityDays: 30 });
   await publishCertificate(jetstream(nc), ca, issued.certPem);
-  await until(async () => (await fetch(`${t.net.brokerUrl}/v1/pki/certs/by_serial/${issued.serial}`)).status, (s) => s === 200, 5_000);
+  await until(
+    async () => (await fetch(`${t.net.brokerUrl}/v1/pki/certs/by_serial/${issued.serial}`)).status,
+    (s) => s === 200,
+    5_000,
+  );
   return { privateKey, kid: issued.serial, proxyId };
 }
 
@@ -73,7 +77,13 @@ describe('renewal', () => {
     const later = signCsr(ca, createCsr(proxy1.proxyId, proxy1.privateKey), { proxyId: proxy1.proxyId, validityDays: 60 });
     expect(later.serial).not.toBe(proxy1.kid);
     await publishCertificate(jetstream(nc), ca, later.certPem);
-    expect(await until(() => proxyCertificate(t.app1.proxyUrl), (s) => s === later.serial, 10_000)).toBe(later.serial);
+    expect(
+      await until(
+        () => proxyCertificate(t.app1.proxyUrl),
+        (s) => s === later.serial,
+        10_000,
+      ),
+    ).toBe(later.serial);
     await cycleWorks();
 
     await publishRevocation(jetstream(nc), ca, proxy1.kid, { reason: 'superseded' });
@@ -91,7 +101,10 @@ describe('certificates that must not be trusted', () => {
     await publishCertificate(jetstream(nc), rogue, issued.certPem);
     await sleep(500);
     expect((await fetch(`${t.net.brokerUrl}/v1/pki/certs/by_serial/${issued.serial}`)).status).toBe(404);
-    const res = await sendRaw(t.net.brokerUrl, await signed({ privateKey, kid: issued.serial, proxyId: 'proxy1.broker' }, { method: 'GET', pathAndQuery: `/v1/tasks?filter=todo&beam_app=${APP1}` }));
+    const res = await sendRaw(
+      t.net.brokerUrl,
+      await signed({ privateKey, kid: issued.serial, proxyId: 'proxy1.broker' }, { method: 'GET', pathAndQuery: `/v1/tasks?filter=todo&beam_app=${APP1}` }),
+    );
     expect(res.status).toBe(401);
     expect(res.json).toMatchObject({ error: 'unknown_certificate' });
     await cycleWorks(); // the real CA's intermediate is still the one that counts
@@ -102,8 +115,15 @@ describe('certificates that must not be trusted', () => {
     const pem = issueCertificate(createCsr('proxy7.broker', privateKey), ca, { validityDays: 1, notBefore: new Date(Date.now() - 3 * 86_400_000) });
     const serial = parseCertificate(pem).serial;
     await publishCertificate(jetstream(nc), ca, pem);
-    await until(async () => (await fetch(`${t.net.brokerUrl}/v1/pki/certs/by_serial/${serial}`)).status, (s) => s === 200, 5_000);
-    const res = await sendRaw(t.net.brokerUrl, await signed({ privateKey, kid: serial, proxyId: 'proxy7.broker' }, { method: 'GET', pathAndQuery: '/v1/tasks?filter=todo&beam_app=app1.proxy7.broker' }));
+    await until(
+      async () => (await fetch(`${t.net.brokerUrl}/v1/pki/certs/by_serial/${serial}`)).status,
+      (s) => s === 200,
+      5_000,
+    );
+    const res = await sendRaw(
+      t.net.brokerUrl,
+      await signed({ privateKey, kid: serial, proxyId: 'proxy7.broker' }, { method: 'GET', pathAndQuery: '/v1/tasks?filter=todo&beam_app=app1.proxy7.broker' }),
+    );
     expect(res.status).toBe(401);
     expect(res.json).toMatchObject({ error: 'expired' });
     // And nobody can send to it: it has no valid certificate.
@@ -118,7 +138,16 @@ describe('certificates that must not be trusted', () => {
 
     const recipient = parseCertificate(t.net.pki.proxies[1].certPem).publicKey;
     const post = async (from: string) => {
-      const sealed = { id: randomUUID(), from, to: [APP2], ...sealBody('x', [recipient]), failure_strategy: 'discard', ttl: '60s', metadata: null, digest: 'd' };
+      const sealed = {
+        id: randomUUID(),
+        from,
+        to: [APP2],
+        ...sealBody('x', [recipient]),
+        failure_strategy: 'discard',
+        ttl: '60s',
+        metadata: null,
+        digest: 'd',
+      };
       const body = JSON.stringify({ message: await signMessage(sealed, ulm.privateKey, ulm.kid) });
       return sendRaw(t.net.brokerUrl, await signed(ulm, { method: 'POST', pathAndQuery: '/v1/tasks', body }));
     };
@@ -132,19 +161,41 @@ describe('certificates that must not be trusted', () => {
 describe('revocation', () => {
   it('rejects a revoked proxy within 60 s: its requests are refused and messages to it answer 424', async () => {
     const proxy2 = t.net.pki.proxies[1];
-    const revoked = await run(process.execPath, [join(__dirname, '..', 'dist', 'apps', 'cli', 'src', 'main.js'), 'pki', 'revoke', proxy2.serial, '--ca-dir', ca.dir, '--nats-url', t.net.natsUrl, '--reason', 'key compromise']);
+    const revoked = await run(process.execPath, [
+      join(__dirname, '..', 'dist', 'apps', 'cli', 'src', 'main.js'),
+      'pki',
+      'revoke',
+      proxy2.serial,
+      '--ca-dir',
+      ca.dir,
+      '--nats-url',
+      t.net.natsUrl,
+      '--reason',
+      'key compromise',
+    ]);
     expect(revoked.stdout + revoked.stderr).toContain(proxy2.serial);
     const started = Date.now();
 
-    const toRevoked = await until(() => t.app1.postTask(newTask(APP1, [APP2])), (r) => r.status === 424, 60_000);
+    const toRevoked = await until(
+      () => t.app1.postTask(newTask(APP1, [APP2])),
+      (r) => r.status === 424,
+      60_000,
+    );
     expect(toRevoked.status).toBe(424);
     expect(toRevoked.json).toEqual(['proxy2.broker']);
 
-    const fromRevoked = await until(() => t.app2.get('/v1/tasks?filter=todo'), (r) => r.status >= 500, 60_000);
+    const fromRevoked = await until(
+      () => t.app2.get('/v1/tasks?filter=todo'),
+      (r) => r.status >= 500,
+      60_000,
+    );
     expect(fromRevoked.status).toBe(502);
     // Refused by the broker, or — once proxy2 re-read the directory itself — by proxy2 for want of a valid certificate.
     expect(['revoked_certificate', 'no_certificate']).toContain((fromRevoked.json as { error: string }).error);
-    const direct = await sendRaw(t.net.brokerUrl, await signed(proxySigner(t.net, 1), { method: 'GET', pathAndQuery: `/v1/tasks?filter=todo&beam_app=${APP2}` }));
+    const direct = await sendRaw(
+      t.net.brokerUrl,
+      await signed(proxySigner(t.net, 1), { method: 'GET', pathAndQuery: `/v1/tasks?filter=todo&beam_app=${APP2}` }),
+    );
     expect(direct.json).toMatchObject({ error: 'revoked_certificate' });
     expect(Date.now() - started).toBeLessThan(60_000);
   }, 130_000);

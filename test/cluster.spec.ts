@@ -34,7 +34,6 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  // eslint-disable-next-line no-console
   console.log(`cluster.spec measurements:\n  ${report.join('\n  ')}`);
   await t?.net.stop();
 });
@@ -91,7 +90,9 @@ describe('2 broker-api + 2 broker-store replicas on a 3-node cluster with R3 str
       expect((a.json as { items: unknown[] }).items).toHaveLength(1);
       expect(a.ms).toBeLessThan(5_000);
     }
-    report.push(`cross-replica wake-up: long-polls answered after ${answers.map((a) => a.ms).join(' / ')} ms (incl. 500 ms before the write; write requests per replica ${writers.join('/')})`);
+    report.push(
+      `cross-replica wake-up: long-polls answered after ${answers.map((a) => a.ms).join(' / ')} ms (incl. 500 ms before the write; write requests per replica ${writers.join('/')})`,
+    );
   });
 
   it('reads its own writes when consecutive requests alternate between replicas', async () => {
@@ -117,19 +118,31 @@ describe('2 broker-api + 2 broker-store replicas on a 3-node cluster with R3 str
 describe('failures under load', () => {
   it('loses no acknowledged write when a broker-api replica is SIGKILLed', async () => {
     const victim = service('broker-api-1');
-    await underLoad('broker-api SIGKILL', () => victim.kill(), () => victim.restart());
+    await underLoad(
+      'broker-api SIGKILL',
+      () => victim.kill(),
+      () => victim.restart(),
+    );
   });
 
   it('loses no acknowledged write when a broker-store replica is SIGKILLed', async () => {
     const victim = service('broker-store-1');
-    await underLoad('broker-store SIGKILL', () => victim.kill(), () => victim.restart());
+    await underLoad(
+      'broker-store SIGKILL',
+      () => victim.kill(),
+      () => victim.restart(),
+    );
   });
 
   // Last before the full restart: a NATS node failure currently leaves a broker-store replica behind (see the report).
   it('loses no acknowledged write when one of the 3 NATS nodes is SIGKILLed', async () => {
     const cluster = t.net.natsCluster!;
     const victim = cluster.nodes[0];
-    await underLoad('NATS node SIGKILL', () => victim.kill(), () => victim.restart());
+    await underLoad(
+      'NATS node SIGKILL',
+      () => victim.kill(),
+      () => victim.restart(),
+    );
   });
 
   it('brings every live task and result back after the whole NATS cluster restarts', async () => {
@@ -191,7 +204,8 @@ async function underLoad(label: string, fail: () => Promise<void>, recover: () =
     ackedResults.set(task.id, result.body as string);
     const got = await timed(() => t.app1.get(`/v1/tasks/${task.id}/results?wait_count=1&wait_time=10s`));
     const bodies = Array.isArray(got.json) ? (got.json as { body?: string }[]).map((r) => r.body) : [];
-    if (got.status !== 200 || !bodies.includes(result.body as string)) return void errors.push({ at: Date.now(), what: `GET results ${got.status} ${got.text.slice(0, 200)}` });
+    if (got.status !== 200 || !bodies.includes(result.body as string))
+      return void errors.push({ at: Date.now(), what: `GET results ${got.status} ${got.text.slice(0, 200)}` });
     trips++;
   };
   const loop = async (): Promise<void> => {
@@ -210,7 +224,13 @@ async function underLoad(label: string, fail: () => Promise<void>, recover: () =
   await eventually(async () => {
     const before = errors.length;
     await roundTrip();
-    if (errors.length > before) throw new Error(errors.splice(before).map((e) => e.what).join('; '));
+    if (errors.length > before)
+      throw new Error(
+        errors
+          .splice(before)
+          .map((e) => e.what)
+          .join('; '),
+      );
   }, 60_000);
   const settleMs = Date.now() - settleStarted;
   trips = 0;
@@ -238,7 +258,12 @@ async function underLoad(label: string, fail: () => Promise<void>, recover: () =
     `${label}: ${trips} round trips (${tripsBefore} before the kill), ${mine.size} tasks acked, ` +
       `app-visible errors ${errors.length} (${late.length} later than 5 s after the kill); ` +
       `op latency p50 ${p50} ms, max ${maxBefore} ms before / ${maxAfter} ms after the kill; restart took ${recoverMs} ms; settled in ${settleMs} ms before the load` +
-      (errors.length ? `; errors: ${errors.slice(0, 3).map((e) => `+${e.at - killedAt} ms ${e.what}`).join(' | ')}` : ''),
+      (errors.length
+        ? `; errors: ${errors
+            .slice(0, 3)
+            .map((e) => `+${e.at - killedAt} ms ${e.what}`)
+            .join(' | ')}`
+        : ''),
   );
 
   try {

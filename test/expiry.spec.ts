@@ -78,7 +78,12 @@ describe('expiry', () => {
     // Nothing per task stays behind for max_age: not even a subject of its own (nats-server memory).
     expect(remaining).toEqual([]);
     const audited = (await log.allMessages(AUDIT_STREAM)).filter(ofTask).map((m) => m.origin);
-    expect(audited).toEqual([subjects.taskCreated(task.id), subjects.taskResult(task.id, APP2), subjects.taskResult(task.id, APP2), subjects.taskExpired(task.id)]);
+    expect(audited).toEqual([
+      subjects.taskCreated(task.id),
+      subjects.taskResult(task.id, APP2),
+      subjects.taskResult(task.id, APP2),
+      subjects.taskExpired(task.id),
+    ]);
   });
 });
 

@@ -87,12 +87,22 @@ async function send(r: HostileRequest): Promise<Answer> {
   const headers = { ...r.headers };
   if (r.signAs) {
     if (typeof body === 'string' && body.includes(MSG)) {
-      body = body.split(JSON.stringify(MSG)).join(JSON.stringify(await signCompactJws(toJsonText(messageFor(r)), signers[r.signAs].privateKey, signers[r.signAs].kid, MESSAGE_JWS_TYP)));
+      body = body
+        .split(JSON.stringify(MSG))
+        .join(JSON.stringify(await signCompactJws(toJsonText(messageFor(r)), signers[r.signAs].privateKey, signers[r.signAs].kid, MESSAGE_JWS_TYP)));
     }
     // Sign what fetch will really send: the WHATWG URL normalises `..` and the like.
-    headers.authorization = await signRequest({ method: r.method, pathAndQuery: url.pathname + url.search, body: typeof body === 'string' ? Buffer.from(body) : body }, signers[r.signAs]);
+    headers.authorization = await signRequest(
+      { method: r.method, pathAndQuery: url.pathname + url.search, body: typeof body === 'string' ? Buffer.from(body) : body },
+      signers[r.signAs],
+    );
   }
-  const res = await fetch(url, { method: r.method, headers, body: r.method === 'GET' || r.method === 'HEAD' ? undefined : body, signal: AbortSignal.timeout(20_000) });
+  const res = await fetch(url, {
+    method: r.method,
+    headers,
+    body: r.method === 'GET' || r.method === 'HEAD' ? undefined : body,
+    signal: AbortSignal.timeout(20_000),
+  });
   return { status: res.status, contentType: res.headers.get('content-type') ?? '', text: await res.text() };
 }
 
@@ -142,7 +152,18 @@ const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'PR
 /** Garbage in the headers apps and proxies send (in about one request of four). */
 const someHeaders = fc.record(
   {
-    'content-type': fc.oneof(fc.constantFrom('application/json', 'text/plain; charset=bogus', 'application/json; charset=utf-16', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', '*/*', ';;;'), headerValue),
+    'content-type': fc.oneof(
+      fc.constantFrom(
+        'application/json',
+        'text/plain; charset=bogus',
+        'application/json; charset=utf-16',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        '*/*',
+        ';;;',
+      ),
+      headerValue,
+    ),
     accept: fc.oneof(fc.constantFrom('text/event-stream', 'application/json', '*/*', 'text/html', 'text/event-stream;q=0'), headerValue),
     'last-event-id': fc.oneof(fc.constantFrom('0', '-1', '1e309', '99999999999999999999', 'NaN', ' 5', 'abc'), headerValue),
     'content-encoding': fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'bogus', 'gzip, gzip'),
@@ -158,7 +179,21 @@ function apiKeyAuth(appId: string): fc.Arbitrary<Record<string, string>> {
     { weight: 12, arbitrary: fc.constant({ authorization: `ApiKey ${appId} App1Secret` }) },
     { weight: 1, arbitrary: fc.constant({}) },
     { weight: 1, arbitrary: headerValue.map((v) => ({ authorization: v })) },
-    { weight: 1, arbitrary: fc.constantFrom(`ApiKey ${appId} wrong`, `ApiKey ${appId}`, 'ApiKey', `apikey ${appId} App1Secret`, `ApiKey  ${appId}   App1Secret  `, `Bearer x`, `ApiKey app1.proxy9.broker App1Secret`, `ApiKey ${'a'.repeat(300)} App1Secret`).map((v) => ({ authorization: v })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom(
+          `ApiKey ${appId} wrong`,
+          `ApiKey ${appId}`,
+          'ApiKey',
+          `apikey ${appId} App1Secret`,
+          `ApiKey  ${appId}   App1Secret  `,
+          `Bearer x`,
+          `ApiKey app1.proxy9.broker App1Secret`,
+          `ApiKey ${'a'.repeat(300)} App1Secret`,
+        )
+        .map((v) => ({ authorization: v })),
+    },
   );
 }
 
@@ -167,35 +202,107 @@ function proxyRequest(proxy: 'proxy1' | 'proxy2'): fc.Arbitrary<HostileRequest> 
   const caller = proxy === 'proxy1' ? APP1 : APP2;
   const ids = [fixture.id, randomUUID()];
   const apps = [caller, APP1, APP2];
-  const taskTemplate = { id: randomUUID(), from: caller, to: ['app9.proxy2.broker'], body: 'fuzz', failure_strategy: { retry: { backoff_millisecs: 1000, max_tries: 5 } }, ttl: '3s', metadata: { kind: 'fuzz' } };
+  const taskTemplate = {
+    id: randomUUID(),
+    from: caller,
+    to: ['app9.proxy2.broker'],
+    body: 'fuzz',
+    failure_strategy: { retry: { backoff_millisecs: 1000, max_tries: 5 } },
+    ttl: '3s',
+    metadata: { kind: 'fuzz' },
+  };
   const resultTemplate = { from: caller, to: [APP1], task: fixture.id, status: 'succeeded', body: 'fuzz answer', metadata: null };
   const route = fc.oneof(
-    { weight: 6, arbitrary: fc.record({ label: fc.constant('create task'), method: fc.constant('POST'), path: fc.constant('/v1/tasks'), body: fc.uuid().chain((id) => bodyFor({ ...taskTemplate, id })) }) },
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        label: fc.constant('create task'),
+        method: fc.constant('POST'),
+        path: fc.constant('/v1/tasks'),
+        body: fc.uuid().chain((id) => bodyFor({ ...taskTemplate, id })),
+      }),
+    },
     {
       weight: 4,
       arbitrary: fc.record({
         label: fc.constant('list tasks'),
         method: fc.constant('GET'),
         path: fc
-          .tuple(fc.constantFrom<[string, string][]>([], [['filter', 'todo']], [['from', caller]], [['to', caller]]), queryFor(['from', 'to', 'filter', 'wait_count', 'wait_time']))
+          .tuple(
+            fc.constantFrom<[string, string][]>([], [['filter', 'todo']], [['from', caller]], [['to', caller]]),
+            queryFor(['from', 'to', 'filter', 'wait_count', 'wait_time']),
+          )
           .map(([base, q]) => `/v1/tasks${queryString({ pairs: [...base, ...q.pairs], garbage: q.garbage })}`),
       }),
     },
-    { weight: 3, arbitrary: fc.record({ label: fc.constant('get task'), method: fc.constant('GET'), path: fc.tuple(segment(ids), queryFor(['wait_count', 'wait_time'])).map(([id, q]) => `/v1/tasks/${id}${queryString(q)}`) }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        label: fc.constant('get task'),
+        method: fc.constant('GET'),
+        path: fc.tuple(segment(ids), queryFor(['wait_count', 'wait_time'])).map(([id, q]) => `/v1/tasks/${id}${queryString(q)}`),
+      }),
+    },
     {
       weight: 5,
       arbitrary: fc.record({
         label: fc.constant('put result'),
         method: fc.constant('PUT'),
-        path: fc.oneof(fc.constant(`/v1/tasks/${fixture.id}/results/${caller}`), fc.tuple(segment(ids), segment(apps)).map(([id, app]) => `/v1/tasks/${id}/results/${app}`)),
+        path: fc.oneof(
+          fc.constant(`/v1/tasks/${fixture.id}/results/${caller}`),
+          fc.tuple(segment(ids), segment(apps)).map(([id, app]) => `/v1/tasks/${id}/results/${app}`),
+        ),
         body: bodyFor(resultTemplate),
       }),
     },
-    { weight: 3, arbitrary: fc.record({ label: fc.constant('results'), method: fc.constant('GET'), path: fc.tuple(segment(ids), queryFor(['wait_count', 'wait_time'])).map(([id, q]) => `/v1/tasks/${id}/results${queryString(q)}`) }) },
-    { weight: 1, arbitrary: fc.record({ label: fc.constant('sockets'), method: fc.constantFrom('GET', 'POST'), path: fc.oneof(queryFor(['wait_count', 'wait_time']).map((q) => `/v1/sockets${queryString(q)}`), segment(apps).map((a) => `/v1/sockets/${a}`)) }) },
-    { weight: 1, arbitrary: fc.record({ label: fc.constant('health'), method: fc.constant('GET'), path: queryFor(['x']).map((q) => `/v1/health${queryString(q)}`) }) },
-    { weight: 2, arbitrary: fc.record({ label: fc.constant('any method'), method: fc.constantFrom(...METHODS), path: fc.constantFrom('/v1/tasks', `/v1/tasks/${fixture.id}`, `/v1/tasks/${fixture.id}/results`, `/v1/tasks/${fixture.id}/results/${caller}`, '/v1/health', '/v1/sockets', '/'), body: fc.option(fuzzValue.map(toJsonText), { nil: undefined }) }) },
-    { weight: 1, arbitrary: fc.record({ label: fc.constant('any path'), method: fc.constantFrom(...METHODS), path: fc.array(segment(['v1', 'tasks', 'results', 'health', fixture.id]), { maxLength: 6 }).map((s) => `/${s.join('/')}`) }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        label: fc.constant('results'),
+        method: fc.constant('GET'),
+        path: fc.tuple(segment(ids), queryFor(['wait_count', 'wait_time'])).map(([id, q]) => `/v1/tasks/${id}/results${queryString(q)}`),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        label: fc.constant('sockets'),
+        method: fc.constantFrom('GET', 'POST'),
+        path: fc.oneof(
+          queryFor(['wait_count', 'wait_time']).map((q) => `/v1/sockets${queryString(q)}`),
+          segment(apps).map((a) => `/v1/sockets/${a}`),
+        ),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({ label: fc.constant('health'), method: fc.constant('GET'), path: queryFor(['x']).map((q) => `/v1/health${queryString(q)}`) }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        label: fc.constant('any method'),
+        method: fc.constantFrom(...METHODS),
+        path: fc.constantFrom(
+          '/v1/tasks',
+          `/v1/tasks/${fixture.id}`,
+          `/v1/tasks/${fixture.id}/results`,
+          `/v1/tasks/${fixture.id}/results/${caller}`,
+          '/v1/health',
+          '/v1/sockets',
+          '/',
+        ),
+        body: fc.option(fuzzValue.map(toJsonText), { nil: undefined }),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        label: fc.constant('any path'),
+        method: fc.constantFrom(...METHODS),
+        path: fc.array(segment(['v1', 'tasks', 'results', 'health', fixture.id]), { maxLength: 6 }).map((s) => `/${s.join('/')}`),
+      }),
+    },
   );
   return fc.tuple(route, apiKeyAuth(caller), extraHeaders).map(([r, auth, extra]) => ({
     target: proxy,
@@ -226,7 +333,15 @@ const socketRequestTemplate = (from: string): Record<string, unknown> => ({
   metadata: { kind: 'fuzz' },
   eph: 'A'.repeat(43),
 });
-const sealedResultTemplate = (from: string): Record<string, unknown> => ({ task: fixture?.id, from, to: [APP1], status: 'tempfailed', encrypted: 'AAAA', encryption_keys: ['AAAA'], metadata: null });
+const sealedResultTemplate = (from: string): Record<string, unknown> => ({
+  task: fixture?.id,
+  from,
+  to: [APP1],
+  status: 'tempfailed',
+  encrypted: 'AAAA',
+  encryption_keys: ['AAAA'],
+  metadata: null,
+});
 
 /** Garbage `Authorization` for broker-api: missing, other schemes, malformed or forged JWS. */
 function brokerGarbageAuth(): fc.Arbitrary<Record<string, string>> {
@@ -235,10 +350,16 @@ function brokerGarbageAuth(): fc.Arbitrary<Record<string, string>> {
   return fc.oneof(
     fc.constant({}),
     headerValue.map((v) => ({ authorization: v })),
-    fc.constantFrom('BeamlineSig', 'BeamlineSig x', 'BeamlineSig a.b.c', 'BeamlineSig ...', 'Basic Og==', `ApiKey ${APP1} App1Secret`).map((v) => ({ authorization: v })),
+    fc
+      .constantFrom('BeamlineSig', 'BeamlineSig x', 'BeamlineSig a.b.c', 'BeamlineSig ...', 'Basic Og==', `ApiKey ${APP1} App1Secret`)
+      .map((v) => ({ authorization: v })),
     fc.tuple(fuzzValue, fuzzValue).map(([h, p]) => ({ authorization: `BeamlineSig ${b64(h)}.${b64(p)}.c2ln` })),
-    fc.constantFrom('__proto__', 'constructor', '', 'x'.repeat(1000)).map((k) => ({ authorization: `BeamlineSig ${b64({ alg: 'PS256', kid: k, typ: REQUEST_JWS_TYP })}.e30.c2ln` })),
-    fc.constant(0).map(() => ({ authorization: `BeamlineSig ${b64({ alg: 'none', kid: kid(), typ: REQUEST_JWS_TYP })}.${b64({ iss: 'proxy1.broker', m: 'GET', p: '/v1/tasks', d: '', t: Date.now(), n: 'x' })}.` })),
+    fc
+      .constantFrom('__proto__', 'constructor', '', 'x'.repeat(1000))
+      .map((k) => ({ authorization: `BeamlineSig ${b64({ alg: 'PS256', kid: k, typ: REQUEST_JWS_TYP })}.e30.c2ln` })),
+    fc.constant(0).map(() => ({
+      authorization: `BeamlineSig ${b64({ alg: 'none', kid: kid(), typ: REQUEST_JWS_TYP })}.${b64({ iss: 'proxy1.broker', m: 'GET', p: '/v1/tasks', d: '', t: Date.now(), n: 'x' })}.`,
+    })),
   );
 }
 
@@ -249,7 +370,11 @@ function brokerRequest(): fc.Arbitrary<{ req: HostileRequest; payload?: object }
   /** Query strings that usually name a valid acting app (and for listings a filter), then add fuzz. */
   const withApp = (names: string[], listing = false): fc.Arbitrary<string> =>
     fc
-      .tuple(fc.option(fc.constantFrom(...apps), { freq: 4, nil: undefined }), listing ? fc.constantFrom<[string, string][]>([], [['filter', 'todo']], [['from', APP1]], [['to', APP1]]) : fc.constant([]), queryFor(names))
+      .tuple(
+        fc.option(fc.constantFrom(...apps), { freq: 4, nil: undefined }),
+        listing ? fc.constantFrom<[string, string][]>([], [['filter', 'todo']], [['from', APP1]], [['to', APP1]]) : fc.constant([]),
+        queryFor(names),
+      )
       .map(([app, base, q]) => queryString({ pairs: [...(app ? ([['beam_app', app]] as [string, string][]) : []), ...base, ...q.pairs], garbage: q.garbage }));
   /** A `{"message": ...}` body: the message is a garbage value, or a real signature over a mutated sealed message. */
   const messageBody = (template: Record<string, unknown>): fc.Arbitrary<{ body?: string | Uint8Array; payload?: object }> =>
@@ -261,31 +386,96 @@ function brokerRequest(): fc.Arbitrary<{ req: HostileRequest; payload?: object }
       { weight: 1, arbitrary: bodyFor({ message: 'x.y.z' }).map((body) => ({ body })) },
     );
   const signedRoute = fc.oneof(
-    { weight: 5, arbitrary: fc.tuple(fc.constantFrom(APP1, 'app2.proxy1.broker', APP2), fc.constant(0)).chain(([from]) => messageBody(sealedTaskTemplate(from)).map((m) => ({ label: 'create task', method: 'POST', path: '/v1/tasks', ...m }))) },
+    {
+      weight: 5,
+      arbitrary: fc
+        .tuple(fc.constantFrom(APP1, 'app2.proxy1.broker', APP2), fc.constant(0))
+        .chain(([from]) => messageBody(sealedTaskTemplate(from)).map((m) => ({ label: 'create task', method: 'POST', path: '/v1/tasks', ...m }))),
+    },
     {
       weight: 4,
       arbitrary: fc
         .constantFrom('app2.proxy1.broker', 'app2.proxy1.broker', APP2, APP1)
         .chain((from) =>
-          fc.tuple(fc.oneof(fc.constant(`/v1/tasks/${fixture.id}/results/${from}`), fc.tuple(segment(ids), segment(apps)).map(([id, app]) => `/v1/tasks/${id}/results/${app}`)), messageBody(sealedResultTemplate(from))),
+          fc.tuple(
+            fc.oneof(
+              fc.constant(`/v1/tasks/${fixture.id}/results/${from}`),
+              fc.tuple(segment(ids), segment(apps)).map(([id, app]) => `/v1/tasks/${id}/results/${app}`),
+            ),
+            messageBody(sealedResultTemplate(from)),
+          ),
         )
         .map(([path, m]) => ({ label: 'put result', method: 'PUT', path, ...m })),
     },
-    { weight: 3, arbitrary: withApp(['beam_app', 'from', 'to', 'filter', 'wait_count', 'wait_time', 'min_seq'], true).map((q) => ({ label: 'list tasks', method: 'GET', path: `/v1/tasks${q}` })) },
-    { weight: 2, arbitrary: fc.constantFrom(APP1, 'app2.proxy1.broker', APP2).chain((from) => messageBody(socketRequestTemplate(from)).map((m) => ({ label: 'create socket', method: 'POST', path: '/v1/sockets', ...m }))) },
-    { weight: 1, arbitrary: withApp(['beam_app', 'wait_count', 'wait_time', 'min_seq']).map((q) => ({ label: 'list sockets', method: 'GET', path: `/v1/sockets${q}` })) },
-    { weight: 2, arbitrary: fc.tuple(segment(ids), withApp(['beam_app', 'wait_count', 'wait_time', 'min_seq'])).map(([id, q]) => ({ label: 'get task', method: 'GET', path: `/v1/tasks/${id}${q}` })) },
-    { weight: 2, arbitrary: fc.tuple(segment(ids), withApp(['beam_app', 'wait_count', 'wait_time', 'min_seq'])).map(([id, q]) => ({ label: 'results', method: 'GET', path: `/v1/tasks/${id}/results${q}` })) },
-    { weight: 1, arbitrary: fc.record({ label: fc.constant('any method'), method: fc.constantFrom(...METHODS.filter((m) => m !== 'HEAD')), path: fc.constantFrom('/v1/tasks', `/v1/tasks/${fixture.id}`, `/v1/tasks/${fixture.id}/results`, '/v1/pki/certs', '/v1/health') }) },
+    {
+      weight: 3,
+      arbitrary: withApp(['beam_app', 'from', 'to', 'filter', 'wait_count', 'wait_time', 'min_seq'], true).map((q) => ({
+        label: 'list tasks',
+        method: 'GET',
+        path: `/v1/tasks${q}`,
+      })),
+    },
+    {
+      weight: 2,
+      arbitrary: fc
+        .constantFrom(APP1, 'app2.proxy1.broker', APP2)
+        .chain((from) => messageBody(socketRequestTemplate(from)).map((m) => ({ label: 'create socket', method: 'POST', path: '/v1/sockets', ...m }))),
+    },
+    {
+      weight: 1,
+      arbitrary: withApp(['beam_app', 'wait_count', 'wait_time', 'min_seq']).map((q) => ({ label: 'list sockets', method: 'GET', path: `/v1/sockets${q}` })),
+    },
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(segment(ids), withApp(['beam_app', 'wait_count', 'wait_time', 'min_seq']))
+        .map(([id, q]) => ({ label: 'get task', method: 'GET', path: `/v1/tasks/${id}${q}` })),
+    },
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(segment(ids), withApp(['beam_app', 'wait_count', 'wait_time', 'min_seq']))
+        .map(([id, q]) => ({ label: 'results', method: 'GET', path: `/v1/tasks/${id}/results${q}` })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        label: fc.constant('any method'),
+        method: fc.constantFrom(...METHODS.filter((m) => m !== 'HEAD')),
+        path: fc.constantFrom('/v1/tasks', `/v1/tasks/${fixture.id}`, `/v1/tasks/${fixture.id}/results`, '/v1/pki/certs', '/v1/health'),
+      }),
+    },
   );
   const publicRoute = fc.oneof(
-    fc.record({ label: fc.constant('pki'), method: fc.constant('GET'), path: fc.oneof(fc.constant('/v1/pki/certs'), fc.constant('/v1/pki/certs/im-ca'), segment([signers.proxy1.kid, signers.proxy1.kid.toUpperCase()]).map((s) => `/v1/pki/certs/by_serial/${s}`)) }),
-    fc.record({ label: fc.constant('monitoring'), method: fc.constant('GET'), path: fc.oneof(fc.constant('/v1/health'), fc.constant('/v1/health/proxies'), segment(['proxy1.broker', 'proxy9.broker']).map((s) => `/v1/health/proxies/${s}`)) }),
-    fc.record({ label: fc.constant('any path'), method: fc.constantFrom(...METHODS), path: fc.array(segment(['v1', 'tasks', 'pki', 'certs', 'health', 'proxies']), { maxLength: 5 }).map((s) => `/${s.join('/')}`) }),
+    fc.record({
+      label: fc.constant('pki'),
+      method: fc.constant('GET'),
+      path: fc.oneof(
+        fc.constant('/v1/pki/certs'),
+        fc.constant('/v1/pki/certs/im-ca'),
+        segment([signers.proxy1.kid, signers.proxy1.kid.toUpperCase()]).map((s) => `/v1/pki/certs/by_serial/${s}`),
+      ),
+    }),
+    fc.record({
+      label: fc.constant('monitoring'),
+      method: fc.constant('GET'),
+      path: fc.oneof(
+        fc.constant('/v1/health'),
+        fc.constant('/v1/health/proxies'),
+        segment(['proxy1.broker', 'proxy9.broker']).map((s) => `/v1/health/proxies/${s}`),
+      ),
+    }),
+    fc.record({
+      label: fc.constant('any path'),
+      method: fc.constantFrom(...METHODS),
+      path: fc.array(segment(['v1', 'tasks', 'pki', 'certs', 'health', 'proxies']), { maxLength: 5 }).map((s) => `/${s.join('/')}`),
+    }),
   );
   const monitoringAuth = fc.oneof(
     fc.constant({}),
-    fc.constantFrom(':SuperSecretKey', 'x:SuperSecretKey', ':wrong', '', ':', 'SuperSecretKey').map((c) => ({ authorization: `Basic ${Buffer.from(c).toString('base64')}` })),
+    fc
+      .constantFrom(':SuperSecretKey', 'x:SuperSecretKey', ':wrong', '', ':', 'SuperSecretKey')
+      .map((c) => ({ authorization: `Basic ${Buffer.from(c).toString('base64')}` })),
     headerValue.map((v) => ({ authorization: v })),
     fc.constant({ authorization: 'Basic !!!notbase64' }),
   );
@@ -293,14 +483,29 @@ function brokerRequest(): fc.Arbitrary<{ req: HostileRequest; payload?: object }
     {
       weight: 8,
       arbitrary: fc.tuple(signedRoute, fc.constantFrom('proxy1', 'proxy1', 'proxy1', 'proxy2'), extraHeaders).map(([r, signAs, extra]) => ({
-        req: { target: 'broker', method: r.method, path: r.path, body: 'body' in r ? r.body : undefined, headers: { ...extra }, signAs, label: `broker signed ${r.label}` },
+        req: {
+          target: 'broker',
+          method: r.method,
+          path: r.path,
+          body: 'body' in r ? r.body : undefined,
+          headers: { ...extra },
+          signAs,
+          label: `broker signed ${r.label}`,
+        },
         payload: 'payload' in r ? r.payload : undefined,
       })),
     },
     {
       weight: 2,
       arbitrary: fc.tuple(signedRoute, brokerGarbageAuth()).map(([r, auth]) => ({
-        req: { target: 'broker', method: r.method, path: r.path, body: 'body' in r ? (typeof r.body === 'string' ? r.body.split(JSON.stringify(MSG)).join('"a.b.c"') : r.body) : undefined, headers: auth, label: `broker unsigned ${r.label}` },
+        req: {
+          target: 'broker',
+          method: r.method,
+          path: r.path,
+          body: 'body' in r ? (typeof r.body === 'string' ? r.body.split(JSON.stringify(MSG)).join('"a.b.c"') : r.body) : undefined,
+          headers: auth,
+          label: `broker unsigned ${r.label}`,
+        },
       })),
     },
     {
@@ -349,7 +554,13 @@ function socketUpgrade(): fc.Arbitrary<SocketUpgrade> {
       app: fc.option(segment([APP1, 'app2.proxy1.broker']), { nil: undefined }),
       signAs: fc.option(fc.constantFrom<'proxy1' | 'proxy2'>('proxy1', 'proxy2'), { nil: undefined }),
     })
-    .map((r) => ({ target: 'broker' as const, method: r.method, path: `/v1/sockets/${r.segment}${r.app === undefined ? '' : `?beam_app=${r.app}`}`, headers: {}, signAs: r.signAs }));
+    .map((r) => ({
+      target: 'broker' as const,
+      method: r.method,
+      path: `/v1/sockets/${r.segment}${r.app === undefined ? '' : `?beam_app=${r.app}`}`,
+      headers: {},
+      signAs: r.signAs,
+    }));
   return fc.oneof(atProxy, atBroker);
 }
 
@@ -358,10 +569,20 @@ async function checkUpgrade(u: SocketUpgrade): Promise<void> {
   const headers = { ...u.headers };
   if (u.signAs) headers.authorization = await signRequest({ method: u.method, pathAndQuery: u.path }, signers[u.signAs]);
   const port = Number(new URL(bases[u.target]).port);
-  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-  const answer = await rawRequest(port, `${u.method} ${u.path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${lines}Content-Length: 0\r\n\r\n`, 5_000);
+  const lines = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  const answer = await rawRequest(
+    port,
+    `${u.method} ${u.path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${lines}Content-Length: 0\r\n\r\n`,
+    5_000,
+  );
   const problem = answer.status === 0 ? 'no answer within 5 s' : judge({ method: u.method }, answer);
-  if (problem) failures.push({ request: `[socket upgrade] ${u.method} ${u.target}${u.path.slice(0, 200)} ${JSON.stringify(headers).slice(0, 200)}`, problem: `${problem}: ${answer.raw.slice(0, 200)}` });
+  if (problem)
+    failures.push({
+      request: `[socket upgrade] ${u.method} ${u.target}${u.path.slice(0, 200)} ${JSON.stringify(headers).slice(0, 200)}`,
+      problem: `${problem}: ${answer.raw.slice(0, 200)}`,
+    });
 }
 
 function anyRequest(): fc.Arbitrary<HostileRequest> {
@@ -394,7 +615,13 @@ describe('hostile input', () => {
     );
     const seconds = (Date.now() - started) / 1000;
     console.log(`hostile input: ${sent} generated requests in ${seconds.toFixed(1)} s (seed ${SEED}), ${failures.length} failures`);
-    if (process.env.FUZZ_HISTOGRAM) console.log([...histogram].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${String(n).padStart(6)} ${k}`).join('\n'));
+    if (process.env.FUZZ_HISTOGRAM)
+      console.log(
+        [...histogram]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([k, n]) => `${String(n).padStart(6)} ${k}`)
+          .join('\n'),
+      );
     expect(sent).toBeGreaterThanOrEqual(TOTAL_REQUESTS);
     // One line per distinct problem, with an example request (FUZZ_SEED replays the run).
     const distinct = new Map<string, Failure>();
@@ -434,7 +661,11 @@ describe('hostile input', () => {
 
     it('answers 413 JSON for a body over the proxy limit', async () => {
       const body = JSON.stringify({ ...task(), body: 'x'.repeat(16 * 1024 * 1024 + 1) });
-      await expectJsonError(await fetchAnswer(`${bases.proxy1}/v1/tasks`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body }), 413, 'payload_too_large');
+      await expectJsonError(
+        await fetchAnswer(`${bases.proxy1}/v1/tasks`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body }),
+        413,
+        'payload_too_large',
+      );
     });
 
     it('answers 404 JSON for unknown routes and 404/405 JSON for wrong methods, on every server', async () => {
@@ -457,11 +688,24 @@ describe('hostile input', () => {
 
     it('refuses at the broker a correctly signed message whose metadata is nested too deep', async () => {
       // signMessage would JSON.stringify the payload (and overflow): sign the deep JSON text directly.
-      const payload = JSON.stringify({ id: randomUUID(), from: APP1, to: [APP2], encrypted: 'AAAA', encryption_keys: ['AAAA'], failure_strategy: 'discard', ttl: '60s', digest: 'd' }).replace(/}$/, `,"metadata":${deepJson(5_000)}}`);
+      const payload = JSON.stringify({
+        id: randomUUID(),
+        from: APP1,
+        to: [APP2],
+        encrypted: 'AAAA',
+        encryption_keys: ['AAAA'],
+        failure_strategy: 'discard',
+        ttl: '60s',
+        digest: 'd',
+      }).replace(/}$/, `,"metadata":${deepJson(5_000)}}`);
       const message = await signCompactJws(payload, signers.proxy1.privateKey, signers.proxy1.kid, MESSAGE_JWS_TYP);
       const body = JSON.stringify({ message });
       const authorization = await signRequest({ method: 'POST', pathAndQuery: '/v1/tasks', body }, signers.proxy1);
-      await expectJsonError(await fetchAnswer(`${bases.broker}/v1/tasks`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body }), 400, 'too_deep');
+      await expectJsonError(
+        await fetchAnswer(`${bases.broker}/v1/tasks`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body }),
+        400,
+        'too_deep',
+      );
       // ... so app2's todo list (which re-serialises every task) keeps working.
       expect((await t.app2.get('/v1/tasks?filter=todo')).status).toBe(200);
     });

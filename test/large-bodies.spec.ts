@@ -8,7 +8,17 @@
 import { randomUUID } from 'node:crypto';
 import type { TaskCreated } from '@beamline/domain';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connectNats, DEFAULT_LEASE_RENEW_MS, DEFAULT_LEASE_TTL_MS, EventLog, EXPIRY_LEADER_LEASE, LeaderLease, leaseBucket, readStorageSettings, subjects } from '@beamline/nats';
+import {
+  connectNats,
+  DEFAULT_LEASE_RENEW_MS,
+  DEFAULT_LEASE_TTL_MS,
+  EventLog,
+  EXPIRY_LEADER_LEASE,
+  LeaderLease,
+  leaseBucket,
+  readStorageSettings,
+  subjects,
+} from '@beamline/nats';
 import { APP1, APP2, dumpLogs, startTestNetwork, type TestNetwork } from './support/network';
 import { proxySigner, signed } from './support/proxy-signer';
 import { rssMb, withPeakRss } from './support/processes';
@@ -34,7 +44,10 @@ beforeAll(async () => {
   const store = t.net.services.get('broker-store')!;
   await store.stop();
   leaseNc = await connectNats(t.net.natsUrl, 'large-bodies-lease');
-  lease = new LeaderLease(leaseNc, EXPIRY_LEADER_LEASE, { bucket: leaseBucket(readStorageSettings({}), DEFAULT_LEASE_TTL_MS), renewMs: DEFAULT_LEASE_RENEW_MS });
+  lease = new LeaderLease(leaseNc, EXPIRY_LEADER_LEASE, {
+    bucket: leaseBucket(readStorageSettings({}), DEFAULT_LEASE_TTL_MS),
+    renewMs: DEFAULT_LEASE_RENEW_MS,
+  });
   lease.start();
   for (let i = 0; i < 50 && !lease.isLeader; i++) await new Promise((r) => setTimeout(r, 100));
   if (!lease.isLeader) throw new Error('the test could not take the leader lease');
@@ -99,7 +112,17 @@ it(`keeps ${TASKS} live tasks of 16 MB with a ${STORE_HEAP_MB} MB heap, and list
           ids[i] = taskId;
           const now = Date.now();
           // Only the stored size matters to the store; the broker never reads the message on this path.
-          const event: TaskCreated = { type: 'TaskCreated', v: 1, taskId, from: APP1, to: [APP2], message: `${i}.${filler}`, digest: 'd', receivedAt: now, expiresAt: now + 3_600_000 };
+          const event: TaskCreated = {
+            type: 'TaskCreated',
+            v: 1,
+            taskId,
+            from: APP1,
+            to: [APP2],
+            message: `${i}.${filler}`,
+            digest: 'd',
+            receivedAt: now,
+            expiresAt: now + 3_600_000,
+          };
           lastSeq = Math.max(lastSeq, await appendRetried(log, subjects.taskCreated(taskId), event, taskId));
         }
       }),

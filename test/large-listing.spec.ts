@@ -22,7 +22,15 @@ afterAll(async () => {
 
 it(`answers a creator's listing and the worker's todo list of ${COUNT} live tasks complete`, async () => {
   const started = Date.now();
-  const tasks = await appendSignedTasks(t.net, { senderProxy: 0, recipientProxy: 1, from: APP1, to: [APP2], count: COUNT, ttlSeconds: 900, body: () => randomBytes(512).toString('hex') });
+  const tasks = await appendSignedTasks(t.net, {
+    senderProxy: 0,
+    recipientProxy: 1,
+    from: APP1,
+    to: [APP2],
+    count: COUNT,
+    ttlSeconds: 900,
+    body: () => randomBytes(512).toString('hex'),
+  });
   report.push(`appended ${COUNT} signed 1 KiB tasks in ${Date.now() - started} ms`);
   const ids = new Set(tasks.map((task) => task.id));
 
@@ -31,7 +39,8 @@ it(`answers a creator's listing and the worker's todo list of ${COUNT} live task
     const res = await t.app1.get(`/v1/tasks?from=${APP1}`);
     return { res, ms: Date.now() - t0 };
   });
-  if (byCreator.value.res.status !== 200) throw new Error(`creator listing answered ${byCreator.value.res.status}: ${byCreator.value.res.text.slice(0, 300)}\n${dumpLogs(t.net)}`);
+  if (byCreator.value.res.status !== 200)
+    throw new Error(`creator listing answered ${byCreator.value.res.status}: ${byCreator.value.res.text.slice(0, 300)}\n${dumpLogs(t.net)}`);
   const listed = byCreator.value.res.json as { id: string; body: string }[];
   expect(listed).toHaveLength(COUNT);
   expect(new Set(listed.map((x) => x.id))).toEqual(ids);
@@ -48,7 +57,9 @@ it(`answers a creator's listing and the worker's todo list of ${COUNT} live task
   expect(todo).toHaveLength(COUNT);
   const bodies = new Map(tasks.map((task) => [task.id, task.body]));
   expect(todo.every((x) => bodies.get(x.id) === x.body)).toBe(true);
-  report.push(`worker's todo listing (proxy2, ${COUNT} signatures checked and keys unwrapped): ${byWorker.value.ms} ms; peak RSS MB ${JSON.stringify(byWorker.peaks)}`);
+  report.push(
+    `worker's todo listing (proxy2, ${COUNT} signatures checked and keys unwrapped): ${byWorker.value.ms} ms; peak RSS MB ${JSON.stringify(byWorker.peaks)}`,
+  );
 
   // The store stayed up and healthy throughout.
   const health = (await (await fetch(`${t.net.brokerUrl}/v1/health`)).json()) as { summary: string; store: { status: string } };

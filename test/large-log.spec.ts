@@ -110,14 +110,18 @@ describe('a log of 20 tasks with 16 MB bodies', () => {
     await waitUntil('BEAM_AUDIT holding every event', 60_000, async () => ((await auditWatermark(jsm)) ?? 0) >= lastSeq);
   }, 240_000);
 
-  it('does not stop broker-store from catching up after a restart', async () => {
-    const store = t.net.services.get('broker-store')!;
-    const started = Date.now();
-    // broker-store answers broker-api's ping only once its replay is complete.
-    await store.restart();
-    const ms = await waitUntil('broker-store caught up', CATCH_UP_BOUND_MS, async () => ((await appliedSeq()) ?? 0) >= lastSeq);
-    process.stdout.write(`broker-store caught up on ${TASKS} x 16 MB tasks in ${Date.now() - started} ms (${ms} ms after spawn)\n`);
-  }, CATCH_UP_BOUND_MS + 30_000);
+  it(
+    'does not stop broker-store from catching up after a restart',
+    async () => {
+      const store = t.net.services.get('broker-store')!;
+      const started = Date.now();
+      // broker-store answers broker-api's ping only once its replay is complete.
+      await store.restart();
+      const ms = await waitUntil('broker-store caught up', CATCH_UP_BOUND_MS, async () => ((await appliedSeq()) ?? 0) >= lastSeq);
+      process.stdout.write(`broker-store caught up on ${TASKS} x 16 MB tasks in ${Date.now() - started} ms (${ms} ms after spawn)\n`);
+    },
+    CATCH_UP_BOUND_MS + 30_000,
+  );
 
   it('still answers every task with its body through the proxy', async () => {
     const ids = [...hashes.keys()];
@@ -130,17 +134,24 @@ describe('a log of 20 tasks with 16 MB bodies', () => {
     }
   }, 60_000);
 
-  it('lets beamline audit replay and audit verify finish on it', async () => {
-    const replay = await cli(['audit', 'replay', '--json', '--nats-url', t.net.natsUrl]);
-    expect(replay).toMatchObject({ code: 0 });
-    const records = replay.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { type: string; taskId?: string });
-    const created = records.filter((r) => r.type === 'TaskCreated').map((r) => r.taskId);
-    expect(new Set(created)).toEqual(new Set(hashes.keys()));
+  it(
+    'lets beamline audit replay and audit verify finish on it',
+    async () => {
+      const replay = await cli(['audit', 'replay', '--json', '--nats-url', t.net.natsUrl]);
+      expect(replay).toMatchObject({ code: 0 });
+      const records = replay.stdout
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as { type: string; taskId?: string });
+      const created = records.filter((r) => r.type === 'TaskCreated').map((r) => r.taskId);
+      expect(new Set(created)).toEqual(new Set(hashes.keys()));
 
-    const verify = await cli(['audit', 'verify', '--json', '--root-cert', t.net.pki.rootCertFile, '--nats-url', t.net.natsUrl]);
-    expect(verify).toMatchObject({ code: 0 });
-    const summary = JSON.parse(verify.stdout) as { ok: boolean; checked: number; passed: number; failed: number };
-    expect(summary).toMatchObject({ ok: true, checked: TASKS, passed: TASKS, failed: 0 });
-    process.stdout.write(`audit replay took ${replay.ms} ms, audit verify ${verify.ms} ms\n`);
-  }, 2 * CLI_BOUND_MS + 10_000);
+      const verify = await cli(['audit', 'verify', '--json', '--root-cert', t.net.pki.rootCertFile, '--nats-url', t.net.natsUrl]);
+      expect(verify).toMatchObject({ code: 0 });
+      const summary = JSON.parse(verify.stdout) as { ok: boolean; checked: number; passed: number; failed: number };
+      expect(summary).toMatchObject({ ok: true, checked: TASKS, passed: TASKS, failed: 0 });
+      process.stdout.write(`audit replay took ${replay.ms} ms, audit verify ${verify.ms} ms\n`);
+    },
+    2 * CLI_BOUND_MS + 10_000,
+  );
 });

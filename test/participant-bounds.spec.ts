@@ -6,7 +6,16 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { CompactSign } from 'jose';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import {
-  BODY_DIGEST_HEADER, generateRsaKeyPair, macRequest, MESSAGE_JWS_TYP, REQUEST_AUTH_SCHEME, REQUEST_JWS_TYP, requestBodyDigest, signMessage, signRequest, unwrapSessionKey,
+  BODY_DIGEST_HEADER,
+  generateRsaKeyPair,
+  macRequest,
+  MESSAGE_JWS_TYP,
+  REQUEST_AUTH_SCHEME,
+  REQUEST_JWS_TYP,
+  requestBodyDigest,
+  signMessage,
+  signRequest,
+  unwrapSessionKey,
 } from '@beamline/crypto';
 import { join } from 'node:path';
 import { rawUpgrade, startHttpService } from '@beamline/devnet';
@@ -54,7 +63,9 @@ async function socketRequestMessage(fields: { ttl?: string; metadataJson?: strin
   const id = randomUUID();
   const request = { id, from: APP1, to: [APP2], ttl: fields.ttl ?? '60s', eph: randomBytes(32).toString('base64url') };
   const text = `${JSON.stringify(request).slice(0, -1)},"metadata":${fields.metadataJson ?? 'null'}}`;
-  const message = await new CompactSign(new TextEncoder().encode(text)).setProtectedHeader({ alg: 'PS256', kid: proxy1.kid, typ: MESSAGE_JWS_TYP }).sign(proxy1.privateKey);
+  const message = await new CompactSign(new TextEncoder().encode(text))
+    .setProtectedHeader({ alg: 'PS256', kid: proxy1.kid, typ: MESSAGE_JWS_TYP })
+    .sign(proxy1.privateKey);
   return { id, message };
 }
 
@@ -95,7 +106,17 @@ describe('request authentication', () => {
 describe('recipients', () => {
   it('answers a task to 10,000 recipients with 400 naming to in under a second, while health answers at once', async () => {
     const to = Array.from({ length: 10_000 }, (_, i) => `app${i}.proxy2.broker`);
-    const sealed = { id: randomUUID(), from: APP1, to, encrypted: 'AAAA', encryption_keys: to.map(() => 'AAAA'), failure_strategy: 'discard', ttl: '60s', metadata: null, digest: 'x' };
+    const sealed = {
+      id: randomUUID(),
+      from: APP1,
+      to,
+      encrypted: 'AAAA',
+      encryption_keys: to.map(() => 'AAAA'),
+      failure_strategy: 'discard',
+      ttl: '60s',
+      metadata: null,
+      digest: 'x',
+    };
     const message = await signMessage(sealed, proxy1.privateKey, proxy1.kid);
     const request = await signed(proxy1, { method: 'POST', pathAndQuery: '/v1/tasks', body: JSON.stringify({ message }) });
 
@@ -154,7 +175,14 @@ describe('socket requests', () => {
     const poisoned = await socketRequestMessage({ metadataJson: deep(6_000) });
     const now = Date.now();
     await new EventLog(nc).append(subjects.socketCreated(poisoned.id), {
-      type: 'SocketRequested', v: 1, socketId: poisoned.id, from: APP1, to: [APP2], message: poisoned.message, receivedAt: now, expiresAt: now + 60_000,
+      type: 'SocketRequested',
+      v: 1,
+      socketId: poisoned.id,
+      from: APP1,
+      to: [APP2],
+      message: poisoned.message,
+      receivedAt: now,
+      expiresAt: now + 60_000,
     });
     const fine = await socketRequestMessage({ metadataJson: '{"purpose":"still listed"}' });
     expect((await postSocketRequest(fine.message)).status).toBe(201);
@@ -176,7 +204,10 @@ describe('paths', () => {
 
   it('answers an upgrade to /v1/sockets/%ZZ with 400 at the broker', async () => {
     const authorization = await signRequest({ method: 'GET', pathAndQuery: '/v1/sockets/%ZZ' }, proxy1);
-    const res = await rawRequest(brokerPort(), `GET /v1/sockets/%ZZ HTTP/1.1\r\nHost: broker\r\nUpgrade: tcp\r\nConnection: Upgrade\r\nAuthorization: ${authorization}\r\n\r\n`);
+    const res = await rawRequest(
+      brokerPort(),
+      `GET /v1/sockets/%ZZ HTTP/1.1\r\nHost: broker\r\nUpgrade: tcp\r\nConnection: Upgrade\r\nAuthorization: ${authorization}\r\n\r\n`,
+    );
     expect(res.status).toBe(400);
     expect(JSON.parse(res.text)).toMatchObject({ error: 'invalid_input' });
   });
@@ -207,11 +238,18 @@ describe('request bodies', () => {
   });
 
   it('refuses a session request with a body but no Beam-Body-Digest before reading the body', async () => {
-    const grant = (await sendRaw(t.net.brokerUrl, await signed(proxy1, { method: 'POST', pathAndQuery: '/v1/sessions' }))).json as { session_id: string; wrapped_key: string };
+    const grant = (await sendRaw(t.net.brokerUrl, await signed(proxy1, { method: 'POST', pathAndQuery: '/v1/sessions' }))).json as {
+      session_id: string;
+      wrapped_key: string;
+    };
     const session = { id: grant.session_id, key: unwrapSessionKey(grant.wrapped_key, proxy1.privateKey) };
     const body = JSON.stringify({ message: 'x.y.z' });
     const req = { method: 'POST', pathAndQuery: '/v1/tasks', body };
-    const without = await fetch(`${t.net.brokerUrl}/v1/tasks`, { method: 'POST', headers: { authorization: macRequest(req, session), 'content-type': 'application/json' }, body });
+    const without = await fetch(`${t.net.brokerUrl}/v1/tasks`, {
+      method: 'POST',
+      headers: { authorization: macRequest(req, session), 'content-type': 'application/json' },
+      body,
+    });
     expect(without.status).toBe(400);
     expect(await without.json()).toEqual({ error: 'malformed', message: `${BODY_DIGEST_HEADER}: required on a session request with a body` });
     // The digest the MAC binds must be the body's: a different body is refused once read.
@@ -231,7 +269,13 @@ describe('request bodies', () => {
     const slowUpload = async (signer: ProxySigner): Promise<{ answered: Promise<number> }> => {
       const authorization = await signRequest({ method: 'POST', pathAndQuery: '/v1/tasks', body: declared }, signer);
       const url = new URL(`${t.net.brokerUrl}/v1/tasks`);
-      const req = httpRequest({ host: url.hostname, port: url.port, method: 'POST', path: '/v1/tasks', headers: { authorization, 'content-length': declared.length, 'content-type': 'application/json' } });
+      const req = httpRequest({
+        host: url.hostname,
+        port: url.port,
+        method: 'POST',
+        path: '/v1/tasks',
+        headers: { authorization, 'content-length': declared.length, 'content-type': 'application/json' },
+      });
       held.push(req);
       const answered = new Promise<number>((resolve) => {
         req.on('response', (res) => {
@@ -278,7 +322,10 @@ describe('waiting clients', () => {
       const extra = await longPoll(proxyUrl, APP1, todo, new AbortController().signal);
       expect(extra.status).toBe(429);
       expect(extra.retryAfter).toBe('1');
-      expect(extra.json).toEqual({ error: 'too_many_waiting', message: `waiting: ${APP1} already has 100 long-polls or event streams open (MAX_WAITING_PER_APP=100)` });
+      expect(extra.json).toEqual({
+        error: 'too_many_waiting',
+        message: `waiting: ${APP1} already has 100 long-polls or event streams open (MAX_WAITING_PER_APP=100)`,
+      });
       // Another app of the same proxy waits as usual.
       const other = await longPoll(proxyUrl, 'app2.proxy1.broker', '/v1/tasks?filter=todo&wait_count=1000&wait_time=1s', new AbortController().signal);
       expect(other.status).toBe(206);
@@ -322,4 +369,3 @@ describe('waiting clients', () => {
     }
   });
 });
-

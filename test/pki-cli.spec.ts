@@ -76,7 +76,14 @@ describe('beamline pki (CLI)', () => {
   });
 
   it('usage errors exit 2 with the usage on stderr', async () => {
-    for (const args of [[], ['frobnicate'], ['init'], ['init', '--ca-dir', caDir, '--bogus'], ['sign', '--proxy-id', 'p.b', '--ca-dir', caDir], ['init', '--ca-dir', caDir, '--validity-days', 'ten']]) {
+    for (const args of [
+      [],
+      ['frobnicate'],
+      ['init'],
+      ['init', '--ca-dir', caDir, '--bogus'],
+      ['sign', '--proxy-id', 'p.b', '--ca-dir', caDir],
+      ['init', '--ca-dir', caDir, '--validity-days', 'ten'],
+    ]) {
       const run = await pki(args);
       expect({ args, code: run.code }).toEqual({ args, code: 2 });
       expect(run.stderr).toMatch(/Usage: beamline pki/);
@@ -126,7 +133,10 @@ describe('beamline pki (CLI)', () => {
     const der = Buffer.from(pemBody(csr), 'base64');
     const at = der.indexOf(Buffer.from('proxy1.broker'));
     der[at + 5] = '9'.charCodeAt(0);
-    const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE REQUEST-----\n`;
+    const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der
+      .toString('base64')
+      .match(/.{1,64}/g)!
+      .join('\n')}\n-----END CERTIFICATE REQUEST-----\n`;
     writeFileSync(join(dir, 'tampered.csr.pem'), tampered);
     const run = await pki(['sign', join(dir, 'tampered.csr.pem'), '--proxy-id', 'proxy9.broker', '--ca-dir', caDir, '--no-publish'], { cwd: dir });
     expect(run.code).toBe(1);
@@ -153,7 +163,9 @@ describe('beamline pki (CLI)', () => {
     // A second CSR for proxy2: the intermediate is not published again.
     const csr2 = await pki(['enroll', '--proxy-id', 'proxy2.broker', '--key-file', join(dir, 'proxy2.priv.pem'), '--bits', '2048']);
     writeFileSync(join(dir, 'proxy2.csr.pem'), csr2.stdout);
-    const run2 = await pki(['sign', 'proxy2.csr.pem', '--proxy-id', 'proxy2.broker', '--ca-dir', caDir, '--out', 'p2.pem', '--nats-url', natsUrl], { cwd: dir });
+    const run2 = await pki(['sign', 'proxy2.csr.pem', '--proxy-id', 'proxy2.broker', '--ca-dir', caDir, '--out', 'p2.pem', '--nats-url', natsUrl], {
+      cwd: dir,
+    });
     expect(run2.code).toBe(0);
     expect(run2.stdout).toMatch(/intermediate already published/);
     expect(existsSync(join(dir, 'p2.pem'))).toBe(true);
@@ -214,7 +226,17 @@ describe('beamline pki (CLI)', () => {
   it('an expired CA refuses to sign', async () => {
     const expired = join(dir, 'expired-ca');
     initCa(expired, { bits: 2048, validityDays: -1 });
-    const run = await pki(['sign', join(dir, 'proxy1.csr.pem'), '--proxy-id', 'proxy1.broker', '--ca-dir', expired, '--out', join(dir, 'never.pem'), '--no-publish']);
+    const run = await pki([
+      'sign',
+      join(dir, 'proxy1.csr.pem'),
+      '--proxy-id',
+      'proxy1.broker',
+      '--ca-dir',
+      expired,
+      '--out',
+      join(dir, 'never.pem'),
+      '--no-publish',
+    ]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^beamline pki sign: the root CA certificate \(Beamline Root CA\) expired at .*; refusing to sign\n$/);
     expect(existsSync(join(dir, 'never.pem'))).toBe(false);

@@ -103,7 +103,11 @@ afterAll(async () => {
 
 describe('presence', () => {
   it('lists both proxies and reports them connected within a few seconds of start', async () => {
-    const list = await waitFor(() => get(`${brokerUrl}/v1/health/proxies`), (a) => Array.isArray(a?.json) && a.json.length === 2, 15_000);
+    const list = await waitFor(
+      () => get(`${brokerUrl}/v1/health/proxies`),
+      (a) => Array.isArray(a?.json) && a.json.length === 2,
+      15_000,
+    );
     expect(list.status).toBe(200);
     expect(list.headers.get('content-type')).toMatch(/application\/json/);
     expect(list.json).toEqual([P1, P2]);
@@ -165,12 +169,20 @@ describe('presence', () => {
   it('keeps a proxy connected while any of its replicas holds a connection to any broker-api', async () => {
     const second = await startProxy1Replica(replica.url);
     await waitFor(() => get(`${second.url}/v1/health`, null), controlConnected(true), 15_000);
-    const both = await waitFor(() => proxyStatus(brokerUrl, P1), (a) => a?.json?.connections === 2, 10_000);
+    const both = await waitFor(
+      () => proxyStatus(brokerUrl, P1),
+      (a) => a?.json?.connections === 2,
+      10_000,
+    );
     expect(both.json).toMatchObject({ status: 'connected', connections: 2 });
 
     const proxy1 = t.net.services.get(P1)!;
     await proxy1.stop();
-    const one = await waitFor(() => proxyStatus(brokerUrl, P1), (a) => a?.json?.connections === 1, 5_000);
+    const one = await waitFor(
+      () => proxyStatus(brokerUrl, P1),
+      (a) => a?.json?.connections === 1,
+      5_000,
+    );
     expect(one.status).toBe(200);
     expect(one.json).toMatchObject({ status: 'connected', connections: 1 });
 
@@ -200,7 +212,14 @@ describe('presence', () => {
 describe('monitoring auth', () => {
   it('answers 401 with a Basic challenge without credentials, with malformed ones and with a wrong key', async () => {
     for (const path of ['/v1/health/proxies', `/v1/health/proxies/${P1}`]) {
-      for (const authorization of [null, 'Bearer SuperSecretKey', 'Basic %%%', `Basic ${Buffer.from(KEY).toString('base64')}`, basic('WrongKey'), `Basic ${Buffer.from(`admin:${KEY}`).toString('base64')}`]) {
+      for (const authorization of [
+        null,
+        'Bearer SuperSecretKey',
+        'Basic %%%',
+        `Basic ${Buffer.from(KEY).toString('base64')}`,
+        basic('WrongKey'),
+        `Basic ${Buffer.from(`admin:${KEY}`).toString('base64')}`,
+      ]) {
         const res = await get(brokerUrl + path, authorization);
         expect({ path, authorization, status: res.status }).toEqual({ path, authorization, status: 401 });
         expect(res.headers.get('www-authenticate')).toBe('Basic realm="beamline-monitoring"');

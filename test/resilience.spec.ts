@@ -22,7 +22,12 @@ afterAll(async () => {
   await t?.net.stop();
 });
 
-const garbage = [new TextEncoder().encode('not json'), new TextEncoder().encode('{"seq":'), new TextEncoder().encode('null'), new Uint8Array([0xff, 0xfe, 0x00])];
+const garbage = [
+  new TextEncoder().encode('not json'),
+  new TextEncoder().encode('{"seq":'),
+  new TextEncoder().encode('null'),
+  new Uint8Array([0xff, 0xfe, 0x00]),
+];
 
 it('keeps every process up and serving when malformed messages arrive on the subjects it listens to', async () => {
   // A waiter, so the notification subscription has a listener for app2's subject.

@@ -36,7 +36,10 @@ async function connectedSince(proxyId: string, after: number, within: number): P
     const presence = res?.status === 200 ? ((await res.json()) as { status?: string; since?: string }) : undefined;
     if (presence?.status === 'connected' && Date.parse(presence.since ?? '') >= after) return true;
   }
-  const last = await fetch(`${t.net.brokerUrl}/v1/health/proxies/${proxyId}`, { headers: monitoring }).then(async (r) => `${r.status} ${await r.text()}`, (e: Error) => e.message);
+  const last = await fetch(`${t.net.brokerUrl}/v1/health/proxies/${proxyId}`, { headers: monitoring }).then(
+    async (r) => `${r.status} ${await r.text()}`,
+    (e: Error) => e.message,
+  );
   console.log(`control of ${proxyId} not connected within ${within} ms: ${last}`);
   return false;
 }

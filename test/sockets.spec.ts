@@ -142,7 +142,13 @@ async function streamOneWay(pair: { initiator: Socket; recipient: Socket }, tota
       got += c.length;
     });
     pair.recipient.on('end', () => resolve());
-    pair.recipient.on('close', () => reject(new Error(`the recipient was closed without a clean end after ${got} bytes\n${dumpLogs(t.net)}\n--- broker-api-2\n${broker2.recentLogs()}\n--- proxy2b\n${proxy2b.recentLogs()}`)));
+    pair.recipient.on('close', () =>
+      reject(
+        new Error(
+          `the recipient was closed without a clean end after ${got} bytes\n${dumpLogs(t.net)}\n--- broker-api-2\n${broker2.recentLogs()}\n--- proxy2b\n${proxy2b.recentLogs()}`,
+        ),
+      ),
+    );
     pair.recipient.on('error', () => undefined);
     pair.initiator.on('error', () => undefined);
     pair.recipient.resume();
@@ -162,7 +168,9 @@ async function streamOneWay(pair: { initiator: Socket; recipient: Socket }, tota
   const receivedDigest = received.digest('hex');
   const sentDigest = sent.digest('hex');
   if (receivedDigest !== sentDigest) {
-    console.log(`socket transfer differs: ${got} of ${total} bytes arrived, first wrong byte at ${firstWrongByte ?? 'none (short)'}\n${dumpLogs(t.net)}\n--- broker-api-2\n${broker2.recentLogs()}\n--- proxy2b\n${proxy2b.recentLogs()}`);
+    console.log(
+      `socket transfer differs: ${got} of ${total} bytes arrived, first wrong byte at ${firstWrongByte ?? 'none (short)'}\n${dumpLogs(t.net)}\n--- broker-api-2\n${broker2.recentLogs()}\n--- proxy2b\n${proxy2b.recentLogs()}`,
+    );
   }
   return { bytes: got, seconds, sent: sentDigest, received: receivedDigest };
 }
@@ -183,11 +191,17 @@ describe('socket routes', () => {
   });
 
   it('lists a socket request to its recipient only, with metadata and remaining ttl; 410 when nobody connects', async () => {
-    const waiting = rawUpgrade(t.app1.proxyUrl, 'POST', `/v1/sockets/${APP2}`, APP1, { Upgrade: 'tcp', Connection: 'Upgrade', metadata: '{"purpose":"test-410"}' });
+    const waiting = rawUpgrade(t.app1.proxyUrl, 'POST', `/v1/sockets/${APP2}`, APP1, {
+      Upgrade: 'tcp',
+      Connection: 'Upgrade',
+      metadata: '{"purpose":"test-410"}',
+    });
     const listing = await t.app2.get('/v1/sockets?wait_count=1&wait_time=5s');
     expect(listing.status).toBe(200);
     const mine = (listing.json as Array<Record<string, unknown>>).filter((s) => (s.metadata as { purpose?: string })?.purpose === 'test-410');
-    expect(mine).toEqual([{ from: APP1, to: [APP2], id: expect.stringMatching(/^[0-9a-f-]{36}$/), ttl: expect.stringMatching(/^\d+s$/), metadata: { purpose: 'test-410' } }]);
+    expect(mine).toEqual([
+      { from: APP1, to: [APP2], id: expect.stringMatching(/^[0-9a-f-]{36}$/), ttl: expect.stringMatching(/^\d+s$/), metadata: { purpose: 'test-410' } },
+    ]);
     expect((await t.app1.get('/v1/sockets?wait_time=0')).json).toEqual([]);
     // docs/api.md's default (proxy2b runs without SOCKET_LIST_WAIT): no parameters answer at once.
     const atOnce = Date.now();
@@ -324,7 +338,7 @@ describe('across broker-api replicas', () => {
     await new Promise((r) => setTimeout(r, 1_000)); // every buffer on the way fills up
     // ~3 MB/s: far slower than the relay, so the recipient proxy always has data queued for it.
     while (!ended && !closedUnclean) {
-      for (let c: Buffer | null; (c = pair.recipient.read() as Buffer | null) !== null; ) chunks.push(c);
+      for (let c: Buffer | null; (c = pair.recipient.read() as Buffer | null) !== null;) chunks.push(c);
       await new Promise((r) => setTimeout(r, 20));
     }
     const received = Buffer.concat(chunks);

@@ -48,7 +48,10 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Random, so nothing on the way can compress it. */
-const bodyOf = (bytes: number): string => randomBytes(Math.ceil(bytes * 0.75)).toString('base64').slice(0, bytes);
+const bodyOf = (bytes: number): string =>
+  randomBytes(Math.ceil(bytes * 0.75))
+    .toString('base64')
+    .slice(0, bytes);
 const basic = `Basic ${Buffer.from(`:${DEV_DEFAULTS.monitoringApiKey}`).toString('base64')}`;
 
 async function brokerGet(path: string, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
@@ -106,7 +109,11 @@ describe('a capped JetStream filled by one app', () => {
         const before = await eventsBytes();
         const res = await t.app1.postTask(task);
         if (res.status === 507) {
-          expect(res.json).toEqual({ error: 'storage_full', message: expect.stringMatching(/^BEAM_EVENTS has no room for this write \(.*\): \d+(\.\d)?% of its 96 MiB limit/), store: 'BEAM_EVENTS' });
+          expect(res.json).toEqual({
+            error: 'storage_full',
+            message: expect.stringMatching(/^BEAM_EVENTS has no room for this write \(.*\): \d+(\.\d)?% of its 96 MiB limit/),
+            store: 'BEAM_EVENTS',
+          });
           if (tiny) refused = res;
           bodyBytes = Math.floor(bodyBytes / 2);
           continue;
@@ -129,18 +136,32 @@ describe('a capped JetStream filled by one app', () => {
       expect((small.json as { store: string }).store).toBe('BEAM_EVENTS');
 
       // Health: degraded, naming the stream and its usage.
-      const health = await until(() => brokerGet('/v1/health'), (h) => h.json.summary === 'degraded', 3_000);
+      const health = await until(
+        () => brokerGet('/v1/health'),
+        (h) => h.json.summary === 'degraded',
+        3_000,
+      );
       expect(health.status).toBe(200);
-      expect(health.json.reasons).toContainEqual(expect.stringMatching(/^BEAM_EVENTS at 9[45](\.\d)?% of its 96 MiB limit \(\d+(\.\d)? MiB\): new writes are refused \(507 storage_full\)/));
+      expect(health.json.reasons).toContainEqual(
+        expect.stringMatching(/^BEAM_EVENTS at 9[45](\.\d)?% of its 96 MiB limit \(\d+(\.\d)? MiB\): new writes are refused \(507 storage_full\)/),
+      );
       expect(health.json.storage.BEAM_EVENTS).toMatchObject({ max_bytes: EVENTS_MAX_BYTES });
 
       // The expiry leader renews its lease (every second), and presence is refreshed (every 10 s) and read:
       // KV writes, while the log refuses every client write.
       const leases = await new Kvm(log.nc).open(LEASE_BUCKET);
-      const lease = await until(() => leases.get(EXPIRY_LEADER_LEASE), (e) => !!e && e.operation === 'PUT' && e.created.getTime() > fullAt, 5_000);
+      const lease = await until(
+        () => leases.get(EXPIRY_LEADER_LEASE),
+        (e) => !!e && e.operation === 'PUT' && e.created.getTime() > fullAt,
+        5_000,
+      );
       expect(lease?.created.getTime()).toBeGreaterThan(fullAt);
       const presence = await new Kvm(log.nc).open(PRESENCE_BUCKET);
-      const refreshed = await until(() => lastPresenceWrite(presence, 'proxy1.broker'), (at) => at > fullAt, 12_000);
+      const refreshed = await until(
+        () => lastPresenceWrite(presence, 'proxy1.broker'),
+        (at) => at > fullAt,
+        12_000,
+      );
       expect(refreshed).toBeGreaterThan(fullAt);
       expect((await brokerGet('/v1/health/proxies/proxy1.broker', { authorization: basic })).status).toBe(200);
 

@@ -105,7 +105,10 @@ describe('a full event log', () => {
     let refused: unknown;
     const seqs: number[] = [];
     for (let i = 0; i < 20 && !refused; i++) {
-      await log.append(subjects.taskCreated(`big-${i}`), { pad: 'x'.repeat(15 * MiB) }).then((a) => seqs.push(a.seq), (err: unknown) => (refused = err));
+      await log.append(subjects.taskCreated(`big-${i}`), { pad: 'x'.repeat(15 * MiB) }).then(
+        (a) => seqs.push(a.seq),
+        (err: unknown) => (refused = err),
+      );
     }
     expect(refused).toBeInstanceOf(StorageFull);
     expect((refused as StorageFull).store).toBe('BEAM_EVENTS');
@@ -122,7 +125,9 @@ describe('a full event log', () => {
     const gauge = new StorageGauge(nc);
     await gauge.poll();
     expect(gauge.usage('BEAM_EVENTS')).toMatchObject({ maxBytes: 200 * MiB, whenFull: 'refuse', writesStopAt: 0.95 });
-    expect(storageReasons(gauge.all())[0]).toMatch(/^BEAM_EVENTS at 9\d(\.\d)?% of its 200 MiB limit \(\d+(\.\d)? MiB\): new writes are refused \(507 storage_full\)/);
+    expect(storageReasons(gauge.all())[0]).toMatch(
+      /^BEAM_EVENTS at 9\d(\.\d)?% of its 200 MiB limit \(\d+(\.\d)? MiB\): new writes are refused \(507 storage_full\)/,
+    );
 
     // Removing an expired task frees its space at once: the log takes large writes again.
     expect(await log.remove([seqs[1]])).toBe(1);

@@ -36,16 +36,32 @@ describe("Samply.Beam's getting-started walkthrough", () => {
     expect(todo.status).toBe(200);
     expect(todo.json).toEqual([{ ...task, ttl: expect.stringMatching(/^(59|60)s$/) }]);
 
-    const claim = { from: APP2, id: '8db76400-e2d9-4d9d-881f-f073336338c1', metadata: ['Arbitrary', 'types', 'are', 'possible'], status: 'claimed', task: task.id, to: [APP1] };
+    const claim = {
+      from: APP2,
+      id: '8db76400-e2d9-4d9d-881f-f073336338c1',
+      metadata: ['Arbitrary', 'types', 'are', 'possible'],
+      status: 'claimed',
+      task: task.id,
+      to: [APP1],
+    };
     expect((await t.app2.putResult(task.id, claim)).status).toBe(201);
     expect((await t.app2.get('/v1/tasks?filter=todo')).json).toEqual([]);
 
-    const answer = { from: APP2, metadata: ['Arbitrary', 'types', 'are', 'possible'], status: 'succeeded', body: 'The answer is 42', task: task.id, to: [APP1] };
+    const answer = {
+      from: APP2,
+      metadata: ['Arbitrary', 'types', 'are', 'possible'],
+      status: 'succeeded',
+      body: 'The answer is 42',
+      task: task.id,
+      to: [APP1],
+    };
     expect((await t.app2.putResult(task.id, answer)).status).toBe(204);
 
     const results = await t.app1.get(`/v1/tasks/${task.id}/results?wait_count=1`);
     expect(results.status).toBe(200);
-    expect(results.json).toEqual([{ from: APP2, to: [APP1], task: task.id, status: 'succeeded', body: 'The answer is 42', metadata: ['Arbitrary', 'types', 'are', 'possible'] }]);
+    expect(results.json).toEqual([
+      { from: APP2, to: [APP1], task: task.id, status: 'succeeded', body: 'The answer is 42', metadata: ['Arbitrary', 'types', 'are', 'possible'] },
+    ]);
   });
 });
 

@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const SCRIPT = resolve(__dirname, '..', 'scripts', 'test.sh');
-const RUNS = ['--testPathIgnorePatterns hostile-input test/cluster test/large- test/storage-full', 'test/large- test/storage-full', 'test/cluster', 'test/hostile-input'];
+const RUNS = [
+  '--testPathIgnorePatterns hostile-input test/cluster test/large- test/storage-full',
+  'test/large- test/storage-full',
+  'test/cluster',
+  'test/hostile-input',
+];
 
 let dir: string;
 let calls: string;
@@ -27,7 +32,12 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function npmTest(opts: { failRuns?: string[]; buildExit?: number; args?: string[] } = {}): { status: number | null; stdout: string; stderr: string; calls: string[] } {
+function npmTest(opts: { failRuns?: string[]; buildExit?: number; args?: string[] } = {}): {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  calls: string[];
+} {
   writeFileSync(calls, '');
   const run = spawnSync('bash', [SCRIPT, ...(opts.args ?? [])], {
     encoding: 'utf8',

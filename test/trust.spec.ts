@@ -86,7 +86,9 @@ describe('sessions (reads without a private-key operation per request)', () => {
   it('rejects MACs 6 minutes off, under a wrong key, or for a session that cannot be opened with a MAC', async () => {
     const session = await openSession();
     const req = todoQuery();
-    expect((await sendRaw(t.net.brokerUrl, { ...req, authorization: macRequest(req, session, Date.now() - 6 * 60_000) })).json).toMatchObject({ error: 'stale_request' });
+    expect((await sendRaw(t.net.brokerUrl, { ...req, authorization: macRequest(req, session, Date.now() - 6 * 60_000) })).json).toMatchObject({
+      error: 'stale_request',
+    });
     expect((await sendRaw(t.net.brokerUrl, { ...req, authorization: macRequest(req, { id: session.id, key: Buffer.alloc(32) }) })).status).toBe(401);
     const viaMac = { method: 'POST', pathAndQuery: '/v1/sessions' };
     expect((await sendRaw(t.net.brokerUrl, { ...viaMac, authorization: macRequest(viaMac, session) })).json).toMatchObject({ error: 'signature_required' });
@@ -98,7 +100,16 @@ describe('message signatures', () => {
     const proxy2Cert = t.net.pki.proxies[1];
     const { createPublicKey } = await import('node:crypto');
     const recipientKey = createPublicKey(proxy2Cert.certPem);
-    const sealed = { id: randomUUID(), from: APP2, to: [APP2], ...sealBody('forged', [recipientKey]), failure_strategy: 'discard', ttl: '60s', metadata: null, digest: 'x' };
+    const sealed = {
+      id: randomUUID(),
+      from: APP2,
+      to: [APP2],
+      ...sealBody('forged', [recipientKey]),
+      failure_strategy: 'discard',
+      ttl: '60s',
+      metadata: null,
+      digest: 'x',
+    };
     const message = await signMessage(sealed, proxy1.privateKey, proxy1.kid);
     const body = JSON.stringify({ message });
     const res = await sendRaw(t.net.brokerUrl, await signed(proxy1, { method: 'POST', pathAndQuery: '/v1/tasks', body }));
@@ -110,7 +121,16 @@ describe('message signatures', () => {
   it('rejects a message signed with proxy2 key but sent by proxy1', async () => {
     const proxy2 = proxySigner(t.net, 1);
     const { createPublicKey } = await import('node:crypto');
-    const sealed = { id: randomUUID(), from: APP2, to: [APP1], ...sealBody('x', [createPublicKey(t.net.pki.proxies[0].certPem)]), failure_strategy: 'discard', ttl: '60s', metadata: null, digest: 'x' };
+    const sealed = {
+      id: randomUUID(),
+      from: APP2,
+      to: [APP1],
+      ...sealBody('x', [createPublicKey(t.net.pki.proxies[0].certPem)]),
+      failure_strategy: 'discard',
+      ttl: '60s',
+      metadata: null,
+      digest: 'x',
+    };
     const message = await signMessage(sealed, proxy2.privateKey, proxy2.kid);
     const res = await sendRaw(t.net.brokerUrl, await signed(proxy1, { method: 'POST', pathAndQuery: '/v1/tasks', body: JSON.stringify({ message }) }));
     expect(res.status).toBe(401);

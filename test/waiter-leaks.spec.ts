@@ -33,8 +33,13 @@ it('releases every broker waiter when 2,000 long-polling and SSE clients disconn
   const clients = Array.from({ length: 2_000 }, (_, i) => {
     const controller = new AbortController();
     const sse = i % 4 === 0;
-    const url = sse ? `${t.app1.proxyUrl}/v1/tasks/${task.id}/results?wait_count=1&wait_time=5m` : `${t.app1.proxyUrl}/v1/tasks/${task.id}/results?wait_count=1&wait_time=5m`;
-    const done = fetch(url, { headers: { authorization: `ApiKey ${APP1} App1Secret`, ...(sse ? { accept: 'text/event-stream' } : {}) }, signal: controller.signal })
+    const url = sse
+      ? `${t.app1.proxyUrl}/v1/tasks/${task.id}/results?wait_count=1&wait_time=5m`
+      : `${t.app1.proxyUrl}/v1/tasks/${task.id}/results?wait_count=1&wait_time=5m`;
+    const done = fetch(url, {
+      headers: { authorization: `ApiKey ${APP1} App1Secret`, ...(sse ? { accept: 'text/event-stream' } : {}) },
+      signal: controller.signal,
+    })
       .then((res) => res.text())
       .catch(() => undefined);
     return { controller, done };

@@ -104,7 +104,11 @@ describe('AuditCopyPipeline', () => {
     expect(Object.keys(info.state.subjects ?? {}).sort()).toEqual(['audit.task.created', 'audit.task.expired', 'audit.task.result']);
     const origins: string[] = [];
     for await (const m of readStream(nc, AUDIT_STREAM, { follow: false })) origins.push(m.headers?.get(AUDIT_ORIGIN_SUBJECT_HEADER) ?? '');
-    expect(origins.slice(0, 3)).toEqual([subjects.taskCreated(taskIds[0]), subjects.taskResult(taskIds[0], 'app2.proxy2.broker'), subjects.taskExpired(taskIds[0])]);
+    expect(origins.slice(0, 3)).toEqual([
+      subjects.taskCreated(taskIds[0]),
+      subjects.taskResult(taskIds[0], 'app2.proxy2.broker'),
+      subjects.taskExpired(taskIds[0]),
+    ]);
   }, 60_000);
 
   it('retries a copy that failed in the middle before any later copy is stored', async () => {

@@ -99,7 +99,14 @@ describe('StreamFollower', () => {
   it('resumes after a NATS restart without duplicates or gaps', async () => {
     await publish(Array.from({ length: 50 }, () => 1_000));
     const seqs: number[] = [];
-    const follower = new StreamFollower(nc, STREAM, 'follow.>', (m) => void seqs.push(m.seq), () => undefined, { restartDelayMs: 100 });
+    const follower = new StreamFollower(
+      nc,
+      STREAM,
+      'follow.>',
+      (m) => void seqs.push(m.seq),
+      () => undefined,
+      { restartDelayMs: 100 },
+    );
     follower.start();
     try {
       await follower.caughtUp;

@@ -9,7 +9,11 @@ export interface Reply {
 }
 
 export class AppClient {
-  constructor(readonly proxyUrl: string, readonly appId: string, readonly key = 'App1Secret') {}
+  constructor(
+    readonly proxyUrl: string,
+    readonly appId: string,
+    readonly key = 'App1Secret',
+  ) {}
 
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
     const res = await fetch(this.proxyUrl + path, {

@@ -21,7 +21,9 @@ export async function startDelayingForwarder(target: string): Promise<DelayingFo
     if (outage && Date.now() < outage.until && outage.match(req.method ?? 'GET', req.url ?? '/')) {
       outage.refused++;
       req.resume();
-      res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'nats_unavailable', message: 'event log briefly unavailable, retry: no stream leader' }));
+      res
+        .writeHead(503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: 'nats_unavailable', message: 'event log briefly unavailable, retry: no stream leader' }));
       return;
     }
     const chunks: Buffer[] = [];
@@ -30,7 +32,8 @@ export async function startDelayingForwarder(target: string): Promise<DelayingFo
       try {
         if (rule?.match(req.method ?? 'GET', req.url ?? '/')) await new Promise((r) => setTimeout(r, rule!.ms));
         const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'connection' && k !== 'content-length') headers[k] = v;
+        for (const [k, v] of Object.entries(req.headers))
+          if (typeof v === 'string' && k !== 'host' && k !== 'connection' && k !== 'content-length') headers[k] = v;
         const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
         const upstream = await fetch(target + req.url, { method: req.method, headers, body });
         const out = Buffer.from(await upstream.arrayBuffer());

@@ -41,7 +41,15 @@ export function judge(req: { method: string }, answer: Answer): string | undefin
   // docs/api.md: 424 answers with the JSON array of the recipients' ProxyIds (Samply.Beam's shape), not an error object.
   if (answer.status === 424) return Array.isArray(json) && json.every((x) => typeof x === 'string') ? undefined : '424 without a JSON array of ProxyIds';
   const o = json as { error?: unknown; message?: unknown };
-  if (typeof json !== 'object' || json === null || Array.isArray(json) || typeof o.error !== 'string' || typeof o.message !== 'string' || o.error === '' || o.message === '') {
+  if (
+    typeof json !== 'object' ||
+    json === null ||
+    Array.isArray(json) ||
+    typeof o.error !== 'string' ||
+    typeof o.message !== 'string' ||
+    o.error === '' ||
+    o.message === ''
+  ) {
     return `status ${answer.status} without {"error","message"} strings: ${answer.text.slice(0, 120)}`;
   }
   return undefined;
@@ -64,7 +72,9 @@ export function rawRequest(port: number, bytes: string | Buffer, timeoutMs = 5_0
       const body = end < 0 ? '' : raw.slice(end + 4);
       const chunked = /\r\ntransfer-encoding:\s*chunked/i.test(head);
       const length = /\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1];
-      const complete = end >= 0 && (status === 100 ? false : chunked ? body.endsWith('0\r\n\r\n') : length !== undefined ? Buffer.byteLength(body, 'latin1') >= Number(length) : false);
+      const complete =
+        end >= 0 &&
+        (status === 100 ? false : chunked ? body.endsWith('0\r\n\r\n') : length !== undefined ? Buffer.byteLength(body, 'latin1') >= Number(length) : false);
       return { status, contentType, text: Buffer.from(chunked ? dechunk(body) : body, 'latin1').toString('utf8'), raw, complete };
     };
     let done = false;
@@ -117,7 +127,18 @@ const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c)
 /** A header value fetch will send (printable ASCII, no surrounding blanks). */
 export const headerValue = fc.oneof(
   printable.map((s) => s.trim()),
-  fc.constantFrom('', 'null', 'undefined', '-1', '0', '99999999999999999999', 'NaN', '1e309', '\u00e9'.normalize('NFD').replace(/[^\x20-\x7e]/g, '?'), 'x'.repeat(8_000)),
+  fc.constantFrom(
+    '',
+    'null',
+    'undefined',
+    '-1',
+    '0',
+    '99999999999999999999',
+    'NaN',
+    '1e309',
+    '\u00e9'.normalize('NFD').replace(/[^\x20-\x7e]/g, '?'),
+    'x'.repeat(8_000),
+  ),
 );
 
 /** Strings that look almost right, are empty, huge, or hold path and control tricks. */
@@ -127,13 +148,87 @@ export const nastyString = fc.oneof(
   {
     weight: 4,
     arbitrary: fc.constantFrom(
-      '', ' ', '\u0000', '\ud800', '..', '../..', '%00', '%', '%zz', '%2e%2e%2f', '/', '\\', '\n', '\r\n', 'null', 'undefined', 'true', 'NaN', 'Infinity', '-Infinity',
-      '-1', '0', '1e309', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty',
-      '5x', '-1s', '99999999999d', '1.5.5s', '1e3s', '0x10', '1_000', '١٢', '10S', '5 s', ' 5s', '5s ', '+5s', '.5s', '5.s', '0s', '0', '7d', '8d', '604801', '168h', '0.0001ms', '9'.repeat(64) + 's', '9'.repeat(65),
-      'discard', 'claimed', 'Claimed', 'succeeded ', 'todo', 'TODO',
-      '70c0aa90-bfcf-4312-a6af-42cbd57dc0b8', '70C0AA90-BFCF-4312-A6AF-42CBD57DC0B8', '70c0aa90bfcf4312a6af42cbd57dc0b8', '{70c0aa90-bfcf-4312-a6af-42cbd57dc0b8}', '70c0aa90-bfcf-4312-a6af-42cbd57dc0b', '00000000-0000-0000-0000-000000000000',
-      'app1.proxy1.broker', 'app2.proxy2.broker', 'app1.proxy9.broker', 'proxy2.broker', 'broker', 'app1..broker', '.app1.proxy1.broker', 'app1.proxy1.broker.', 'a.b.c.d.broker', 'app1.proxy1.other', 'app_1.proxy1.broker', 'APP1.PROXY1.BROKER', 'neu-ulm.broker',
-      'a'.repeat(256), 'x'.repeat(10_000), 'é'.repeat(2_000), '\u202e\u0000\uffff',
+      '',
+      ' ',
+      '\u0000',
+      '\ud800',
+      '..',
+      '../..',
+      '%00',
+      '%',
+      '%zz',
+      '%2e%2e%2f',
+      '/',
+      '\\',
+      '\n',
+      '\r\n',
+      'null',
+      'undefined',
+      'true',
+      'NaN',
+      'Infinity',
+      '-Infinity',
+      '-1',
+      '0',
+      '1e309',
+      '__proto__',
+      'constructor',
+      'prototype',
+      'toString',
+      'hasOwnProperty',
+      '5x',
+      '-1s',
+      '99999999999d',
+      '1.5.5s',
+      '1e3s',
+      '0x10',
+      '1_000',
+      '١٢',
+      '10S',
+      '5 s',
+      ' 5s',
+      '5s ',
+      '+5s',
+      '.5s',
+      '5.s',
+      '0s',
+      '0',
+      '7d',
+      '8d',
+      '604801',
+      '168h',
+      '0.0001ms',
+      '9'.repeat(64) + 's',
+      '9'.repeat(65),
+      'discard',
+      'claimed',
+      'Claimed',
+      'succeeded ',
+      'todo',
+      'TODO',
+      '70c0aa90-bfcf-4312-a6af-42cbd57dc0b8',
+      '70C0AA90-BFCF-4312-A6AF-42CBD57DC0B8',
+      '70c0aa90bfcf4312a6af42cbd57dc0b8',
+      '{70c0aa90-bfcf-4312-a6af-42cbd57dc0b8}',
+      '70c0aa90-bfcf-4312-a6af-42cbd57dc0b',
+      '00000000-0000-0000-0000-000000000000',
+      'app1.proxy1.broker',
+      'app2.proxy2.broker',
+      'app1.proxy9.broker',
+      'proxy2.broker',
+      'broker',
+      'app1..broker',
+      '.app1.proxy1.broker',
+      'app1.proxy1.broker.',
+      'a.b.c.d.broker',
+      'app1.proxy1.other',
+      'app_1.proxy1.broker',
+      'APP1.PROXY1.BROKER',
+      'neu-ulm.broker',
+      'a'.repeat(256),
+      'x'.repeat(10_000),
+      'é'.repeat(2_000),
+      '\u202e\u0000\uffff',
     ),
   },
 );
@@ -153,7 +248,10 @@ export function deepJson(depth: number, kind: 'array' | 'object' = 'array'): str
 
 /** Deeply nested values (deep nesting breaks recursive code after parsing), as RAW markers. */
 export const deepValue = fc
-  .tuple(fc.oneof(fc.integer({ min: 1, max: 3_000 }), fc.constantFrom(126, 127, 128, 129, 130, 10_000, 100_000)), fc.constantFrom<'array' | 'object'>('array', 'object'))
+  .tuple(
+    fc.oneof(fc.integer({ min: 1, max: 3_000 }), fc.constantFrom(126, 127, 128, 129, 130, 10_000, 100_000)),
+    fc.constantFrom<'array' | 'object'>('array', 'object'),
+  )
   .map(([depth, kind]) => RAW(deepJson(depth, kind)));
 
 /** Any hostile JSON value. */
@@ -176,14 +274,28 @@ export function mutateObject(template: Record<string, unknown>): fc.Arbitrary<un
     {
       weight: 2,
       arbitrary: fc
-        .array(fc.tuple(fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'id ', 'ID', 'encrypted', 'encryption_keys', 'digest', 'message', ''), fc.string({ maxLength: 10 })), fuzzValue), { minLength: 1, maxLength: 3 })
+        .array(
+          fc.tuple(
+            fc.oneof(
+              fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'id ', 'ID', 'encrypted', 'encryption_keys', 'digest', 'message', ''),
+              fc.string({ maxLength: 10 }),
+            ),
+            fuzzValue,
+          ),
+          { minLength: 1, maxLength: 3 },
+        )
         .map((extra) => {
           const o: Record<string, unknown> = { ...template };
           for (const [k, v] of extra) Object.defineProperty(o, k, { value: v, enumerable: true, configurable: true, writable: true });
           return o;
         }),
     },
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...keys), fc.constantFrom(...keys), fuzzValue, fuzzValue).map(([a, b, va, vb]) => ({ ...template, [a]: va, [b]: vb })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.constantFrom(...keys), fc.constantFrom(...keys), fuzzValue, fuzzValue)
+        .map(([a, b, va, vb]) => ({ ...template, [a]: va, [b]: vb })),
+    },
   );
 }
 
@@ -195,7 +307,26 @@ export function bodyFor(template: Record<string, unknown>): fc.Arbitrary<string 
     { weight: 2, arbitrary: fuzzValue.map(toJsonText) },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }) },
     { weight: 1, arbitrary: fc.integer({ min: 0, max: valid.length - 1 }).map((n) => valid.slice(0, n)) },
-    { weight: 1, arbitrary: fc.constantFrom('', ' ', 'null', '{', '{"id": nope', '[]', '""', 'NaN', '1e309', '{"a":1}{"b":2}', '\ufeff' + valid, valid.replace('{', '{"id":1,'), valid + 'x', "{'id':1}", '{"__proto__":{"id":"x"}}') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '',
+        ' ',
+        'null',
+        '{',
+        '{"id": nope',
+        '[]',
+        '""',
+        'NaN',
+        '1e309',
+        '{"a":1}{"b":2}',
+        '\ufeff' + valid,
+        valid.replace('{', '{"id":1,'),
+        valid + 'x',
+        "{'id':1}",
+        '{"__proto__":{"id":"x"}}',
+      ),
+    },
     { weight: 1, arbitrary: fc.constant(undefined) },
     { weight: 1, arbitrary: fc.constantFrom(1, 128, 129, 5_000, 200_000).map((n) => '['.repeat(n) + ']'.repeat(n)) },
     { weight: 1, arbitrary: fc.constantFrom(100_000, 1_000_000).map((n) => toJsonText({ ...template, metadata: 'm'.repeat(n) })) },
@@ -205,10 +336,19 @@ export function bodyFor(template: Record<string, unknown>): fc.Arbitrary<string 
 /** Query parameters as ordered pairs (repeats allowed), plus optional raw garbage appended verbatim. */
 export function queryFor(names: string[]): fc.Arbitrary<{ pairs: [string, string][]; garbage: string }> {
   const value = fc.oneof(nastyString, fc.constantFrom('0', '1', '2', '1000000', '1000001', '-1', '100ms', '1ms', '0.05', 'todo'));
-  const name = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...names) }, { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', 'x', '', 'wait_count[]', 'filter[a]', 'to[0]') });
+  const name = fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom(...names) },
+    { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', 'x', '', 'wait_count[]', 'filter[a]', 'to[0]') },
+  );
   return fc.record({
     pairs: fc.array(fc.tuple(name, value), { maxLength: 5 }),
-    garbage: fc.oneof({ weight: 8, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.constantFrom('&', '&&', '=', '==&=', '%', '%zz', '%00=%00', 'a=%E0%A4%A', '&'.repeat(2_000) + 'x=1', 'x=' + 'y'.repeat(9_000)) }),
+    garbage: fc.oneof(
+      { weight: 8, arbitrary: fc.constant('') },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom('&', '&&', '=', '==&=', '%', '%zz', '%00=%00', 'a=%E0%A4%A', '&'.repeat(2_000) + 'x=1', 'x=' + 'y'.repeat(9_000)),
+      },
+    ),
   });
 }
 
@@ -242,7 +382,26 @@ export function segment(valid: string[]): fc.Arbitrary<string> {
   return fc.oneof(
     { weight: 3, arbitrary: fc.constantFrom(...valid) },
     { weight: 3, arbitrary: nastyString.map((s) => encodeURIComponent(wellFormed(s.slice(0, 2_000)))) },
-    { weight: 2, arbitrary: fc.constantFrom('%', '%00', '%zz', '..', '.', '%2e%2e', '..%2f..%2f', '%2F', '%E0%A4%A', '%ff', ';', '*', '~', 'a'.repeat(5_000), 'a'.repeat(20_000)) },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        '%',
+        '%00',
+        '%zz',
+        '..',
+        '.',
+        '%2e%2e',
+        '..%2f..%2f',
+        '%2F',
+        '%E0%A4%A',
+        '%ff',
+        ';',
+        '*',
+        '~',
+        'a'.repeat(5_000),
+        'a'.repeat(20_000),
+      ),
+    },
     { weight: 1, arbitrary: fc.uuid() },
   );
 }

@@ -35,7 +35,13 @@ export async function sendRaw(brokerUrl: string, req: RawRequest): Promise<{ sta
   try {
     // A listing answers with event lines (libs/http event-lines.ts): the items are every line but the end.
     json = String(res.headers.get('content-type')).includes('ndjson')
-      ? { items: text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as object).filter((l) => !('end' in l)) }
+      ? {
+          items: text
+            .split('\n')
+            .filter((l) => l !== '')
+            .map((l) => JSON.parse(l) as object)
+            .filter((l) => !('end' in l)),
+        }
       : JSON.parse(text);
   } catch {
     json = text;

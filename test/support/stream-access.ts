@@ -5,7 +5,10 @@ import { connectNats, decodeJson, encodeJson, EVENTS_STREAM, subjects } from '@b
 import { originalSubject } from '@beamline/audit';
 
 export class StreamAccess {
-  private constructor(readonly nc: NatsConnection, private readonly jsm: JetStreamManager) {}
+  private constructor(
+    readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+  ) {}
 
   static async open(natsUrl: string): Promise<StreamAccess> {
     const nc = await connectNats(natsUrl, 'test-stream-access');

@@ -29,6 +29,25 @@ import { StorageSetup } from './storage/storage-setup';
 @Module({
   imports: [NatsModule.forRoot(() => ({ servers: brokerConfig().natsUrl, name: `broker-api-${process.pid}` })), PresenceModule],
   controllers: [HealthController, PkiController, TasksController, ControlController, SessionsController, SocketsController, SocketHealthController],
-  providers: [StorageSetup, StorageMonitor, CertificateRegistry, NonceStore, UploadSlots, ProxyAuthGuard, SessionSecret, SignedMessageVerifier, StoreClient, EventAnswers, TaskCommands, TaskQueries, Wakeups, SocketCommands, SocketRelay, WaitingProxies, ProxyWaitingCap, ProxyQuotas],
+  providers: [
+    StorageSetup,
+    StorageMonitor,
+    CertificateRegistry,
+    NonceStore,
+    UploadSlots,
+    ProxyAuthGuard,
+    SessionSecret,
+    SignedMessageVerifier,
+    StoreClient,
+    EventAnswers,
+    TaskCommands,
+    TaskQueries,
+    Wakeups,
+    SocketCommands,
+    SocketRelay,
+    WaitingProxies,
+    ProxyWaitingCap,
+    ProxyQuotas,
+  ],
 })
 export class ApiModule {}

@@ -46,7 +46,11 @@ describe('broker-api configuration: quotas', () => {
   });
 
   it('takes QUOTA_* settings, and refuses a bad one naming it', () => {
-    expect(loadBrokerConfig(env({ QUOTA_WRITE_RATE: '5', QUOTA_LIVE_TASKS: '10', QUOTA_LIVE_BYTES: '2MiB' })).quotas).toEqual({ writeRatePerSecond: 5, liveTasks: 10, liveBytes: 2 * 2 ** 20 });
+    expect(loadBrokerConfig(env({ QUOTA_WRITE_RATE: '5', QUOTA_LIVE_TASKS: '10', QUOTA_LIVE_BYTES: '2MiB' })).quotas).toEqual({
+      writeRatePerSecond: 5,
+      liveTasks: 10,
+      liveBytes: 2 * 2 ** 20,
+    });
     expect(() => loadBrokerConfig(env({ QUOTA_LIVE_BYTES: 'lots' }))).toThrow(/^QUOTA_LIVE_BYTES: /);
     expect(() => loadBrokerConfig(env({ QUOTA_WRITE_RATE: '0' }))).toThrow(/^QUOTA_WRITE_RATE: /);
   });

@@ -79,7 +79,13 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     const appended = await this.log.append(subjects.taskExpired(task.taskId), event, { msgId: `expired-${task.taskId}-${task.seq}` });
     this.done.add(generation);
     if (!this.pendingPurges.has(generation)) {
-      this.pendingPurges.set(generation, { taskId: task.taskId, seqs: [...task.logSeqs, appended.seq], expiredSeq: appended.seq, since: Date.now(), warned: false });
+      this.pendingPurges.set(generation, {
+        taskId: task.taskId,
+        seqs: [...task.logSeqs, appended.seq],
+        expiredSeq: appended.seq,
+        since: Date.now(),
+        warned: false,
+      });
     }
   }
 
@@ -101,7 +107,9 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
         audited.push([generation, p]);
       } else if (!p.warned && Date.now() - p.since > AUDIT_LAG_WARNING_MS) {
         p.warned = true;
-        this.logger.warn(`task ${p.taskId}: ${state === 'pending' ? 'BEAM_AUDIT has not copied its events' : 'there is no BEAM_AUDIT stream'} after ${AUDIT_LAG_WARNING_MS / 1000}s; its purge stays postponed`);
+        this.logger.warn(
+          `task ${p.taskId}: ${state === 'pending' ? 'BEAM_AUDIT has not copied its events' : 'there is no BEAM_AUDIT stream'} after ${AUDIT_LAG_WARNING_MS / 1000}s; its purge stays postponed`,
+        );
       }
     }
     // Side by side, a batch at a time: one removal per event is a round trip each.

@@ -28,8 +28,12 @@ export class ProjectionService implements OnApplicationBootstrap, OnApplicationS
 
   /** BEAM_EVENTS exists by now: StorageSetup creates it in onModuleInit, before any bootstrap hook. */
   async onApplicationBootstrap(): Promise<void> {
-    this.follower = new StreamFollower(jetstream(this.nc), EVENTS_STREAM, subjects.allEvents, (m) => this.apply(m), (err) =>
-      this.logger.warn(`event stream: ${String(err)}`),
+    this.follower = new StreamFollower(
+      jetstream(this.nc),
+      EVENTS_STREAM,
+      subjects.allEvents,
+      (m) => this.apply(m),
+      (err) => this.logger.warn(`event stream: ${String(err)}`),
     );
     this.follower.start();
     await this.follower.caughtUp;

@@ -28,7 +28,10 @@ export class QueryResponder implements OnApplicationBootstrap, OnApplicationShut
   private readonly config = loadStoreConfig();
   private subs: { unsubscribe(): void }[] = [];
 
-  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection, private readonly projection: ProjectionService) {}
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly projection: ProjectionService,
+  ) {}
 
   onApplicationBootstrap(): void {
     this.subs.push(
@@ -38,7 +41,13 @@ export class QueryResponder implements OnApplicationBootstrap, OnApplicationShut
         answer: (data) => this.answer(data),
         onError: (message) => this.logger.error(message),
       }),
-      this.nc.subscribe(subjects.storePing, { callback: safeCallback('ping', (message) => this.logger.error(message), (msg) => this.answerPing(msg)) }),
+      this.nc.subscribe(subjects.storePing, {
+        callback: safeCallback(
+          'ping',
+          (message) => this.logger.error(message),
+          (msg) => this.answerPing(msg),
+        ),
+      }),
     );
   }
 
@@ -99,4 +108,3 @@ export class QueryResponder implements OnApplicationBootstrap, OnApplicationShut
 function refusal(error: StoreErrorCode, message: string): ChunkedAnswer {
   return { error: { error, message } };
 }
-

@@ -16,6 +16,19 @@ import { SocketsController } from './sockets/sockets.controller';
 
 @Module({
   controllers: [HealthController, TasksController, SocketsController],
-  providers: [ApiKeyGuard, BrokerClient, BrokerSession, ProxyIdentity, CertificateDirectory, Messages, TasksService, ControlConnection, SocketMessages, SocketUpgrades, WaitingApps, AppWaitingCap],
+  providers: [
+    ApiKeyGuard,
+    BrokerClient,
+    BrokerSession,
+    ProxyIdentity,
+    CertificateDirectory,
+    Messages,
+    TasksService,
+    ControlConnection,
+    SocketMessages,
+    SocketUpgrades,
+    WaitingApps,
+    AppWaitingCap,
+  ],
 })
 export class ProxyModule {}

@@ -30,7 +30,11 @@ export const DEFAULT_COPY_WINDOW: CopyWindowLimits = { maxCopies: 256, maxBytes:
 
 /** The server stored (or had stored) a copy somewhere other than right after its predecessor. */
 export class CopyOutOfPlace extends Error {
-  constructor(readonly originSeq: number, readonly storedAt: number, readonly expectedAt: number) {
+  constructor(
+    readonly originSeq: number,
+    readonly storedAt: number,
+    readonly expectedAt: number,
+  ) {
     super(`the copy of BEAM_EVENTS #${originSeq} is BEAM_AUDIT #${storedAt}, not #${expectedAt}`);
     this.name = 'CopyOutOfPlace';
   }
@@ -47,7 +51,10 @@ export class AuditCopyPipeline {
   private readonly js: JetStreamClient;
   private readonly limits: CopyWindowLimits;
 
-  constructor(private readonly nc: NatsConnection, private readonly options: AuditCopyOptions = {}) {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly options: AuditCopyOptions = {},
+  ) {
     this.js = jetstream(nc);
     this.limits = options.window ?? DEFAULT_COPY_WINDOW;
   }
@@ -95,7 +102,11 @@ export class AuditCopyPipeline {
     const h = headers();
     h.set(AUDIT_ORIGIN_SEQ_HEADER, String(event.seq));
     h.set(AUDIT_ORIGIN_SUBJECT_HEADER, event.subject);
-    const ack = await this.js.publish(subjects.auditCopy(event.subject), event.data, { msgID: `ev-${event.seq}`, headers: h, expect: { lastSequence: expectedLastSeq } });
+    const ack = await this.js.publish(subjects.auditCopy(event.subject), event.data, {
+      msgID: `ev-${event.seq}`,
+      headers: h,
+      expect: { lastSequence: expectedLastSeq },
+    });
     if (ack.seq !== expectedLastSeq + 1) throw new CopyOutOfPlace(event.seq, ack.seq, expectedLastSeq + 1);
   }
 }

@@ -9,7 +9,16 @@ import { parseCertificate } from '@beamline/crypto';
 import { decodePkiEnvelope } from '@beamline/nats';
 import { readPkiJws } from '@beamline/pki';
 
-export type AuditRecordType = 'TaskCreated' | 'ResultPut' | 'TaskExpired' | 'SocketRequested' | 'SocketConnected' | 'CertificatePublished' | 'CertificateRevoked' | 'IntermediatePublished' | 'Unreadable';
+export type AuditRecordType =
+  | 'TaskCreated'
+  | 'ResultPut'
+  | 'TaskExpired'
+  | 'SocketRequested'
+  | 'SocketConnected'
+  | 'CertificatePublished'
+  | 'CertificateRevoked'
+  | 'IntermediatePublished'
+  | 'Unreadable';
 
 export interface AuditRecord {
   /** BEAM_AUDIT stream sequence. */
@@ -92,13 +101,46 @@ export function describeAuditMessage(seq: number, subject: string, data: Uint8Ar
   }
   switch (event.type) {
     case 'TaskCreated':
-      return { ...base, time: iso(event.receivedAt), type: event.type, taskId: event.taskId, from: event.from, to: event.to, ...sizes(event.message), expiresAt: iso(event.expiresAt) };
+      return {
+        ...base,
+        time: iso(event.receivedAt),
+        type: event.type,
+        taskId: event.taskId,
+        from: event.from,
+        to: event.to,
+        ...sizes(event.message),
+        expiresAt: iso(event.expiresAt),
+      };
     case 'ResultPut':
-      return { ...base, time: iso(event.receivedAt), type: event.type, taskId: event.taskId, from: event.from, to: event.to, status: event.status, ...sizes(event.message) };
+      return {
+        ...base,
+        time: iso(event.receivedAt),
+        type: event.type,
+        taskId: event.taskId,
+        from: event.from,
+        to: event.to,
+        status: event.status,
+        ...sizes(event.message),
+      };
     case 'TaskExpired':
-      return { ...base, time: iso(event.expiredAt), type: event.type, taskId: event.taskId, ...(event.from && event.to ? { from: event.from, to: event.to } : {}) };
+      return {
+        ...base,
+        time: iso(event.expiredAt),
+        type: event.type,
+        taskId: event.taskId,
+        ...(event.from && event.to ? { from: event.from, to: event.to } : {}),
+      };
     case 'SocketRequested':
-      return { ...base, time: iso(event.receivedAt), type: event.type, socketId: event.socketId, from: event.from, to: event.to, messageBytes: event.message.length, expiresAt: iso(event.expiresAt) };
+      return {
+        ...base,
+        time: iso(event.receivedAt),
+        type: event.type,
+        socketId: event.socketId,
+        from: event.from,
+        to: event.to,
+        messageBytes: event.message.length,
+        expiresAt: iso(event.expiresAt),
+      };
     case 'SocketConnected':
       return { ...base, time: iso(event.connectedAt), type: event.type, socketId: event.socketId, from: event.by };
   }

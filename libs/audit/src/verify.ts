@@ -66,11 +66,18 @@ export class AuditVerifier {
     this.pkiEvents++;
     const result = this.directory.apply(m.subject, m.data);
     if (result.accepted) {
-      if (result.event.type === 'CertificateRevoked' && !this.revokedAt.has(result.event.serial)) this.revokedAt.set(result.event.serial, result.event.revokedAt);
+      if (result.event.type === 'CertificateRevoked' && !this.revokedAt.has(result.event.serial))
+        this.revokedAt.set(result.event.serial, result.event.revokedAt);
       return;
     }
     const serial = /^beam\.pki\.(?:cert|revoked)\.(.+)$/.exec(m.subject)?.[1];
-    const type = m.subject.startsWith('beam.pki.revoked.') ? 'CertificateRevoked' : m.subject.startsWith('beam.pki.cert.') ? 'CertificatePublished' : m.subject === subjects.intermediatePublished ? 'IntermediatePublished' : 'PkiEvent';
+    const type = m.subject.startsWith('beam.pki.revoked.')
+      ? 'CertificateRevoked'
+      : m.subject.startsWith('beam.pki.cert.')
+        ? 'CertificatePublished'
+        : m.subject === subjects.intermediatePublished
+          ? 'IntermediatePublished'
+          : 'PkiEvent';
     if (result.held) {
       if (this.heldPki.length < MAX_HELD_PKI) this.heldPki.push({ seq: m.seq, subject: m.subject, reason: result.reason, serial, type });
       return;
@@ -87,7 +94,12 @@ export class AuditVerifier {
       if (row.revokedAt && !this.revokedAt.has(row.serial)) this.revokedAt.set(row.serial, Date.parse(row.revokedAt));
     }
     for (const h of this.heldPki) {
-      const applied = h.type === 'CertificatePublished' ? h.serial !== undefined && this.directory.get(h.serial) !== undefined : h.type === 'CertificateRevoked' ? h.serial !== undefined && this.directory.isRevoked(h.serial) : false;
+      const applied =
+        h.type === 'CertificatePublished'
+          ? h.serial !== undefined && this.directory.get(h.serial) !== undefined
+          : h.type === 'CertificateRevoked'
+            ? h.serial !== undefined && this.directory.isRevoked(h.serial)
+            : false;
       if (!applied) this.fail({ seq: h.seq, subject: h.subject, type: h.type, reason: `directory event not honoured: ${h.reason}` });
     }
   }
@@ -108,7 +120,13 @@ export class AuditVerifier {
     if (event.type === 'TaskExpired') {
       this.unsigned++;
       if (m.subject !== subjects.taskExpired(event.taskId)) {
-        this.fail({ seq: m.seq, subject: m.subject, type: event.type, taskId: event.taskId, reason: `TaskExpired of task ${event.taskId} found on ${m.subject}` });
+        this.fail({
+          seq: m.seq,
+          subject: m.subject,
+          type: event.type,
+          taskId: event.taskId,
+          reason: `TaskExpired of task ${event.taskId} found on ${m.subject}`,
+        });
       }
       return;
     }
@@ -156,7 +174,8 @@ export class AuditVerifier {
       return `signer certificate ${kid} (${cert.commonName}) ${what} at ${atIso}: ${(err as Error).message}`;
     }
     const revokedAt = this.revokedAt.get(kid);
-    if (revokedAt !== undefined && revokedAt <= at) return `signer certificate ${kid} (${cert.commonName}) was revoked at ${new Date(revokedAt).toISOString()}, before ${atIso}`;
+    if (revokedAt !== undefined && revokedAt <= at)
+      return `signer certificate ${kid} (${cert.commonName}) was revoked at ${new Date(revokedAt).toISOString()}, before ${atIso}`;
 
     let payload: Record<string, unknown>;
     try {
@@ -171,7 +190,8 @@ export class AuditVerifier {
     }
     const mismatches: string[] = [];
     const cmp = (name: string, envelope: unknown, signed: unknown): void => {
-      if (!isDeepStrictEqual(envelope, signed)) mismatches.push(`${name}: event says ${JSON.stringify(envelope)}, signed message says ${JSON.stringify(signed)}`);
+      if (!isDeepStrictEqual(envelope, signed))
+        mismatches.push(`${name}: event says ${JSON.stringify(envelope)}, signed message says ${JSON.stringify(signed)}`);
     };
     if (event.type === 'TaskCreated') {
       cmp('taskId', event.taskId, payload.id);
@@ -185,7 +205,9 @@ export class AuditVerifier {
         mismatches.push(`ttl: signed ttl ${JSON.stringify(payload.ttl)} is not a duration`);
       }
       if (ttlMs !== undefined && event.expiresAt !== event.receivedAt + ttlMs) {
-        mismatches.push(`expiresAt: event says ${new Date(event.expiresAt).toISOString()}, receivedAt + signed ttl ${JSON.stringify(payload.ttl)} is ${new Date(event.receivedAt + ttlMs).toISOString()}`);
+        mismatches.push(
+          `expiresAt: event says ${new Date(event.expiresAt).toISOString()}, receivedAt + signed ttl ${JSON.stringify(payload.ttl)} is ${new Date(event.receivedAt + ttlMs).toISOString()}`,
+        );
       }
     } else {
       cmp('taskId', event.taskId, payload.task);

@@ -100,12 +100,21 @@ export function createCa(opts: { rootCn?: string; imCn?: string; validityDays?: 
   const imKeyPem = privateKeyToPem(im.privateKey);
   const rootForgeKey = toForgePrivate(rootKeyPem);
   const rootCertPem = buildCert({
-    subjectCn: rootCn, publicKey: toForgePublic(root.publicKey), signingKey: rootForgeKey,
-    notBefore, notAfter, extensions: CA_EXTENSIONS(),
+    subjectCn: rootCn,
+    publicKey: toForgePublic(root.publicKey),
+    signingKey: rootForgeKey,
+    notBefore,
+    notAfter,
+    extensions: CA_EXTENSIONS(),
   });
   const imCertPem = buildCert({
-    subjectCn: imCn, publicKey: toForgePublic(im.publicKey), issuer: forge.pki.certificateFromPem(rootCertPem),
-    signingKey: rootForgeKey, notBefore, notAfter, extensions: CA_EXTENSIONS(0),
+    subjectCn: imCn,
+    publicKey: toForgePublic(im.publicKey),
+    issuer: forge.pki.certificateFromPem(rootCertPem),
+    signingKey: rootForgeKey,
+    notBefore,
+    notAfter,
+    extensions: CA_EXTENSIONS(0),
   });
   return { rootCertPem, rootKeyPem, imCertPem, imKeyPem };
 }

@@ -36,9 +36,7 @@ describe('digest', () => {
   });
 
   it('canonicalJson sorts keys recursively (including integer-like keys) without whitespace', () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null }, '10': 0, '9': 0 })).toBe(
-      '{"10":0,"9":0,"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}',
-    );
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null }, '10': 0, '9': 0 })).toBe('{"10":0,"9":0,"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}');
   });
 
   it('canonicalJson follows JSON.stringify for undefined, non-finite numbers, toJSON and strings', () => {

@@ -53,9 +53,12 @@ function serialize(value: unknown, stack: Set<object>): string | undefined {
     case 'function':
     case 'symbol':
       return undefined;
+    case 'object':
+      return value === null ? 'null' : serializeObject(value, stack);
   }
-  if (value === null) return 'null';
-  const obj = value as object;
+}
+
+function serializeObject(obj: object, stack: Set<object>): string {
   if (stack.has(obj)) throw new CryptoError('malformed', 'cyclic value');
   stack.add(obj);
   let out: string;

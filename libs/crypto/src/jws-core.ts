@@ -43,7 +43,8 @@ export function readJwsHeader(jws: string): JwsHeader {
     throw new CryptoError('malformed', 'JWS protected header lacks alg, kid or typ');
   }
   // A kid names a certificate serial (hex, at most 20 bytes by RFC 5280); it is looked up and logged.
-  if (kid.length > MAX_KID_LENGTH || alg.length > 16 || typ.length > 64) throw new CryptoError('malformed', `JWS protected header: kid longer than ${MAX_KID_LENGTH} characters, or alg/typ too long`);
+  if (kid.length > MAX_KID_LENGTH || alg.length > 16 || typ.length > 64)
+    throw new CryptoError('malformed', `JWS protected header: kid longer than ${MAX_KID_LENGTH} characters, or alg/typ too long`);
   return { alg, kid, typ };
 }
 

@@ -27,7 +27,12 @@ describe('message JWS', () => {
 
   it('produces RSASSA-PSS SHA-256 salt-32 signatures over header.payload (verifiable without jose)', async () => {
     const [h, p, s] = (await signMessage(payload, signer.privateKey, kid)).split('.');
-    const ok = verify('sha256', Buffer.from(`${h}.${p}`), { key: signer.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, Buffer.from(s, 'base64url'));
+    const ok = verify(
+      'sha256',
+      Buffer.from(`${h}.${p}`),
+      { key: signer.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+      Buffer.from(s, 'base64url'),
+    );
     expect(ok).toBe(true);
   });
 

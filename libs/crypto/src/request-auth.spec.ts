@@ -50,7 +50,10 @@ describe('request authentication', () => {
   });
 
   it('rejects a different path as request_mismatch', async () => {
-    await expectCode(verifyRequest(await signRequest(req, signer, now), { ...req, pathAndQuery: '/v1/results?wait_count=1&wait_time=10s' }, proxy.publicKey, opts), 'request_mismatch');
+    await expectCode(
+      verifyRequest(await signRequest(req, signer, now), { ...req, pathAndQuery: '/v1/results?wait_count=1&wait_time=10s' }, proxy.publicKey, opts),
+      'request_mismatch',
+    );
   });
 
   it('rejects a different or reordered query as request_mismatch', async () => {
@@ -112,8 +115,8 @@ describe('request authentication', () => {
   });
 
   it('refuses a kid longer than a certificate serial can be as malformed', async () => {
-    expect(() => readRequestAuth(`BeamlineSig ${Buffer.from(JSON.stringify({ alg: 'PS256', kid: 'a'.repeat(129), typ: REQUEST_JWS_TYP })).toString('base64url')}.e30.sig`)).toThrow(
-      expect.objectContaining({ code: 'malformed' }),
-    );
+    expect(() =>
+      readRequestAuth(`BeamlineSig ${Buffer.from(JSON.stringify({ alg: 'PS256', kid: 'a'.repeat(129), typ: REQUEST_JWS_TYP })).toString('base64url')}.e30.sig`),
+    ).toThrow(expect.objectContaining({ code: 'malformed' }));
   });
 });

@@ -88,13 +88,21 @@ function parseClaims(payload: Uint8Array): RequestClaims {
   }
   // Bounded before anything else: the nonce becomes a NATS KV key, and a key longer than nats-server's
   // control line cut broker-api's connection (a 6,000-character nonce did).
-  if (typeof c?.n !== 'string' || !NONCE_FORMAT.test(c.n)) throw new CryptoError('malformed', 'request signature nonce: expected 22 to 64 base64url characters');
+  if (typeof c?.n !== 'string' || !NONCE_FORMAT.test(c.n))
+    throw new CryptoError('malformed', 'request signature nonce: expected 22 to 64 base64url characters');
   const nonce = decodeBase64UrlStrict(c.n);
   if (
-    typeof c !== 'object' || c === null ||
-    typeof c.iss !== 'string' || c.iss === '' ||
-    typeof c.m !== 'string' || typeof c.p !== 'string' || typeof c.d !== 'string' ||
-    typeof c.t !== 'number' || !Number.isFinite(c.t) || !nonce || nonce.length < 16
+    typeof c !== 'object' ||
+    c === null ||
+    typeof c.iss !== 'string' ||
+    c.iss === '' ||
+    typeof c.m !== 'string' ||
+    typeof c.p !== 'string' ||
+    typeof c.d !== 'string' ||
+    typeof c.t !== 'number' ||
+    !Number.isFinite(c.t) ||
+    !nonce ||
+    nonce.length < 16
   ) {
     throw new CryptoError('malformed', 'request signature payload lacks iss, m, p, d, t or n');
   }

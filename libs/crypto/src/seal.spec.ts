@@ -42,7 +42,10 @@ describe('sealBody / openBody', () => {
     const sealed = sealBody(body, [a.publicKey]);
     const blob = Buffer.from(sealed.encrypted, 'base64');
     expect(blob.length).toBe(24 + Buffer.byteLength(body) + 16);
-    const key = privateDecrypt({ key: a.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, Buffer.from(sealed.encryption_keys[0], 'base64'));
+    const key = privateDecrypt(
+      { key: a.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+      Buffer.from(sealed.encryption_keys[0], 'base64'),
+    );
     const pt = xchacha20poly1305(key, blob.subarray(0, 24)).decrypt(blob.subarray(24));
     expect(Buffer.from(pt).toString('utf8')).toBe(body);
   });
@@ -109,7 +112,10 @@ describe('sealBody / openBody', () => {
   it('never decrypts with a random key under a valid-looking wrapped key', () => {
     const sealed = sealBody(body, [a.publicKey]);
     const forged = sealBody('evil', [a.publicKey]);
-    const mixed = { encrypted: Buffer.concat([Buffer.from(sealed.encrypted, 'base64').subarray(0, 24), randomBytes(40)]).toString('base64'), encryption_keys: forged.encryption_keys };
+    const mixed = {
+      encrypted: Buffer.concat([Buffer.from(sealed.encrypted, 'base64').subarray(0, 24), randomBytes(40)]).toString('base64'),
+      encryption_keys: forged.encryption_keys,
+    };
     expectDecryptFailed(() => openBody(mixed, 0, a.privateKey));
   });
 });

@@ -47,12 +47,7 @@ export function sealBody(plaintext: string, recipientKeys: KeyObject[], aad?: Ui
  * Every failure (wrong key or index, any tampering, different aad, malformed fields) throws the same
  * CryptoError('decrypt_failed'), so callers cannot become a decryption oracle.
  */
-export function openBody(
-  sealed: { encrypted: string; encryption_keys: string[] },
-  keyIndex: number,
-  privateKey: KeyObject,
-  aad?: Uint8Array,
-): string {
+export function openBody(sealed: { encrypted: string; encryption_keys: string[] }, keyIndex: number, privateKey: KeyObject, aad?: Uint8Array): string {
   const fail = (why: string): never => {
     throw new CryptoError('decrypt_failed', `cannot open sealed body: ${why}`);
   };

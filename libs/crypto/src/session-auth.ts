@@ -31,7 +31,9 @@ export interface SessionClaims {
 
 /** A new session id carrying its claims and 128 random bits. */
 export function newSessionId(claims: SessionClaims): string {
-  return Buffer.from(JSON.stringify({ p: claims.proxyId, s: claims.serial, e: claims.expiresAt, r: randomBytes(16).toString('base64url') })).toString('base64url');
+  return Buffer.from(JSON.stringify({ p: claims.proxyId, s: claims.serial, e: claims.expiresAt, r: randomBytes(16).toString('base64url') })).toString(
+    'base64url',
+  );
 }
 
 /** The claims inside a session id (not yet authenticated: only a valid MAC proves the id was issued). */
@@ -49,7 +51,9 @@ export function readSessionId(sessionId: string): SessionClaims {
 
 /** The session key for `sessionId` under the brokers' shared secret. */
 export function sessionKeyFor(secret: Uint8Array, sessionId: string): Buffer {
-  return createHmac('sha256', secret).update(KEY_LABEL + sessionId).digest();
+  return createHmac('sha256', secret)
+    .update(KEY_LABEL + sessionId)
+    .digest();
 }
 
 export function wrapSessionKey(key: Uint8Array, publicKey: KeyObject): string {
@@ -97,7 +101,8 @@ export interface MacAuth {
 /** Parses a `BeamlineMac` header (scheme matched case-insensitively) without verifying it. */
 export function readMacAuth(header: string | undefined): MacAuth {
   const m = typeof header === 'string' ? /^\s*(\S+)\s+([A-Za-z0-9_-]+)\.(\d{1,15})\.([A-Za-z0-9_-]{22,64})\.([A-Za-z0-9_-]{43})\s*$/.exec(header) : null;
-  if (!m || m[1].toLowerCase() !== SESSION_AUTH_SCHEME.toLowerCase()) throw new CryptoError('malformed', `missing or malformed ${SESSION_AUTH_SCHEME} Authorization header`);
+  if (!m || m[1].toLowerCase() !== SESSION_AUTH_SCHEME.toLowerCase())
+    throw new CryptoError('malformed', `missing or malformed ${SESSION_AUTH_SCHEME} Authorization header`);
   return { sessionId: m[2], timestamp: Number(m[3]), nonce: m[4], mac: Buffer.from(m[5], 'base64url') };
 }
 
@@ -107,7 +112,12 @@ export function readMacAuth(header: string | undefined): MacAuth {
  * @throws CryptoError 'malformed' | 'bad_signature' (wrong MAC: any of session, method, path, query, body,
  *         time or nonce differs) | 'stale_request'.
  */
-export function verifyMacRequest(header: string, req: RequestToSign | (RequestHead & { bodyDigest: string }), key: Uint8Array, opts: { now: number; maxSkewMs: number }): MacAuth {
+export function verifyMacRequest(
+  header: string,
+  req: RequestToSign | (RequestHead & { bodyDigest: string }),
+  key: Uint8Array,
+  opts: { now: number; maxSkewMs: number },
+): MacAuth {
   const auth = readMacAuth(header);
   const head = 'bodyDigest' in req ? req : headOf(req);
   const expected = macOf(key, auth.sessionId, head, auth.timestamp, auth.nonce);
@@ -118,5 +128,11 @@ export function verifyMacRequest(header: string, req: RequestToSign | (RequestHe
 
 /** True when an `Authorization` header uses the session scheme. */
 export function isSessionAuth(header: string | undefined): boolean {
-  return typeof header === 'string' && header.trimStart().toLowerCase().startsWith(SESSION_AUTH_SCHEME.toLowerCase() + ' ');
+  return (
+    typeof header === 'string' &&
+    header
+      .trimStart()
+      .toLowerCase()
+      .startsWith(SESSION_AUTH_SCHEME.toLowerCase() + ' ')
+  );
 }

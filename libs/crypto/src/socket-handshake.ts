@@ -59,7 +59,10 @@ export interface SocketHandshake {
 
 /** The recipient proxy's handshake record: u32 length ‖ signed JWS. */
 export async function signSocketHandshake(h: SocketHandshake, privateKey: KeyObject, kid: string): Promise<Buffer> {
-  const jws = Buffer.from(await signCompactJws(JSON.stringify({ socketId: h.socketId, eph: h.eph, role: h.role }), privateKey, kid, SOCKET_HANDSHAKE_TYP), 'utf8');
+  const jws = Buffer.from(
+    await signCompactJws(JSON.stringify({ socketId: h.socketId, eph: h.eph, role: h.role }), privateKey, kid, SOCKET_HANDSHAKE_TYP),
+    'utf8',
+  );
   const out = Buffer.alloc(4 + jws.length);
   out.writeUInt32BE(jws.length, 0);
   jws.copy(out, 4);
@@ -87,6 +90,7 @@ export async function verifySocketHandshake(jws: string, publicKey: KeyObject, s
   } catch {
     throw new CryptoError('malformed', 'socket handshake is not JSON');
   }
-  if (h.socketId !== socketId || h.role !== 'b' || typeof h.eph !== 'string') throw new CryptoError('bad_signature', 'socket handshake is for another socket or role');
+  if (h.socketId !== socketId || h.role !== 'b' || typeof h.eph !== 'string')
+    throw new CryptoError('bad_signature', 'socket handshake is for another socket or role');
   return h.eph;
 }

@@ -130,11 +130,7 @@ function trustedChain(chain: { imCertPem: string; rootCertPem: string }): Truste
  * @throws CryptoError 'malformed' | 'untrusted' (does not chain) | 'bad_certificate' (end entity is a CA) |
  *         'not_yet_valid' | 'expired' | 'wrong_name'.
  */
-export function verifyCertificate(
-  certPem: string,
-  chain: { imCertPem: string; rootCertPem: string },
-  opts: { now: number; expectedCn?: string },
-): CertInfo {
+export function verifyCertificate(certPem: string, chain: { imCertPem: string; rootCertPem: string }, opts: { now: number; expectedCn?: string }): CertInfo {
   const trusted = trustedChain(chain);
   const ci = signedLeaf(trusted, certPem);
   checkDates(trusted.rootValidity, opts.now, 'root');

@@ -11,7 +11,14 @@ export interface UpgradeResult {
 }
 
 /** Sends `method path` with the given headers over a fresh TCP connection and reads the answer head. */
-export function rawUpgrade(proxyUrl: string, method: string, path: string, appId: string, headers: Record<string, string> = { Upgrade: 'tcp', Connection: 'Upgrade' }, key = 'App1Secret'): Promise<UpgradeResult> {
+export function rawUpgrade(
+  proxyUrl: string,
+  method: string,
+  path: string,
+  appId: string,
+  headers: Record<string, string> = { Upgrade: 'tcp', Connection: 'Upgrade' },
+  key = 'App1Secret',
+): Promise<UpgradeResult> {
   const url = new URL(proxyUrl);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(url.port), url.hostname);
@@ -45,7 +52,13 @@ export function rawUpgrade(proxyUrl: string, method: string, path: string, appId
     socket.on('data', onData);
     socket.on('error', reject);
     socket.on('connect', () => {
-      const lines = [`${method} ${path} HTTP/1.1`, `Host: ${url.host}`, `Authorization: ApiKey ${appId} ${key}`, 'Content-Length: 0', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+      const lines = [
+        `${method} ${path} HTTP/1.1`,
+        `Host: ${url.host}`,
+        `Authorization: ApiKey ${appId} ${key}`,
+        'Content-Length: 0',
+        ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+      ];
       socket.write(lines.join('\r\n') + '\r\n\r\n');
     });
   });

@@ -39,13 +39,38 @@ export async function appendSignedTasks(net: DevNetwork, spec: BulkTasks): Promi
     const worker = async (): Promise<void> => {
       while (next < spec.count) {
         const i = next++;
-        const task: TaskInput = { id: randomUUID(), from: spec.from, to: spec.to, body: spec.body(i), failure_strategy: 'discard', ttl: `${spec.ttlSeconds}s`, metadata: null };
+        const task: TaskInput = {
+          id: randomUUID(),
+          from: spec.from,
+          to: spec.to,
+          body: spec.body(i),
+          failure_strategy: 'discard',
+          ttl: `${spec.ttlSeconds}s`,
+          metadata: null,
+        };
         tasks[i] = task;
         const { body, ...rest } = task;
-        const sealed: SealedTask = { ...rest, ...sealBody(body, spec.to.map(() => recipientKey)), digest: keyedDigest(digestKey, canonicalJson(task)) };
+        const sealed: SealedTask = {
+          ...rest,
+          ...sealBody(
+            body,
+            spec.to.map(() => recipientKey),
+          ),
+          digest: keyedDigest(digestKey, canonicalJson(task)),
+        };
         const message = await signMessage(sealed, privateKey, sender.serial);
         const now = Date.now();
-        const event: TaskCreated = { type: 'TaskCreated', v: 1, taskId: task.id, from: task.from, to: spec.to, message, digest: sealed.digest, receivedAt: now, expiresAt: now + spec.ttlSeconds * 1000 };
+        const event: TaskCreated = {
+          type: 'TaskCreated',
+          v: 1,
+          taskId: task.id,
+          from: task.from,
+          to: spec.to,
+          message,
+          digest: sealed.digest,
+          receivedAt: now,
+          expiresAt: now + spec.ttlSeconds * 1000,
+        };
         await log.append(subjects.taskCreated(task.id), event, { expectedLastSubjectSeq: 0, msgId: `tc-${sha256Base64Url(message)}` });
       }
     };

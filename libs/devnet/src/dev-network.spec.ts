@@ -144,9 +144,9 @@ describe('startDevNetwork (with stand-in apps)', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const held = (blocker.address() as AddressInfo).port;
     try {
-      await expect(
-        startDevNetwork({ distDir, natsUrl: nats.url, proxies: [{ id: 'site-a.broker', port: held }], extraEnv: extraEnv() }),
-      ).rejects.toThrow(new RegExp(`site-a\\.broker: 127\\.0\\.0\\.1:${held} is in use by another process`));
+      await expect(startDevNetwork({ distDir, natsUrl: nats.url, proxies: [{ id: 'site-a.broker', port: held }], extraEnv: extraEnv() })).rejects.toThrow(
+        new RegExp(`site-a\\.broker: 127\\.0\\.0\\.1:${held} is in use by another process`),
+      );
       expect(envOf('site-a.broker').BIND_ADDR).toBe(`127.0.0.1:${held}`);
       await expect(startDevNetwork({ distDir, natsUrl: nats.url, brokerPort: held, extraEnv: extraEnv() })).rejects.toThrow(
         new RegExp(`broker-api: 127\\.0\\.0\\.1:${held} is in use by another process`),
@@ -158,9 +158,9 @@ describe('startDevNetwork (with stand-in apps)', () => {
 
   it('stops what it started and rethrows when a component fails half-way', async () => {
     const before = new Set(childPids());
-    await expect(
-      startDevNetwork({ distDir, natsUrl: nats.url, proxies: [{ id: 'crashing.broker' }], extraEnv: extraEnv() }),
-    ).rejects.toThrow(/crashing\.broker exited[\s\S]*cannot read PRIVKEY_FILE/);
+    await expect(startDevNetwork({ distDir, natsUrl: nats.url, proxies: [{ id: 'crashing.broker' }], extraEnv: extraEnv() })).rejects.toThrow(
+      /crashing\.broker exited[\s\S]*cannot read PRIVKEY_FILE/,
+    );
     const leftovers = childPids().filter((pid) => !before.has(pid));
     expect(leftovers).toEqual([]);
   });

@@ -149,7 +149,10 @@ export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<Dev
       ...(opts.streamReplicas !== undefined || natsCluster ? { STREAM_REPLICAS: String(streamReplicas) } : {}),
     };
 
-    const pki = generateDevPki(join(dir, 'pki'), proxySpecs.map((p) => p.id));
+    const pki = generateDevPki(
+      join(dir, 'pki'),
+      proxySpecs.map((p) => p.id),
+    );
     await publishPki(natsUrl, pki, readStorageSettings({ ...brokerStorageEnv, STREAM_REPLICAS: String(streamReplicas) }));
 
     const storeReplicas = opts.brokerStoreReplicas ?? 1;

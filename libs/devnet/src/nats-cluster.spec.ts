@@ -71,7 +71,12 @@ describe('startNatsCluster', () => {
     expect(victim.pid).not.toBe(before.pid);
     expect({ port: victim.port, clusterPort: victim.clusterPort }).toEqual({ port: before.port, clusterPort: before.clusterPort });
     expect(configOf(victim)).toContain(`listen: 127.0.0.1:${before.port}\n`);
-    expect(routesIn(configOf(victim)).sort()).toEqual(c.nodes.slice(1).map((n) => n.clusterPort).sort());
+    expect(routesIn(configOf(victim)).sort()).toEqual(
+      c.nodes
+        .slice(1)
+        .map((n) => n.clusterPort)
+        .sort(),
+    );
     await c.waitForJetStream();
     expect(await replicasOf(c, 'DEVNET_R3')).toBe(3);
   });
@@ -93,6 +98,8 @@ describe('natsClusterNodeConfig', () => {
   it('routes a node that knows no peer yet to port 0, which nothing can listen on', () => {
     const config = natsClusterNodeConfig({ serverName: 'n1', clusterName: 'c', port: -1, clusterPort: -1, routePorts: [], storeDir: '/s' });
     expect(routesIn(config)).toEqual([0]);
-    expect(routesIn(natsClusterNodeConfig({ serverName: 'n2', clusterName: 'c', port: -1, clusterPort: -1, routePorts: [4250, 4251], storeDir: '/s' }))).toEqual([4250, 4251]);
+    expect(
+      routesIn(natsClusterNodeConfig({ serverName: 'n2', clusterName: 'c', port: -1, clusterPort: -1, routePorts: [4250, 4251], storeDir: '/s' })),
+    ).toEqual([4250, 4251]);
   });
 });

@@ -34,7 +34,7 @@ async function holdPort(port = 0): Promise<Server> {
 }
 
 async function eventuallyDead(pid: number, ms = 3_000): Promise<boolean> {
-  for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + ms; Date.now() < deadline;) {
     if (!isAlive(pid)) return true;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -57,10 +57,7 @@ export interface NatsServerHandle {
  * Finds the nats-server binary: `$NATS_SERVER_BIN`, else the first executable `candidates` entry, else
  * `nats-server` on PATH. Throws an error naming the install command when there is none.
  */
-export function resolveNatsServerBinary(
-  env: NodeJS.ProcessEnv = process.env,
-  candidates: readonly string[] = ['/usr/sbin/nats-server'],
-): string {
+export function resolveNatsServerBinary(env: NodeJS.ProcessEnv = process.env, candidates: readonly string[] = ['/usr/sbin/nats-server']): string {
   const fromEnv = env.NATS_SERVER_BIN;
   if (fromEnv) {
     if (isExecutableFile(fromEnv)) return fromEnv;
@@ -73,10 +70,7 @@ export function resolveNatsServerBinary(
     const candidate = join(dir, 'nats-server');
     if (dir && isExecutableFile(candidate)) return candidate;
   }
-  throw new Error(
-    `nats-server not found (looked at $NATS_SERVER_BIN, ${[...candidates, 'PATH'].join(', ')}). ` +
-      `Install it with: ${NATS_INSTALL_COMMAND}`,
-  );
+  throw new Error(`nats-server not found (looked at $NATS_SERVER_BIN, ${[...candidates, 'PATH'].join(', ')}). ` + `Install it with: ${NATS_INSTALL_COMMAND}`);
 }
 
 /**

@@ -34,19 +34,16 @@ export async function startRoundRobin(backends: string[]): Promise<RoundRobin> {
     const headers: IncomingHttpHeaders = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k)) headers[k] = v;
     headers.host = target.host;
-    const upstream = request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent },
-      (upRes) => {
-        const back: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(upRes.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) back[k] = v;
-        res.writeHead(upRes.statusCode ?? 502, back);
-        res.flushHeaders(); // SSE: the client sees the headers before the first event
-        upRes.pipe(res);
-        // The backend died mid-response: cut the client off too, so it sees a transport error.
-        upRes.on('aborted', () => res.destroy());
-        upRes.on('error', () => res.destroy());
-      },
-    );
+    const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent }, (upRes) => {
+      const back: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(upRes.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) back[k] = v;
+      res.writeHead(upRes.statusCode ?? 502, back);
+      res.flushHeaders(); // SSE: the client sees the headers before the first event
+      upRes.pipe(res);
+      // The backend died mid-response: cut the client off too, so it sees a transport error.
+      upRes.on('aborted', () => res.destroy());
+      upRes.on('error', () => res.destroy());
+    });
     upstream.on('error', () => {
       if (!res.headersSent) {
         stats.badGateway++;

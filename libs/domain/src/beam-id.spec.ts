@@ -1,6 +1,4 @@
-import {
-  appIdOf, brokerIdOfProxy, canSignFor, fromSubjectToken, isValidBeamId, kindOf, parseBeamId, proxyIdOf, subjectToken,
-} from './beam-id';
+import { appIdOf, brokerIdOfProxy, canSignFor, fromSubjectToken, isValidBeamId, kindOf, parseBeamId, proxyIdOf, subjectToken } from './beam-id';
 import { InvalidInput } from './errors';
 
 describe('isValidBeamId / parseBeamId', () => {

@@ -7,10 +7,18 @@ import { InvalidInput } from './errors';
  */
 const UNIT_BYTES: Record<string, number> = {
   b: 1,
-  k: 2 ** 10, kb: 2 ** 10, kib: 2 ** 10,
-  m: 2 ** 20, mb: 2 ** 20, mib: 2 ** 20,
-  g: 2 ** 30, gb: 2 ** 30, gib: 2 ** 30,
-  t: 2 ** 40, tb: 2 ** 40, tib: 2 ** 40,
+  k: 2 ** 10,
+  kb: 2 ** 10,
+  kib: 2 ** 10,
+  m: 2 ** 20,
+  mb: 2 ** 20,
+  mib: 2 ** 20,
+  g: 2 ** 30,
+  gb: 2 ** 30,
+  gib: 2 ** 30,
+  t: 2 ** 40,
+  tb: 2 ** 40,
+  tib: 2 ** 40,
 };
 const BYTE_SIZE = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i;
 const MAX_INPUT_LEN = 32;

@@ -1,6 +1,16 @@
 import {
-  BrokerTimeout, BrokerUnavailable, Conflict, DomainError, Forbidden, InvalidInput, NotFound,
-  PayloadTooLarge, RecipientsWithoutCertificate, StorageFull, Unauthenticated, UpgradeRequired,
+  BrokerTimeout,
+  BrokerUnavailable,
+  Conflict,
+  DomainError,
+  Forbidden,
+  InvalidInput,
+  NotFound,
+  PayloadTooLarge,
+  RecipientsWithoutCertificate,
+  StorageFull,
+  Unauthenticated,
+  UpgradeRequired,
 } from './errors';
 
 describe('domain errors', () => {

@@ -94,7 +94,11 @@ export class UpgradeRequired extends DomainError {
  * request succeeds later; `retryAfterSeconds` says when it is worth trying again (`Retry-After`).
  */
 export class TooManyRequests extends DomainError {
-  constructor(message: string, code = 'too_many_requests', readonly retryAfterSeconds = 1) {
+  constructor(
+    message: string,
+    code = 'too_many_requests',
+    readonly retryAfterSeconds = 1,
+  ) {
     super('too_many_requests', code, message);
     this.name = 'TooManyRequests';
   }
@@ -109,7 +113,11 @@ export type QuotaName = 'write_rate' | 'live_tasks' | 'live_bytes';
  * hold are storage it was granted (507).
  */
 export class QuotaExceeded extends DomainError {
-  constructor(readonly quota: QuotaName, message: string, readonly retryAfterSeconds = 1) {
+  constructor(
+    readonly quota: QuotaName,
+    message: string,
+    readonly retryAfterSeconds = 1,
+  ) {
     super(quota === 'live_bytes' ? 'storage_full' : 'too_many_requests', 'quota_exceeded', message);
     this.name = 'QuotaExceeded';
   }
@@ -120,7 +128,10 @@ export class QuotaExceeded extends DomainError {
  * written; the same request succeeds once space frees up (expired tasks are purged), so it is not retried.
  */
 export class StorageFull extends DomainError {
-  constructor(readonly store: string, message: string) {
+  constructor(
+    readonly store: string,
+    message: string,
+  ) {
     super('storage_full', 'storage_full', message);
     this.name = 'StorageFull';
   }

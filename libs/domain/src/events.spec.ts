@@ -3,12 +3,25 @@ import { parseEvent } from './events';
 
 const ID = '70c0aac0-dc0b-4d3f-8a3e-1c3d6e1c2f6a';
 const created = {
-  type: 'TaskCreated', v: 1, taskId: ID, from: 'app1.proxy1.broker', to: ['app1.proxy2.broker'],
-  message: 'eyJh.eyJi.c2ln', digest: 'sha256-abc', receivedAt: 1_000, expiresAt: 11_000,
+  type: 'TaskCreated',
+  v: 1,
+  taskId: ID,
+  from: 'app1.proxy1.broker',
+  to: ['app1.proxy2.broker'],
+  message: 'eyJh.eyJi.c2ln',
+  digest: 'sha256-abc',
+  receivedAt: 1_000,
+  expiresAt: 11_000,
 };
 const put = {
-  type: 'ResultPut', v: 1, taskId: ID, from: 'app1.proxy2.broker', to: ['app1.proxy1.broker'],
-  status: 'succeeded', message: 'eyJh.eyJi.c2ln', receivedAt: 2_000,
+  type: 'ResultPut',
+  v: 1,
+  taskId: ID,
+  from: 'app1.proxy2.broker',
+  to: ['app1.proxy1.broker'],
+  status: 'succeeded',
+  message: 'eyJh.eyJi.c2ln',
+  receivedAt: 2_000,
 };
 const expired = { type: 'TaskExpired', v: 1, taskId: ID, expiredAt: 11_000 };
 const expiredWithParties = { ...expired, from: 'app1.proxy1.broker', to: ['app1.proxy2.broker'] };
@@ -32,9 +45,15 @@ describe('parseEvent', () => {
   });
 
   it.each([
-    [created, { taskId: 'x' }, 'taskId'], [created, { to: [] }, 'to'], [created, { message: '' }, 'message'],
-    [created, { digest: 3 }, 'digest'], [created, { receivedAt: -1 }, 'receivedAt'], [created, { expiresAt: 1.5 }, 'expiresAt'],
-    [put, { status: 'done' }, 'status'], [put, { from: 'a..b' }, 'from'], [put, { receivedAt: '1' }, 'receivedAt'],
+    [created, { taskId: 'x' }, 'taskId'],
+    [created, { to: [] }, 'to'],
+    [created, { message: '' }, 'message'],
+    [created, { digest: 3 }, 'digest'],
+    [created, { receivedAt: -1 }, 'receivedAt'],
+    [created, { expiresAt: 1.5 }, 'expiresAt'],
+    [put, { status: 'done' }, 'status'],
+    [put, { from: 'a..b' }, 'from'],
+    [put, { receivedAt: '1' }, 'receivedAt'],
     [expired, { expiredAt: null }, 'expiredAt'],
   ])('rejects bad fields naming them', (base, overrides, field) => {
     expect(() => parseEvent({ ...base, ...overrides })).toThrow(InvalidInput);

@@ -6,14 +6,40 @@ import { parseWorkStatus, WorkStatus } from './messages';
 import { parseUuid } from './uuid';
 
 /** A task was accepted by the broker; `message` is the sender's compact JWS, verbatim. */
-export interface TaskCreated { type: 'TaskCreated'; v: 1; taskId: string; from: string; to: string[]; message: string; digest: string; receivedAt: number; expiresAt: number; }
+export interface TaskCreated {
+  type: 'TaskCreated';
+  v: 1;
+  taskId: string;
+  from: string;
+  to: string[];
+  message: string;
+  digest: string;
+  receivedAt: number;
+  expiresAt: number;
+}
 /** A result was put (new or replacing the same app's earlier result). */
-export interface ResultPut { type: 'ResultPut'; v: 1; taskId: string; from: string; to: string[]; status: WorkStatus; message: string; receivedAt: number; }
+export interface ResultPut {
+  type: 'ResultPut';
+  v: 1;
+  taskId: string;
+  from: string;
+  to: string[];
+  status: WorkStatus;
+  message: string;
+  receivedAt: number;
+}
 /**
  * A task passed its TTL and was swept. `from`/`to` repeat the task's parties, so an audit trail that starts
  * after the task was created (retention, `--since`) still says whose task expired; older events lack them.
  */
-export interface TaskExpired { type: 'TaskExpired'; v: 1; taskId: string; expiredAt: number; from?: string; to?: string[]; }
+export interface TaskExpired {
+  type: 'TaskExpired';
+  v: 1;
+  taskId: string;
+  expiredAt: number;
+  from?: string;
+  to?: string[];
+}
 /** Every event in the BEAM_EVENTS log. */
 export type BeamEvent = TaskCreated | ResultPut | TaskExpired;
 

@@ -1,15 +1,18 @@
 import { DomainError, InvalidInput } from './errors';
-import {
-  DEFAULT_MAX_TTL_MS, parseResultInput, parseSealedResult, parseSealedTask, parseTaskInput, ttlMsOf, WORK_STATUSES,
-} from './messages';
+import { DEFAULT_MAX_TTL_MS, parseResultInput, parseSealedResult, parseSealedTask, parseTaskInput, ttlMsOf, WORK_STATUSES } from './messages';
 
 const limits = { maxTtlMs: DEFAULT_MAX_TTL_MS };
 const ID = '70c0aac0-dc0b-4d3f-8a3e-1c3d6e1c2f6a';
 
 function task(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    id: ID, from: 'app1.proxy1.broker', to: ['app1.proxy2.broker'], body: 'What is the answer?',
-    failure_strategy: { retry: { backoff_millisecs: 1000, max_tries: 5 } }, ttl: '10s', metadata: 'The broker can read and use this field e.g., to apply filters on behalf of an app',
+    id: ID,
+    from: 'app1.proxy1.broker',
+    to: ['app1.proxy2.broker'],
+    body: 'What is the answer?',
+    failure_strategy: { retry: { backoff_millisecs: 1000, max_tries: 5 } },
+    ttl: '10s',
+    metadata: 'The broker can read and use this field e.g., to apply filters on behalf of an app',
     ...overrides,
   };
 }
@@ -40,7 +43,10 @@ describe('parseTaskInput', () => {
   });
 
   it('accepts an empty body, "discard", ProxyIds as recipients and any JSON metadata', () => {
-    const t = parseTaskInput(task({ body: '', failure_strategy: 'discard', to: ['proxy2.broker', 'app2.proxy1.broker'], metadata: { a: [1, { b: null }] } }), limits);
+    const t = parseTaskInput(
+      task({ body: '', failure_strategy: 'discard', to: ['proxy2.broker', 'app2.proxy1.broker'], metadata: { a: [1, { b: null }] } }),
+      limits,
+    );
     expect(t.body).toBe('');
     expect(t.failure_strategy).toBe('discard');
     expect(t.to).toEqual(['proxy2.broker', 'app2.proxy1.broker']);
@@ -58,19 +64,33 @@ describe('parseTaskInput', () => {
   });
 
   it.each([
-    [{ id: 'nope' }, 'id'], [{ id: undefined }, 'id'],
-    [{ from: 'app1..broker' }, 'from'], [{ from: undefined }, 'from'],
-    [{ to: [] }, 'to'], [{ to: 'app1.proxy2.broker' }, 'to'], [{ to: ['ok.broker', 7] }, 'to[1]'],
+    [{ id: 'nope' }, 'id'],
+    [{ id: undefined }, 'id'],
+    [{ from: 'app1..broker' }, 'from'],
+    [{ from: undefined }, 'from'],
+    [{ to: [] }, 'to'],
+    [{ to: 'app1.proxy2.broker' }, 'to'],
+    [{ to: ['ok.broker', 7] }, 'to[1]'],
     [{ to: ['a.proxy2.broker', 'a.proxy2.broker'] }, 'to'],
-    [{ body: undefined }, 'body'], [{ body: null }, 'body'], [{ body: 42 }, 'body'], [{ body: { x: 1 } }, 'body'],
-    [{ failure_strategy: 'retry' }, 'failure_strategy'], [{ failure_strategy: null }, 'failure_strategy'],
+    [{ body: undefined }, 'body'],
+    [{ body: null }, 'body'],
+    [{ body: 42 }, 'body'],
+    [{ body: { x: 1 } }, 'body'],
+    [{ failure_strategy: 'retry' }, 'failure_strategy'],
+    [{ failure_strategy: null }, 'failure_strategy'],
     [{ failure_strategy: { retry: { backoff_millisecs: -1, max_tries: 1 } } }, 'failure_strategy.retry.backoff_millisecs'],
     [{ failure_strategy: { retry: { backoff_millisecs: 1, max_tries: 1.5 } } }, 'failure_strategy.retry.max_tries'],
     [{ failure_strategy: { retry: { backoff_millisecs: 1 } } }, 'failure_strategy.retry.max_tries'],
     [{ failure_strategy: { retry: [] } }, 'failure_strategy.retry'],
     [{ failure_strategy: { retry: { backoff_millisecs: 1, max_tries: 1 }, discard: true } }, 'failure_strategy'],
-    [{ ttl: undefined }, 'ttl'], [{ ttl: '0s' }, 'ttl'], [{ ttl: 0 }, 'ttl'], [{ ttl: '-5s' }, 'ttl'],
-    [{ ttl: '8d' }, 'ttl'], [{ ttl: '10 parsecs' }, 'ttl'], [{ ttl: null }, 'ttl'], [{ ttl: true }, 'ttl'],
+    [{ ttl: undefined }, 'ttl'],
+    [{ ttl: '0s' }, 'ttl'],
+    [{ ttl: 0 }, 'ttl'],
+    [{ ttl: '-5s' }, 'ttl'],
+    [{ ttl: '8d' }, 'ttl'],
+    [{ ttl: '10 parsecs' }, 'ttl'],
+    [{ ttl: null }, 'ttl'],
+    [{ ttl: true }, 'ttl'],
   ])('rejects %j naming the field %s', (overrides, field) => {
     expectInvalid(() => parseTaskInput(task(overrides), limits), field);
   });
@@ -117,8 +137,14 @@ describe('parseResultInput', () => {
   });
 
   it.each([
-    [{ task: 'x' }, 'task'], [{ status: 'done' }, 'status'], [{ status: undefined }, 'status'], [{ status: 'Succeeded' }, 'status'],
-    [{ to: [] }, 'to'], [{ from: 5 }, 'from'], [{ body: 1 }, 'body'], [{ status: 'claimed', body: 3 }, 'body'],
+    [{ task: 'x' }, 'task'],
+    [{ status: 'done' }, 'status'],
+    [{ status: undefined }, 'status'],
+    [{ status: 'Succeeded' }, 'status'],
+    [{ to: [] }, 'to'],
+    [{ from: 5 }, 'from'],
+    [{ body: 1 }, 'body'],
+    [{ status: 'claimed', body: 3 }, 'body'],
   ])('rejects %j naming the field %s', (overrides, field) => {
     expectInvalid(() => parseResultInput(result(overrides)), field);
   });
@@ -136,11 +162,19 @@ describe('parseSealedTask', () => {
   });
 
   it.each([
-    [{ encrypted: undefined }, 'encrypted'], [{ encrypted: '' }, 'encrypted'], [{ encrypted: 'not base64!' }, 'encrypted'],
-    [{ encrypted: 'AAECA' }, 'encrypted'], [{ encryption_keys: [] }, 'encryption_keys'],
-    [{ encryption_keys: 'a2V5MQ==' }, 'encryption_keys'], [{ encryption_keys: ['a2V5MQ==', 'a2V5Mg=='] }, 'encryption_keys'],
-    [{ encryption_keys: [5] }, 'encryption_keys[0]'], [{ digest: '' }, 'digest'], [{ digest: undefined }, 'digest'],
-    [{ digest: 'x'.repeat(129) }, 'digest'], [{ ttl: '0ms' }, 'ttl'], [{ id: null }, 'id'],
+    [{ encrypted: undefined }, 'encrypted'],
+    [{ encrypted: '' }, 'encrypted'],
+    [{ encrypted: 'not base64!' }, 'encrypted'],
+    [{ encrypted: 'AAECA' }, 'encrypted'],
+    [{ encryption_keys: [] }, 'encryption_keys'],
+    [{ encryption_keys: 'a2V5MQ==' }, 'encryption_keys'],
+    [{ encryption_keys: ['a2V5MQ==', 'a2V5Mg=='] }, 'encryption_keys'],
+    [{ encryption_keys: [5] }, 'encryption_keys[0]'],
+    [{ digest: '' }, 'digest'],
+    [{ digest: undefined }, 'digest'],
+    [{ digest: 'x'.repeat(129) }, 'digest'],
+    [{ ttl: '0ms' }, 'ttl'],
+    [{ id: null }, 'id'],
   ])('rejects %j naming the field %s', (overrides, field) => {
     expectInvalid(() => parseSealedTask(sealedTask(overrides), limits), field);
   });
@@ -177,32 +211,57 @@ describe('parseSealedResult', () => {
 });
 
 describe('message parsers under fuzzing', () => {
-  const parsers: Array<(v: unknown) => unknown> = [
-    (v) => parseTaskInput(v, limits), parseResultInput, (v) => parseSealedTask(v, limits), parseSealedResult,
-  ];
+  const parsers: Array<(v: unknown) => unknown> = [(v) => parseTaskInput(v, limits), parseResultInput, (v) => parseSealedTask(v, limits), parseSealedResult];
 
   function junk(seed: number, depth = 0): unknown {
     const r = (seed * 9301 + 49297) % 233280;
     const pick = r % 12;
     if (depth > 3) return r;
     switch (pick) {
-      case 0: return null;
-      case 1: return r / 7 - 1000;
-      case 2: return 'x'.repeat(r % 50);
-      case 3: return [junk(r + 1, depth + 1), junk(r + 2, depth + 1)];
-      case 4: return { id: junk(r + 3, depth + 1), to: junk(r + 4, depth + 1), __proto__: junk(r + 5, depth + 1) };
-      case 5: return true;
-      case 6: return NaN;
-      case 7: return ID;
-      case 8: return ['app1.proxy1.broker'];
-      case 9: return 'app1.proxy1.broker';
-      case 10: return { retry: junk(r + 6, depth + 1) };
-      default: return '10s';
+      case 0:
+        return null;
+      case 1:
+        return r / 7 - 1000;
+      case 2:
+        return 'x'.repeat(r % 50);
+      case 3:
+        return [junk(r + 1, depth + 1), junk(r + 2, depth + 1)];
+      case 4:
+        return { id: junk(r + 3, depth + 1), to: junk(r + 4, depth + 1), __proto__: junk(r + 5, depth + 1) };
+      case 5:
+        return true;
+      case 6:
+        return NaN;
+      case 7:
+        return ID;
+      case 8:
+        return ['app1.proxy1.broker'];
+      case 9:
+        return 'app1.proxy1.broker';
+      case 10:
+        return { retry: junk(r + 6, depth + 1) };
+      default:
+        return '10s';
     }
   }
 
   function fuzzObject(seed: number): unknown {
-    const keys = ['id', 'task', 'from', 'to', 'body', 'ttl', 'status', 'failure_strategy', 'metadata', 'encrypted', 'encryption_keys', 'digest', '__proto__', 'constructor'];
+    const keys = [
+      'id',
+      'task',
+      'from',
+      'to',
+      'body',
+      'ttl',
+      'status',
+      'failure_strategy',
+      'metadata',
+      'encrypted',
+      'encryption_keys',
+      'digest',
+      '__proto__',
+      'constructor',
+    ];
     const obj: Record<string, unknown> = {};
     keys.forEach((k, i) => {
       if ((seed >> i) & 1) obj[k] = junk(seed * 31 + i);
@@ -212,9 +271,24 @@ describe('message parsers under fuzzing', () => {
 
   it('only ever throws DomainErrors on garbage', () => {
     const inputs: unknown[] = [
-      null, undefined, 0, -1, NaN, '', 'x'.repeat(1_000_000), [], [[]], {}, Object.create(null),
+      null,
+      undefined,
+      0,
+      -1,
+      NaN,
+      '',
+      'x'.repeat(1_000_000),
+      [],
+      [[]],
+      {},
+      Object.create(null),
       JSON.parse('{"__proto__":{"id":"70c0aac0-dc0b-4d3f-8a3e-1c3d6e1c2f6a"}}'),
-      { to: new Array(10_000).fill('a.b') }, { get id() { throw new Error('boom'); } },
+      { to: new Array(10_000).fill('a.b') },
+      {
+        get id() {
+          throw new Error('boom');
+        },
+      },
     ];
     for (let s = 0; s < 2000; s++) inputs.push(fuzzObject(s), junk(s));
     for (const parse of parsers) {
@@ -269,4 +343,3 @@ describe('recipient limits', () => {
     tooMany(() => parseSealedResult(sealedResult({ to: many(5) }), { maxRecipients: 4 }), 5, 4);
   });
 });
-

@@ -15,16 +15,52 @@ export const WORK_STATUSES: readonly WorkStatus[] = Object.freeze(['claimed', 't
 export type FailureStrategy = 'discard' | { retry: { backoff_millisecs: number; max_tries: number } };
 
 /** What an app POSTs (plaintext, at the proxy). */
-export interface TaskInput { id: string; from: string; to: string[]; body: string; failure_strategy: FailureStrategy; ttl: string; metadata: unknown; }
+export interface TaskInput {
+  id: string;
+  from: string;
+  to: string[];
+  body: string;
+  failure_strategy: FailureStrategy;
+  ttl: string;
+  metadata: unknown;
+}
 /** What an app PUTs as a result (plaintext, at the proxy). body is undefined only for status 'claimed' without body. */
-export interface ResultInput { from: string; to: string[]; task: string; status: WorkStatus; body?: string; metadata: unknown; }
+export interface ResultInput {
+  from: string;
+  to: string[];
+  task: string;
+  status: WorkStatus;
+  body?: string;
+  metadata: unknown;
+}
 /** The sealed forms that travel proxy -> broker (inside a signed JWS). encrypted/encryption_keys come from the crypto lib. */
-export interface SealedTask { id: string; from: string; to: string[]; encrypted: string; encryption_keys: string[]; failure_strategy: FailureStrategy; ttl: string; metadata: unknown; digest: string; }
+export interface SealedTask {
+  id: string;
+  from: string;
+  to: string[];
+  encrypted: string;
+  encryption_keys: string[];
+  failure_strategy: FailureStrategy;
+  ttl: string;
+  metadata: unknown;
+  digest: string;
+}
 /** A sealed result; encrypted/encryption_keys are both present or both absent (claimed without body). */
-export interface SealedResult { task: string; from: string; to: string[]; status: WorkStatus; encrypted?: string; encryption_keys?: string[]; metadata: unknown; }
+export interface SealedResult {
+  task: string;
+  from: string;
+  to: string[];
+  status: WorkStatus;
+  encrypted?: string;
+  encryption_keys?: string[];
+  metadata: unknown;
+}
 
 /** Limits applied to incoming messages (`maxRecipients` defaults to {@link DEFAULT_MAX_RECIPIENTS}). */
-export interface TaskLimits { maxTtlMs: number; maxRecipients?: number }
+export interface TaskLimits {
+  maxTtlMs: number;
+  maxRecipients?: number;
+}
 /** Default maximum task TTL: 7 days. */
 export const DEFAULT_MAX_TTL_MS = 7 * 24 * 3_600_000;
 /** Default maximum length of a message's `to` (`MAX_RECIPIENTS`). */

@@ -1,8 +1,6 @@
 import type { BeamEvent, ResultPut, TaskCreated, TaskExpired } from './events';
 import type { WorkStatus } from './messages';
-import {
-  applyEvent, emptyProjection, expiredTasks, isExpired, liveTask, ProjectionState, resultsFor, tasksMatching, usageOfProxy,
-} from './projection';
+import { applyEvent, emptyProjection, expiredTasks, isExpired, liveTask, ProjectionState, resultsFor, tasksMatching, usageOfProxy } from './projection';
 
 const T1 = '11111111-1111-4111-8111-111111111111';
 const T2 = '22222222-2222-4222-8222-222222222222';
@@ -181,8 +179,13 @@ describe('projection reducer', () => {
 
   it('is deterministic: replaying the same events gives equal states', () => {
     const events: BeamEvent[] = [
-      created(T1, { to: [A1P2, A2P2] }), created(T2, { from: A2P1 }), put(T1, A1P2, 'claimed'), put(T1, A1P2, 'succeeded'),
-      put(T1, A2P2, 'tempfailed'), expired(T2), created(T3, { receivedAt: 3_000, expiresAt: 9_000 }),
+      created(T1, { to: [A1P2, A2P2] }),
+      created(T2, { from: A2P1 }),
+      put(T1, A1P2, 'claimed'),
+      put(T1, A1P2, 'succeeded'),
+      put(T1, A2P2, 'tempfailed'),
+      expired(T2),
+      created(T3, { receivedAt: 3_000, expiresAt: 9_000 }),
     ];
     expect(given(...events)).toEqual(given(...events));
   });
@@ -191,11 +194,7 @@ describe('projection reducer', () => {
 describe('projection views', () => {
   // given: T1 app1.proxy1 -> app1.proxy2 (seq 1); T2 app1.proxy2 -> app1.proxy1, app2.proxy2 (seq 2); T3 app2.proxy1 -> app2.proxy2 (seq 3, short-lived)
   function world(): ProjectionState {
-    return given(
-      created(T1),
-      created(T2, { from: A1P2, to: [A1P1, A2P2] }),
-      created(T3, { from: A2P1, to: [A2P2], expiresAt: 5_000 }),
-    );
+    return given(created(T1), created(T2, { from: A1P2, to: [A1P1, A2P2] }), created(T3, { from: A2P1, to: [A2P2], expiresAt: 5_000 }));
   }
 
   it('lists by from', () => {
@@ -248,7 +247,10 @@ describe('projection views', () => {
       put(T1, A1P2, 'succeeded', { to: [A1P1, A2P1] }),
     );
     const task = s.tasks.get(T1)!;
-    expect(resultsFor(task, A1P1).map((r) => [r.from, r.status, r.seq])).toEqual([[A2P2, 'succeeded', 2], [A1P2, 'succeeded', 4]]);
+    expect(resultsFor(task, A1P1).map((r) => [r.from, r.status, r.seq])).toEqual([
+      [A2P2, 'succeeded', 2],
+      [A1P2, 'succeeded', 4],
+    ]);
     expect(resultsFor(task, A2P1).map((r) => r.from)).toEqual([A1P2]);
     expect(resultsFor(task, A1P2)).toEqual([]);
   });

@@ -9,25 +9,59 @@ import { isTodoFor } from './todo';
  * instead of the signed message, so a store's memory grows with the number of live items, not their bodies;
  * answers fetch the messages from the log by sequence.
  */
-export interface LogPosition { seq: number; bytes: number; }
+export interface LogPosition {
+  seq: number;
+  bytes: number;
+}
 /** A result as the projection keeps it (`seq`/`bytes`: its ResultPut). */
-export interface ResultView extends LogPosition { from: string; to: string[]; status: WorkStatus; receivedAt: number; }
+export interface ResultView extends LogPosition {
+  from: string;
+  to: string[];
+  status: WorkStatus;
+  receivedAt: number;
+}
 /**
  * A task as the projection keeps it; `seq`/`bytes` are the TaskCreated's, results are keyed by result.from.
  * `logSeqs`: every event of this generation in the log (its TaskCreated and every ResultPut, replaced and
  * ignored ones too), which is what the expiry sweeper removes from the live log. `charged`: the bytes of those
  * events by who wrote them, taken off their usage when the generation goes.
  */
-export interface TaskView extends LogPosition { taskId: string; from: string; to: string[]; receivedAt: number; expiresAt: number; results: Map<string, ResultView>; logSeqs: number[]; charged: Map<string, number>; }
+export interface TaskView extends LogPosition {
+  taskId: string;
+  from: string;
+  to: string[];
+  receivedAt: number;
+  expiresAt: number;
+  results: Map<string, ResultView>;
+  logSeqs: number[];
+  charged: Map<string, number>;
+}
 /**
  * The mutable projection state (tasks plus recipient/sender indexes of task ids). `usage`: per sender (app or
  * proxy id), the live tasks it created and the bytes its events hold in the live log (the per-proxy quotas).
  */
-export interface ProjectionState { lastSeq: number; tasks: Map<string, TaskView>; byRecipient: Map<string, Set<string>>; bySender: Map<string, Set<string>>; sockets: Map<string, SocketView>; usage: Map<string, SenderUsage>; }
+export interface ProjectionState {
+  lastSeq: number;
+  tasks: Map<string, TaskView>;
+  byRecipient: Map<string, Set<string>>;
+  bySender: Map<string, Set<string>>;
+  sockets: Map<string, SocketView>;
+  usage: Map<string, SenderUsage>;
+}
 /** A live (not yet connected) socket request; `seq`/`bytes` are the SocketRequested's. */
-export interface SocketView extends LogPosition { socketId: string; from: string; to: string[]; receivedAt: number; expiresAt: number; }
+export interface SocketView extends LogPosition {
+  socketId: string;
+  from: string;
+  to: string[];
+  receivedAt: number;
+  expiresAt: number;
+}
 /** A task listing query (see docs/api.md: from matches OR to contains; todoFor narrows). */
-export interface TaskQuery { from?: string; to?: string; todoFor?: string; }
+export interface TaskQuery {
+  from?: string;
+  to?: string;
+  todoFor?: string;
+}
 
 /** A fresh, empty projection. */
 export function emptyProjection(): ProjectionState {

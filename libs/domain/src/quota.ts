@@ -48,7 +48,11 @@ export function quotaRefusal(proxyId: string, usage: SenderUsage, write: Pending
 
 /** The refusal of a write over the rate quota; `waitMs` until the next write is admitted. */
 export function writeRateRefusal(proxyId: string, ratePerSecond: number, waitMs: number): QuotaExceeded {
-  return new QuotaExceeded('write_rate', `write_rate: proxy ${proxyId} writes faster than ${ratePerSecond} per second (QUOTA_WRITE_RATE)`, Math.max(1, Math.ceil(waitMs / 1000)));
+  return new QuotaExceeded(
+    'write_rate',
+    `write_rate: proxy ${proxyId} writes faster than ${ratePerSecond} per second (QUOTA_WRITE_RATE)`,
+    Math.max(1, Math.ceil(waitMs / 1000)),
+  );
 }
 
 /** True when `sender` (an app or proxy id) is `proxyId` or one of its apps. */
@@ -64,7 +68,11 @@ export class TokenBucket {
   private tokens: number;
   private at: number;
 
-  constructor(private readonly ratePerSecond: number, private readonly burst: number, now: number) {
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly burst: number,
+    now: number,
+  ) {
     this.tokens = burst;
     this.at = now;
   }

@@ -3,7 +3,17 @@ import { DEFAULT_MAX_TTL_MS } from './messages';
 import { parseLogEvent, parseSocketMetadataHeader, parseSocketRequest, type SocketRequested } from './socket';
 
 const id = '70c0aa90-bfcf-4312-a6af-42cbd57dc0b8';
-const requested = (over: Partial<SocketRequested> = {}): SocketRequested => ({ type: 'SocketRequested', v: 1, socketId: id, from: 'app1.proxy1.broker', to: ['app2.proxy2.broker'], message: 'jws', receivedAt: 1000, expiresAt: 61_000, ...over });
+const requested = (over: Partial<SocketRequested> = {}): SocketRequested => ({
+  type: 'SocketRequested',
+  v: 1,
+  socketId: id,
+  from: 'app1.proxy1.broker',
+  to: ['app2.proxy2.broker'],
+  message: 'jws',
+  receivedAt: 1000,
+  expiresAt: 61_000,
+  ...over,
+});
 
 const deep = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
 

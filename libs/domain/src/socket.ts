@@ -28,9 +28,24 @@ export interface SocketRequest {
 }
 
 /** A socket request was accepted by the broker; `message` is the initiator proxy's compact JWS, verbatim. */
-export interface SocketRequested { type: 'SocketRequested'; v: 1; socketId: string; from: string; to: string[]; message: string; receivedAt: number; expiresAt: number; }
+export interface SocketRequested {
+  type: 'SocketRequested';
+  v: 1;
+  socketId: string;
+  from: string;
+  to: string[];
+  message: string;
+  receivedAt: number;
+  expiresAt: number;
+}
 /** The recipient connected: the request is consumed (a request can be connected at most once). */
-export interface SocketConnected { type: 'SocketConnected'; v: 1; socketId: string; by: string; connectedAt: number; }
+export interface SocketConnected {
+  type: 'SocketConnected';
+  v: 1;
+  socketId: string;
+  by: string;
+  connectedAt: number;
+}
 export type SocketEvent = SocketRequested | SocketConnected;
 /** Every event of the BEAM_EVENTS log: task events and socket events. */
 export type LogEvent = BeamEvent | SocketEvent;

@@ -2,7 +2,13 @@ import { StorageFull } from './errors';
 import { assertRoomFor, CLIENT_WRITES_STOP_AT, describeUsage, SMALLEST_WRITE_BYTES, storageReasons, usedRatio, type StoreUsage } from './storage-usage';
 
 const MiB = 2 ** 20;
-const events = (usedMiB: number): StoreUsage => ({ store: 'BEAM_EVENTS', usedBytes: usedMiB * MiB, maxBytes: 200 * MiB, whenFull: 'refuse', writesStopAt: CLIENT_WRITES_STOP_AT });
+const events = (usedMiB: number): StoreUsage => ({
+  store: 'BEAM_EVENTS',
+  usedBytes: usedMiB * MiB,
+  maxBytes: 200 * MiB,
+  whenFull: 'refuse',
+  writesStopAt: CLIENT_WRITES_STOP_AT,
+});
 const audit = (usedMiB: number): StoreUsage => ({ store: 'BEAM_AUDIT', usedBytes: usedMiB * MiB, maxBytes: 100 * MiB, whenFull: 'drop_oldest' });
 const nonces = (usedMiB: number): StoreUsage => ({ store: 'KV_beam-nonces', usedBytes: usedMiB * MiB, maxBytes: 10 * MiB, whenFull: 'refuse' });
 
@@ -17,12 +23,16 @@ describe('storageReasons', () => {
 
   it('says writes are refused once not even the smallest write fits before that share', () => {
     const almost: StoreUsage = { ...events(0), usedBytes: Math.floor(190 * MiB) - 1_000 };
-    expect(storageReasons([almost])).toEqual(['BEAM_EVENTS at 94.9% of its 200 MiB limit (190 MiB): new writes are refused (507 storage_full) until space frees up']);
+    expect(storageReasons([almost])).toEqual([
+      'BEAM_EVENTS at 94.9% of its 200 MiB limit (190 MiB): new writes are refused (507 storage_full) until space frees up',
+    ]);
     expect(() => assertRoomFor(almost, SMALLEST_WRITE_BYTES)).toThrow(StorageFull);
   });
 
   it('says writes are refused once the store reached the share where they stop', () => {
-    expect(storageReasons([events(190)])).toEqual(['BEAM_EVENTS at 95% of its 200 MiB limit (190 MiB): new writes are refused (507 storage_full) until space frees up']);
+    expect(storageReasons([events(190)])).toEqual([
+      'BEAM_EVENTS at 95% of its 200 MiB limit (190 MiB): new writes are refused (507 storage_full) until space frees up',
+    ]);
   });
 
   it('for a bucket without headroom, writes stop only at the limit itself', () => {

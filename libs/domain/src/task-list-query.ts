@@ -19,8 +19,12 @@ export function parseTaskListQuery(params: TaskListParams, caller: string): Task
     throw new InvalidInput('query: give at least one of from, to or filter', 'missing_filter');
   }
   if (filter !== undefined && filter !== 'todo') throw new InvalidInput(`filter: unknown filter ${JSON.stringify(filter)} (only "todo" exists)`);
-  for (const [field, value] of [['from', from], ['to', to]] as const) {
-    if (value !== undefined && parseBeamId(value, field) !== caller) throw new Forbidden(`${field}: you may only list tasks ${field === 'from' ? 'from' : 'to'} yourself (${caller})`);
+  for (const [field, value] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
+    if (value !== undefined && parseBeamId(value, field) !== caller)
+      throw new Forbidden(`${field}: you may only list tasks ${field === 'from' ? 'from' : 'to'} yourself (${caller})`);
   }
   return { from, to, todoFor: filter === 'todo' ? caller : undefined };
 }

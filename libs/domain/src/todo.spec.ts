@@ -5,7 +5,18 @@ import { isTodoFor } from './todo';
 function taskWith(results: Array<[string, WorkStatus]>): TaskView {
   const map = new Map<string, ResultView>();
   results.forEach(([from, status], i) => map.set(from, { from, to: ['a.p1.b'], status, receivedAt: 0, seq: i + 2, bytes: 100 }));
-  return { taskId: 't', from: 'a.p1.b', to: ['w1.p2.b', 'w2.p2.b'], receivedAt: 0, expiresAt: 10, seq: 1, bytes: 100, results: map, logSeqs: [1], charged: new Map() };
+  return {
+    taskId: 't',
+    from: 'a.p1.b',
+    to: ['w1.p2.b', 'w2.p2.b'],
+    receivedAt: 0,
+    expiresAt: 10,
+    seq: 1,
+    bytes: 100,
+    results: map,
+    logSeqs: [1],
+    charged: new Map(),
+  };
 }
 
 describe('isTodoFor', () => {

@@ -9,8 +9,16 @@ describe('parseUuid', () => {
   });
 
   it.each([
-    '', 'not-a-uuid', '70c0aac0dc0b4d3f8a3e1c3d6e1c2f6a', '{70c0aac0-dc0b-4d3f-8a3e-1c3d6e1c2f6a}',
-    '70c0aac0-dc0b-4d3f-8a3e-1c3d6e1c2f6g', ' 70c0aac0-dc0b-4d3f-8a3e-1c3d6e1c2f6a', null, 1, {}, [],
+    '',
+    'not-a-uuid',
+    '70c0aac0dc0b4d3f8a3e1c3d6e1c2f6a',
+    '{70c0aac0-dc0b-4d3f-8a3e-1c3d6e1c2f6a}',
+    '70c0aac0-dc0b-4d3f-8a3e-1c3d6e1c2f6g',
+    ' 70c0aac0-dc0b-4d3f-8a3e-1c3d6e1c2f6a',
+    null,
+    1,
+    {},
+    [],
   ])('rejects %j naming the field', (v) => {
     expect(() => parseUuid(v, 'task')).toThrow(InvalidInput);
     expect(() => parseUuid(v, 'task')).toThrow(/^task: /);

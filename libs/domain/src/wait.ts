@@ -4,7 +4,10 @@ import { InvalidInput } from './errors';
 import type { WorkStatus } from './messages';
 
 /** A long-poll condition: wait until `waitCount` items match, at most `waitMs`. */
-export interface WaitParams { waitCount?: number; waitMs: number; }
+export interface WaitParams {
+  waitCount?: number;
+  waitMs: number;
+}
 /** Default upper bound for any wait: 1 hour. */
 export const DEFAULT_MAX_WAIT_MS = 3_600_000;
 const MAX_WAIT_COUNT = 1_000_000;

@@ -39,7 +39,11 @@ export function readBody(req: Request, limitBytes: number): Promise<Buffer> {
     parse(req, undefined as never, (err?: unknown) => {
       if (!err) return resolve(bodyBytes(req));
       const e = err as { status?: number; message?: string };
-      reject(e.status === 413 ? new PayloadTooLarge(`body: larger than the limit of ${limitBytes} bytes`) : new InvalidInput(`body: ${e.message ?? 'unreadable'}`, 'bad_body'));
+      reject(
+        e.status === 413
+          ? new PayloadTooLarge(`body: larger than the limit of ${limitBytes} bytes`)
+          : new InvalidInput(`body: ${e.message ?? 'unreadable'}`, 'bad_body'),
+      );
     }),
   );
 }

@@ -47,6 +47,10 @@ describe('httpErrorFor', () => {
   });
 
   it('maps other domain errors by kind, as before', () => {
-    expect(httpErrorFor(new Conflict('id: exists', 'task_exists'))).toEqual({ status: 409, body: { error: 'task_exists', message: 'id: exists' }, headers: undefined });
+    expect(httpErrorFor(new Conflict('id: exists', 'task_exists'))).toEqual({
+      status: 409,
+      body: { error: 'task_exists', message: 'id: exists' },
+      headers: undefined,
+    });
   });
 });

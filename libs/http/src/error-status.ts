@@ -21,7 +21,18 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
 };
 
 /** Crypto failures that mean "you are not who you claim" (401); the rest are malformed input (400). */
-const UNAUTHENTICATED_CRYPTO = new Set(['bad_signature', 'bad_certificate', 'expired', 'not_yet_valid', 'wrong_name', 'untrusted', 'stale_request', 'replayed', 'request_mismatch', 'digest_mismatch']);
+const UNAUTHENTICATED_CRYPTO = new Set([
+  'bad_signature',
+  'bad_certificate',
+  'expired',
+  'not_yet_valid',
+  'wrong_name',
+  'untrusted',
+  'stale_request',
+  'replayed',
+  'request_mismatch',
+  'digest_mismatch',
+]);
 
 export interface HttpErrorResponse {
   status: number;
@@ -33,7 +44,17 @@ export interface HttpErrorResponse {
  * NATS client failures (a node down, a leader election, a timeout, a direct get nobody answered): the broker
  * is briefly unavailable, not broken. 503 tells the proxy to retry (its writes are idempotent).
  */
-const NATS_UNAVAILABLE = new Set(['DirectGetError', 'TimeoutError', 'NoRespondersError', 'ConnectionError', 'ClosedConnectionError', 'DrainingConnectionError', 'RequestError', 'JetStreamError', 'JetStreamNotEnabled']);
+const NATS_UNAVAILABLE = new Set([
+  'DirectGetError',
+  'TimeoutError',
+  'NoRespondersError',
+  'ConnectionError',
+  'ClosedConnectionError',
+  'DrainingConnectionError',
+  'RequestError',
+  'JetStreamError',
+  'JetStreamNotEnabled',
+]);
 
 function isNatsUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
@@ -55,7 +76,8 @@ export function httpErrorFor(err: unknown): HttpErrorResponse | undefined {
       return { status, body: { error: err.code, quota: err.quota, message: err.message }, headers };
     }
     if (err instanceof StorageFull) return { status, body: { error: err.code, message: err.message, store: err.store } };
-    if (err instanceof TooManyRequests) return { status, body: { error: err.code, message: err.message }, headers: { 'Retry-After': String(err.retryAfterSeconds) } };
+    if (err instanceof TooManyRequests)
+      return { status, body: { error: err.code, message: err.message }, headers: { 'Retry-After': String(err.retryAfterSeconds) } };
     const headers: Record<string, string> | undefined = err.kind === 'unauthenticated' ? { 'WWW-Authenticate': 'ApiKey' } : undefined;
     return { status, body: { error: err.code, message: err.message }, headers };
   }

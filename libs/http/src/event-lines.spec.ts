@@ -39,7 +39,10 @@ describe('event lines', () => {
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   it('streams stored events as lines with an end line, and reads them back complete', async () => {
-    const stored = Array.from({ length: 5_000 }, (_, i) => ({ seq: i + 1, data: enc(JSON.stringify({ type: 'TaskCreated', n: i, pad: 'x'.repeat(i % 300) })) }));
+    const stored = Array.from({ length: 5_000 }, (_, i) => ({
+      seq: i + 1,
+      data: enc(JSON.stringify({ type: 'TaskCreated', n: i, pad: 'x'.repeat(i % 300) })),
+    }));
     handler = (res) => writeEventLines(res, 206, events(stored), () => undefined);
     const res = await fetch(url);
     expect(res.status).toBe(206);
@@ -51,9 +54,23 @@ describe('event lines', () => {
 
   it('skips a stored event that is not a single-line JSON object, and counts only what it sent', async () => {
     const skipped: number[] = [];
-    handler = (res) => writeEventLines(res, 200, events([{ seq: 1, data: enc('{"a":1}') }, { seq: 2, data: enc('{"a":\n2}') }, { seq: 3, data: enc('[1]') }, { seq: 4, data: enc('{"a":4}') }]), (seq) => skipped.push(seq));
+    handler = (res) =>
+      writeEventLines(
+        res,
+        200,
+        events([
+          { seq: 1, data: enc('{"a":1}') },
+          { seq: 2, data: enc('{"a":\n2}') },
+          { seq: 3, data: enc('[1]') },
+          { seq: 4, data: enc('{"a":4}') },
+        ]),
+        (seq) => skipped.push(seq),
+      );
     const lines = await collect((await fetch(url)).body as unknown as AsyncIterable<Uint8Array>);
-    expect(lines).toEqual([{ seq: 1, event: { a: 1 } }, { seq: 4, event: { a: 4 } }]);
+    expect(lines).toEqual([
+      { seq: 1, event: { a: 1 } },
+      { seq: 4, event: { a: 4 } },
+    ]);
     expect(skipped).toEqual([2, 3]);
   });
 
@@ -106,7 +123,10 @@ describe('readEventLines', () => {
     const parts: string[] = [];
     for (let i = 0; i < text.length; i += 7_919) parts.push(text.slice(i, i + 7_919));
     const lines = await collect(chunks(...parts));
-    expect(lines).toEqual([{ seq: 1, event: { a: 1 } }, { seq: 2, event: { b: big } }]);
+    expect(lines).toEqual([
+      { seq: 1, event: { a: 1 } },
+      { seq: 2, event: { b: big } },
+    ]);
   });
 
   it('throws IncompleteAnswer when the stream ends without its end line', async () => {

@@ -42,7 +42,10 @@ describe('startHttpApp', () => {
     } finally {
       write.mockRestore();
     }
-    const announced = written.join('').split('\n').filter((l) => l.startsWith('listening on '));
+    const announced = written
+      .join('')
+      .split('\n')
+      .filter((l) => l.startsWith('listening on '));
     expect(announced).toHaveLength(1);
     const match = /^listening on http:\/\/127\.0\.0\.1:(\d+)$/.exec(announced[0]);
     expect(match).not.toBeNull();

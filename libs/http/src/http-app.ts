@@ -38,7 +38,8 @@ export async function startHttpApp(module: Type<unknown>, opts: HttpAppOptions):
   app.useGlobalFilters(new ErrorFilter());
   app.disable('x-powered-by');
   await app.listen(opts.bind.port, opts.bind.host);
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void shutDown(app, signal, opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS));
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    process.once(signal, () => void shutDown(app, signal, opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS));
   process.stdout.write(`${listeningLine(app.getHttpServer().address())}\n`);
   return app;
 }

@@ -13,7 +13,11 @@ import type { NextFunction, Request, Response } from 'express';
 export function clientErrorResponse(err: { code?: string; message?: string }): { status: number; reason: string; body: { error: string; message: string } } {
   switch (err.code) {
     case 'HPE_HEADER_OVERFLOW':
-      return { status: 431, reason: 'Request Header Fields Too Large', body: { error: 'headers_too_large', message: 'request: headers (or URL) larger than the server accepts' } };
+      return {
+        status: 431,
+        reason: 'Request Header Fields Too Large',
+        body: { error: 'headers_too_large', message: 'request: headers (or URL) larger than the server accepts' },
+      };
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
       return { status: 413, reason: 'Payload Too Large', body: { error: 'payload_too_large', message: 'body: chunk extensions too large' } };
     case 'ERR_HTTP_REQUEST_TIMEOUT':

@@ -12,7 +12,10 @@ export interface SseEvent {
 export class SseWriter {
   private keepAlive: NodeJS.Timeout | undefined;
 
-  constructor(private readonly res: Response, keepAliveMs: number) {
+  constructor(
+    private readonly res: Response,
+    keepAliveMs: number,
+  ) {
     res.status(200);
     res.setHeader('Content-Type', 'text/event-stream');
     res.setHeader('Cache-Control', 'no-cache');

@@ -13,7 +13,12 @@ describe('ByteGate', () => {
     const gate = new ByteGate(2, 1_000);
     const started: number[] = [];
     const works = [0, 1, 2, 3].map(() => controllable());
-    const runs = works.map((w, i) => gate.run(1, async () => { started.push(i); await w.promise; }));
+    const runs = works.map((w, i) =>
+      gate.run(1, async () => {
+        started.push(i);
+        await w.promise;
+      }),
+    );
     await tick();
     expect(started).toEqual([0, 1]);
     expect(gate.waiting).toBe(2);
@@ -32,9 +37,17 @@ describe('ByteGate', () => {
     const started: string[] = [];
     const a = controllable();
     const b = controllable();
-    const runA = gate.run(60, async () => { started.push('a'); await a.promise; });
-    const runBig = gate.run(500, async () => { started.push('big'); await b.promise; });
-    const runC = gate.run(10, async () => { started.push('c'); });
+    const runA = gate.run(60, async () => {
+      started.push('a');
+      await a.promise;
+    });
+    const runBig = gate.run(500, async () => {
+      started.push('big');
+      await b.promise;
+    });
+    const runC = gate.run(10, async () => {
+      started.push('c');
+    });
     await tick();
     expect(started).toEqual(['a']); // big waits for room; c waits behind big (arrival order)
     a.finish();
@@ -47,7 +60,11 @@ describe('ByteGate', () => {
 
   it('frees the room of a piece that failed', async () => {
     const gate = new ByteGate(1, 100);
-    await expect(gate.run(10, async () => { throw new Error('get failed'); })).rejects.toThrow('get failed');
+    await expect(
+      gate.run(10, async () => {
+        throw new Error('get failed');
+      }),
+    ).rejects.toThrow('get failed');
     await expect(gate.run(10, async () => 'next')).resolves.toBe('next');
   });
 });

@@ -8,7 +8,10 @@ export class ByteGate {
   private bytes = 0;
   private readonly queue: { bytes: number; start: () => void }[] = [];
 
-  constructor(private readonly maxCount: number, private readonly maxBytes: number) {}
+  constructor(
+    private readonly maxCount: number,
+    private readonly maxBytes: number,
+  ) {}
 
   async run<T>(bytes: number, work: () => Promise<T>): Promise<T> {
     await this.admit(bytes);

@@ -69,7 +69,12 @@ export function replyInChunks(msg: Msg, answer: ChunkedAnswer, budget: number): 
  * order, or with the error frame's body; rejects with IncompleteReply when a frame is missing or the last one
  * does not come in time, and with the client's error when no one answers.
  */
-export async function requestInChunks(nc: NatsConnection, subject: string, payload: Uint8Array, timeoutMs: number): Promise<{ head: unknown; items: unknown[] } | { error: unknown }> {
+export async function requestInChunks(
+  nc: NatsConnection,
+  subject: string,
+  payload: Uint8Array,
+  timeoutMs: number,
+): Promise<{ head: unknown; items: unknown[] } | { error: unknown }> {
   const frames = await nc.requestMany(subject, payload, { strategy: 'sentinel', maxWait: timeoutMs });
   let head: unknown;
   const items: unknown[] = [];
@@ -116,7 +121,11 @@ export function serveChunked(nc: NatsConnection, server: ChunkedServer): { unsub
     } catch (err) {
       server.onError(`could not send an answer on ${server.subject}: ${String(err)}`);
       try {
-        replyInChunks(msg, { error: { error: 'reply_failed', message: `the answer could not be sent: ${String((err as Error).message ?? err)}` } }, frameBudget(nc));
+        replyInChunks(
+          msg,
+          { error: { error: 'reply_failed', message: `the answer could not be sent: ${String((err as Error).message ?? err)}` } },
+          frameBudget(nc),
+        );
       } catch (again) {
         server.onError(`could not send the failure either: ${String(again)}`);
       }

@@ -29,7 +29,11 @@ export class DirectGets {
   private counter = 0;
   private sweeper: NodeJS.Timeout | undefined;
 
-  constructor(private readonly nc: NatsConnection, private readonly stream: string, private readonly timeoutMs = 5_000) {}
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly stream: string,
+    private readonly timeoutMs = 5_000,
+  ) {}
 
   /** The stored message at `seq` (its data), or null when the stream has no message there. */
   get(seq: number): Promise<Uint8Array | null> {

@@ -42,7 +42,10 @@ export class EventLog {
   readonly js: JetStreamClient;
   private jsmPromise: Promise<JetStreamManager> | undefined;
 
-  constructor(private readonly nc: NatsConnection, private readonly stream = EVENTS_STREAM) {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly stream = EVENTS_STREAM,
+  ) {
     // Short, so a write that hit a failing node is retried (idempotently, by Nats-Msg-Id) well within the
     // proxy's retry budget.
     this.js = jetstream(nc, { timeout: 4_000 });

@@ -45,7 +45,10 @@ export class EventReader {
   private readonly cache = new LRUCache<number, Uint8Array>({ maxSize: CACHE_BYTES, sizeCalculation: (data) => Math.max(1, data.length) });
   private readonly reading = new Map<number, Promise<StoredMessage | null>>();
 
-  constructor(private readonly nc: NatsConnection, private readonly stream = EVENTS_STREAM) {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly stream = EVENTS_STREAM,
+  ) {
     this.direct = new DirectGets(nc, stream);
   }
 

@@ -27,7 +27,11 @@ export class LeaderLease {
   private timer: NodeJS.Timeout | undefined;
   private leader = false;
 
-  constructor(private readonly nc: NatsConnection, private readonly name: string, private readonly opts: LeaseOptions) {}
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly name: string,
+    private readonly opts: LeaseOptions,
+  ) {}
 
   get isLeader(): boolean {
     return this.leader;

@@ -5,7 +5,11 @@ import type { Msg } from '@nats-io/nats-core';
  * a callback unwinds through the client's read loop, and a rejection nobody handles ends a Node process. A
  * malformed message from anyone with publish rights must cost one log line, not the process.
  */
-export function safeCallback(context: string, onError: (message: string) => void, handle: (msg: Msg) => void | Promise<void>): (err: Error | null, msg: Msg) => void {
+export function safeCallback(
+  context: string,
+  onError: (message: string) => void,
+  handle: (msg: Msg) => void | Promise<void>,
+): (err: Error | null, msg: Msg) => void {
   const report = (err: unknown): void => {
     try {
       onError(`${context}: ${err instanceof Error ? err.message : String(err)}`);

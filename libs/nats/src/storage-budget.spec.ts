@@ -55,6 +55,8 @@ describe('reservationError', () => {
 describe('shrinkError', () => {
   it('names the setting, the store, its usage and that acknowledged messages would go', () => {
     const entry = storageBudget(limits)[0];
-    expect(shrinkError(entry, 250 * MiB).message).toMatch(/^EVENTS_MAX_BYTES=200 MiB is less than BEAM_EVENTS holds now \(250 MiB\); .*delete acknowledged messages/);
+    expect(shrinkError(entry, 250 * MiB).message).toMatch(
+      /^EVENTS_MAX_BYTES=200 MiB is less than BEAM_EVENTS holds now \(250 MiB\); .*delete acknowledged messages/,
+    );
   });
 });

@@ -13,7 +13,9 @@ describe('storageFullFrom', () => {
   });
 
   it('turns a full server store (10023 "insufficient resources") into StorageFull too', () => {
-    expect(storageFullFrom(apiError(10023, 'insufficient resources'), 'KV_beam-nonces')?.message).toMatch(/^KV_beam-nonces: the NATS server's JetStream store is full/);
+    expect(storageFullFrom(apiError(10023, 'insufficient resources'), 'KV_beam-nonces')?.message).toMatch(
+      /^KV_beam-nonces: the NATS server's JetStream store is full/,
+    );
   });
 
   it('leaves every other error alone', () => {

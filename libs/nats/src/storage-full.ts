@@ -13,7 +13,10 @@ export function storageFullFrom(err: unknown, store: string): StorageFull | unde
     return new StorageFull(store, `${store} is full (JetStream: ${err.message}); retry once space frees up`);
   }
   if (err.code === 10023) {
-    return new StorageFull(store, `${store}: the NATS server's JetStream store is full (JetStream: ${err.message}); a stream without a byte limit may be using the space reserved for Beamline's`);
+    return new StorageFull(
+      store,
+      `${store}: the NATS server's JetStream store is full (JetStream: ${err.message}); a stream without a byte limit may be using the space reserved for Beamline's`,
+    );
   }
   return undefined;
 }

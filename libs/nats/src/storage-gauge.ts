@@ -21,7 +21,10 @@ export class StorageGauge {
   private stopped = false;
   private jsm: Promise<JetStreamManager> | undefined;
 
-  constructor(private readonly nc: NatsConnection, private readonly intervalMs = 1_000) {}
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly intervalMs = 1_000,
+  ) {}
 
   /** Polls at once and then every interval until stop(); a failed poll keeps the last known usage. */
   start(): void {

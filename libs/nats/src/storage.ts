@@ -19,7 +19,10 @@ export async function ensureStorage(nc: NatsConnection, settings: StorageSetting
 /** Creates the bucket if missing, then brings its limit, replicas and TTL up to `spec`. */
 async function ensureBucket(nc: NatsConnection, jsm: JetStreamManager, spec: BucketSpec, settings: StorageSettings): Promise<void> {
   const store = bucketStream(spec.bucket);
-  const entry: BudgetEntry = { ...(storageBudget(settings.limits).find((e) => e.store === store) ?? { store, setting: 'fixed', whenFull: 'refuse' }), maxBytes: spec.maxBytes };
+  const entry: BudgetEntry = {
+    ...(storageBudget(settings.limits).find((e) => e.store === store) ?? { store, setting: 'fixed', whenFull: 'refuse' }),
+    maxBytes: spec.maxBytes,
+  };
   try {
     await openBucket(nc, spec);
     const info = await jsm.streams.info(store);

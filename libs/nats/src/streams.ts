@@ -1,12 +1,5 @@
 /** The one place that knows Beamline's JetStream stream configurations. */
-import {
-  DiscardPolicy,
-  JetStreamApiError,
-  RetentionPolicy,
-  StorageType,
-  type JetStreamManager,
-  type StreamConfig,
-} from '@nats-io/jetstream';
+import { DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import { isReservationRefused, reservationError, shrinkError, storageBudget, type BudgetEntry } from './storage-budget';
 import { DEFAULT_STORAGE_SETTINGS, type StorageLimits, type StorageSettings } from './storage-settings';

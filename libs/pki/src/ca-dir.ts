@@ -46,10 +46,12 @@ export interface LoadedCa {
 export function initCa(dir: string, opts: InitCaOptions = {}): LoadedCa {
   const validityDays = opts.validityDays ?? 3650;
   const bits = opts.bits ?? 4096;
-  if (!Number.isInteger(validityDays) || validityDays === 0) throw new PkiError('invalid_input', `validity days must be a non-zero integer, got ${validityDays}`);
+  if (!Number.isInteger(validityDays) || validityDays === 0)
+    throw new PkiError('invalid_input', `validity days must be a non-zero integer, got ${validityDays}`);
   if (!Number.isInteger(bits) || bits < 2048 || bits > 16384) throw new PkiError('invalid_input', `key size must be 2048..16384 bits, got ${bits}`);
   for (const cn of [opts.rootCn, opts.imCn]) {
-    if (cn !== undefined && (cn.trim() === '' || cn.length > 64)) throw new PkiError('invalid_input', `a CA common name must be 1..64 characters, got ${JSON.stringify(cn)}`);
+    if (cn !== undefined && (cn.trim() === '' || cn.length > 64))
+      throw new PkiError('invalid_input', `a CA common name must be 1..64 characters, got ${JSON.stringify(cn)}`);
   }
   const existing = Object.values(CA_FILES).filter((f) => existsSync(join(dir, f)));
   if (existing.length > 0) {
@@ -114,8 +116,10 @@ export function loadCa(dir: string, opts: { now?: number; checkDates?: boolean }
   const imKey = key(imKeyPem, CA_FILES.imKey);
   if (!createPublicKey(rootKey).equals(root.x.publicKey)) throw new PkiError('bad_ca', `${join(dir, CA_FILES.rootKey)} does not match ${CA_FILES.rootCert}`);
   if (!createPublicKey(imKey).equals(im.x.publicKey)) throw new PkiError('bad_ca', `${join(dir, CA_FILES.imKey)} does not match ${CA_FILES.imCert}`);
-  if (!root.x.ca || !root.x.checkIssued(root.x) || !root.x.verify(root.x.publicKey)) throw new PkiError('bad_ca', `${CA_FILES.rootCert} is not a self-signed CA certificate`);
-  if (!im.x.ca || !im.x.checkIssued(root.x) || !im.x.verify(root.x.publicKey)) throw new PkiError('bad_ca', `${CA_FILES.imCert} is not a CA certificate signed by ${CA_FILES.rootCert}`);
+  if (!root.x.ca || !root.x.checkIssued(root.x) || !root.x.verify(root.x.publicKey))
+    throw new PkiError('bad_ca', `${CA_FILES.rootCert} is not a self-signed CA certificate`);
+  if (!im.x.ca || !im.x.checkIssued(root.x) || !im.x.verify(root.x.publicKey))
+    throw new PkiError('bad_ca', `${CA_FILES.imCert} is not a CA certificate signed by ${CA_FILES.rootCert}`);
   const ca: LoadedCa = { dir, rootCertPem, imCertPem, imKeyPem, root: root.info, im: im.info, rootKey, imKey };
   if (opts.checkDates !== false) assertCaUsable(ca, opts.now ?? Date.now());
   return ca;
@@ -126,7 +130,10 @@ export function loadCa(dir: string, opts: { now?: number; checkDates?: boolean }
  * @throws PkiError('ca_expired' | 'ca_not_yet_valid').
  */
 export function assertCaUsable(ca: Pick<LoadedCa, 'root' | 'im'>, now: number = Date.now()): void {
-  for (const [what, c] of [['root', ca.root], ['intermediate', ca.im]] as const) {
+  for (const [what, c] of [
+    ['root', ca.root],
+    ['intermediate', ca.im],
+  ] as const) {
     if (now > c.notAfter.getTime()) {
       throw new PkiError('ca_expired', `the ${what} CA certificate (${c.commonName}) expired at ${c.notAfter.toISOString()}; refusing to sign`);
     }

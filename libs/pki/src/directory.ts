@@ -90,7 +90,8 @@ export class PkiDirectory {
     } catch (err) {
       return { accepted: false, reason: `malformed signed event: ${(err as Error).message}` };
     }
-    if (pkiEventSubject(jws.event) !== subject) return { accepted: false, reason: `${jws.event.type} found on ${subject}, not on ${pkiEventSubject(jws.event)}` };
+    if (pkiEventSubject(jws.event) !== subject)
+      return { accepted: false, reason: `${jws.event.type} found on ${subject}, not on ${pkiEventSubject(jws.event)}` };
     return this.applyVerified(subject, jws);
   }
 
@@ -126,7 +127,11 @@ export class PkiDirectory {
         const list = this.held.get(kid) ?? [];
         if (list.length < 1000) list.push({ subject, jws });
         this.held.set(kid, list);
-        return { accepted: false, held: true, reason: `${event.type} ${event.serial}: signed by an unknown intermediate (kid ${kid}); held until it is published` };
+        return {
+          accepted: false,
+          held: true,
+          reason: `${event.type} ${event.serial}: signed by an unknown intermediate (kid ${kid}); held until it is published`,
+        };
       }
       if (!pkiJwsSignatureValid(jws, signer.x509.publicKey)) {
         return { accepted: false, reason: `${event.type} ${event.serial}: signature does not verify with intermediate ${kid}` };
@@ -176,7 +181,11 @@ export class PkiDirectory {
   verify(cert: CertInfo, now: number, expectedCn?: string): CertInfo {
     if (!this.rootCertPem) throw new CryptoError('untrusted', 'no pinned root');
     const issuers = this.issuersOfCert(cert.pem);
-    if (issuers.length === 0) throw new CryptoError('untrusted', this.intermediates.size === 0 ? 'no intermediate CA published yet' : 'certificate is not issued by a published intermediate');
+    if (issuers.length === 0)
+      throw new CryptoError(
+        'untrusted',
+        this.intermediates.size === 0 ? 'no intermediate CA published yet' : 'certificate is not issued by a published intermediate',
+      );
     let last: unknown;
     for (const im of issuers) {
       try {

@@ -9,9 +9,13 @@ import { PkiError } from './errors';
  * @throws PkiError('invalid_input') naming what is wrong.
  */
 export function validateProxyId(proxyId: unknown): string {
-  if (!isValidBeamId(proxyId)) throw new PkiError('invalid_input', `not a valid proxy id: ${JSON.stringify(proxyId)} (expected e.g. proxy1.broker.example.org)`);
+  if (!isValidBeamId(proxyId))
+    throw new PkiError('invalid_input', `not a valid proxy id: ${JSON.stringify(proxyId)} (expected e.g. proxy1.broker.example.org)`);
   if (proxyId.split('.').length < 2) {
-    throw new PkiError('invalid_input', `not a valid proxy id: ${JSON.stringify(proxyId)} has one label; a proxy id is <proxy>.<broker id>, e.g. proxy1.broker`);
+    throw new PkiError(
+      'invalid_input',
+      `not a valid proxy id: ${JSON.stringify(proxyId)} has one label; a proxy id is <proxy>.<broker id>, e.g. proxy1.broker`,
+    );
   }
   return proxyId;
 }

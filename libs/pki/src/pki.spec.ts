@@ -5,19 +5,7 @@ import { join } from 'node:path';
 import { compactVerify } from 'jose';
 import { encodeJson, encodePkiEnvelope, PKI_EVENT_JWS_TYP, subjects, type PkiEvent } from '@beamline/nats';
 import { parseCertificate, verifyCertificate } from '@beamline/crypto';
-import {
-  CA_FILES,
-  enroll,
-  initCa,
-  isPkiError,
-  loadCa,
-  PkiDirectory,
-  readPkiJws,
-  signCsr,
-  signPkiEvent,
-  verifyPkiEvent,
-  type LoadedCa,
-} from './index';
+import { CA_FILES, enroll, initCa, isPkiError, loadCa, PkiDirectory, readPkiJws, signCsr, signPkiEvent, verifyPkiEvent, type LoadedCa } from './index';
 
 const BITS = 2048;
 const code = (fn: () => unknown): string | undefined => {

@@ -92,4 +92,3 @@ function sameCert(a: string, b: string): boolean {
     return false;
   }
 }
-

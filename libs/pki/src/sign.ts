@@ -37,7 +37,8 @@ export function inspectCsr(csrPem: string): { commonName: string; bits: number }
   }
   if (!valid) throw new PkiError('bad_csr', 'the CSR signature does not verify: it was altered or is corrupt');
   const cns = csr.subject.attributes.filter((a) => a.name === 'commonName');
-  if (cns.length !== 1 || typeof cns[0].value !== 'string' || cns[0].value === '') throw new PkiError('bad_csr', 'the CSR must have exactly one CN (the proxy id)');
+  if (cns.length !== 1 || typeof cns[0].value !== 'string' || cns[0].value === '')
+    throw new PkiError('bad_csr', 'the CSR must have exactly one CN (the proxy id)');
   const key = csr.publicKey as forge.pki.rsa.PublicKey | null;
   const bits = key?.n?.bitLength() ?? 0;
   if (bits < MIN_RSA_BITS) throw new PkiError('bad_csr', `the CSR's key must be RSA with at least ${MIN_RSA_BITS} bits`);
@@ -64,7 +65,10 @@ export function signCsr(ca: LoadedCa, csrPem: string, opts: SignCsrOptions): Iss
   const notAfter = now + validityDays * DAY_MS;
   if (notAfter > ca.im.notAfter.getTime()) {
     const maxDays = Math.floor((ca.im.notAfter.getTime() - now) / DAY_MS);
-    throw new PkiError('invalid_input', `a certificate valid for ${validityDays} days would outlive the intermediate CA (valid until ${ca.im.notAfter.toISOString()}); use at most ${maxDays} days`);
+    throw new PkiError(
+      'invalid_input',
+      `a certificate valid for ${validityDays} days would outlive the intermediate CA (valid until ${ca.im.notAfter.toISOString()}); use at most ${maxDays} days`,
+    );
   }
   let certPem: string;
   try {

@@ -15,7 +15,16 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import {
-  assertBodyDigest, BODY_DIGEST_HEADER, CryptoError, isSessionAuth, readMacAuth, readRequestAuth, readSessionId, requestBodyDigest, sessionKeyFor, verifyMacRequest,
+  assertBodyDigest,
+  BODY_DIGEST_HEADER,
+  CryptoError,
+  isSessionAuth,
+  readMacAuth,
+  readRequestAuth,
+  readSessionId,
+  requestBodyDigest,
+  sessionKeyFor,
+  verifyMacRequest,
   verifyRequestHead,
 } from '@beamline/crypto';
 import { Unauthenticated } from '@beamline/domain';

@@ -17,7 +17,10 @@ import { SessionSecret } from './session-secret';
 export class SessionsController {
   private readonly ttlMs = brokerConfig().sessionTtlMs;
 
-  constructor(private readonly registry: CertificateRegistry, private readonly secret: SessionSecret) {}
+  constructor(
+    private readonly registry: CertificateRegistry,
+    private readonly secret: SessionSecret,
+  ) {}
 
   @Post()
   async open(@Req() req: ProxyRequest, @Res() res: Response): Promise<void> {

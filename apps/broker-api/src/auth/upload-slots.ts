@@ -13,6 +13,9 @@ import { brokerConfig } from '../config';
 export class UploadSlots extends KeyedLimit {
   constructor() {
     const max = brokerConfig().maxUploadsPerProxy;
-    super(max, (proxyId, taken) => new TooManyRequests(`body: ${proxyId} already has ${taken} uploads in flight (MAX_UPLOADS_PER_PROXY=${max})`, 'too_many_uploads'));
+    super(
+      max,
+      (proxyId, taken) => new TooManyRequests(`body: ${proxyId} already has ${taken} uploads in flight (MAX_UPLOADS_PER_PROXY=${max})`, 'too_many_uploads'),
+    );
   }
 }

@@ -26,7 +26,12 @@ export class HealthController {
 
   @Get()
   async health(@Res() res: Response): Promise<void> {
-    const natsOk = !this.nc.isClosed() && (await this.nc.rtt().then(() => true, () => false));
+    const natsOk =
+      !this.nc.isClosed() &&
+      (await this.nc.rtt().then(
+        () => true,
+        () => false,
+      ));
     const pingStarted = Date.now();
     const storeSeq = natsOk ? await this.store.ping() : undefined;
     const pingMs = Date.now() - pingStarted;

@@ -35,7 +35,8 @@ describe('the broker registry folding BEAM_PKI', () => {
     const ca = initCa(join(dir, 'ca-named'), { bits: 2048 });
     const view = new VerifiedDirectory(ca.rootCertPem, () => undefined);
     let seq = 0;
-    const feed = (subject: string, e: PkiEvent, key = ca.imKey, kid = ca.im.serial) => view.apply({ subject, seq: ++seq, data: encodePkiEnvelope(signPkiEvent(e, key, kid)) });
+    const feed = (subject: string, e: PkiEvent, key = ca.imKey, kid = ca.im.serial) =>
+      view.apply({ subject, seq: ++seq, data: encodePkiEnvelope(signPkiEvent(e, key, kid)) });
     feed(subjects.intermediatePublished, { type: 'IntermediatePublished', v: 1, pem: ca.imCertPem }, ca.rootKey, ca.root.serial);
     const serials: Record<string, string[]> = {};
     for (const [i, proxyId] of ['proxy1.broker', 'proxy2.broker', 'proxy1.broker'].entries()) {
@@ -43,7 +44,12 @@ describe('the broker registry folding BEAM_PKI', () => {
       feed(subjects.certificatePublished(cert.serial), { type: 'CertificatePublished', v: 1, serial: cert.serial, pem: cert.certPem });
       (serials[proxyId] ??= []).push(cert.serial);
     }
-    expect(view.directory.named('proxy1.broker').map((c) => c.serial).sort()).toEqual(serials['proxy1.broker'].sort());
+    expect(
+      view.directory
+        .named('proxy1.broker')
+        .map((c) => c.serial)
+        .sort(),
+    ).toEqual(serials['proxy1.broker'].sort());
     expect(view.directory.named('proxy2.broker').map((c) => c.serial)).toEqual(serials['proxy2.broker']);
     expect(view.directory.named('proxy3.broker')).toEqual([]);
   });

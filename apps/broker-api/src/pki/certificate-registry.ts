@@ -30,7 +30,10 @@ export interface DirectoryEntry {
 export class VerifiedDirectory {
   readonly directory: PkiDirectory;
 
-  constructor(rootCertPem: string, private readonly warn: (text: string) => void) {
+  constructor(
+    rootCertPem: string,
+    private readonly warn: (text: string) => void,
+  ) {
     this.directory = new PkiDirectory(rootCertPem);
   }
 
@@ -56,8 +59,12 @@ export class CertificateRegistry implements OnApplicationBootstrap, OnApplicatio
 
   /** BEAM_PKI exists by now: StorageSetup creates it in onModuleInit, before any bootstrap hook. */
   async onApplicationBootstrap(): Promise<void> {
-    this.follower = new StreamFollower(jetstream(this.nc), PKI_STREAM, subjects.allPki, (m) => this.view.apply(m), (err) =>
-      this.logger.warn(`pki stream: ${String(err)}`),
+    this.follower = new StreamFollower(
+      jetstream(this.nc),
+      PKI_STREAM,
+      subjects.allPki,
+      (m) => this.view.apply(m),
+      (err) => this.logger.warn(`pki stream: ${String(err)}`),
     );
     this.follower.start();
     await this.follower.caughtUp;

@@ -42,7 +42,12 @@ describe('proxy records', () => {
     expect(parsePresenceEntry({ proxyId: P })).toBeUndefined();
     expect(parsePresenceEntry('x')).toBeUndefined();
     expect(parseProxyRecord({ proxyId: P, first_seen: 1, last_seen: 2 })).toEqual({ proxyId: P, first_seen: 1, last_seen: 2 });
-    expect(parseProxyRecord({ proxyId: P, first_seen: 1, last_seen: 2, last_disconnect: 3 })).toEqual({ proxyId: P, first_seen: 1, last_seen: 2, last_disconnect: 3 });
+    expect(parseProxyRecord({ proxyId: P, first_seen: 1, last_seen: 2, last_disconnect: 3 })).toEqual({
+      proxyId: P,
+      first_seen: 1,
+      last_seen: 2,
+      last_disconnect: 3,
+    });
     expect(parseProxyRecord({ proxyId: P, first_seen: 1, last_seen: 2, last_disconnect: 'x' })).toBeUndefined();
     expect(parseProxyRecord(null)).toBeUndefined();
   });

@@ -61,7 +61,12 @@ export function parseProxyRecord(value: unknown): ProxyRecord | undefined {
   const v = value as Record<string, unknown>;
   if (typeof v.proxyId !== 'string' || !isTime(v.first_seen) || !isTime(v.last_seen)) return undefined;
   if (v.last_disconnect !== undefined && !isTime(v.last_disconnect)) return undefined;
-  return { proxyId: v.proxyId, first_seen: v.first_seen, last_seen: v.last_seen, ...(v.last_disconnect === undefined ? {} : { last_disconnect: v.last_disconnect }) };
+  return {
+    proxyId: v.proxyId,
+    first_seen: v.first_seen,
+    last_seen: v.last_seen,
+    ...(v.last_disconnect === undefined ? {} : { last_disconnect: v.last_disconnect }),
+  };
 }
 
 function isTime(v: unknown): v is number {

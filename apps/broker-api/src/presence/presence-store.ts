@@ -12,16 +12,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { fromSubjectToken } from '@beamline/domain';
 import { decodeJson, encodeJson, NATS_CONNECTION, openBucket, presenceKeys } from '@beamline/nats';
 import { apiBuckets } from '../storage/api-buckets';
-import {
-  disconnected,
-  parsePresenceEntry,
-  parseProxyRecord,
-  seen,
-  statusOf,
-  type PresenceEntry,
-  type ProxyRecord,
-  type ProxyStatus,
-} from './presence-record';
+import { disconnected, parsePresenceEntry, parseProxyRecord, seen, statusOf, type PresenceEntry, type ProxyRecord, type ProxyStatus } from './presence-record';
 
 const CAS_ATTEMPTS = 8;
 

@@ -63,8 +63,18 @@ async function linkedPair(channel: LossyChannel, opts: Partial<RelayLinkOptions>
   let doneA: (o: LinkOutcome) => void = () => undefined;
   let doneB: (o: LinkOutcome) => void = () => undefined;
   const outcomes = Promise.all([new Promise<LinkOutcome>((r) => (doneA = r)), new Promise<LinkOutcome>((r) => (doneB = r))]);
-  const linkA: RelayLink = new RelayLink(x.inner, (m) => channel.send(m, () => linkB), (o) => doneA(o), options);
-  const linkB: RelayLink = new RelayLink(y.inner, (m) => channel.send(m, () => linkA), (o) => doneB(o), options);
+  const linkA: RelayLink = new RelayLink(
+    x.inner,
+    (m) => channel.send(m, () => linkB),
+    (o) => doneA(o),
+    options,
+  );
+  const linkB: RelayLink = new RelayLink(
+    y.inner,
+    (m) => channel.send(m, () => linkA),
+    (o) => doneB(o),
+    options,
+  );
   linkA.start(Buffer.alloc(0));
   linkB.start(Buffer.alloc(0));
   x.outer.on('error', () => undefined);
@@ -75,7 +85,7 @@ async function linkedPair(channel: LossyChannel, opts: Partial<RelayLinkOptions>
 /** Writes `total` random bytes with backpressure, then FIN; resolves with their digest. */
 async function pump(from: Socket, total: number): Promise<string> {
   const hash = createHash('sha256');
-  for (let sent = 0; sent < total; ) {
+  for (let sent = 0; sent < total;) {
     const chunk = randomBytes(Math.min(total - sent, 1 + Math.floor(Math.random() * 100_000)));
     hash.update(chunk);
     sent += chunk.length;
@@ -135,7 +145,12 @@ describe('RelayLink', () => {
       const p = await linkedPair(new LossyChannel(() => random() < 0.05));
       const [gotB, gotA] = [drain(p.b), drain(p.a)];
       const [sentA, sentB] = await Promise.all([pump(p.a, 400_000), pump(p.b, 200_000)]);
-      expect({ seed, b: (await gotB).digest, a: (await gotA).digest, outcomes: await p.outcomes }).toEqual({ seed, b: sentA, a: sentB, outcomes: ['clean', 'clean'] });
+      expect({ seed, b: (await gotB).digest, a: (await gotA).digest, outcomes: await p.outcomes }).toEqual({
+        seed,
+        b: sentA,
+        a: sentB,
+        outcomes: ['clean', 'clean'],
+      });
     }
   }, 60_000);
 

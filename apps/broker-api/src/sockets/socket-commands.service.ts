@@ -47,7 +47,16 @@ export class SocketCommands {
     if (!this.registry.currentFor(recipientProxy)) throw new RecipientsWithoutCertificate([recipientProxy]);
     const now = Date.now();
     const ttlMs = parseDuration(request.ttl, 'ttl');
-    const event: SocketRequested = { type: 'SocketRequested', v: 1, socketId: request.id, from: request.from, to: request.to, message: message as string, receivedAt: now, expiresAt: now + ttlMs };
+    const event: SocketRequested = {
+      type: 'SocketRequested',
+      v: 1,
+      socketId: request.id,
+      from: request.from,
+      to: request.to,
+      message: message as string,
+      receivedAt: now,
+      expiresAt: now + ttlMs,
+    };
     const subject = subjects.socketCreated(request.id);
     this.storage.assertRoomForEvent(message as string);
     try {

@@ -166,7 +166,11 @@ class RelayEnd {
   /** Resolves once paired and switched to the byte stream; throws SocketGone at `expiresAt`. */
   async pair(expiresAt: number): Promise<void> {
     this.sub = this.nc.subscribe(subjects.socketRelayInbox(this.socketId, this.role), {
-      callback: safeCallback(`relay of socket ${this.socketId}`, (message) => this.failed(message), (msg) => this.onMessage(msg.subject, msg.data)),
+      callback: safeCallback(
+        `relay of socket ${this.socketId}`,
+        (message) => this.failed(message),
+        (msg) => this.onMessage(msg.subject, msg.data),
+      ),
     });
     const closedEarly = new Promise<void>((resolve) => this.socket.once('close', () => resolve()));
     const paired = new Promise<void>((resolve) => (this.onPaired = resolve));
@@ -214,7 +218,12 @@ class RelayEnd {
     const extra = this.requestJws ? `Beam-Socket-Request: ${this.requestJws}\r\n` : '';
     this.socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${extra}\r\n`);
     const peerSubject = subjects.socketRelayConn(this.socketId, this.peerRole, this.peerConn as string);
-    this.link = new RelayLink(this.socket, (msg) => this.nc.publish(peerSubject, msg), (outcome) => this.linkDone(outcome), this.linkOptions);
+    this.link = new RelayLink(
+      this.socket,
+      (msg) => this.nc.publish(peerSubject, msg),
+      (outcome) => this.linkDone(outcome),
+      this.linkOptions,
+    );
     this.link.start(this.head);
   }
 

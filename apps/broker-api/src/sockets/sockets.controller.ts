@@ -20,7 +20,12 @@ import { SocketRelay } from './socket-relay';
 export class SocketsController {
   private readonly config = brokerConfig();
 
-  constructor(private readonly commands: SocketCommands, private readonly store: StoreClient, private readonly wakeups: Wakeups, private readonly answers: EventAnswers) {}
+  constructor(
+    private readonly commands: SocketCommands,
+    private readonly store: StoreClient,
+    private readonly wakeups: Wakeups,
+    private readonly answers: EventAnswers,
+  ) {}
 
   @Post()
   async create(@Req() req: ProxyRequest, @Res() res: Response): Promise<void> {

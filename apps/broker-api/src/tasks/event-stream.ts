@@ -28,7 +28,12 @@ export interface EventStreamSpec<T extends MessageRef> {
   signal: AbortSignal;
 }
 
-export async function streamEvents<T extends MessageRef>(wakeups: Wakeups, reader: EventReader, writer: () => SseWriter, spec: EventStreamSpec<T>): Promise<void> {
+export async function streamEvents<T extends MessageRef>(
+  wakeups: Wakeups,
+  reader: EventReader,
+  writer: () => SseWriter,
+  spec: EventStreamSpec<T>,
+): Promise<void> {
   const deadline = Date.now() + spec.wait.waitMs;
   using wake = new WakeSignal(wakeups, spec.wakeOn, spec.signal);
   // The first read happens before the stream opens, so 403/404 are still answered as JSON.

@@ -107,7 +107,16 @@ export class TaskCommands {
     this.verifier.assertCanSignFor(sender, result.from);
     const task = await this.liveTaskCreated(taskId);
     if (!task.event.to.includes(result.from)) throw new Forbidden(`from: ${result.from} is not a recipient of task ${taskId}`);
-    const event: ResultPut = { type: 'ResultPut', v: 1, taskId, from: result.from, to: result.to, status: result.status, message: message as string, receivedAt: Date.now() };
+    const event: ResultPut = {
+      type: 'ResultPut',
+      v: 1,
+      taskId,
+      from: result.from,
+      to: result.to,
+      status: result.status,
+      message: message as string,
+      receivedAt: Date.now(),
+    };
     const subject = subjects.taskResult(taskId, result.from);
     const msgId = `rp-${sha256Base64Url(message as string)}`;
     this.storage.assertRoomForEvent(message as string);

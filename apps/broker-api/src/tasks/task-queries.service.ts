@@ -19,7 +19,11 @@ export interface Listing<T> {
 
 @Injectable()
 export class TaskQueries {
-  constructor(private readonly store: StoreClient, private readonly wakeups: Wakeups, @Inject(EventReader) private readonly reader: EventReader) {}
+  constructor(
+    private readonly store: StoreClient,
+    private readonly wakeups: Wakeups,
+    @Inject(EventReader) private readonly reader: EventReader,
+  ) {}
 
   /** At least what the caller saw (`min_seq`) and what this replica wrote or heard of. */
   private atLeast(minSeq: number | undefined, callerSeq: number): number | undefined {

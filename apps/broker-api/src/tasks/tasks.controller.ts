@@ -16,7 +16,11 @@ import { ProxyWaitingCap } from './waiting-proxies';
 export class TasksController {
   private readonly config = brokerConfig();
 
-  constructor(private readonly commands: TaskCommands, private readonly queries: TaskQueries, private readonly answers: EventAnswers) {}
+  constructor(
+    private readonly commands: TaskCommands,
+    private readonly queries: TaskQueries,
+    private readonly answers: EventAnswers,
+  ) {}
 
   @Post()
   async create(@Req() req: ProxyRequest, @Res() res: Response): Promise<void> {
@@ -30,7 +34,15 @@ export class TasksController {
     const query = parseTaskListQuery({ from: queryParam(req, 'from'), to: queryParam(req, 'to'), filter: queryParam(req, 'filter') }, asApp);
     const wait = parseWaitParams({ wait_count: queryParam(req, 'wait_count'), wait_time: queryParam(req, 'wait_time') }, this.config.maxWaitMs);
     if (wantsEventStream(req)) {
-      return this.queries.streamTasks(asApp, query, wait, lastEventId(req), () => new SseWriter(res, this.config.sseKeepAliveMs), abortOnClose(res), callerSeq(req));
+      return this.queries.streamTasks(
+        asApp,
+        query,
+        wait,
+        lastEventId(req),
+        () => new SseWriter(res, this.config.sseKeepAliveMs),
+        abortOnClose(res),
+        callerSeq(req),
+      );
     }
     const listing = await this.queries.listTasks(asApp, query, wait, abortOnClose(res), callerSeq(req));
     await this.answers.list(res, listing.complete ? 200 : 206, listing.items);
@@ -49,7 +61,10 @@ export class TasksController {
   @Put(':id/results/:app')
   async putResult(@Param('id') id: string, @Param('app') app: string, @Req() req: ProxyRequest, @Res() res: Response): Promise<void> {
     const { created, seq } = await this.commands.putResult(proxyOf(req), id, app, messageOf(req));
-    res.status(created ? 201 : 204).setHeader('Beam-Seq', String(seq)).end();
+    res
+      .status(created ? 201 : 204)
+      .setHeader('Beam-Seq', String(seq))
+      .end();
   }
 
   @Get(':id/results')
@@ -58,7 +73,15 @@ export class TasksController {
     const wait = parseWaitParams({ wait_count: queryParam(req, 'wait_count'), wait_time: queryParam(req, 'wait_time') }, this.config.maxWaitMs);
     const taskId = parseUuid(id, 'task id');
     if (wantsEventStream(req)) {
-      return this.queries.streamResults(asApp, taskId, wait, lastEventId(req), () => new SseWriter(res, this.config.sseKeepAliveMs), abortOnClose(res), callerSeq(req));
+      return this.queries.streamResults(
+        asApp,
+        taskId,
+        wait,
+        lastEventId(req),
+        () => new SseWriter(res, this.config.sseKeepAliveMs),
+        abortOnClose(res),
+        callerSeq(req),
+      );
     }
     const listing = await this.queries.listResults(asApp, taskId, wait, abortOnClose(res), callerSeq(req));
     await this.answers.list(res, listing.complete ? 200 : 206, listing.items);

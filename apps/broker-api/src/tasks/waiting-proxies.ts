@@ -14,7 +14,14 @@ import { brokerConfig } from '../config';
 export class WaitingProxies extends KeyedLimit {
   constructor() {
     const max = brokerConfig().maxWaitingPerProxy;
-    super(max, (proxyId, taken) => new TooManyRequests(`waiting: ${proxyId} already has ${taken} long-polls or event streams open at this replica (MAX_WAITING_PER_PROXY=${max})`, 'too_many_waiting'));
+    super(
+      max,
+      (proxyId, taken) =>
+        new TooManyRequests(
+          `waiting: ${proxyId} already has ${taken} long-polls or event streams open at this replica (MAX_WAITING_PER_PROXY=${max})`,
+          'too_many_waiting',
+        ),
+    );
   }
 }
 

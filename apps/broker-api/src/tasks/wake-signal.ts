@@ -15,7 +15,11 @@ export class WakeSignal implements Disposable {
   private readonly stopListening: () => void;
   private readonly onAbort = () => this.release?.();
 
-  constructor(wakeups: Wakeups, subjects: string[], private readonly signal: AbortSignal) {
+  constructor(
+    wakeups: Wakeups,
+    subjects: string[],
+    private readonly signal: AbortSignal,
+  ) {
     this.stopListening = wakeups.listen(subjects, (seq) => {
       this.newestSeq = Math.max(this.newestSeq, seq);
       this.pending = true;
@@ -41,10 +45,13 @@ export class WakeSignal implements Disposable {
   async wait(until: number): Promise<boolean> {
     if (!this.pending && !this.signal.aborted) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          if (Date.now() < until) this.pending = true; // re-check, not the end
-          resolve();
-        }, Math.max(0, Math.min(until, Date.now() + RECHECK_MS) - Date.now()));
+        const timer = setTimeout(
+          () => {
+            if (Date.now() < until) this.pending = true; // re-check, not the end
+            resolve();
+          },
+          Math.max(0, Math.min(until, Date.now() + RECHECK_MS) - Date.now()),
+        );
         this.release = () => {
           clearTimeout(timer);
           resolve();

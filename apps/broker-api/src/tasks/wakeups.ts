@@ -20,13 +20,17 @@ export class Wakeups implements OnApplicationBootstrap, OnApplicationShutdown {
   onApplicationBootstrap(): void {
     void this.wakeAllAfterReconnects();
     this.sub = this.nc.subscribe(subjects.allNotifications, {
-      callback: safeCallback('notification', (message) => this.logger.warn(message), (msg) => {
-        const set = this.listeners.get(msg.subject);
-        if (!set) return;
-        const seq = seqOf(msg.data);
-        this.highest = Math.max(this.highest, seq);
-        for (const l of [...set]) l(seq);
-      }),
+      callback: safeCallback(
+        'notification',
+        (message) => this.logger.warn(message),
+        (msg) => {
+          const set = this.listeners.get(msg.subject);
+          if (!set) return;
+          const seq = seqOf(msg.data);
+          this.highest = Math.max(this.highest, seq);
+          for (const l of [...set]) l(seq);
+        },
+      ),
     });
   }
 

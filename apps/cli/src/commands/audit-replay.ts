@@ -102,7 +102,9 @@ export const auditReplay: AuditSubcommand = {
         };
         // The certificate directory first (BEAM_PKI keeps it forever), then the task events (BEAM_AUDIT).
         if (!filter.taskId) {
-          await readAudit(js, { stream: PKI_STREAM, filterSubject: subjects.allPki, signal: abort.signal }, (m) => print(describeAuditMessage(m.seq, m.subject, m.data, m.storedAt)));
+          await readAudit(js, { stream: PKI_STREAM, filterSubject: subjects.allPki, signal: abort.signal }, (m) =>
+            print(describeAuditMessage(m.seq, m.subject, m.data, m.storedAt)),
+          );
         }
         await readAudit(
           js,

@@ -38,7 +38,7 @@ Example:
 
 export const auditVerify: AuditSubcommand = {
   name: 'verify',
-  summary: 'check every event\'s signature, signer and envelope against the CA, offline',
+  summary: "check every event's signature, signer and envelope against the CA, offline",
   usage: USAGE,
   options: { 'nats-url': { type: 'string' }, json: { type: 'boolean' }, 'root-cert': { type: 'string' }, 'ca-dir': { type: 'string' } },
   positionals: [0, 0],
@@ -73,7 +73,10 @@ export const auditVerify: AuditSubcommand = {
       io.out(`${JSON.stringify(s)}\n`);
     } else {
       for (const f of s.failures) io.out(`FAIL  #${f.seq}  ${f.type}  ${f.taskId ? `task=${f.taskId}` : `subject=${f.subject}`}  ${f.reason}\n`);
-      const types = Object.entries(s.byType).map(([k, v]) => `${v} ${k}`).join(', ') || 'no task events';
+      const types =
+        Object.entries(s.byType)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ') || 'no task events';
       io.out(
         `${s.ok ? 'OK' : 'FAILED'}: ${s.checked} signed events checked, ${s.passed} passed, ${s.failed} failed (${types}; ` +
           `${s.pkiEvents} directory events, ${s.certificates} certificates)\n`,

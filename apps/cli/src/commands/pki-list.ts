@@ -45,7 +45,13 @@ export const pkiList: PkiSubcommand = {
     if (!rootCertPem) io.err('note: no root certificate given (--root-cert, --ca-dir, $ROOTCERT_FILE): signatures and chains were not verified\n');
     for (const i of ignored) io.err(`note: ignored event #${i.seq} on ${i.subject}: ${i.reason}\n`);
     if (args.values.json === true) {
-      io.out(`${JSON.stringify(rows.map(({ pem: _pem, ...rest }) => rest), null, 2)}\n`);
+      io.out(
+        `${JSON.stringify(
+          rows.map(({ pem: _pem, ...rest }) => rest),
+          null,
+          2,
+        )}\n`,
+      );
       return 0;
     }
     const table = [['SERIAL', 'NAME', 'NOT BEFORE', 'NOT AFTER', 'STATUS'], ...rows.map((r) => [r.serial, r.proxyId, r.notBefore, r.notAfter, r.status])];

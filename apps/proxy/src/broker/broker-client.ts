@@ -59,7 +59,10 @@ export class BrokerClient implements OnApplicationShutdown {
   // No connection cap: every waiting long-poll or SSE stream holds one connection to the broker.
   private readonly agent = new Agent({ headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000 });
 
-  constructor(private readonly identity: ProxyIdentity, private readonly session: BrokerSession) {}
+  constructor(
+    private readonly identity: ProxyIdentity,
+    private readonly session: BrokerSession,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.agent.close();
@@ -157,7 +160,10 @@ export class BrokerClient implements OnApplicationShutdown {
    * the body streams until the broker ends it or `signal` aborts. Non-2xx answers are read whole and thrown
    * as the matching typed error.
    */
-  async openStream(pathAndQuery: string, opts: { signal: AbortSignal; headers?: Record<string, string> }): Promise<{ status: number; body: AsyncIterable<Uint8Array> }> {
+  async openStream(
+    pathAndQuery: string,
+    opts: { signal: AbortSignal; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: AsyncIterable<Uint8Array> }> {
     const started = Date.now();
     let retries = 0;
     let reopened = false;

@@ -10,7 +10,7 @@ describe('brokerError', () => {
     expect(httpErrorFor(err)).toEqual({ status: 507, body });
   });
 
-  it('passes a quota refusal through with the quota named and the broker\'s Retry-After', () => {
+  it("passes a quota refusal through with the quota named and the broker's Retry-After", () => {
     const body = { error: 'quota_exceeded', quota: 'write_rate', message: 'write_rate: proxy p1.b writes faster than 5 per second (QUOTA_WRITE_RATE)' };
     expect(httpErrorFor(brokerError(429, body, '3'))).toEqual({ status: 429, body, headers: { 'Retry-After': '3' } });
     const bytes = { error: 'quota_exceeded', quota: 'live_bytes', message: 'live_bytes: over' };

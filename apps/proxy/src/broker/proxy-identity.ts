@@ -15,6 +15,9 @@ export class ProxyIdentity {
   /** The serial to sign with, or a 502 explaining that this proxy has no valid certificate of its own. */
   requireSerial(): string {
     if (this.serial) return this.serial;
-    throw new BrokerUnavailable(`proxy: no valid certificate for ${this.proxyId} in the broker's directory (not yet published, expired or revoked)`, 'no_certificate');
+    throw new BrokerUnavailable(
+      `proxy: no valid certificate for ${this.proxyId} in the broker's directory (not yet published, expired or revoked)`,
+      'no_certificate',
+    );
   }
 }

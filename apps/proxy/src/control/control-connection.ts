@@ -38,7 +38,10 @@ export class ControlConnection implements OnApplicationBootstrap, BeforeApplicat
   private lastError: string | undefined;
   private loop: Promise<void> | undefined;
 
-  constructor(private readonly broker: BrokerClient, private readonly directory: CertificateDirectory) {}
+  constructor(
+    private readonly broker: BrokerClient,
+    private readonly directory: CertificateDirectory,
+  ) {}
 
   onApplicationBootstrap(): void {
     this.loop = this.run().catch((err) => this.logger.error(`control loop stopped: ${String(err)}`));
@@ -96,7 +99,9 @@ export class ControlConnection implements OnApplicationBootstrap, BeforeApplicat
       this.connectedAt = openedAt;
       this.established++;
       this.lastError = undefined;
-      this.logger.log(this.established === 1 ? 'control connection to the broker established' : `control connection re-established (reconnect ${this.established - 1})`);
+      this.logger.log(
+        this.established === 1 ? 'control connection to the broker established' : `control connection re-established (reconnect ${this.established - 1})`,
+      );
       for await (const _chunk of body) touch(); // keep-alive comments: nothing to do but note the sign of life
       this.lastError = 'the broker ended the control connection';
     } catch (err) {

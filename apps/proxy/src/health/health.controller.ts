@@ -11,7 +11,11 @@ import { CertificateDirectory } from '../pki/certificate-directory';
  */
 @Controller('v1/health')
 export class HealthController {
-  constructor(private readonly directory: CertificateDirectory, private readonly control: ControlConnection, private readonly identity: ProxyIdentity) {}
+  constructor(
+    private readonly directory: CertificateDirectory,
+    private readonly control: ControlConnection,
+    private readonly identity: ProxyIdentity,
+  ) {}
 
   @Get()
   health(@Res() res: Response): void {

@@ -32,7 +32,10 @@ export class CertificateDirectory implements OnApplicationBootstrap, OnApplicati
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(private readonly broker: BrokerClient, private readonly identity: ProxyIdentity) {}
+  constructor(
+    private readonly broker: BrokerClient,
+    private readonly identity: ProxyIdentity,
+  ) {}
 
   onApplicationBootstrap(): void {
     void this.initialise();

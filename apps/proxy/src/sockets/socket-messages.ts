@@ -43,18 +43,34 @@ export class SocketMessages {
   private readonly ttlMs = socketTtlMs();
   private seenSeq = 0;
 
-  constructor(private readonly broker: BrokerClient, private readonly identity: ProxyIdentity, private readonly directory: CertificateDirectory) {}
+  constructor(
+    private readonly broker: BrokerClient,
+    private readonly identity: ProxyIdentity,
+    private readonly directory: CertificateDirectory,
+  ) {}
 
   /** Signs and registers a socket request at the broker. */
   async request(req: Omit<SocketRequest, 'ttl'>): Promise<void> {
     const proxy = proxyIdOf(req.to[0], this.config.brokerId, 'app id');
     if (!(await this.directory.forProxy(proxy))) throw new RecipientsWithoutCertificate([proxy]);
-    const payload: SocketRequest = { id: req.id, from: req.from, to: req.to, ttl: `${Math.max(1, Math.round(this.ttlMs / 1000))}s`, metadata: req.metadata, eph: req.eph };
+    const payload: SocketRequest = {
+      id: req.id,
+      from: req.from,
+      to: req.to,
+      ttl: `${Math.max(1, Math.round(this.ttlMs / 1000))}s`,
+      metadata: req.metadata,
+      eph: req.eph,
+    };
     const message = await signMessage(payload, this.identity.privateKey, this.identity.requireSerial());
     this.noteSeq(this.broker.expect(await this.broker.send('POST', '/v1/sockets', { message }), 201));
   }
 
-  async list(caller: string, raw: Record<string, string | undefined>, wait: WaitParams, signal: AbortSignal): Promise<{ items: SocketOutput[]; complete: boolean }> {
+  async list(
+    caller: string,
+    raw: Record<string, string | undefined>,
+    wait: WaitParams,
+    signal: AbortSignal,
+  ): Promise<{ items: SocketOutput[]; complete: boolean }> {
     const { value: res, cutShort } = await waitUntilShutdown(raw, wait, signal, (r, w, s) => {
       const params = new URLSearchParams();
       for (const [k, v] of Object.entries(r)) if (v !== undefined) params.set(k, v);
@@ -68,7 +84,13 @@ export class SocketMessages {
         const item = eventOfLine(line, 'SocketRequested');
         const r = await this.verified(item.message);
         if (!r.request.to.includes(caller)) throw new Error(`socket ${r.request.id} is not addressed to ${caller}`);
-        items.push({ from: r.request.from, to: r.request.to, id: r.request.id, ttl: formatRemainingTtl(item.expiresAt - Date.now()), metadata: r.request.metadata });
+        items.push({
+          from: r.request.from,
+          to: r.request.to,
+          id: r.request.id,
+          ttl: formatRemainingTtl(item.expiresAt - Date.now()),
+          metadata: r.request.metadata,
+        });
       } catch (err) {
         this.logger.warn(`refusing a socket request: ${(err as Error).message}`);
       }

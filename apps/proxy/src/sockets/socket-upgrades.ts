@@ -17,7 +17,6 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import {
   CryptoError,
   deriveSocketKeys,
@@ -127,7 +126,9 @@ export class SocketUpgrades implements OnApplicationBootstrap {
       return { relay: up.socket, rest, send: keys.a2b, receive: keys.b2a };
     } catch (err) {
       up.socket.destroy();
-      throw err instanceof CryptoError ? new BrokerUnavailable(`socket: the recipient's handshake failed verification (${err.message})`, 'verification_failed') : err;
+      throw err instanceof CryptoError
+        ? new BrokerUnavailable(`socket: the recipient's handshake failed verification (${err.message})`, 'verification_failed')
+        : err;
     }
   }
 
@@ -150,7 +151,6 @@ export class SocketUpgrades implements OnApplicationBootstrap {
       throw err instanceof NotFound ? err : new BrokerUnavailable(`socket ${id}: the request failed verification`, 'verification_failed');
     }
   }
-
 }
 
 interface Opened {

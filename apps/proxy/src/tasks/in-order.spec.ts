@@ -15,7 +15,8 @@ describe('mapInOrder', () => {
     for await (const v of mapInOrder(numbers(20, []), 5, async (i) => {
       await sleep((20 - i) * 2);
       return i * 10;
-    })) out.push(v);
+    }))
+      out.push(v);
     expect(out).toEqual(Array.from({ length: 20 }, (_, i) => i * 10));
   });
 
@@ -49,7 +50,8 @@ describe('mapInOrder', () => {
       for await (const v of mapInOrder(numbers(10, []), 3, async (i) => {
         if (i === 4) throw new Error('bad item');
         return i;
-      })) out.push(v);
+      }))
+        out.push(v);
     };
     await expect(run()).rejects.toThrow('bad item');
     expect(out).toEqual([0, 1, 2, 3]);

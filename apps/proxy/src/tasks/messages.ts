@@ -70,7 +70,10 @@ export class Messages {
   private readonly brokerId = proxyConfig().brokerId;
   private readonly opened: OpenedMessages;
 
-  constructor(private readonly directory: CertificateDirectory, private readonly identity: ProxyIdentity) {
+  constructor(
+    private readonly directory: CertificateDirectory,
+    private readonly identity: ProxyIdentity,
+  ) {
     this.opened = new OpenedMessages(async (kid) => (await this.directory.bySerialNumber(kid)) !== undefined);
   }
 
@@ -94,7 +97,15 @@ export class Messages {
       const task = await this.opened.open(reader, item.message, () => this.openTaskMessage(item.message, reader));
       if (expectedId !== undefined && task.id !== expectedId) throw new Error(`broker returned task ${task.id} for ${expectedId}`);
       // Samply.Beam's field order; the ttl is what remains now.
-      return { id: task.id, from: task.from, to: task.to, body: task.body, failure_strategy: task.failure_strategy, ttl: formatRemainingTtl(item.expiresAt - Date.now()), metadata: task.metadata };
+      return {
+        id: task.id,
+        from: task.from,
+        to: task.to,
+        body: task.body,
+        failure_strategy: task.failure_strategy,
+        ttl: formatRemainingTtl(item.expiresAt - Date.now()),
+        metadata: task.metadata,
+      };
     } catch (err) {
       this.logger.warn(`refusing a task message: ${String((err as Error).message ?? err)}`);
       return undefined;
@@ -124,7 +135,10 @@ export class Messages {
   private async openResultMessage(jws: string, reader: string): Promise<ResultOutput> {
     const result = parseSealedResult(await this.verified(jws), NO_LIMITS);
     const index = result.to.indexOf(reader);
-    const sealed = result.encrypted !== undefined && result.encryption_keys !== undefined ? { encrypted: result.encrypted, encryption_keys: result.encryption_keys } : undefined;
+    const sealed =
+      result.encrypted !== undefined && result.encryption_keys !== undefined
+        ? { encrypted: result.encrypted, encryption_keys: result.encryption_keys }
+        : undefined;
     const body = sealed === undefined ? {} : { body: index < 0 ? NOT_FOR_YOU : openBody(sealed, index, this.identity.privateKey) };
     return { from: result.from, to: result.to, task: result.task, status: result.status, ...body, metadata: result.metadata };
   }

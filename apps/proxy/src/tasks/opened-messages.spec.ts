@@ -33,7 +33,11 @@ describe('OpenedMessages', () => {
 
   it('does not keep a failed opening', async () => {
     const cache = new OpenedMessages(async () => true);
-    await expect(cache.open('app2.proxy2.broker', jws, async () => { throw new Error('bad signature'); })).rejects.toThrow('bad signature');
+    await expect(
+      cache.open('app2.proxy2.broker', jws, async () => {
+        throw new Error('bad signature');
+      }),
+    ).rejects.toThrow('bad signature');
     await expect(cache.open('app2.proxy2.broker', jws, async () => 'fine')).resolves.toBe('fine');
   });
 

@@ -26,10 +26,10 @@ export class TasksController {
   async list(@Req() req: AppRequest, @Res() res: Response): Promise<void> {
     const caller = callerOf(req);
     const raw = pick(req, 'from', 'to', 'filter', 'wait_count', 'wait_time');
-    const query = parseTaskListQuery(raw, caller);
+    parseTaskListQuery(raw, caller); // 400/403 naming the parameter before anything is asked of the broker
     const wait = waitOf(raw);
     if (wantsEventStream(req)) return this.tasks.streamTasks(caller, raw, lastEventId(req), this.sse(res), abortOnClose(res));
-    const listing = await this.tasks.list(caller, query, raw, wait, abortOnClose(res));
+    const listing = await this.tasks.list(caller, raw, wait, abortOnClose(res));
     await writeJsonArray(res, listing.complete ? 200 : 206, listing.items);
   }
 

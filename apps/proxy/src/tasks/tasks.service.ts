@@ -1,15 +1,6 @@
 /** Orchestrates the app-facing task operations: validate, protect, forward to the broker, open replies. */
 import { Injectable } from '@nestjs/common';
-import {
-  parseResultInput,
-  parseTaskInput,
-  parseUuid,
-  BrokerUnavailable,
-  InvalidInput,
-  Unauthenticated,
-  type WaitParams,
-  type TaskQuery,
-} from '@beamline/domain';
+import { parseResultInput, parseTaskInput, parseUuid, BrokerUnavailable, InvalidInput, Unauthenticated, type WaitParams } from '@beamline/domain';
 import { waitUntilShutdown } from '../broker/wait-until-shutdown';
 import { BrokerClient, type BrokerResponse } from '../broker/broker-client';
 import { proxyConfig } from '../config';
@@ -31,14 +22,16 @@ function resumeHeader(afterSeq: number): Record<string, string> {
   return afterSeq > 0 ? { 'last-event-id': String(afterSeq) } : {};
 }
 
-
 @Injectable()
 export class TasksService {
   private readonly config = proxyConfig();
   /** The newest stream sequence of a write acknowledged to this proxy; reads ask for at least that. */
   private seenSeq = 0;
 
-  constructor(private readonly broker: BrokerClient, private readonly messages: Messages) {}
+  constructor(
+    private readonly broker: BrokerClient,
+    private readonly messages: Messages,
+  ) {}
 
   async create(caller: string, json: unknown): Promise<string> {
     const task = parseTaskInput(json, { maxTtlMs: this.config.maxTtlMs, maxRecipients: this.config.maxRecipients });
@@ -48,15 +41,19 @@ export class TasksService {
     return task.id;
   }
 
-  async list(caller: string, query: TaskQuery, raw: Record<string, string | undefined>, wait: WaitParams, signal: AbortSignal): Promise<Listing<TaskOutput>> {
-    const { value: res, cutShort } = await waitUntilShutdown(raw, wait, signal, (r, w, s) => this.broker.lines(`/v1/tasks${this.queryString(r, caller)}`, this.waitOptions(w, s)));
+  async list(caller: string, raw: Record<string, string | undefined>, wait: WaitParams, signal: AbortSignal): Promise<Listing<TaskOutput>> {
+    const { value: res, cutShort } = await waitUntilShutdown(raw, wait, signal, (r, w, s) =>
+      this.broker.lines(`/v1/tasks${this.queryString(r, caller)}`, this.waitOptions(w, s)),
+    );
     return { items: mapInOrder(res.lines, OPEN_CONCURRENCY, (line) => this.messages.openTask(line, caller)), complete: res.status === 200 && !cutShort };
   }
 
   async get(caller: string, idParam: string, raw: Record<string, string | undefined>, wait: WaitParams, signal: AbortSignal): Promise<TaskOutput> {
     const id = parseUuid(idParam, 'task id');
     if (wait.waitCount !== undefined && wait.waitCount !== 1) throw new InvalidInput('wait_count: a single task can only be waited for with wait_count=1');
-    const { value: answer } = await waitUntilShutdown(raw, wait, signal, (r, w, s) => this.broker.send('GET', `/v1/tasks/${id}${this.queryString(r, caller)}`, undefined, this.waitOptions(w, s)));
+    const { value: answer } = await waitUntilShutdown(raw, wait, signal, (r, w, s) =>
+      this.broker.send('GET', `/v1/tasks/${id}${this.queryString(r, caller)}`, undefined, this.waitOptions(w, s)),
+    );
     const res = this.broker.expect(answer, 200);
     const task = await this.messages.openTask(res.body, caller, id);
     if (!task) throw new BrokerUnavailable(`task ${id}: the broker returned a message that failed verification`, 'verification_failed');
@@ -76,31 +73,56 @@ export class TasksService {
     return res.status === 201;
   }
 
-  async results(caller: string, idParam: string, raw: Record<string, string | undefined>, wait: WaitParams, signal: AbortSignal): Promise<Listing<ResultOutput>> {
+  async results(
+    caller: string,
+    idParam: string,
+    raw: Record<string, string | undefined>,
+    wait: WaitParams,
+    signal: AbortSignal,
+  ): Promise<Listing<ResultOutput>> {
     const id = parseUuid(idParam, 'task id');
-    const { value: res, cutShort } = await waitUntilShutdown(raw, wait, signal, (r, w, s) => this.broker.lines(`/v1/tasks/${id}/results${this.queryString(r, caller)}`, this.waitOptions(w, s)));
+    const { value: res, cutShort } = await waitUntilShutdown(raw, wait, signal, (r, w, s) =>
+      this.broker.lines(`/v1/tasks/${id}/results${this.queryString(r, caller)}`, this.waitOptions(w, s)),
+    );
     return { items: mapInOrder(res.lines, OPEN_CONCURRENCY, (line) => this.messages.openResult(line, caller, id)), complete: res.status === 200 && !cutShort };
   }
 
   /** Results as Server-Sent Events, relayed from the broker and opened here. */
-  async streamResults(caller: string, idParam: string, raw: Record<string, string | undefined>, afterSeq: number, open: () => SseWriter, signal: AbortSignal): Promise<void> {
+  async streamResults(
+    caller: string,
+    idParam: string,
+    raw: Record<string, string | undefined>,
+    afterSeq: number,
+    open: () => SseWriter,
+    signal: AbortSignal,
+  ): Promise<void> {
     const id = parseUuid(idParam, 'task id');
     const upstream = await this.broker.openStream(`/v1/tasks/${id}/results${this.queryString(raw, caller)}`, { signal, headers: resumeHeader(afterSeq) });
-    await relayEvents(upstream.body, open(), async (e) => {
-      if (e.event !== 'new_result') return { event: e.event ?? 'message', data: e.data };
-      const result = await this.messages.openResult(parseLine(e.data), caller, id);
-      return result && { id: e.id, event: 'new_result', data: JSON.stringify(result) };
-    }, signal);
+    await relayEvents(
+      upstream.body,
+      open(),
+      async (e) => {
+        if (e.event !== 'new_result') return { event: e.event ?? 'message', data: e.data };
+        const result = await this.messages.openResult(parseLine(e.data), caller, id);
+        return result && { id: e.id, event: 'new_result', data: JSON.stringify(result) };
+      },
+      signal,
+    );
   }
 
   /** Tasks as Server-Sent Events (`new_task`), relayed from the broker and opened here. */
   async streamTasks(caller: string, raw: Record<string, string | undefined>, afterSeq: number, open: () => SseWriter, signal: AbortSignal): Promise<void> {
     const upstream = await this.broker.openStream(`/v1/tasks${this.queryString(raw, caller)}`, { signal, headers: resumeHeader(afterSeq) });
-    await relayEvents(upstream.body, open(), async (e) => {
-      if (e.event !== 'new_task') return { event: e.event ?? 'message', data: e.data };
-      const task = await this.messages.openTask(parseLine(e.data), caller);
-      return task && { id: e.id, event: 'new_task', data: JSON.stringify(task) };
-    }, signal);
+    await relayEvents(
+      upstream.body,
+      open(),
+      async (e) => {
+        if (e.event !== 'new_task') return { event: e.event ?? 'message', data: e.data };
+        const task = await this.messages.openTask(parseLine(e.data), caller);
+        return task && { id: e.id, event: 'new_task', data: JSON.stringify(task) };
+      },
+      signal,
+    );
   }
 
   private noteSeq(res: BrokerResponse): void {

@@ -11,7 +11,11 @@ import { proxyConfig } from '../config';
 export class WaitingApps extends KeyedLimit {
   constructor() {
     const max = proxyConfig().maxWaitingPerApp;
-    super(max, (app, taken) => new TooManyRequests(`waiting: ${app} already has ${taken} long-polls or event streams open (MAX_WAITING_PER_APP=${max})`, 'too_many_waiting'));
+    super(
+      max,
+      (app, taken) =>
+        new TooManyRequests(`waiting: ${app} already has ${taken} long-polls or event streams open (MAX_WAITING_PER_APP=${max})`, 'too_many_waiting'),
+    );
   }
 }
 
