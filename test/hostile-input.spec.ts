@@ -535,8 +535,9 @@ function socketUpgrade(): fc.Arbitrary<SocketUpgrade> {
     .record({
       proxy: fc.constantFrom<'proxy1' | 'proxy2'>('proxy1', 'proxy2'),
       method: fc.constantFrom<'GET' | 'POST'>('GET', 'POST'),
-      // A real app would make a real socket request, which waits for its peer for the socket's TTL.
-      segment: segment(['app9.proxy9.broker', randomUUID()]).filter((seg) => !/^app\d\.proxy[12]\.broker$/i.test(seg)),
+      // A real app or proxy (both have certificates) would make a real socket request, which waits for its
+      // peer for the socket's TTL: the generator once produced `proxy2.broker`, and the upgrade waited.
+      segment: segment(['app9.proxy9.broker', randomUUID()]).filter((seg) => !/^(app\d\.)?proxy[12]\.broker$/i.test(seg)),
       metadata: fc.option(fc.oneof(fuzzValue.map(toJsonText), headerValue), { nil: undefined }),
     })
     .chain((r) =>
