@@ -5,7 +5,7 @@
  */
 import { DEV_DEFAULTS } from '@beamline/devnet';
 import { newResult, newTask } from './support/app-client';
-import { APP1, APP2, startTestNetwork, type TestNetwork } from './support/network';
+import { APP1, APP2, dumpLogs, startTestNetwork, type TestNetwork } from './support/network';
 
 let t: TestNetwork;
 
@@ -40,7 +40,8 @@ async function connectedSince(proxyId: string, after: number, within: number): P
     async (r) => `${r.status} ${await r.text()}`,
     (e: Error) => e.message,
   );
-  console.log(`control of ${proxyId} not connected within ${within} ms: ${last}`);
+  // Once seen in CI: every fetch to broker-api failed for 15 s. Say what the services were doing.
+  console.log(`control of ${proxyId} not connected within ${within} ms: ${last}\n${dumpLogs(t.net)}`);
   return false;
 }
 
@@ -86,6 +87,7 @@ describe('graceful shutdown', () => {
     const took = Date.now() - started;
 
     expect(await results).toEqual({ status: 206, text: '[]' });
+    if (took >= 3_000) console.log(`broker-api took ${took} ms to stop:\n${dumpLogs(t.net)}`);
     expect(took).toBeLessThan(3_000);
     expect(plain(brokerApi.recentLogs())).toMatch(/\[Shutdown\] stopped/);
 
