@@ -308,7 +308,7 @@ describe('across broker-api replicas', () => {
     for (const g of growthMb) expect(g).toBeLessThan(150);
   }, 180_000);
 
-  it("loses no byte when a replica's NATS connection drops mid-transfer: the relay retransmits", async () => {
+  it("loses no byte when a replica's NATS connection drops mid-transfer", async () => {
     const pair = await openSocketPair(t.app1, app2ViaBroker2);
     const retransmittedBefore = (await relayStats(t.net.brokerUrl)).retransmitted_bytes;
     const result = await streamOneWay(pair, 30 * 1024 * 1024, (sent) => {
@@ -317,7 +317,10 @@ describe('across broker-api replicas', () => {
     if (broker2Nats.cuts === 0) console.log(`no NATS connection of broker-api-2 to cut at 10 MiB:\n--- broker-api-2\n${broker2.recentLogs()}`);
     expect(broker2Nats.cuts).toBeGreaterThan(0);
     expect(result.received).toBe(result.sent);
-    expect((await relayStats(t.net.brokerUrl)).retransmitted_bytes).toBeGreaterThan(retransmittedBefore);
+    // What was lost in the cut is sent again. Not asserted: when the cut finds every sent byte already
+    // delivered (the window waiting for acks, which the reconnecting client buffers), nothing is lost, and
+    // one CI run saw exactly that. Go-back-N itself is pinned down in relay-link.spec.ts.
+    console.log(`NATS cut mid-transfer: ${(await relayStats(t.net.brokerUrl)).retransmitted_bytes - retransmittedBefore} bytes retransmitted`);
     await eventually(async () => (await relayStats(t.net.brokerUrl)).relays === 0 && (await relayStats(broker2Url)).relays === 0);
   }, 120_000);
 
