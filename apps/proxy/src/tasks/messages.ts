@@ -17,7 +17,6 @@ import {
   parseSealedTask,
   proxyIdOf,
   RecipientsWithoutCertificate,
-  type FailureStrategy,
   type LogEvent,
   type ResultInput,
   type SealedResult,
@@ -30,16 +29,8 @@ import { OpenedMessages } from './opened-messages';
 import { proxyConfig } from '../config';
 import { CertificateDirectory } from '../pki/certificate-directory';
 
-/** A task as apps see it (Samply.Beam's field order). */
-export interface TaskOutput {
-  id: string;
-  from: string;
-  to: string[];
-  body: string;
-  failure_strategy: FailureStrategy;
-  ttl: string;
-  metadata: unknown;
-}
+/** A task as apps see it: what its sender posted, in Samply.Beam's field order (`ttl` is what remains). */
+export type TaskOutput = TaskInput;
 
 export interface ResultOutput {
   from: string;
