@@ -17,10 +17,21 @@ async function brokerWaiting(): Promise<number> {
   return ((await (await fetch(`${t.net.brokerUrl}/v1/health`)).json()) as { waiting: number }).waiting;
 }
 
-async function until(predicate: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
+/**
+ * Waits until the broker's waiter count satisfies `done`, for as long as the count keeps moving. A leak shows as a
+ * count that stops short and stays there; a slow box only makes it move slowly, so the clock restarts on every
+ * change and only a count that stands still for `stallMs` fails the test.
+ */
+async function untilWaiting(done: (waiting: number) => boolean, stallMs: number, problems: () => string[]): Promise<void> {
+  let last = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    const waiting = await brokerWaiting();
+    if (done(waiting)) return;
+    const early = problems();
+    if (early.length > 0) throw new Error(`${early.length} clients ended early, first: ${early[0]} (broker waiting: ${waiting})`);
+    if (waiting !== last) [last, lastChange] = [waiting, Date.now()];
+    if (Date.now() - lastChange > stallMs) throw new Error(`broker waiter count stuck at ${waiting} for ${stallMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -30,27 +41,40 @@ it('releases every broker waiter when 2,000 long-polling and SSE clients disconn
   expect((await t.app1.postTask(task)).status).toBe(201);
   expect(await brokerWaiting()).toBe(0);
 
+  const endedEarly: string[] = [];
+  let aborting = false;
   const clients = Array.from({ length: 2_000 }, (_, i) => {
     const controller = new AbortController();
     const sse = i % 4 === 0;
-    const url = sse
-      ? `${t.app1.proxyUrl}/v1/tasks/${task.id}/results?wait_count=1&wait_time=5m`
-      : `${t.app1.proxyUrl}/v1/tasks/${task.id}/results?wait_count=1&wait_time=5m`;
-    const done = fetch(url, {
+    const done = fetch(`${t.app1.proxyUrl}/v1/tasks/${task.id}/results?wait_count=1&wait_time=5m`, {
       headers: { authorization: `ApiKey ${APP1} App1Secret`, ...(sse ? { accept: 'text/event-stream' } : {}) },
       signal: controller.signal,
     })
-      .then((res) => res.text())
-      .catch(() => undefined);
+      .then(async (res) => {
+        const body = await res.text();
+        if (!aborting) endedEarly.push(`${res.status} ${body.slice(0, 200)}`);
+      })
+      .catch((err: unknown) => {
+        if (!aborting) endedEarly.push(String(err));
+      });
     return { controller, done };
   });
-  await until(async () => (await brokerWaiting()) >= 2_000, 60_000);
+  await untilWaiting(
+    (n) => n >= 2_000,
+    30_000,
+    () => endedEarly,
+  );
 
+  aborting = true;
   for (const c of clients) c.controller.abort();
   await Promise.all(clients.map((c) => c.done));
-  await until(async () => (await brokerWaiting()) === 0, 5_000);
+  await untilWaiting(
+    (n) => n === 0,
+    5_000,
+    () => [],
+  );
 
   // The network is unharmed: a normal long-poll still works.
   const res = await t.app1.get(`/v1/tasks/${task.id}/results?wait_count=1&wait_time=200ms`);
   expect(res.status).toBe(206);
-}, 120_000);
+}, 300_000);
