@@ -3,11 +3,9 @@
  * by replaying BEAM_EVENTS from the start (expired tasks are purged, so the replay is as small as the
  * live work).
  */
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { jetstream } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { applyEvent, emptyProjection, parseLogEvent, type ProjectionState } from '@beamline/domain';
-import { decodeJson, EVENTS_STREAM, NATS_CONNECTION, StreamFollower, subjects, type FollowedMessage } from '@beamline/nats';
+import { decodeJson, EVENTS_STREAM, StreamFollowers, subjects, type FollowedMessage, type StreamFollower } from '@beamline/nats';
 
 interface SeqWaiter {
   seq: number;
@@ -24,12 +22,11 @@ export class ProjectionService implements OnApplicationBootstrap, OnApplicationS
   /** Resolves once the replay of the log at start-up is complete; queries are answered only after it. */
   readonly ready = new Promise<void>((resolve) => (this.markReady = resolve));
 
-  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
+  constructor(private readonly followers: StreamFollowers) {}
 
   /** BEAM_EVENTS exists by now: StorageSetup creates it in onModuleInit, before any bootstrap hook. */
   async onApplicationBootstrap(): Promise<void> {
-    this.follower = new StreamFollower(
-      jetstream(this.nc),
+    this.follower = this.followers.follow(
       EVENTS_STREAM,
       subjects.allEvents,
       (m) => this.apply(m),

@@ -3,17 +3,16 @@
  * onModuleInit before any onApplicationBootstrap). Limits nats-server cannot reserve stop start-up here, with
  * a message naming the settings.
  */
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { DEFAULT_LEASE_TTL_MS, ensureStorage, leaseBucket, NATS_CONNECTION } from '@beamline/nats';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { DEFAULT_LEASE_TTL_MS, leaseBucket, StorageProvisioner } from '@beamline/nats';
 import { loadStoreConfig } from './config';
 
 @Injectable()
 export class StorageSetup implements OnModuleInit {
-  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
+  constructor(private readonly provisioner: StorageProvisioner) {}
 
   async onModuleInit(): Promise<void> {
     const { storage } = loadStoreConfig();
-    await ensureStorage(this.nc, storage, [leaseBucket(storage, DEFAULT_LEASE_TTL_MS)]);
+    await this.provisioner.ensure(storage, [leaseBucket(storage, DEFAULT_LEASE_TTL_MS)]);
   }
 }

@@ -22,3 +22,7 @@ export * from './store-queries';
 export * from './safe-callback';
 export * from './direct-gets';
 export * from './byte-gate';
+export * from './nats-connection-token';
+export * from './nats-provider';
+export * from './nats-probe';
+export * from './stream-followers';

@@ -63,3 +63,12 @@ export class LeaderLease {
     }
   }
 }
+
+/** Builds {@link LeaderLease}s on the process's connection. */
+export class Leases {
+  constructor(private readonly nc: NatsConnection) {}
+
+  lease(name: string, opts: LeaseOptions): LeaderLease {
+    return new LeaderLease(this.nc, name, opts);
+  }
+}

@@ -2,11 +2,16 @@
 import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connectNats } from './connection';
+import { NATS_CONNECTION } from './nats-connection-token';
+import { natsProvider } from './nats-provider';
+import { NatsProbe } from './nats-probe';
+import { StorageProvisioner } from './storage';
+import { StreamFollowers } from './stream-followers';
+import { Leases } from './leader-lease';
+import { StorageGauge } from './storage-gauge';
 import { EventLog } from './event-log';
 import { EventReader } from './event-reader';
 import { StoreQueries } from './store-queries';
-
-export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
 
 export interface NatsModuleOptions {
   servers: string;
@@ -45,12 +50,17 @@ export class NatsModule {
             return connectNats(o.servers, o.name);
           },
         },
-        { provide: EventLog, useFactory: (nc: NatsConnection) => new EventLog(nc), inject: [NATS_CONNECTION] },
-        { provide: EventReader, useFactory: (nc: NatsConnection) => new EventReader(nc), inject: [NATS_CONNECTION] },
-        { provide: StoreQueries, useFactory: (nc: NatsConnection) => new StoreQueries(nc), inject: [NATS_CONNECTION] },
+        natsProvider(EventLog, (nc) => new EventLog(nc)),
+        natsProvider(EventReader, (nc) => new EventReader(nc)),
+        natsProvider(StoreQueries, (nc) => new StoreQueries(nc)),
+        natsProvider(NatsProbe, (nc) => new NatsProbe(nc)),
+        natsProvider(StorageProvisioner, (nc) => new StorageProvisioner(nc)),
+        natsProvider(StreamFollowers, (nc) => new StreamFollowers(nc)),
+        natsProvider(Leases, (nc) => new Leases(nc)),
+        natsProvider(StorageGauge, (nc) => new StorageGauge(nc)),
         NatsLifecycle,
       ],
-      exports: [NATS_CONNECTION, EventLog, EventReader, StoreQueries],
+      exports: [NATS_CONNECTION, EventLog, EventReader, StoreQueries, NatsProbe, StorageProvisioner, StreamFollowers, Leases, StorageGauge],
     };
   }
 }

@@ -10,6 +10,15 @@ import { isReservationRefused, reservationError, storageBudget, type BudgetEntry
 import type { StorageSettings } from './storage-settings';
 import { assertNoShrinkBelowUse, brokerStreamOptions, ensureStreams } from './streams';
 
+/** The start-up reconciliation as a port: what an app's StorageSetup calls in onModuleInit. */
+export class StorageProvisioner {
+  constructor(private readonly nc: NatsConnection) {}
+
+  ensure(settings: StorageSettings, buckets: readonly BucketSpec[]): Promise<void> {
+    return ensureStorage(this.nc, settings, buckets);
+  }
+}
+
 export async function ensureStorage(nc: NatsConnection, settings: StorageSettings, buckets: readonly BucketSpec[]): Promise<void> {
   const jsm = await jetstreamManager(nc);
   await ensureStreams(jsm, brokerStreamOptions(settings));

@@ -1,8 +1,7 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import type { NatsConnection } from '@nats-io/nats-core';
 import { usedRatio } from '@beamline/domain';
-import { NATS_CONNECTION } from '@beamline/nats';
+import { NatsProbe } from '@beamline/nats';
 import { StorageMonitor } from '../storage/storage-monitor';
 import { StoreClient } from '../tasks/store-client';
 import { Wakeups } from '../tasks/wakeups';
@@ -18,7 +17,7 @@ const SLOW_STORE_MS = 500;
 @Controller('v1/health')
 export class HealthController {
   constructor(
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly nats: NatsProbe,
     private readonly store: StoreClient,
     private readonly wakeups: Wakeups,
     private readonly storage: StorageMonitor,
@@ -26,12 +25,7 @@ export class HealthController {
 
   @Get()
   async health(@Res() res: Response): Promise<void> {
-    const natsOk =
-      !this.nc.isClosed() &&
-      (await this.nc.rtt().then(
-        () => true,
-        () => false,
-      ));
+    const natsOk = await this.nats.reachable();
     const pingStarted = Date.now();
     const storeSeq = natsOk ? await this.store.ping() : undefined;
     const pingMs = Date.now() - pingStarted;

@@ -6,12 +6,10 @@
  * warning. Every lookup re-validates dates, name and revocation at the time of use; a chain, once verified,
  * is remembered (libs/crypto x509), so a request costs no X.509 parsing.
  */
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { jetstream } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { CryptoError, type CertInfo } from '@beamline/crypto';
 import { Unauthenticated } from '@beamline/domain';
-import { NATS_CONNECTION, PKI_STREAM, StreamFollower, subjects, type FollowedMessage } from '@beamline/nats';
+import { PKI_STREAM, StreamFollowers, subjects, type FollowedMessage, type StreamFollower } from '@beamline/nats';
 import { PkiDirectory, type CertificateStatus } from '@beamline/pki';
 import { brokerConfig } from '../config';
 
@@ -49,7 +47,7 @@ export class CertificateRegistry implements OnApplicationBootstrap, OnApplicatio
   private readonly view: VerifiedDirectory;
   private follower: StreamFollower | undefined;
 
-  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {
+  constructor(private readonly followers: StreamFollowers) {
     this.view = new VerifiedDirectory(brokerConfig().rootCertPem, (text) => this.logger.warn(text));
   }
 
@@ -59,8 +57,7 @@ export class CertificateRegistry implements OnApplicationBootstrap, OnApplicatio
 
   /** BEAM_PKI exists by now: StorageSetup creates it in onModuleInit, before any bootstrap hook. */
   async onApplicationBootstrap(): Promise<void> {
-    this.follower = new StreamFollower(
-      jetstream(this.nc),
+    this.follower = this.followers.follow(
       PKI_STREAM,
       subjects.allPki,
       (m) => this.view.apply(m),

@@ -4,21 +4,16 @@
  * events and purges are how a full log frees itself. The check reads a gauge polled once a second, so it
  * costs a write nothing.
  */
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { assertRoomFor, storageReasons, type StoreUsage } from '@beamline/domain';
-import { EVENTS_STREAM, NATS_CONNECTION, StorageGauge } from '@beamline/nats';
+import { EVENTS_STREAM, StorageGauge } from '@beamline/nats';
 
 /** What an event adds around the signed message it carries (type, ids, recipients, times, digest). */
 const EVENT_ENVELOPE_BYTES = 1_024;
 
 @Injectable()
 export class StorageMonitor implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly gauge: StorageGauge;
-
-  constructor(@Inject(NATS_CONNECTION) nc: NatsConnection) {
-    this.gauge = new StorageGauge(nc);
-  }
+  constructor(private readonly gauge: StorageGauge) {}
 
   onApplicationBootstrap(): void {
     this.gauge.start();

@@ -3,17 +3,16 @@
  * every onModuleInit before any onApplicationBootstrap). Limits nats-server cannot reserve stop start-up here,
  * with a message naming the settings.
  */
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { ensureStorage, NATS_CONNECTION } from '@beamline/nats';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { StorageProvisioner } from '@beamline/nats';
 import { brokerConfig } from '../config';
 import { allApiBuckets } from './api-buckets';
 
 @Injectable()
 export class StorageSetup implements OnModuleInit {
-  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
+  constructor(private readonly storage: StorageProvisioner) {}
 
   async onModuleInit(): Promise<void> {
-    await ensureStorage(this.nc, brokerConfig().storage, allApiBuckets());
+    await this.storage.ensure(brokerConfig().storage, allApiBuckets());
   }
 }
