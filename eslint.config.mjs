@@ -28,6 +28,22 @@ export default tseslint.config(
     },
   },
   {
+    // Apps reach NATS only through the named ports of libs/nats (docs/architecture.md, "Where things live").
+    files: ['apps/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/test/**', '**/bench/**'], message: 'production code does not import tests or benchmarks.' },
+            { group: ['@nats-io/*'], message: 'apps use the ports of @beamline/nats (EventLog, StoreQueries, Notifications, ...), never the NATS client.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The domain is pure: no framework, no NATS, no I/O.
     files: ['libs/domain/**/*.ts'],
     ignores: ['**/*.spec.ts'],

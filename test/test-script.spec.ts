@@ -8,12 +8,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const SCRIPT = resolve(__dirname, '..', 'scripts', 'test.sh');
-const RUNS = [
-  '--testPathIgnorePatterns hostile-input test/cluster test/large- test/storage-full',
+const UNIT = ['libs apps'];
+const MEDIUM = ['test/medium'];
+const E2E = [
+  'test --testPathIgnorePatterns test/medium hostile-input test/cluster test/large- test/storage-full',
   'test/large- test/storage-full',
   'test/cluster',
   'test/hostile-input',
 ];
+const RUNS = [...UNIT, ...MEDIUM, ...E2E];
 
 let dir: string;
 let calls: string;
@@ -89,10 +92,27 @@ describe('npm test (scripts/test.sh)', () => {
     expect(run.stderr).toMatch(/the build failed \(exit 2\); no tests ran/);
   });
 
-  it('refuses arguments instead of silently dropping them', () => {
-    const run = npmTest({ args: ['libs/devnet'] });
-    expect(run.status).toBe(2);
-    expect(run.calls).toEqual([]);
-    expect(run.stderr).toMatch(/takes no arguments .*npx jest <paths>/);
+  it.each([
+    ['unit', UNIT],
+    ['medium', MEDIUM],
+  ])('runs only the %s tier, without a build', (tier, runs) => {
+    const run = npmTest({ args: [tier] });
+    expect(run.calls).toEqual(runs);
+    expect(run.status).toBe(0);
+  });
+
+  it('builds for the e2e tier and runs only its runs', () => {
+    const run = npmTest({ args: ['e2e'] });
+    expect(run.calls).toEqual(['build', ...E2E]);
+    expect(run.status).toBe(0);
+  });
+
+  it('refuses anything but a tier instead of silently dropping it', () => {
+    for (const args of [['libs/devnet'], ['unit', 'medium']]) {
+      const run = npmTest({ args });
+      expect(run.status).toBe(2);
+      expect(run.calls).toEqual([]);
+      expect(run.stderr).toMatch(/takes one optional tier, unit, medium or e2e .*npx jest <paths>/);
+    }
   });
 });

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
-import { NatsModule } from '@beamline/nats';
-import { NonceStore } from './auth/nonce-store';
+import { natsProvider, NatsModule, NonceStore, Notifications, RelayChannels, SecretStore } from '@beamline/nats';
 import { ProxyAuthGuard } from './auth/proxy-auth.guard';
 import { SessionSecret } from './auth/session-secret';
 import { SessionsController } from './auth/sessions.controller';
@@ -23,6 +22,7 @@ import { ProxyWaitingCap, WaitingProxies } from './tasks/waiting-proxies';
 import { SocketCommands } from './sockets/socket-commands.service';
 import { SocketRelay } from './sockets/socket-relay';
 import { SocketHealthController, SocketsController } from './sockets/sockets.controller';
+import { apiBuckets } from './storage/api-buckets';
 import { StorageMonitor } from './storage/storage-monitor';
 import { StorageSetup } from './storage/storage-setup';
 
@@ -33,17 +33,20 @@ import { StorageSetup } from './storage/storage-setup';
     StorageSetup,
     StorageMonitor,
     CertificateRegistry,
-    NonceStore,
+    natsProvider(NonceStore, (nc) => new NonceStore(nc, apiBuckets.nonces())),
     UploadSlots,
     ProxyAuthGuard,
+    natsProvider(SecretStore, (nc) => new SecretStore(nc, apiBuckets.secrets())),
     SessionSecret,
     SignedMessageVerifier,
     StoreClient,
     EventAnswers,
     TaskCommands,
     TaskQueries,
+    natsProvider(Notifications, (nc) => new Notifications(nc)),
     Wakeups,
     SocketCommands,
+    natsProvider(RelayChannels, (nc) => new RelayChannels(nc)),
     SocketRelay,
     WaitingProxies,
     ProxyWaitingCap,

@@ -22,6 +22,11 @@ export interface BrokerConfig {
   maxWaitingPerProxy: number;
   /** Request bodies one proxy may have in flight at once (`MAX_UPLOADS_PER_PROXY`). */
   maxUploadsPerProxy: number;
+  /**
+   * How long a waiting long-poll or event stream goes without re-reading when no notification wakes it
+   * (`WAKE_RECHECK`): the safety net for a notification lost while this replica reconnected to NATS.
+   */
+  wakeRecheckMs: number;
   /** Interval of `: keep-alive` comments on SSE streams (at most 15 s per docs/api.md). */
   sseKeepAliveMs: number;
   /** Lifetime of proxy sessions (request MACs instead of signatures). */
@@ -81,6 +86,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
     bodyLimitBytes: 30 * 1024 * 1024,
     maxUploadsPerProxy: envPositiveInt(env, 'MAX_UPLOADS_PER_PROXY', 8),
     maxWaitingPerProxy: envPositiveInt(env, 'MAX_WAITING_PER_PROXY', 10_000),
+    wakeRecheckMs: duration(env, 'WAKE_RECHECK', 5_000),
     sseKeepAliveMs: duration(env, 'SSE_KEEPALIVE', 15_000),
     sessionTtlMs: duration(env, 'SESSION_TTL', 3_600_000),
     sessionSecret: secret(env, 'SESSION_SECRET'),

@@ -14,10 +14,8 @@
  */
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { expiredTasks, type TaskExpired, type TaskView } from '@beamline/domain';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { auditWatermark, copyStateAt } from '@beamline/audit';
-import { EventLog, NATS_CONNECTION, subjects } from '@beamline/nats';
+import { AuditProgress, copyStateAt } from '@beamline/audit';
+import { EventLog, subjects } from '@beamline/nats';
 import { Leadership } from './leadership';
 import { loadStoreConfig } from './config';
 import { ProjectionService } from './projection.service';
@@ -32,11 +30,10 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
 
   /** Purges waiting for BEAM_AUDIT to copy the task's events, by generation. */
   private readonly pendingPurges = new Map<string, PendingPurge>();
-  private jsm: Promise<JetStreamManager> | undefined;
 
   constructor(
     @Inject(EventLog) private readonly log: EventLog,
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly audit: AuditProgress,
     private readonly projection: ProjectionService,
     private readonly leadership: Leadership,
   ) {}
@@ -92,13 +89,8 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   /** Purges every pending aggregate whose events BEAM_AUDIT has copied; postpones the others. */
   private async purgeAudited(): Promise<void> {
     if (this.pendingPurges.size === 0) return;
-    this.jsm ??= jetstreamManager(this.nc);
-    const jsm = await this.jsm.catch((err: unknown) => {
-      this.jsm = undefined;
-      throw err;
-    });
     // One look at the watermark per sweep: BEAM_AUDIT holds every event up to it.
-    const watermark = await auditWatermark(jsm);
+    const watermark = await this.audit.watermark();
     const audited: Array<[string, PendingPurge]> = [];
     for (const [generation, p] of this.pendingPurges) {
       const state = copyStateAt(watermark, p.expiredSeq);

@@ -3,22 +3,9 @@
  * are references into the log (see store-protocol.ts), sent in frames (chunked-reply.ts), so a listing of any
  * length fits. Nothing a query does can end the process: every failure is logged and answered as an error.
  */
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { Msg, NatsConnection } from '@nats-io/nats-core';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { liveTask, resultsFor, socketsFor, tasksMatching, usageOfProxy } from '@beamline/domain';
-import {
-  decodeJson,
-  encodeJson,
-  NATS_CONNECTION,
-  parseStoreQuery,
-  safeCallback,
-  serveChunked,
-  STORE_QUEUE_GROUP,
-  subjects,
-  type ChunkedAnswer,
-  type StoreErrorCode,
-  type StoreQuery,
-} from '@beamline/nats';
+import { StoreResponder, type ChunkedAnswer, type StoreErrorCode, type StoreQuery } from '@beamline/nats';
 import { loadStoreConfig } from './config';
 import { ProjectionService } from './projection.service';
 
@@ -26,55 +13,37 @@ import { ProjectionService } from './projection.service';
 export class QueryResponder implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Queries');
   private readonly config = loadStoreConfig();
-  private subs: { unsubscribe(): void }[] = [];
+  private serving: { close(): void } | undefined;
 
   constructor(
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly responder: StoreResponder,
     private readonly projection: ProjectionService,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.subs.push(
-      serveChunked(this.nc, {
-        subject: subjects.storeQuery,
-        queue: STORE_QUEUE_GROUP,
-        answer: (data) => this.answer(data),
-        onError: (message) => this.logger.error(message),
-      }),
-      this.nc.subscribe(subjects.storePing, {
-        callback: safeCallback(
-          'ping',
-          (message) => this.logger.error(message),
-          (msg) => this.answerPing(msg),
-        ),
-      }),
-    );
+    this.serving = this.responder.serve({
+      answer: (query) => this.answer(query),
+      appliedSeq: async () => {
+        await this.projection.ready;
+        return this.projection.lastSeq;
+      },
+      onError: (message) => this.logger.error(message),
+      onBadQuery: (message) => this.logger.warn(message),
+    });
   }
 
   onApplicationShutdown(): void {
-    for (const s of this.subs) s.unsubscribe();
+    this.serving?.close();
   }
 
-  private async answer(data: Uint8Array): Promise<ChunkedAnswer> {
+  private async answer(query: StoreQuery): Promise<ChunkedAnswer> {
     await this.projection.ready;
-    let query: StoreQuery;
-    try {
-      query = parseStoreQuery(decodeJson(data));
-    } catch (err) {
-      this.logger.warn(`bad query: ${String(err)}`);
-      return refusal('bad_query', String((err as Error).message ?? err));
-    }
     // Read-your-writes: wait (bounded) until the writer's event is applied; a replica still behind says so,
     // and broker-api asks another one rather than serve a stale answer (a 404 for a task that exists).
     if (query.minSeq !== undefined && !(await this.projection.waitFor(query.minSeq, this.config.catchUpTimeoutMs))) {
       return refusal('behind', `replica has applied sequence ${this.projection.lastSeq}, not yet ${query.minSeq}`);
     }
     return this.evaluate(query, Date.now());
-  }
-
-  private async answerPing(msg: Msg): Promise<void> {
-    await this.projection.ready;
-    msg.respond(encodeJson({ seq: this.projection.lastSeq }));
   }
 
   private evaluate(query: StoreQuery, now: number): ChunkedAnswer {

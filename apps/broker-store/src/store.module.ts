@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { NatsModule } from '@beamline/nats';
+import { AuditProgress } from '@beamline/audit';
+import { natsProvider, NatsModule, StoreResponder } from '@beamline/nats';
 import { loadStoreConfig } from './config';
 import { AuditCopier } from './audit.copier';
 import { ExpirySweeper } from './expiry.sweeper';
@@ -10,6 +11,15 @@ import { StorageSetup } from './storage-setup';
 
 @Module({
   imports: [NatsModule.forRoot(() => ({ servers: loadStoreConfig().natsUrl, name: `broker-store-${process.pid}` }))],
-  providers: [StorageSetup, ProjectionService, QueryResponder, Leadership, ExpirySweeper, AuditCopier],
+  providers: [
+    natsProvider(StoreResponder, (nc) => new StoreResponder(nc)),
+    natsProvider(AuditProgress, (nc) => new AuditProgress(nc)),
+    StorageSetup,
+    ProjectionService,
+    QueryResponder,
+    Leadership,
+    ExpirySweeper,
+    AuditCopier,
+  ],
 })
 export class StoreModule {}

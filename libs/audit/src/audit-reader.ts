@@ -2,7 +2,7 @@
  * Reads BEAM_AUDIT in stream order (pulls bounded by bytes, an ephemeral consumer that is removed after):
  * to its current end, or on and on (`follow`) until the signal aborts.
  */
-import type { JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { AUDIT_ORIGIN_SUBJECT_HEADER, AUDIT_STREAM, isStreamNotFound, readStream, subjectMatches, subjects, type StreamMessage } from '@beamline/nats';
 
 const LEGACY_PREFIX = subjects.legacyAudit('');
@@ -37,12 +37,12 @@ export class NoAuditStream extends Error {
 }
 
 /** Calls `handle` for every message in order; resolves when the end is reached (or, with `follow`, when aborted). */
-export async function readAudit(js: JetStreamClient, opts: ReadAuditOptions, handle: (m: AuditMessage) => void | Promise<void>): Promise<void> {
+export async function readAudit(nc: NatsConnection, opts: ReadAuditOptions, handle: (m: AuditMessage) => void | Promise<void>): Promise<void> {
   const stream = opts.stream ?? AUDIT_STREAM;
   // Callers speak of original subjects only; BEAM_AUDIT's copies name theirs in a header.
   const copies = stream === AUDIT_STREAM;
   if (opts.signal?.aborted) return;
-  const messages = readStream(js, stream, {
+  const messages = readStream(nc, stream, {
     filterSubject: copies ? subjects.allAudit : opts.filterSubject,
     startTimeMs: opts.startTimeMs,
     follow: opts.follow === true,

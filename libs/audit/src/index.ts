@@ -5,3 +5,5 @@ export * from './audit-reader';
 export * from './verify';
 export * from './time-spec';
 export * from './audit-copy';
+export * from './audit-progress';
+export * from './audit-copy-session';

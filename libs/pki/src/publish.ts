@@ -5,16 +5,7 @@
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { parseCertificate } from '@beamline/crypto';
-import {
-  decodePkiEnvelope,
-  encodePkiEnvelope,
-  PKI_STREAM,
-  pkiEventSubject,
-  type CertificatePublished,
-  type CertificateRevoked,
-  type IntermediatePublished,
-  type PkiEvent,
-} from '@beamline/nats';
+import { PkiLog, pkiEventSubject, type CertificatePublished, type CertificateRevoked, type IntermediatePublished, type PkiEvent } from '@beamline/nats';
 import { assertCaUsable, type LoadedCa } from './ca-dir';
 import { readPkiJws, signPkiEvent } from './ca-signature';
 import { normaliseSerial } from './serial';
@@ -28,58 +19,65 @@ export interface PublishResult {
 /** The CA keys and certificates a publisher needs (a {@link LoadedCa}). */
 export type CaSigner = Pick<LoadedCa, 'root' | 'im' | 'rootKey' | 'imKey' | 'imCertPem'>;
 
+/** BEAM_PKI as a {@link PkiLog}; a JetStreamClient (what tests and the dev network hold) is wrapped in one. */
+export type PkiTarget = PkiLog | JetStreamClient;
+
 /** IntermediatePublished, signed by the ROOT key (kid = root serial). Skipped if it is already the latest. */
-export async function publishIntermediate(js: JetStreamClient, ca: CaSigner): Promise<PublishResult> {
+export async function publishIntermediate(target: PkiTarget, ca: CaSigner): Promise<PublishResult> {
   assertCaUsable(ca);
+  const log = pkiLogOf(target);
   const event: IntermediatePublished = { type: 'IntermediatePublished', v: 1, pem: ca.im.pem };
-  const last = await lastEvent(js, pkiEventSubject(event));
+  const last = await lastEvent(log, pkiEventSubject(event));
   if (last && last.event.type === 'IntermediatePublished' && last.kid === ca.root.serial && sameCert(last.event.pem, ca.im.pem)) {
     return { seq: last.seq, published: false };
   }
-  return publish(js, event, signPkiEvent(event, ca.rootKey, ca.root.serial), `im-${ca.im.serial}`);
+  return publish(log, event, signPkiEvent(event, ca.rootKey, ca.root.serial), `im-${ca.im.serial}`);
 }
 
 /** CertificatePublished, signed by the intermediate (kid = intermediate serial); idempotent per serial. */
-export async function publishCertificate(js: JetStreamClient, ca: CaSigner, certPem: string): Promise<PublishResult> {
+export async function publishCertificate(target: PkiTarget, ca: CaSigner, certPem: string): Promise<PublishResult> {
   assertCaUsable(ca);
+  const log = pkiLogOf(target);
   const cert = parseCertificate(certPem);
   const event: CertificatePublished = { type: 'CertificatePublished', v: 1, serial: cert.serial, pem: cert.pem };
-  const last = await lastEvent(js, pkiEventSubject(event));
+  const last = await lastEvent(log, pkiEventSubject(event));
   if (last && last.event.type === 'CertificatePublished' && last.kid === ca.im.serial) return { seq: last.seq, published: false };
-  return publish(js, event, signPkiEvent(event, ca.imKey, ca.im.serial), `cert-${cert.serial}`);
+  return publish(log, event, signPkiEvent(event, ca.imKey, ca.im.serial), `cert-${cert.serial}`);
 }
 
 /** CertificateRevoked, signed by the intermediate (kid = intermediate serial); a second revocation is a no-op. */
 export async function publishRevocation(
-  js: JetStreamClient,
+  target: PkiTarget,
   ca: CaSigner,
   serial: string,
   opts: { reason?: string; revokedAt?: number } = {},
 ): Promise<PublishResult> {
   assertCaUsable(ca);
+  const log = pkiLogOf(target);
   const s = normaliseSerial(serial);
   const event: CertificateRevoked = { type: 'CertificateRevoked', v: 1, serial: s, revokedAt: opts.revokedAt ?? Date.now() };
   if (opts.reason !== undefined && opts.reason !== '') event.reason = opts.reason;
-  const last = await lastEvent(js, pkiEventSubject(event));
+  const last = await lastEvent(log, pkiEventSubject(event));
   if (last && last.event.type === 'CertificateRevoked' && last.kid === ca.im.serial) return { seq: last.seq, published: false };
-  return publish(js, event, signPkiEvent(event, ca.imKey, ca.im.serial), `revoked-${s}`);
+  return publish(log, event, signPkiEvent(event, ca.imKey, ca.im.serial), `revoked-${s}`);
 }
 
-async function publish(js: JetStreamClient, event: PkiEvent, jws: string, msgID: string): Promise<PublishResult> {
-  const ack = await js.publish(pkiEventSubject(event), encodePkiEnvelope(jws), { msgID });
+function pkiLogOf(target: PkiTarget): PkiLog {
+  return target instanceof PkiLog ? target : new PkiLog(target);
+}
+
+async function publish(log: PkiLog, event: PkiEvent, jws: string, msgID: string): Promise<PublishResult> {
+  const ack = await log.append(event, jws, msgID);
   return { seq: ack.seq, published: !ack.duplicate };
 }
 
 /** The last well-formed signed event on `subject` (not verified: used only to skip republishing). */
-async function lastEvent(js: JetStreamClient, subject: string): Promise<{ seq: number; kid: string; event: PkiEvent } | undefined> {
-  const jsm = await js.jetstreamManager();
-  const msg = await jsm.streams.getMessage(PKI_STREAM, { last_by_subj: subject });
-  if (!msg) return undefined;
-  const jws = decodePkiEnvelope(msg.data);
-  if (!jws) return undefined;
+async function lastEvent(log: PkiLog, subject: string): Promise<{ seq: number; kid: string; event: PkiEvent } | undefined> {
+  const last = await log.last(subject);
+  if (!last) return undefined;
   try {
-    const { kid, event } = readPkiJws(jws);
-    return { seq: msg.seq, kid, event };
+    const { kid, event } = readPkiJws(last.jws);
+    return { seq: last.seq, kid, event };
   } catch {
     return undefined;
   }

@@ -29,9 +29,9 @@ import {
 } from '@beamline/crypto';
 import { Unauthenticated } from '@beamline/domain';
 import { hasBody, readBody } from '@beamline/http';
+import { NonceStore } from '@beamline/nats';
 import { brokerConfig } from '../config';
 import { CertificateRegistry } from '../pki/certificate-registry';
-import { NonceStore } from './nonce-store';
 import { SessionSecret } from './session-secret';
 import { UploadSlots } from './upload-slots';
 
@@ -83,7 +83,7 @@ export class ProxyAuthGuard implements CanActivate {
       bodyDigest = verified.bodyDigest;
       req.proxy = { proxyId: cert.commonName, serial: cert.serial, viaSession: false };
     }
-    await this.nonces.claim(nonce);
+    if (!(await this.nonces.claim(nonce))) throw new Unauthenticated('request: nonce already used (replay)', 'replayed');
     await this.takeBody(req, req.proxy.proxyId, bodyDigest);
     return true;
   }

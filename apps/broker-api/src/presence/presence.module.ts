@@ -3,13 +3,19 @@
  * ApiModule, because it needs ApiModule's ProxyAuthGuard; it uses ControlConnections exported from here.
  */
 import { Module } from '@nestjs/common';
+import { natsProvider, PresenceBuckets } from '@beamline/nats';
 import { MonitoringController } from '../monitoring/monitoring.controller';
+import { apiBuckets } from '../storage/api-buckets';
 import { ControlConnections } from './control-connections';
 import { PresenceStore } from './presence-store';
 
 @Module({
   controllers: [MonitoringController],
-  providers: [PresenceStore, ControlConnections],
+  providers: [
+    natsProvider(PresenceBuckets, (nc) => new PresenceBuckets(nc, { presence: apiBuckets.presence(), proxies: apiBuckets.proxies() })),
+    PresenceStore,
+    ControlConnections,
+  ],
   exports: [PresenceStore, ControlConnections],
 })
 export class PresenceModule {}

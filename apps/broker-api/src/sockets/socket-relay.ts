@@ -14,15 +14,14 @@
  * ends; an initiator whose peer never comes gets 410 at the request's expiry.
  */
 import { HttpAdapterHost } from '@nestjs/core';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { IncomingMessage, Server } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { canSignFor, decodePathParam, NotFound, parseBeamId, parseUuid, UpgradeRequired } from '@beamline/domain';
 import { httpErrorFor, rawJsonResponse, routeUpgrades } from '@beamline/http';
-import { NATS_CONNECTION, safeCallback, subjects } from '@beamline/nats';
+import { RelayChannels, type RelayChannel, type RelayRole } from '@beamline/nats';
 import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from '../auth/proxy-auth.guard';
 import { SocketCommands } from './socket-commands.service';
 import { RELAY_ABORT_MESSAGE, RelayLink, type LinkOutcome, type RelayLinkOptions } from './relay-link';
@@ -32,8 +31,6 @@ const HELLO_REPEAT_MS = 500;
 const SOCKET_PATH = /^\/v1\/sockets\/([^/?#]+)(?:\?.*)?$/;
 
 const T_HELLO = 0x48; // H
-
-type Role = 'a' | 'b';
 
 class SocketGone extends Error {}
 
@@ -45,7 +42,7 @@ export class SocketRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private retransmittedBytes = 0;
 
   constructor(
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly channels: RelayChannels,
     private readonly adapterHost: HttpAdapterHost,
     private readonly guard: ProxyAuthGuard,
     private readonly commands: SocketCommands,
@@ -83,7 +80,7 @@ export class SocketRelay implements OnApplicationBootstrap, OnApplicationShutdow
       const proxy = await this.authenticate(req);
       const url = new URL(req.url ?? '/', 'http://broker');
       const socketId = parseUuid(decodePathParam(SOCKET_PATH.exec(req.url ?? '')?.[1] ?? '', 'socket id'), 'socket id');
-      let role: Role;
+      let role: RelayRole;
       let expiresAt: number;
       let requestJws: string | undefined;
       if (req.method === 'POST') {
@@ -99,7 +96,7 @@ export class SocketRelay implements OnApplicationBootstrap, OnApplicationShutdow
         requestJws = event.message;
       }
       if (socket.destroyed) return;
-      end = new RelayEnd(this.nc, socketId, role, socket, head, requestJws, this.linkOptions, (e) => this.released(e), this.logger);
+      end = new RelayEnd(this.channels, socketId, role, socket, head, requestJws, this.linkOptions, (e) => this.released(e), this.logger);
       this.ends.add(end);
       await end.pair(expiresAt);
     } catch (err) {
@@ -133,8 +130,7 @@ export class SocketRelay implements OnApplicationBootstrap, OnApplicationShutdow
 /** One proxy connection's end of a relayed socket: pairing, then the byte stream (RelayLink). */
 class RelayEnd {
   readonly connId = randomBytes(9).toString('base64url').replace(/[-_]/g, 'x');
-  private readonly peerRole: Role;
-  private sub: Subscription | undefined;
+  private channel: RelayChannel | undefined;
   private peerConn: string | undefined;
   private onPaired: (() => void) | undefined;
   private link: RelayLink | undefined;
@@ -142,21 +138,19 @@ class RelayEnd {
   paired = false;
 
   constructor(
-    private readonly nc: NatsConnection,
+    private readonly channels: RelayChannels,
     private readonly socketId: string,
-    private readonly role: Role,
+    private readonly role: RelayRole,
     private readonly socket: Duplex,
     private readonly head: Buffer,
     private readonly requestJws: string | undefined,
     private readonly linkOptions: RelayLinkOptions,
     private readonly onRelease: (end: RelayEnd) => void,
     private readonly logger: Logger,
-  ) {
-    this.peerRole = role === 'a' ? 'b' : 'a';
-  }
+  ) {}
 
   get subscribed(): boolean {
-    return this.sub !== undefined;
+    return this.channel?.subscribed ?? false;
   }
 
   get retransmittedBytes(): number {
@@ -165,16 +159,16 @@ class RelayEnd {
 
   /** Resolves once paired and switched to the byte stream; throws SocketGone at `expiresAt`. */
   async pair(expiresAt: number): Promise<void> {
-    this.sub = this.nc.subscribe(subjects.socketRelayInbox(this.socketId, this.role), {
-      callback: safeCallback(
-        `relay of socket ${this.socketId}`,
-        (message) => this.failed(message),
-        (msg) => this.onMessage(msg.subject, msg.data),
-      ),
-    });
+    const channel = this.channels.open(
+      this.socketId,
+      this.role,
+      (to, data) => this.onMessage(to, data),
+      (message) => this.failed(message),
+    );
+    this.channel = channel;
     const closedEarly = new Promise<void>((resolve) => this.socket.once('close', () => resolve()));
     const paired = new Promise<void>((resolve) => (this.onPaired = resolve));
-    await this.nc.flush();
+    await channel.flush();
     this.hello();
     const repeat = setInterval(() => this.hello(), HELLO_REPEAT_MS);
     let timer: NodeJS.Timeout | undefined;
@@ -190,17 +184,17 @@ class RelayEnd {
       clearInterval(repeat);
       clearTimeout(timer);
     }
-    this.start();
+    this.start(channel);
   }
 
   private hello(): void {
     if (this.released) return;
-    this.nc.publish(subjects.socketRelayHello(this.socketId, this.peerRole), Buffer.concat([Buffer.from([T_HELLO]), Buffer.from(this.connId)]));
+    this.channel?.hello(Buffer.concat([Buffer.from([T_HELLO]), Buffer.from(this.connId)]));
   }
 
-  private onMessage(subject: string, data: Uint8Array): void {
+  private onMessage(to: string, data: Uint8Array): void {
     if (this.released || data.length === 0) return;
-    if (subject.endsWith('.hello')) {
+    if (to === 'hello') {
       if (data[0] !== T_HELLO || this.peerConn !== undefined) return;
       const peerConn = Buffer.from(data.subarray(1)).toString();
       if (!/^[A-Za-z0-9]{1,32}$/.test(peerConn)) return;
@@ -210,17 +204,17 @@ class RelayEnd {
       this.onPaired?.();
       return;
     }
-    if (subject.endsWith(`.${this.connId}`)) this.link?.receive(data);
+    if (to === this.connId) this.link?.receive(data);
   }
 
-  private start(): void {
+  private start(channel: RelayChannel): void {
     (this.socket as Duplex & { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
     const extra = this.requestJws ? `Beam-Socket-Request: ${this.requestJws}\r\n` : '';
     this.socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${extra}\r\n`);
-    const peerSubject = subjects.socketRelayConn(this.socketId, this.peerRole, this.peerConn as string);
+    const peerConn = this.peerConn as string;
     this.link = new RelayLink(
       this.socket,
-      (msg) => this.nc.publish(peerSubject, msg),
+      (msg) => channel.send(peerConn, msg),
       (outcome) => this.linkDone(outcome),
       this.linkOptions,
     );
@@ -235,15 +229,14 @@ class RelayEnd {
   private release(): void {
     if (this.released) return;
     this.released = true;
-    this.sub?.unsubscribe();
-    this.sub = undefined;
+    this.channel?.unsubscribe();
     this.onRelease(this);
   }
 
   /** Resets this end: tells a paired peer, destroys the connection, releases NATS interest. */
   abort(): void {
     if (this.link) return this.link.abort();
-    if (this.peerConn) this.nc.publish(subjects.socketRelayConn(this.socketId, this.peerRole, this.peerConn), RELAY_ABORT_MESSAGE);
+    if (this.peerConn) this.channel?.send(this.peerConn, RELAY_ABORT_MESSAGE);
     this.release();
     if (!this.socket.destroyed) this.socket.destroy();
   }

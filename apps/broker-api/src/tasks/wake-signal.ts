@@ -3,10 +3,8 @@
  * into the gap), its deadline, and its client going away. Remembers the newest sequence it was woken for,
  * so the next read can ask the store for at least that (read-your-writes on any replica).
  */
+import { brokerConfig } from '../config';
 import { Wakeups } from './wakeups';
-
-/** How long a waiter goes without re-reading when no wake-up comes. */
-const RECHECK_MS = 5_000;
 
 export class WakeSignal implements Disposable {
   private newestSeq = 0;
@@ -14,6 +12,8 @@ export class WakeSignal implements Disposable {
   private release: (() => void) | undefined;
   private readonly stopListening: () => void;
   private readonly onAbort = () => this.release?.();
+  /** How long a waiter goes without re-reading when no wake-up comes (WAKE_RECHECK). */
+  private readonly recheckMs = brokerConfig().wakeRecheckMs;
 
   constructor(
     wakeups: Wakeups,
@@ -38,7 +38,7 @@ export class WakeSignal implements Disposable {
   }
 
   /**
-   * Resolves true on a wake-up (also one that came before the call) or after RECHECK_MS without one, false
+   * Resolves true on a wake-up (also one that came before the call) or after WAKE_RECHECK without one, false
    * at `until` or on abort. The periodic re-check is a safety net: a notification is core NATS, and one sent
    * while this replica was reconnecting to another node is gone.
    */
@@ -50,7 +50,7 @@ export class WakeSignal implements Disposable {
             if (Date.now() < until) this.pending = true; // re-check, not the end
             resolve();
           },
-          Math.max(0, Math.min(until, Date.now() + RECHECK_MS) - Date.now()),
+          Math.max(0, Math.min(until, Date.now() + this.recheckMs) - Date.now()),
         );
         this.release = () => {
           clearTimeout(timer);

@@ -2,48 +2,40 @@
  * One core-NATS subscription per process for all notifications, fanned out in memory to waiting long-polls
  * and SSE streams. A waiter that goes away removes its listener; nothing per client lives in NATS.
  */
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { NatsConnection, Subscription } from '@nats-io/nats-core';
-import { decodeJson, encodeJson, NATS_CONNECTION, safeCallback, subjects } from '@beamline/nats';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Notifications, type NotificationSubscription } from '@beamline/nats';
 
 export type WakeListener = (seq: number) => void;
 
 @Injectable()
 export class Wakeups implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly listeners = new Map<string, Set<WakeListener>>();
-  private sub: Subscription | undefined;
+  private sub: NotificationSubscription | undefined;
   private highest = 0;
   private readonly logger = new Logger('Wakeups');
 
-  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
+  constructor(private readonly notifications: Notifications) {}
 
   onApplicationBootstrap(): void {
-    void this.wakeAllAfterReconnects();
-    this.sub = this.nc.subscribe(subjects.allNotifications, {
-      callback: safeCallback(
-        'notification',
-        (message) => this.logger.warn(message),
-        (msg) => {
-          const set = this.listeners.get(msg.subject);
-          if (!set) return;
-          const seq = seqOf(msg.data);
-          this.highest = Math.max(this.highest, seq);
-          for (const l of [...set]) l(seq);
-        },
-      ),
+    this.sub = this.notifications.subscribe({
+      notified: (subject, seq) => {
+        const set = this.listeners.get(subject);
+        if (!set) return;
+        this.highest = Math.max(this.highest, seq);
+        for (const l of [...set]) l(seq);
+      },
+      reconnected: () => this.wakeAll(),
+      failed: (message) => this.logger.warn(message),
     });
   }
 
   /** Notifications sent while we were reconnecting are lost: wake every waiter to re-read once. */
-  private async wakeAllAfterReconnects(): Promise<void> {
-    for await (const s of this.nc.status()) {
-      if (s.type !== 'reconnect') continue;
-      for (const set of [...this.listeners.values()]) for (const l of [...set]) l(0);
-    }
+  private wakeAll(): void {
+    for (const set of [...this.listeners.values()]) for (const l of [...set]) l(0);
   }
 
   onApplicationShutdown(): void {
-    this.sub?.unsubscribe();
+    this.sub?.close();
   }
 
   /** Calls `listener` for every notification on any of `subjectList` until the returned function is called. */
@@ -79,17 +71,6 @@ export class Wakeups implements OnApplicationBootstrap, OnApplicationShutdown {
 
   notify(subjectList: string[], seq: number): void {
     this.highest = Math.max(this.highest, seq);
-    const data = encodeJson({ seq });
-    for (const s of subjectList) this.nc.publish(s, data);
-  }
-}
-
-/** The sequence a notification announces; 0 (wake, but promise nothing) when it is not a readable one. */
-function seqOf(data: Uint8Array): number {
-  try {
-    const seq = (decodeJson(data) as { seq?: unknown } | null)?.seq;
-    return typeof seq === 'number' && Number.isSafeInteger(seq) && seq > 0 ? seq : 0;
-  } catch {
-    return 0;
+    this.notifications.publish(subjectList, seq);
   }
 }

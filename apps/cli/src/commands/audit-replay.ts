@@ -1,4 +1,3 @@
-import { jetstream } from '@nats-io/jetstream';
 import { describeAuditMessage, formatRecord, matchesFilter, parseTimeSpec, readAudit, type AuditRecord, type RecordFilter } from '@beamline/audit';
 import { parseBeamId, parseUuid } from '@beamline/domain';
 import { subjects, PKI_STREAM } from '@beamline/nats';
@@ -92,7 +91,6 @@ export const auditReplay: AuditSubcommand = {
     let printed = 0;
     try {
       await withNats(natsUrlOf(args), async (nc) => {
-        const js = jetstream(nc);
         /** from/to of tasks, so a TaskExpired written before it carried its parties can show (and match --app on) them. */
         const parties = new Map<string, { from: string; to: string[] }>();
         const print = (record: AuditRecord): void => {
@@ -102,12 +100,12 @@ export const auditReplay: AuditSubcommand = {
         };
         // The certificate directory first (BEAM_PKI keeps it forever), then the task events (BEAM_AUDIT).
         if (!filter.taskId) {
-          await readAudit(js, { stream: PKI_STREAM, filterSubject: subjects.allPki, signal: abort.signal }, (m) =>
+          await readAudit(nc, { stream: PKI_STREAM, filterSubject: subjects.allPki, signal: abort.signal }, (m) =>
             print(describeAuditMessage(m.seq, m.subject, m.data, m.storedAt)),
           );
         }
         await readAudit(
-          js,
+          nc,
           {
             filterSubject: filter.taskId ? subjects.taskAggregate(filter.taskId) : subjects.allEvents,
             startTimeMs: filter.sinceMs === undefined ? undefined : filter.sinceMs - SEEK_MARGIN_MS,

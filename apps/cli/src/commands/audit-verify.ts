@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { jetstream } from '@nats-io/jetstream';
 import { AuditVerifier, readAudit } from '@beamline/audit';
 import { subjects, PKI_STREAM } from '@beamline/nats';
 import { CA_FILES } from '@beamline/pki';
@@ -61,12 +60,11 @@ export const auditVerify: AuditSubcommand = {
       throw new Error(`${rootFile} is not a certificate: ${(err as Error).message}`);
     }
     await withNats(natsUrlOf(args), async (nc) => {
-      const js = jetstream(nc);
       // Pass 1: the directory, complete, before any event is judged (the audit stream interleaves the two
       // sources in arrival order, not causally).
-      await readAudit(js, { stream: PKI_STREAM, filterSubject: subjects.allPki }, (m) => verifier.addPki(m));
+      await readAudit(nc, { stream: PKI_STREAM, filterSubject: subjects.allPki }, (m) => verifier.addPki(m));
       verifier.finishPki();
-      await readAudit(js, { filterSubject: subjects.allTaskEvents }, (m) => verifier.addEvent(m));
+      await readAudit(nc, { filterSubject: subjects.allTaskEvents }, (m) => verifier.addEvent(m));
     });
     const s = verifier.summary();
     if (args.values.json === true) {

@@ -1,7 +1,6 @@
 /** Shared plumbing of the `beamline pki` subcommands: argument parsing, NATS, one-line errors. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { connect } from '@nats-io/transport-node';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { withNatsConnection, type ConnectionWork } from '@beamline/nats';
 import type { CliIo, Command } from '../command';
 import { wantsHelp } from '../command';
 
@@ -67,22 +66,12 @@ export function natsUrlOf(args: ParsedArgs): string {
   return optionalString(args, 'nats-url') ?? (process.env.NATS_URL || DEFAULT_NATS_URL);
 }
 
-/** One connection attempt (5 s), no reconnect loop: a CLI must fail fast when NATS is unreachable. */
-export async function connectOnce(url: string): Promise<NatsConnection> {
-  try {
-    return await connect({ servers: url.split(',').map((s) => s.trim()), name: 'beamline-pki', timeout: 5_000, maxReconnectAttempts: 0 });
-  } catch (err) {
-    throw new Error(`cannot connect to NATS at ${url}: ${(err as Error).message}`);
-  }
-}
+/** The one connection name of every `pki` and `audit` subcommand, as the NATS server lists its clients. */
+const CONNECTION_NAME = 'beamline-pki';
 
-export async function withNats<T>(url: string, fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
-  const nc = await connectOnce(url);
-  try {
-    return await fn(nc);
-  } finally {
-    await nc.close().catch(() => undefined);
-  }
+/** Runs `work` on a connection of its own; an unreachable NATS fails the command at once. */
+export function withNats<T>(url: string, work: ConnectionWork<T>): Promise<T> {
+  return withNatsConnection(url, CONNECTION_NAME, work);
 }
 
 /** An error as one line (no stack): the message of a PkiError, CryptoError or anything else. */

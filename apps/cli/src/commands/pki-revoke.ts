@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { ensureStreams } from '@beamline/nats';
+import { PkiLog } from '@beamline/nats';
 import { loadCa, loadDirectory, normaliseSerial, PkiError, publishRevocation } from '@beamline/pki';
 import type { PkiSubcommand } from './pki-common';
 import { DEFAULT_NATS_URL, natsUrlOf, optionalString, requireString, withNats } from './pki-common';
@@ -35,13 +34,12 @@ export const pkiRevoke: PkiSubcommand = {
     const natsUrl = natsUrlOf(args);
     const ca = loadCa(caDir);
     const message = await withNats(natsUrl, async (nc) => {
-      await ensureStreams(await jetstreamManager(nc));
-      const js = jetstream(nc);
-      const { directory } = await loadDirectory(js, { rootCertPem: ca.rootCertPem });
+      const log = await PkiLog.open(nc);
+      const { directory } = await loadDirectory(nc, { rootCertPem: ca.rootCertPem });
       const cert = directory.get(serial);
       if (!cert) throw new PkiError('not_found', `certificate ${serial} is not in the directory at ${natsUrl}`);
       if (directory.isRevoked(serial)) return `Certificate ${serial} (${cert.commonName}) was already revoked.`;
-      const result = await publishRevocation(js, ca, serial, { reason });
+      const result = await publishRevocation(log, ca, serial, { reason });
       return `Revoked certificate ${serial} (${cert.commonName})${reason ? `: ${reason}` : ''} (event #${result.seq}).`;
     });
     io.out(`${message}\n`);

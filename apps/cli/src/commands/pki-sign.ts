@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { ensureStreams } from '@beamline/nats';
+import { PkiLog } from '@beamline/nats';
 import { loadCa, publishCertificate, publishIntermediate, signCsr } from '@beamline/pki';
 import type { PkiSubcommand } from './pki-common';
 import { DEFAULT_NATS_URL, integerOption, natsUrlOf, optionalString, requireString, withNats } from './pki-common';
@@ -65,10 +64,9 @@ export const pkiSign: PkiSubcommand = {
     let note = 'not published (--no-publish)';
     if (publish) {
       note = await withNats(natsUrl, async (nc) => {
-        await ensureStreams(await jetstreamManager(nc));
-        const js = jetstream(nc);
-        const im = await publishIntermediate(js, ca);
-        const cert = await publishCertificate(js, ca, issued.certPem);
+        const log = await PkiLog.open(nc);
+        const im = await publishIntermediate(log, ca);
+        const cert = await publishCertificate(log, ca, issued.certPem);
         return `published to BEAM_PKI at ${natsUrl} (certificate #${cert.seq}; intermediate ${im.published ? `published #${im.seq}` : 'already published'})`;
       });
     }

@@ -7,7 +7,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ts from 'typescript';
-import { NATS_INSTALL_COMMAND, NATS_MAX_PAYLOAD, resolveNatsServerBinary, startNatsServer, type NatsServerHandle } from './nats-server';
+import { NATS_INSTALL_COMMAND, NATS_MAX_PAYLOAD, resolveNatsServerBinary, startNatsServer, type NatsServerHandle } from '@beamline/devnet';
 
 /** False for gone and for zombie processes (an orphan's zombie waits for whoever reaps it here). */
 function isAlive(pid: number): boolean {
@@ -151,11 +151,11 @@ describe('startNatsServer', () => {
   });
 
   it('does not outlive the process that started it', async () => {
-    // Compile this folder's plain-Node files to a temp dir and run them in a child that exits at once.
+    // Compile libs/devnet's plain-Node files to a temp dir and run them in a child that exits at once.
     const out = mkdtempSync(join(tmpdir(), 'devnet-spec-exit-'));
     try {
       for (const file of ['child', 'nats-server']) {
-        const source = readFileSync(join(__dirname, `${file}.ts`), 'utf8');
+        const source = readFileSync(join(__dirname, '..', '..', 'libs', 'devnet', 'src', `${file}.ts`), 'utf8');
         const { outputText } = ts.transpileModule(source, {
           compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
         });

@@ -7,8 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDevNetwork } from './dev-network';
-import { startNatsServer, type NatsServerHandle } from './nats-server';
+import { startDevNetwork, startNatsServer, type NatsServerHandle } from '@beamline/devnet';
 
 /**
  * The real apps are exercised by the end-to-end tests in test/. Here stand-ins take their place in a fake

@@ -1,9 +1,7 @@
 /** Medium tier: framed answers against a real nats-server. */
 import type { NatsConnection } from '@nats-io/nats-core';
 import { startNatsServer, type NatsServerHandle } from '@beamline/devnet';
-import { connectNats } from './connection';
-import { encodeJson } from './codec';
-import { IncompleteReply, MAX_FRAME_BYTES, requestInChunks, serveChunked, type ChunkedAnswer } from './chunked-reply';
+import { connectNats, encodeJson, IncompleteReply, MAX_FRAME_BYTES, requestInChunks, serveChunked, type ChunkedAnswer } from '@beamline/nats';
 
 let SUBJECT = 'test.chunked';
 let testNo = 0;
