@@ -2,10 +2,11 @@
  * Appends to and reads from the event log. JetStream is the only source of truth: an append returns only
  * after the stream acknowledged it, and the per-subject sequence is the concurrency token.
  */
-import { JetStreamApiError, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { PayloadTooLarge } from '@beamline/domain';
 import { decodeJson, encodeJson } from './codec';
+import { isJsError, JsCodes } from './jetstream-codes';
 import { storageFullFrom } from './storage-full';
 import { EVENTS_STREAM } from './subjects';
 
@@ -29,9 +30,6 @@ export interface StoredEvent {
   seq: number;
   event: unknown;
 }
-
-const WRONG_LAST_SEQUENCE = 10071;
-const SEQUENCE_NOT_FOUND = 10043;
 
 function payloadTooLargeFrom(err: unknown): PayloadTooLarge | undefined {
   if (!/max.?payload|maximum payload|message size exceeds/i.test(String((err as Error).message))) return undefined;
@@ -64,7 +62,7 @@ export class EventLog {
       });
       return { seq: ack.seq, duplicate: ack.duplicate, bytes: data.length };
     } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) throw new AppendConflict(subject);
+      if (isJsError(err, JsCodes.StreamWrongLastSequence)) throw new AppendConflict(subject);
       throw storageFullFrom(err, this.stream) ?? payloadTooLargeFrom(err) ?? err;
     }
   }
@@ -76,7 +74,7 @@ export class EventLog {
       const msg = await jsm.streams.getMessage(this.stream, { last_by_subj: subject });
       return msg ? { seq: msg.seq, event: decodeJson(msg.data) } : null;
     } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === 10037) return null; // no message found
+      if (isJsError(err, JsCodes.NoMessageFound)) return null; // no message found
       throw err;
     }
   }
@@ -92,7 +90,7 @@ export class EventLog {
     const removed = await Promise.all(
       [...new Set(seqs)].map((seq) =>
         jsm.streams.deleteMessage(this.stream, seq, false).catch((err: unknown) => {
-          if (err instanceof JetStreamApiError && err.code === SEQUENCE_NOT_FOUND) return false; // removed before
+          if (isJsError(err, JsCodes.SequenceNotFound)) return false; // removed before
           throw err;
         }),
       ),

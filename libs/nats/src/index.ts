@@ -34,3 +34,4 @@ export * from './secret-store';
 export * from './presence-buckets';
 export * from './notifications';
 export * from './relay-channel';
+export * from './jetstream-codes';

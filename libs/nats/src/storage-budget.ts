@@ -5,9 +5,9 @@
  * has its own space and a full event log cannot starve the leases, presence or nonces. These are also the
  * messages that turn JetStream's terse refusals into what an operator should change.
  */
-import { JetStreamApiError } from '@nats-io/jetstream';
 import { formatBytes, type WhenFull } from '@beamline/domain';
 import { bucketStream, FIXED_BUCKET_BYTES } from './buckets';
+import { isJsError, JsCodes } from './jetstream-codes';
 import { STORAGE_LIMIT_SETTINGS, type StorageLimits } from './storage-settings';
 import { AUDIT_STREAM, BROKER_SECRETS_BUCKET, EVENTS_STREAM, LEASE_BUCKET, NONCE_BUCKET, PKI_STREAM, PRESENCE_BUCKET, PROXIES_BUCKET } from './subjects';
 
@@ -46,8 +46,11 @@ export function totalReservation(limits: StorageLimits): number {
  * when a cluster places a new stream (nats-server 2.9.10).
  */
 export function isReservationRefused(err: unknown): boolean {
-  if (!(err instanceof JetStreamApiError)) return false;
-  return err.code === 10047 || err.code === 10023 || (err.code === 10005 && /insufficient storage/i.test(err.message));
+  return (
+    isJsError(err, JsCodes.StorageResourcesExceeded) ||
+    isJsError(err, JsCodes.InsufficientResources) ||
+    isJsError(err, JsCodes.ClusterNoPeers, /insufficient storage/i)
+  );
 }
 
 /** Start-up error when nats-server's store cannot hold Beamline's limits: names every setting and the total. */

@@ -12,6 +12,12 @@ describe('storageFullFrom', () => {
     expect(err?.message).toBe('BEAM_EVENTS is full (JetStream: maximum bytes exceeded); retry once space frees up');
   });
 
+  it('turns a bucket at its entry limit (10077 "maximum messages exceeded") into StorageFull', () => {
+    expect(storageFullFrom(apiError(10077, 'maximum messages exceeded'), 'KV_beam-nonces')?.message).toBe(
+      'KV_beam-nonces is full (JetStream: maximum messages exceeded); retry once space frees up',
+    );
+  });
+
   it('turns a full server store (10023 "insufficient resources") into StorageFull too', () => {
     expect(storageFullFrom(apiError(10023, 'insufficient resources'), 'KV_beam-nonces')?.message).toMatch(
       /^KV_beam-nonces: the NATS server's JetStream store is full/,

@@ -25,7 +25,7 @@ export async function ensureStorage(nc: NatsConnection, settings: StorageSetting
   for (const spec of buckets) await ensureBucket(nc, jsm, spec, settings);
 }
 
-/** Creates the bucket if missing, then brings its limit, replicas and TTL up to `spec`. */
+/** Creates the bucket if missing, then brings its limits, replicas and TTL up to `spec`. */
 async function ensureBucket(nc: NatsConnection, jsm: JetStreamManager, spec: BucketSpec, settings: StorageSettings): Promise<void> {
   const store = bucketStream(spec.bucket);
   const entry: BudgetEntry = {
@@ -37,11 +37,19 @@ async function ensureBucket(nc: NatsConnection, jsm: JetStreamManager, spec: Buc
     const info = await jsm.streams.info(store);
     const maxAge = nanos(spec.ttlMs ?? 0);
     const c = info.config;
-    if (c.max_bytes === spec.maxBytes && c.num_replicas === spec.replicas && c.max_age === maxAge) return;
+    const maxMsgs = spec.maxEntries ?? -1;
+    if (c.max_bytes === spec.maxBytes && c.num_replicas === spec.replicas && c.max_age === maxAge && c.max_msgs === maxMsgs) return;
     assertNoShrinkBelowUse(entry, info.state.bytes);
     // JetStream refuses a duplicate window longer than max_age.
     const duplicateWindow = maxAge > 0 ? Math.min(c.duplicate_window, maxAge) : c.duplicate_window;
-    await jsm.streams.update(store, { ...c, max_bytes: spec.maxBytes, num_replicas: spec.replicas, max_age: maxAge, duplicate_window: duplicateWindow });
+    await jsm.streams.update(store, {
+      ...c,
+      max_bytes: spec.maxBytes,
+      max_msgs: maxMsgs,
+      num_replicas: spec.replicas,
+      max_age: maxAge,
+      duplicate_window: duplicateWindow,
+    });
   } catch (err) {
     throw isReservationRefused(err) ? reservationError(store, settings.limits, err) : err;
   }

@@ -4,9 +4,10 @@
  * its server gone). Used by broker-store's projection and audit copier, broker-api's directory, the audit
  * reader and the PKI directory loader alike.
  */
-import { JetStreamApiError, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { IDLE, PullSession, type PullBounds, type PullStart, type StreamMessage } from './pull-session';
+import { isJsError, JsCodes } from './jetstream-codes';
 
 export type { StreamMessage } from './pull-session';
 
@@ -67,7 +68,7 @@ export function connectionOf(source: JetStreamClient | NatsConnection): NatsConn
 
 /** Whether an error means the stream does not exist (JetStream error 10059). */
 export function isStreamNotFound(err: unknown): boolean {
-  return err instanceof JetStreamApiError && err.code === 10059;
+  return isJsError(err, JsCodes.StreamNotFound);
 }
 
 /**

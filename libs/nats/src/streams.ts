@@ -2,6 +2,7 @@
 import { DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import { isReservationRefused, reservationError, shrinkError, storageBudget, type BudgetEntry } from './storage-budget';
+import { isJsError, JsCodes } from './jetstream-codes';
 import { DEFAULT_STORAGE_SETTINGS, type StorageLimits, type StorageSettings } from './storage-settings';
 import { AUDIT_STREAM, EVENTS_STREAM, PKI_STREAM, subjects } from './subjects';
 
@@ -167,5 +168,5 @@ export function assertNoShrinkBelowUse(entry: BudgetEntry, usedBytes: number): v
 }
 
 function isStreamNotFound(err: unknown): boolean {
-  return err instanceof JetStreamApiError && err.code === 10059;
+  return isJsError(err, JsCodes.StreamNotFound);
 }
