@@ -5,6 +5,8 @@ export * from './duration';
 export * from './messages';
 export * from './events';
 export * from './projection';
+export * from './write-rules';
+export * from './deciders';
 export * from './todo';
 export * from './wait';
 export * from './task-list-query';

@@ -3,6 +3,7 @@ import type { WorkStatus } from './messages';
 import { belongsToProxy, type SenderUsage } from './quota';
 import type { LogEvent, SocketRequested } from './socket';
 import { isTodoFor } from './todo';
+import { isLateClaim, isLive, isRecipient } from './write-rules';
 
 /**
  * Where an event sits in the log: its stream sequence and the size of the stored message. Views keep this
@@ -70,7 +71,7 @@ export function emptyProjection(): ProjectionState {
 
 /** True when the task is dead at `now` (now >= expiresAt). */
 export function isExpired(task: TaskView, now: number): boolean {
-  return now >= task.expiresAt;
+  return !isLive(task.expiresAt, now);
 }
 
 function indexAdd(index: Map<string, Set<string>>, key: string, taskId: string): void {
@@ -105,7 +106,7 @@ function removeTask(state: ProjectionState, task: TaskView): void {
 function onTaskCreated(state: ProjectionState, e: TaskCreated, { seq, bytes }: LogPosition): void {
   const existing = state.tasks.get(e.taskId);
   if (existing) {
-    if (!isExpired(existing, e.receivedAt)) return; // create-once
+    if (isLive(existing.expiresAt, e.receivedAt)) return; // create-once
     removeTask(state, existing);
   }
   state.tasks.set(e.taskId, {
@@ -131,9 +132,8 @@ function onResultPut(state: ProjectionState, e: ResultPut, { seq, bytes }: LogPo
   task.logSeqs.push(seq);
   task.charged.set(e.from, (task.charged.get(e.from) ?? 0) + bytes);
   charge(state, e.from, 0, bytes);
-  if (isExpired(task, e.receivedAt) || !task.to.includes(e.from)) return;
-  const prev = task.results.get(e.from);
-  if (e.status === 'claimed' && prev && (prev.status === 'succeeded' || prev.status === 'permfailed')) return;
+  if (!isLive(task.expiresAt, e.receivedAt) || !isRecipient(task, e.from)) return;
+  if (isLateClaim(task.results.get(e.from), e.status)) return;
   task.results.set(e.from, { from: e.from, to: [...e.to], status: e.status, receivedAt: e.receivedAt, seq, bytes });
 }
 
@@ -144,8 +144,9 @@ function onTaskExpired(state: ProjectionState, e: TaskExpired): void {
 }
 
 /**
- * Applies one event at stream sequence `seq` (its stored message `bytes` long); mutates and returns `state`,
- * deterministic in (state, event, seq, bytes).
+ * Applies one event at stream sequence `seq` (its stored message `bytes` long) and returns the next state,
+ * deterministic in (state, event, seq, bytes). The next state is `state` updated in place, not a copy: a
+ * projection of 100,000 live tasks cannot be copied per event. Its rules are the deciders' (write-rules.ts).
  */
 export function applyEvent(state: ProjectionState, event: LogEvent, seq: number, bytes = 0): ProjectionState {
   const at: LogPosition = { seq, bytes };

@@ -6,17 +6,19 @@ import { Inject, Injectable } from '@nestjs/common';
 import { sha256Base64Url } from '@beamline/crypto';
 import {
   canSignFor,
-  Conflict,
+  decideConnectSocket,
+  decideRequestSocket,
   NotFound,
   parseDuration,
   parseLogEvent,
   parseSocketRequest,
   proxyIdOf,
   RecipientsWithoutCertificate,
-  type SocketConnected,
+  isLive,
+  type Stored,
   type SocketRequested,
 } from '@beamline/domain';
-import { AppendConflict, EventLog, subjects } from '@beamline/nats';
+import { AppendConflict, EventLog, subjects, type StoredEvent } from '@beamline/nats';
 import type { AuthenticatedProxy } from '../auth/proxy-auth.guard';
 import { brokerConfig } from '../config';
 import { CertificateRegistry } from '../pki/certificate-registry';
@@ -24,6 +26,7 @@ import { StorageMonitor } from '../storage/storage-monitor';
 import { SignedMessageVerifier } from '../tasks/signed-message.verifier';
 import { ProxyQuotas } from '../quotas/proxy-quotas';
 import { Wakeups } from '../tasks/wakeups';
+import { appendDecided } from '../tasks/decided-append';
 
 @Injectable()
 export class SocketCommands {
@@ -45,51 +48,58 @@ export class SocketCommands {
     this.verifier.assertCanSignFor(sender, request.from);
     const recipientProxy = proxyIdOf(request.to[0], this.config.brokerId, 'to[0]');
     if (!this.registry.currentFor(recipientProxy)) throw new RecipientsWithoutCertificate([recipientProxy]);
-    const now = Date.now();
-    const ttlMs = parseDuration(request.ttl, 'ttl');
-    const event: SocketRequested = {
-      type: 'SocketRequested',
-      v: 1,
-      socketId: request.id,
-      from: request.from,
-      to: request.to,
-      message: message as string,
-      receivedAt: now,
-      expiresAt: now + ttlMs,
-    };
-    const subject = subjects.socketCreated(request.id);
-    this.storage.assertRoomForEvent(message as string);
-    try {
-      const { seq, bytes } = await this.log.append(subject, event, { expectedLastSubjectSeq: 0, msgId: `sr-${sha256Base64Url(message as string)}` });
-      this.storage.appended(bytes);
-      this.wakeups.notify([subjects.notifyApp(request.to[0])], seq);
-      return { socketId: request.id, expiresAt: event.expiresAt, seq };
-    } catch (err) {
-      if (err instanceof AppendConflict) throw new Conflict(`id: socket ${request.id} already exists`, 'socket_exists');
-      throw err;
-    }
+    const jws = message as string;
+    const command = { socketId: request.id, from: request.from, to: request.to, message: jws, ttlMs: parseDuration(request.ttl, 'ttl') };
+    this.storage.assertRoomForEvent(jws);
+    let expiresAt = 0;
+    const outcome = await appendDecided(this.log, {
+      subject: subjects.socketCreated(request.id),
+      decide: (prior) => {
+        const decision = decideRequestSocket(prior && asStoredRequest(prior), command, Date.now());
+        expiresAt = decision.event.expiresAt;
+        return decision;
+      },
+      msgId: `sr-${sha256Base64Url(jws)}`,
+      assumeEmpty: true,
+      contention: `id: socket ${request.id} is being written concurrently, retry`,
+    });
+    if (outcome.kind === 'already') throw new Error('a socket request is never already done'); // decideRequestSocket only appends or refuses
+    const { seq, bytes } = outcome.appended;
+    this.storage.appended(bytes);
+    this.wakeups.notify([subjects.notifyApp(request.to[0])], seq);
+    return { socketId: request.id, expiresAt, seq };
   }
 
   /** The live socket request `socketId` straight from the log (not connected-checked), or 404. */
   async live(socketId: string): Promise<SocketRequested> {
-    const stored = await this.log.lastOn(subjects.socketCreated(socketId));
-    const event = stored ? (parseLogEvent(stored.event) as SocketRequested) : undefined;
-    if (!event || event.type !== 'SocketRequested' || event.expiresAt <= Date.now()) throw new NotFound(`socket ${socketId} not found`);
-    return event;
+    const request = (await this.requested(socketId))?.event;
+    if (!request || !isLive(request.expiresAt, Date.now())) throw new NotFound(`socket ${socketId} not found`);
+    return request;
   }
 
   /** Consumes the request for the recipient `app` (at most once); 404 when it is not addressed to `app` or already connected. */
   async connect(sender: AuthenticatedProxy, socketId: string, app: string): Promise<SocketRequested> {
-    const event = await this.live(socketId);
-    if (!canSignFor(sender.proxyId, app) || !event.to.includes(app)) throw new NotFound(`socket ${socketId} not found`);
-    const connected: SocketConnected = { type: 'SocketConnected', v: 1, socketId, by: app, connectedAt: Date.now() };
+    const request = (await this.requested(socketId))?.event;
+    const decision = decideConnectSocket(request, socketId, app, canSignFor(sender.proxyId, app), Date.now());
     try {
-      const { seq } = await this.log.append(subjects.socketConnected(socketId), connected, { expectedLastSubjectSeq: 0 });
+      const { seq } = await this.log.append(subjects.socketConnected(socketId), decision.event, { expectedLastSubjectSeq: decision.expectedLastSubjectSeq });
       this.wakeups.notify([subjects.notifyApp(app)], seq);
     } catch (err) {
       if (err instanceof AppendConflict) throw new NotFound(`socket ${socketId}: already connected`, 'socket_connected');
       throw err;
     }
-    return event;
+    return decision.request;
   }
+
+  private async requested(socketId: string): Promise<Stored<SocketRequested> | undefined> {
+    const stored = await this.log.lastOn(subjects.socketCreated(socketId));
+    return stored ? asStoredRequest(stored) : undefined;
+  }
+}
+
+/** The event on a socket's `.created` subject; anything else there is a broken log, not a client's error. */
+function asStoredRequest(stored: StoredEvent): Stored<SocketRequested> {
+  const event = parseLogEvent(stored.event);
+  if (event.type !== 'SocketRequested') throw new Error(`event #${stored.seq}: expected SocketRequested, found ${event.type}`);
+  return { seq: stored.seq, event };
 }

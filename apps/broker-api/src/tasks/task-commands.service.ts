@@ -1,15 +1,18 @@
 /**
- * Turns verified proxy requests into events on the log. Create-once and idempotent retries follow
- * docs/architecture.md (and docs/decisions/0001-idempotent-retry.md): TaskCreated expects an empty subject (or one holding only an expired incarnation) and
- * carries a Nats-Msg-Id; a conflicting create with the same keyed digest from the same sender is a retry.
+ * Turns verified proxy requests into events on the log: read → decide (libs/domain deciders.ts) → append →
+ * notify. Create-once and idempotent retries follow docs/architecture.md and
+ * docs/decisions/0001-idempotent-retry.md: TaskCreated expects an empty subject (or one holding only an
+ * expired task) and carries a Nats-Msg-Id; a conflicting create with the same keyed digest from the same
+ * sender is a retry.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { sha256Base64Url } from '@beamline/crypto';
 import {
-  Conflict,
-  Forbidden,
+  decideCreateTask,
+  decidePutResult,
   InvalidInput,
-  NotFound,
+  isLive,
+  isSameTask,
   parseEvent,
   parseSealedResult,
   parseSealedTask,
@@ -17,20 +20,22 @@ import {
   proxyIdOf,
   QuotaExceeded,
   RecipientsWithoutCertificate,
+  requireAnswerable,
   ttlMsOf,
+  type CreateTask,
   type ResultPut,
+  type Stored,
   type TaskCreated,
 } from '@beamline/domain';
-import { AppendConflict, EventLog, subjects, type StoredEvent } from '@beamline/nats';
+import { EventLog, subjects, type StoredEvent } from '@beamline/nats';
 import type { AuthenticatedProxy } from '../auth/proxy-auth.guard';
 import { brokerConfig } from '../config';
 import { CertificateRegistry } from '../pki/certificate-registry';
 import { ProxyQuotas } from '../quotas/proxy-quotas';
 import { StorageMonitor } from '../storage/storage-monitor';
+import { appendDecided } from './decided-append';
 import { SignedMessageVerifier } from './signed-message.verifier';
 import { Wakeups } from './wakeups';
-
-const MAX_APPEND_ATTEMPTS = 5;
 
 @Injectable()
 export class TaskCommands {
@@ -51,50 +56,31 @@ export class TaskCommands {
     const task = parseSealedTask(await this.verifier.verify(message, sender), { maxTtlMs: this.config.maxTtlMs, maxRecipients: this.config.maxRecipients });
     this.verifier.assertCanSignFor(sender, task.from);
     this.assertRecipientsHaveCertificates(task.to);
-    const now = Date.now();
-    const event: TaskCreated = {
-      type: 'TaskCreated',
-      v: 1,
-      taskId: task.id,
-      from: task.from,
-      to: task.to,
-      message: message as string,
-      digest: task.digest,
-      receivedAt: now,
-      expiresAt: now + ttlMsOf(task),
-    };
+    const jws = message as string;
+    const command: CreateTask = { taskId: task.id, from: task.from, to: task.to, message: jws, digest: task.digest, ttlMs: ttlMsOf(task) };
     const subject = subjects.taskCreated(task.id);
-    const msgId = `tc-${sha256Base64Url(message as string)}`;
-    this.storage.assertRoomForEvent(message as string);
+    this.storage.assertRoomForEvent(jws);
     try {
-      await this.quotas.reserve(sender.proxyId, { newTask: true, bytes: (message as string).length });
+      await this.quotas.reserve(sender.proxyId, { newTask: true, bytes: jws.length });
     } catch (err) {
       // A retry of a task that was stored is answered as before, whatever the quota says now.
-      const stored = err instanceof QuotaExceeded ? await this.sameLiveTask(subject, task) : undefined;
+      const stored = err instanceof QuotaExceeded ? await this.storedRetryOf(subject, command) : undefined;
       if (stored === undefined) throw err;
       return { taskId: task.id, seq: stored };
     }
-    let expected = 0;
-    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-      try {
-        const { seq, bytes } = await this.log.append(subject, event, { expectedLastSubjectSeq: expected, msgId });
-        this.storage.appended(bytes);
-        this.quotas.appended(sender.proxyId, seq);
-        this.wakeups.notify([...new Set([task.from, ...task.to])].map(subjects.notifyApp), seq);
-        return { taskId: task.id, seq };
-      } catch (err) {
-        if (!(err instanceof AppendConflict)) throw err;
-        const existing = await this.log.lastOn(subject);
-        if (!existing) continue; // purged meanwhile: the subject is empty again
-        const prior = parseEvent(existing.event) as TaskCreated;
-        if (prior.expiresAt > Date.now()) {
-          if (prior.from === task.from && prior.digest === task.digest) return { taskId: task.id, seq: existing.seq };
-          throw new Conflict(`id: task ${task.id} already exists`, 'task_exists');
-        }
-        expected = existing.seq; // the earlier incarnation expired: the id may be reused at once
-      }
-    }
-    throw new Conflict(`id: task ${task.id} is being written concurrently, retry`, 'write_contention');
+    const outcome = await appendDecided(this.log, {
+      subject,
+      decide: (prior) => decideCreateTask(prior && asStored<TaskCreated>(prior, 'TaskCreated'), command, Date.now()),
+      msgId: `tc-${sha256Base64Url(jws)}`,
+      assumeEmpty: true,
+      contention: `id: task ${task.id} is being written concurrently, retry`,
+    });
+    if (outcome.kind === 'already') return { taskId: task.id, seq: outcome.seq };
+    const { seq, bytes, duplicate } = outcome.appended;
+    if (!duplicate) this.storage.appended(bytes);
+    this.quotas.appended(sender.proxyId, seq);
+    this.wakeups.notify([...new Set([task.from, ...task.to])].map(subjects.notifyApp), seq);
+    return { taskId: task.id, seq };
   }
 
   /** Appends ResultPut; `created` is false when it replaced an earlier result of the same worker. */
@@ -105,55 +91,37 @@ export class TaskCommands {
     if (result.task !== taskId) throw new InvalidInput(`task: ${result.task} does not match the task id in the path (${taskId})`);
     if (result.from !== appParam) throw new InvalidInput(`from: ${result.from} does not match the app id in the path (${appParam})`);
     this.verifier.assertCanSignFor(sender, result.from);
-    const task = await this.liveTaskCreated(taskId);
-    if (!task.event.to.includes(result.from)) throw new Forbidden(`from: ${result.from} is not a recipient of task ${taskId}`);
-    const event: ResultPut = {
-      type: 'ResultPut',
-      v: 1,
-      taskId,
-      from: result.from,
-      to: result.to,
-      status: result.status,
-      message: message as string,
-      receivedAt: Date.now(),
-    };
-    const subject = subjects.taskResult(taskId, result.from);
-    const msgId = `rp-${sha256Base64Url(message as string)}`;
-    this.storage.assertRoomForEvent(message as string);
-    await this.quotas.reserve(sender.proxyId, { newTask: false, bytes: (message as string).length });
-    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-      const existing = await this.log.lastOn(subject);
-      // A leftover from an earlier incarnation of this task id does not count as a prior result.
-      const prior = existing && existing.seq > task.seq ? (parseEvent(existing.event) as ResultPut) : undefined;
-      if (prior && result.status === 'claimed' && (prior.status === 'succeeded' || prior.status === 'permfailed')) {
-        return { created: false, seq: existing!.seq }; // a late claim never overwrites a final result
-      }
-      try {
-        const { seq, duplicate, bytes } = await this.log.append(subject, event, { expectedLastSubjectSeq: existing?.seq ?? 0, msgId });
-        if (!duplicate) this.storage.appended(bytes);
-        this.quotas.appended(sender.proxyId, seq);
-        if (!duplicate) this.wakeups.notify([...new Set([task.event.from, ...result.to])].map(subjects.notifyApp).concat(subjects.notifyTask(taskId)), seq);
-        return { created: !prior, seq };
-      } catch (err) {
-        if (!(err instanceof AppendConflict)) throw err;
-      }
-    }
-    throw new Conflict(`result: concurrent writes for ${result.from} on task ${taskId}, retry`, 'write_contention');
+    const stored = await this.log.lastOn(subjects.taskCreated(taskId));
+    const task = requireAnswerable(stored ? asStored<TaskCreated>(stored, 'TaskCreated') : undefined, taskId, result.from, Date.now());
+    const jws = message as string;
+    const command = { taskId, from: result.from, to: result.to, status: result.status, message: jws };
+    this.storage.assertRoomForEvent(jws);
+    await this.quotas.reserve(sender.proxyId, { newTask: false, bytes: jws.length });
+    let replaces = false;
+    const outcome = await appendDecided(this.log, {
+      subject: subjects.taskResult(taskId, result.from),
+      decide: (prior) => {
+        const decision = decidePutResult(task, prior && asStored<ResultPut>(prior, 'ResultPut'), command, Date.now());
+        replaces = decision.replaces;
+        return decision;
+      },
+      msgId: `rp-${sha256Base64Url(jws)}`,
+      contention: `result: concurrent writes for ${result.from} on task ${taskId}, retry`,
+    });
+    if (outcome.kind === 'already') return { created: false, seq: outcome.seq }; // a late claim never overwrites a final result
+    const { seq, duplicate, bytes } = outcome.appended;
+    if (!duplicate) this.storage.appended(bytes);
+    this.quotas.appended(sender.proxyId, seq);
+    if (!duplicate) this.wakeups.notify([...new Set([task.event.from, ...result.to])].map(subjects.notifyApp).concat(subjects.notifyTask(taskId)), seq);
+    return { created: !replaces, seq };
   }
 
   /** The sequence of the live TaskCreated on `subject` if it is this very task from the same sender. */
-  private async sameLiveTask(subject: string, task: { from: string; digest: string }): Promise<number | undefined> {
+  private async storedRetryOf(subject: string, command: CreateTask): Promise<number | undefined> {
     const existing = await this.log.lastOn(subject);
     if (!existing) return undefined;
-    const prior = parseEvent(existing.event) as TaskCreated;
-    return prior.expiresAt > Date.now() && prior.from === task.from && prior.digest === task.digest ? existing.seq : undefined;
-  }
-
-  private async liveTaskCreated(taskId: string): Promise<StoredEvent & { event: TaskCreated }> {
-    const stored = await this.log.lastOn(subjects.taskCreated(taskId));
-    const event = stored ? (parseEvent(stored.event) as TaskCreated) : undefined;
-    if (!stored || !event || event.expiresAt <= Date.now()) throw new NotFound(`task ${taskId} not found`);
-    return { seq: stored.seq, event };
+    const prior = asStored<TaskCreated>(existing, 'TaskCreated');
+    return isLive(prior.event.expiresAt, Date.now()) && isSameTask(prior.event, command) ? prior.seq : undefined;
   }
 
   private assertRecipientsHaveCertificates(to: string[]): void {
@@ -162,4 +130,11 @@ export class TaskCommands {
     for (const proxyId of proxies) if (!this.registry.currentFor(proxyId)) missing.add(proxyId);
     if (missing.size > 0) throw new RecipientsWithoutCertificate([...missing]);
   }
+}
+
+/** The event the log holds on a subject of one kind; anything else there is a broken log, not a client's error. */
+function asStored<E extends { type: string }>(stored: StoredEvent, type: E['type']): Stored<E> {
+  const event = parseEvent(stored.event);
+  if (event.type !== type) throw new Error(`event #${stored.seq}: expected ${type}, found ${event.type}`);
+  return { seq: stored.seq, event: event as unknown as E };
 }

@@ -1,0 +1,38 @@
+/**
+ * Read → decide → append, and again when the append conflicts: the append carries the subject sequence the
+ * decision was made from (JetStream's expected-last-subject-sequence), so of two replicas writing one subject
+ * only one wins and the other decides again on what the winner wrote.
+ */
+import { Conflict, type Decision } from '@beamline/domain';
+import { AppendConflict, type Appended, type EventLog, type StoredEvent } from '@beamline/nats';
+
+const MAX_ATTEMPTS = 5;
+
+export interface DecidedAppend<E> {
+  subject: string;
+  /** The decision on what the subject holds (undefined: nothing); may throw the domain's refusal. */
+  decide: (prior: StoredEvent | undefined) => Decision<E>;
+  /** JetStream's de-duplication id: a retried append that already landed is acknowledged, not stored twice. */
+  msgId?: string;
+  /** Decide the first time as if the subject were empty, without reading it: a new id costs no read. */
+  assumeEmpty?: boolean;
+  /** Said when every attempt met another writer. */
+  contention: string;
+}
+
+export type AppendOutcome = { kind: 'appended'; appended: Appended } | { kind: 'already'; seq: number };
+
+export async function appendDecided<E>(log: EventLog, write: DecidedAppend<E>): Promise<AppendOutcome> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const prior = attempt === 0 && write.assumeEmpty ? undefined : ((await log.lastOn(write.subject)) ?? undefined);
+    const decision = write.decide(prior);
+    if (decision.kind === 'already') return decision;
+    try {
+      const appended = await log.append(write.subject, decision.event, { expectedLastSubjectSeq: decision.expectedLastSubjectSeq, msgId: write.msgId });
+      return { kind: 'appended', appended };
+    } catch (err) {
+      if (!(err instanceof AppendConflict)) throw err;
+    }
+  }
+  throw new Conflict(write.contention, 'write_contention');
+}
