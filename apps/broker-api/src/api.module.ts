@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
 import { natsProvider, NatsModule, NonceStore, Notifications, RelayChannels, SecretStore } from '@beamline/nats';
 import { ProxyAuthGuard } from './auth/proxy-auth.guard';
 import { SessionSecret } from './auth/session-secret';
@@ -14,12 +15,13 @@ import { ProxyQuotas } from './quotas/proxy-quotas';
 import { EventAnswers } from './tasks/event-answers';
 import { SignedMessageVerifier } from './tasks/signed-message.verifier';
 import { StoreClient } from './tasks/store-client';
-import { TaskCommands } from './tasks/task-commands.service';
-import { TaskQueries } from './tasks/task-queries.service';
+import { CreateTaskHandler, PutResultHandler } from './tasks/commands/task-writes';
+import { GetTaskHandler, ListResultsHandler, ListTasksHandler, TaskStreams } from './tasks/queries/task-reads';
 import { TasksController } from './tasks/tasks.controller';
 import { Wakeups } from './tasks/wakeups';
 import { ProxyWaitingCap, WaitingProxies } from './tasks/waiting-proxies';
-import { SocketCommands } from './sockets/socket-commands.service';
+import { ListSocketsHandler } from './sockets/socket-reads';
+import { ConnectSocketHandler, LiveSocketHandler, RequestSocketHandler } from './sockets/socket-writes';
 import { SocketRelay } from './sockets/socket-relay';
 import { SocketHealthController, SocketsController } from './sockets/sockets.controller';
 import { apiBuckets } from './storage/api-buckets';
@@ -27,7 +29,7 @@ import { StorageMonitor } from './storage/storage-monitor';
 import { StorageSetup } from './storage/storage-setup';
 
 @Module({
-  imports: [NatsModule.forRoot(() => ({ servers: brokerConfig().natsUrl, name: `broker-api-${process.pid}` })), PresenceModule],
+  imports: [NatsModule.forRoot(() => ({ servers: brokerConfig().natsUrl, name: `broker-api-${process.pid}` })), PresenceModule, CqrsModule.forRoot()],
   controllers: [HealthController, PkiController, TasksController, ControlController, SessionsController, SocketsController, SocketHealthController],
   providers: [
     StorageSetup,
@@ -41,11 +43,18 @@ import { StorageSetup } from './storage/storage-setup';
     SignedMessageVerifier,
     StoreClient,
     EventAnswers,
-    TaskCommands,
-    TaskQueries,
+    CreateTaskHandler,
+    PutResultHandler,
+    ListTasksHandler,
+    GetTaskHandler,
+    ListResultsHandler,
+    TaskStreams,
     natsProvider(Notifications, (nc) => new Notifications(nc)),
     Wakeups,
-    SocketCommands,
+    RequestSocketHandler,
+    ConnectSocketHandler,
+    LiveSocketHandler,
+    ListSocketsHandler,
     natsProvider(RelayChannels, (nc) => new RelayChannels(nc)),
     SocketRelay,
     WaitingProxies,

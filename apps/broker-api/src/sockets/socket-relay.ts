@@ -14,6 +14,7 @@
  * ends; an initiator whose peer never comes gets 410 at the request's expiry.
  */
 import { HttpAdapterHost } from '@nestjs/core';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { IncomingMessage, Server } from 'node:http';
 import { STATUS_CODES } from 'node:http';
@@ -23,7 +24,7 @@ import { canSignFor, decodePathParam, NotFound, parseBeamId, parseUuid, UpgradeR
 import { httpErrorFor, rawJsonResponse, routeUpgrades } from '@beamline/http';
 import { RelayChannels, type RelayChannel, type RelayRole } from '@beamline/nats';
 import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from '../auth/proxy-auth.guard';
-import { SocketCommands } from './socket-commands.service';
+import { ConnectSocketCommand, LiveSocketQuery } from './socket-writes';
 import { RELAY_ABORT_MESSAGE, RelayLink, type LinkOutcome, type RelayLinkOptions } from './relay-link';
 import { brokerConfig } from '../config';
 
@@ -45,7 +46,8 @@ export class SocketRelay implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly channels: RelayChannels,
     private readonly adapterHost: HttpAdapterHost,
     private readonly guard: ProxyAuthGuard,
-    private readonly commands: SocketCommands,
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -84,13 +86,13 @@ export class SocketRelay implements OnApplicationBootstrap, OnApplicationShutdow
       let expiresAt: number;
       let requestJws: string | undefined;
       if (req.method === 'POST') {
-        const event = await this.commands.live(socketId);
+        const event = await this.queries.execute(new LiveSocketQuery(socketId));
         if (!canSignFor(proxy.proxyId, event.from)) throw new NotFound(`socket ${socketId} not found`);
         role = 'a';
         expiresAt = event.expiresAt;
       } else {
         const app = parseBeamId(url.searchParams.get('beam_app') ?? undefined, 'beam_app');
-        const event = await this.commands.connect(proxy, socketId, app);
+        const event = await this.commands.execute(new ConnectSocketCommand(proxy, socketId, app));
         role = 'b';
         expiresAt = event.expiresAt;
         requestJws = event.message;

@@ -1,17 +1,16 @@
 /** Proxy-facing socket routes (the byte relay itself is SocketRelay, on the HTTP server's upgrade path). */
 import { Controller, Get, Post, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { Response } from 'express';
-import { canSignFor, Forbidden, isWaitSatisfied, parseBeamId, parseWaitParams, UpgradeRequired } from '@beamline/domain';
+import { canSignFor, Forbidden, parseBeamId, parseWaitParams, UpgradeRequired } from '@beamline/domain';
 import { abortOnClose, parseJsonBody, queryParam } from '@beamline/http';
-import { subjects, type ExpiringRef } from '@beamline/nats';
 import { ProxyWaitingCap } from '../tasks/waiting-proxies';
 import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from '../auth/proxy-auth.guard';
 import { brokerConfig } from '../config';
 import { EventAnswers } from '../tasks/event-answers';
-import { longPoll } from '../tasks/long-poll';
-import { StoreClient } from '../tasks/store-client';
-import { Wakeups } from '../tasks/wakeups';
-import { SocketCommands } from './socket-commands.service';
+import { minSeqOf } from '../tasks/read-context';
+import { ListSocketsQuery } from './socket-reads';
+import { RequestSocketCommand } from './socket-writes';
 import { SocketRelay } from './socket-relay';
 
 @Controller('v1/sockets')
@@ -21,9 +20,8 @@ export class SocketsController {
   private readonly config = brokerConfig();
 
   constructor(
-    private readonly commands: SocketCommands,
-    private readonly store: StoreClient,
-    private readonly wakeups: Wakeups,
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
     private readonly answers: EventAnswers,
   ) {}
 
@@ -31,7 +29,7 @@ export class SocketsController {
   async create(@Req() req: ProxyRequest, @Res() res: Response): Promise<void> {
     const body = parseJsonBody(req);
     const message = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : undefined;
-    const { socketId, expiresAt, seq } = await this.commands.request(req.proxy as AuthenticatedProxy, message);
+    const { socketId, expiresAt, seq } = await this.commands.execute(new RequestSocketCommand(req.proxy as AuthenticatedProxy, message));
     res.status(201).setHeader('Location', `/v1/sockets/${socketId}`).setHeader('Beam-Seq', String(seq)).json({ id: socketId, expiresAt });
   }
 
@@ -40,18 +38,8 @@ export class SocketsController {
     const asApp = parseBeamId(queryParam(req, 'beam_app'), 'beam_app');
     if (!canSignFor((req.proxy as AuthenticatedProxy).proxyId, asApp)) throw new Forbidden(`beam_app: cannot act for ${asApp}`);
     const wait = parseWaitParams({ wait_count: queryParam(req, 'wait_count'), wait_time: queryParam(req, 'wait_time') }, this.config.maxWaitMs);
-    const minSeqParam = Number(queryParam(req, 'min_seq') ?? 0) || 0;
-    const { value, satisfied } = await longPoll(this.wakeups, {
-      wakeOn: [subjects.notifyApp(asApp)],
-      fetch: async (minSeq) => {
-        const seq = Math.max(minSeq ?? 0, minSeqParam, this.wakeups.highestSeq);
-        return (await this.store.query({ q: 'sockets', asApp, minSeq: seq > 0 ? seq : undefined })).items as ExpiringRef[];
-      },
-      satisfied: (items) => isWaitSatisfied(items.length, wait),
-      waitMs: wait.waitMs,
-      signal: abortOnClose(res),
-    });
-    await this.answers.list(res, satisfied ? 200 : 206, value);
+    const listing = await this.queries.execute(new ListSocketsQuery({ asApp, wait, signal: abortOnClose(res), minSeq: minSeqOf(req) }));
+    await this.answers.list(res, listing.complete ? 200 : 206, listing.items);
   }
 
   @Post(':id')

@@ -65,7 +65,7 @@ export class Wakeups implements OnApplicationBootstrap, OnApplicationShutdown {
    * The newest stream sequence this process wrote or heard of. Reads ask the store for at least this much,
    * so a write acknowledged by any replica is visible to the next read here (read-your-writes).
    */
-  get highestSeq(): number {
+  get newestSeq(): number {
     return this.highest;
   }
 

@@ -41,7 +41,7 @@ export class SocketMessages {
   private readonly logger = new Logger('SocketMessages');
   private readonly config = proxyConfig();
   private readonly ttlMs = socketTtlMs();
-  private seenSeq = 0;
+  private minSeq = 0;
 
   constructor(
     private readonly broker: BrokerClient,
@@ -75,7 +75,7 @@ export class SocketMessages {
       const params = new URLSearchParams();
       for (const [k, v] of Object.entries(r)) if (v !== undefined) params.set(k, v);
       params.set('beam_app', caller);
-      if (this.seenSeq > 0) params.set('min_seq', String(this.seenSeq));
+      if (this.minSeq > 0) params.set('min_seq', String(this.minSeq));
       return this.broker.lines(`/v1/sockets?${params.toString()}`, { timeoutMs: w.waitMs + this.config.brokerTimeoutMs, signal: s });
     });
     const items: SocketOutput[] = [];
@@ -110,6 +110,6 @@ export class SocketMessages {
 
   private noteSeq(res: BrokerResponse): void {
     const seq = Number(res.headers['beam-seq']);
-    if (Number.isSafeInteger(seq) && seq > this.seenSeq) this.seenSeq = seq;
+    if (Number.isSafeInteger(seq) && seq > this.minSeq) this.minSeq = seq;
   }
 }

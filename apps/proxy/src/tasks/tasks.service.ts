@@ -26,7 +26,7 @@ function resumeHeader(afterSeq: number): Record<string, string> {
 export class TasksService {
   private readonly config = proxyConfig();
   /** The newest stream sequence of a write acknowledged to this proxy; reads ask for at least that. */
-  private seenSeq = 0;
+  private minSeq = 0;
 
   constructor(
     private readonly broker: BrokerClient,
@@ -127,7 +127,7 @@ export class TasksService {
 
   private noteSeq(res: BrokerResponse): void {
     const seq = Number(res.headers['beam-seq']);
-    if (Number.isSafeInteger(seq) && seq > this.seenSeq) this.seenSeq = seq;
+    if (Number.isSafeInteger(seq) && seq > this.minSeq) this.minSeq = seq;
   }
 
   /** Re-encodes the app's (validated) query parameters for the broker, adding the acting app and min_seq. */
@@ -135,7 +135,7 @@ export class TasksService {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(raw)) if (v !== undefined) params.set(k, v);
     params.set('beam_app', caller);
-    if (this.seenSeq > 0) params.set('min_seq', String(this.seenSeq));
+    if (this.minSeq > 0) params.set('min_seq', String(this.minSeq));
     return `?${params.toString()}`;
   }
 

@@ -5,7 +5,8 @@
  * expired task) and carries a Nats-Msg-Id; a conflicting create with the same keyed digest from the same
  * sender is a retry.
  */
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { sha256Base64Url } from '@beamline/crypto';
 import {
   decideCreateTask,
@@ -28,30 +29,54 @@ import {
   type TaskCreated,
 } from '@beamline/domain';
 import { EventLog, subjects, type StoredEvent } from '@beamline/nats';
-import type { AuthenticatedProxy } from '../auth/proxy-auth.guard';
-import { brokerConfig } from '../config';
-import { CertificateRegistry } from '../pki/certificate-registry';
-import { ProxyQuotas } from '../quotas/proxy-quotas';
-import { StorageMonitor } from '../storage/storage-monitor';
-import { appendDecided } from './decided-append';
-import { SignedMessageVerifier } from './signed-message.verifier';
-import { Wakeups } from './wakeups';
+import type { AuthenticatedProxy } from '../../auth/proxy-auth.guard';
+import { brokerConfig } from '../../config';
+import { CertificateRegistry } from '../../pki/certificate-registry';
+import { ProxyQuotas } from '../../quotas/proxy-quotas';
+import { StorageMonitor } from '../../storage/storage-monitor';
+import { appendDecided } from '../decided-append';
+import { SignedMessageVerifier } from '../signed-message.verifier';
+import { Wakeups } from '../wakeups';
 
-@Injectable()
-export class TaskCommands {
-  private readonly config = brokerConfig();
+/** A proxy posts a task: appends TaskCreated; answers the task id and the stream sequence that holds it. */
+export class CreateTaskCommand extends Command<{ taskId: string; seq: number }> {
+  constructor(
+    readonly sender: AuthenticatedProxy,
+    readonly message: unknown,
+  ) {
+    super();
+  }
+}
+
+/** A worker's proxy puts a result: appends ResultPut; `created` is false when it replaced an earlier result of the same worker. */
+export class PutResultCommand extends Command<{ created: boolean; seq: number }> {
+  constructor(
+    readonly sender: AuthenticatedProxy,
+    readonly taskIdParam: string,
+    readonly appParam: string,
+    readonly message: unknown,
+  ) {
+    super();
+  }
+}
+
+/** What both writes need: the log, the signature check, and the write path's side effects. */
+abstract class TaskWrite {
+  protected readonly config = brokerConfig();
 
   constructor(
-    @Inject(EventLog) private readonly log: EventLog,
-    private readonly verifier: SignedMessageVerifier,
-    private readonly registry: CertificateRegistry,
-    private readonly wakeups: Wakeups,
-    private readonly storage: StorageMonitor,
-    private readonly quotas: ProxyQuotas,
+    @Inject(EventLog) protected readonly log: EventLog,
+    protected readonly verifier: SignedMessageVerifier,
+    protected readonly registry: CertificateRegistry,
+    protected readonly wakeups: Wakeups,
+    protected readonly storage: StorageMonitor,
+    protected readonly quotas: ProxyQuotas,
   ) {}
+}
 
-  /** Appends TaskCreated; returns the task id and the stream sequence that holds it. */
-  async createTask(sender: AuthenticatedProxy, message: unknown): Promise<{ taskId: string; seq: number }> {
+@CommandHandler(CreateTaskCommand)
+export class CreateTaskHandler extends TaskWrite implements ICommandHandler<CreateTaskCommand> {
+  async execute({ sender, message }: CreateTaskCommand): Promise<{ taskId: string; seq: number }> {
     this.quotas.admitWrite(sender.proxyId); // before any verification work
     const task = parseSealedTask(await this.verifier.verify(message, sender), { maxTtlMs: this.config.maxTtlMs, maxRecipients: this.config.maxRecipients });
     this.verifier.assertCanSignFor(sender, task.from);
@@ -83,8 +108,25 @@ export class TaskCommands {
     return { taskId: task.id, seq };
   }
 
-  /** Appends ResultPut; `created` is false when it replaced an earlier result of the same worker. */
-  async putResult(sender: AuthenticatedProxy, taskIdParam: string, appParam: string, message: unknown): Promise<{ created: boolean; seq: number }> {
+  /** The sequence of the live TaskCreated on `subject` if it is this very task from the same sender. */
+  private async storedRetryOf(subject: string, command: CreateTask): Promise<number | undefined> {
+    const existing = await this.log.lastOn(subject);
+    if (!existing) return undefined;
+    const prior = asStored<TaskCreated>(existing, 'TaskCreated');
+    return isLive(prior.event.expiresAt, Date.now()) && isSameTask(prior.event, command) ? prior.seq : undefined;
+  }
+
+  private assertRecipientsHaveCertificates(to: string[]): void {
+    const proxies = new Set(to.map((recipient, i) => proxyIdOf(recipient, this.config.brokerId, `to[${i}]`)));
+    const missing = new Set<string>();
+    for (const proxyId of proxies) if (!this.registry.currentFor(proxyId)) missing.add(proxyId);
+    if (missing.size > 0) throw new RecipientsWithoutCertificate([...missing]);
+  }
+}
+
+@CommandHandler(PutResultCommand)
+export class PutResultHandler extends TaskWrite implements ICommandHandler<PutResultCommand> {
+  async execute({ sender, taskIdParam, appParam, message }: PutResultCommand): Promise<{ created: boolean; seq: number }> {
     this.quotas.admitWrite(sender.proxyId);
     const taskId = parseUuid(taskIdParam, 'task id');
     const result = parseSealedResult(await this.verifier.verify(message, sender), { maxRecipients: this.config.maxRecipients });
@@ -114,21 +156,6 @@ export class TaskCommands {
     this.quotas.appended(sender.proxyId, seq);
     if (!duplicate) this.wakeups.notify([...new Set([task.event.from, ...result.to])].map(subjects.notifyApp).concat(subjects.notifyTask(taskId)), seq);
     return { created: !replaces, seq };
-  }
-
-  /** The sequence of the live TaskCreated on `subject` if it is this very task from the same sender. */
-  private async storedRetryOf(subject: string, command: CreateTask): Promise<number | undefined> {
-    const existing = await this.log.lastOn(subject);
-    if (!existing) return undefined;
-    const prior = asStored<TaskCreated>(existing, 'TaskCreated');
-    return isLive(prior.event.expiresAt, Date.now()) && isSameTask(prior.event, command) ? prior.seq : undefined;
-  }
-
-  private assertRecipientsHaveCertificates(to: string[]): void {
-    const proxies = new Set(to.map((recipient, i) => proxyIdOf(recipient, this.config.brokerId, `to[${i}]`)));
-    const missing = new Set<string>();
-    for (const proxyId of proxies) if (!this.registry.currentFor(proxyId)) missing.add(proxyId);
-    if (missing.size > 0) throw new RecipientsWithoutCertificate([...missing]);
   }
 }
 

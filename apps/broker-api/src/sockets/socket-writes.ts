@@ -1,8 +1,9 @@
 /**
- * Socket requests as events: SocketRequested (create-once on `beam.ev.socket.<id>.created`, carrying the
+ * Socket requests as events, written by command handlers: SocketRequested (create-once on `beam.ev.socket.<id>.created`, carrying the
  * initiator proxy's signed request verbatim) and SocketConnected (once, when the recipient connects).
  */
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, Query, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { sha256Base64Url } from '@beamline/crypto';
 import {
   canSignFor,
@@ -28,8 +29,36 @@ import { ProxyQuotas } from '../quotas/proxy-quotas';
 import { Wakeups } from '../tasks/wakeups';
 import { appendDecided } from '../tasks/decided-append';
 
-@Injectable()
-export class SocketCommands {
+/** An initiator's proxy asks for a socket: appends SocketRequested; answers the socket id, its expiry and the stream sequence. */
+export class RequestSocketCommand extends Command<{ socketId: string; expiresAt: number; seq: number }> {
+  constructor(
+    readonly sender: AuthenticatedProxy,
+    readonly message: unknown,
+  ) {
+    super();
+  }
+}
+
+/** The recipient's proxy connects: consumes the request for `app` (at most once); answers the request. */
+export class ConnectSocketCommand extends Command<SocketRequested> {
+  constructor(
+    readonly sender: AuthenticatedProxy,
+    readonly socketId: string,
+    readonly app: string,
+  ) {
+    super();
+  }
+}
+
+/** The live socket request `socketId` straight from the log (not connected-checked), or 404. */
+export class LiveSocketQuery extends Query<SocketRequested> {
+  constructor(readonly socketId: string) {
+    super();
+  }
+}
+
+@CommandHandler(RequestSocketCommand)
+export class RequestSocketHandler implements ICommandHandler<RequestSocketCommand> {
   private readonly config = brokerConfig();
 
   constructor(
@@ -41,8 +70,7 @@ export class SocketCommands {
     private readonly quotas: ProxyQuotas,
   ) {}
 
-  /** Appends SocketRequested; returns the socket id, its expiry and the stream sequence. */
-  async request(sender: AuthenticatedProxy, message: unknown): Promise<{ socketId: string; expiresAt: number; seq: number }> {
+  async execute({ sender, message }: RequestSocketCommand): Promise<{ socketId: string; expiresAt: number; seq: number }> {
     this.quotas.admitWrite(sender.proxyId);
     const request = parseSocketRequest(await this.verifier.verify(message, sender), { maxTtlMs: this.config.maxTtlMs });
     this.verifier.assertCanSignFor(sender, request.from);
@@ -69,17 +97,29 @@ export class SocketCommands {
     this.wakeups.notify([subjects.notifyApp(request.to[0])], seq);
     return { socketId: request.id, expiresAt, seq };
   }
+}
 
-  /** The live socket request `socketId` straight from the log (not connected-checked), or 404. */
-  async live(socketId: string): Promise<SocketRequested> {
-    const request = (await this.requested(socketId))?.event;
+@QueryHandler(LiveSocketQuery)
+export class LiveSocketHandler implements IQueryHandler<LiveSocketQuery> {
+  constructor(@Inject(EventLog) private readonly log: EventLog) {}
+
+  async execute({ socketId }: LiveSocketQuery): Promise<SocketRequested> {
+    const request = (await requested(this.log, socketId))?.event;
     if (!request || !isLive(request.expiresAt, Date.now())) throw new NotFound(`socket ${socketId} not found`);
     return request;
   }
+}
 
-  /** Consumes the request for the recipient `app` (at most once); 404 when it is not addressed to `app` or already connected. */
-  async connect(sender: AuthenticatedProxy, socketId: string, app: string): Promise<SocketRequested> {
-    const request = (await this.requested(socketId))?.event;
+/** 404 when the request is not addressed to `app` or already connected. */
+@CommandHandler(ConnectSocketCommand)
+export class ConnectSocketHandler implements ICommandHandler<ConnectSocketCommand> {
+  constructor(
+    @Inject(EventLog) private readonly log: EventLog,
+    private readonly wakeups: Wakeups,
+  ) {}
+
+  async execute({ sender, socketId, app }: ConnectSocketCommand): Promise<SocketRequested> {
+    const request = (await requested(this.log, socketId))?.event;
     const decision = decideConnectSocket(request, socketId, app, canSignFor(sender.proxyId, app), Date.now());
     try {
       const { seq } = await this.log.append(subjects.socketConnected(socketId), decision.event, { expectedLastSubjectSeq: decision.expectedLastSubjectSeq });
@@ -90,11 +130,11 @@ export class SocketCommands {
     }
     return decision.request;
   }
+}
 
-  private async requested(socketId: string): Promise<Stored<SocketRequested> | undefined> {
-    const stored = await this.log.lastOn(subjects.socketCreated(socketId));
-    return stored ? asStoredRequest(stored) : undefined;
-  }
+async function requested(log: EventLog, socketId: string): Promise<Stored<SocketRequested> | undefined> {
+  const stored = await log.lastOn(subjects.socketCreated(socketId));
+  return stored ? asStoredRequest(stored) : undefined;
 }
 
 /** The event on a socket's `.created` subject; anything else there is a broken log, not a client's error. */

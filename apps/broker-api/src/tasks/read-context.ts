@@ -1,0 +1,33 @@
+/** What every long-polling read carries from the controller to its handler, and the read-your-writes floor. */
+import { InvalidInput, type WaitParams } from '@beamline/domain';
+import { queryParam } from '@beamline/http';
+import type { ProxyRequest } from '../auth/proxy-auth.guard';
+import type { Wakeups } from './wakeups';
+
+/** A read as the controller hands it over: who asks, how long it may wait, what the caller has already seen. */
+export interface ReadContext {
+  asApp: string;
+  wait: WaitParams;
+  /** Aborts when the client goes away. */
+  signal: AbortSignal;
+  /** The caller's `min_seq`. */
+  minSeq: number;
+}
+
+/**
+ * What a read asks of the store, `minSeq`: at least what the caller has seen (its `min_seq`), what the wait was
+ * woken for, and what this replica wrote or heard of (read-your-writes on any replica).
+ */
+export function minSeqFor(wakeups: Wakeups, wokenFor: number | undefined, read: ReadContext): number | undefined {
+  const seq = Math.max(wokenFor ?? 0, read.minSeq, wakeups.newestSeq);
+  return seq > 0 ? seq : undefined;
+}
+
+/** `min_seq`: the newest Beam-Seq the proxy has seen, so its reads include its own writes on any replica. */
+export function minSeqOf(req: ProxyRequest): number {
+  const raw = queryParam(req, 'min_seq');
+  if (raw === undefined) return 0;
+  const n = Number(raw);
+  if (!/^\d{1,15}$/.test(raw) || !Number.isSafeInteger(n)) throw new InvalidInput('min_seq: expected a non-negative integer');
+  return n;
+}
