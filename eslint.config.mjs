@@ -24,6 +24,9 @@ export default tseslint.config(
     ignores: ['**/*.spec.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
+      // Small enough to read in one sitting.
+      'max-lines': ['error', { max: 300 }],
+      'max-lines-per-function': ['error', { max: 60 }],
       'no-restricted-imports': ['error', { patterns: [{ group: ['**/test/**', '**/bench/**'], message: 'production code does not import tests or benchmarks.' }] }],
     },
   },

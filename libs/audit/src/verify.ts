@@ -188,33 +188,7 @@ export class AuditVerifier {
     if (typeof payload.from !== 'string' || !canSignFor(verified.commonName, payload.from)) {
       return `signer ${verified.commonName} cannot sign for from=${JSON.stringify(payload.from)}`;
     }
-    const mismatches: string[] = [];
-    const cmp = (name: string, envelope: unknown, signed: unknown): void => {
-      if (!isDeepStrictEqual(envelope, signed))
-        mismatches.push(`${name}: event says ${JSON.stringify(envelope)}, signed message says ${JSON.stringify(signed)}`);
-    };
-    if (event.type === 'TaskCreated') {
-      cmp('taskId', event.taskId, payload.id);
-      cmp('from', event.from, payload.from);
-      cmp('to', event.to, payload.to);
-      cmp('digest', event.digest, payload.digest);
-      let ttlMs: number | undefined;
-      try {
-        ttlMs = ttlMsOf({ ttl: payload.ttl as string });
-      } catch {
-        mismatches.push(`ttl: signed ttl ${JSON.stringify(payload.ttl)} is not a duration`);
-      }
-      if (ttlMs !== undefined && event.expiresAt !== event.receivedAt + ttlMs) {
-        mismatches.push(
-          `expiresAt: event says ${new Date(event.expiresAt).toISOString()}, receivedAt + signed ttl ${JSON.stringify(payload.ttl)} is ${new Date(event.receivedAt + ttlMs).toISOString()}`,
-        );
-      }
-    } else {
-      cmp('taskId', event.taskId, payload.task);
-      cmp('from', event.from, payload.from);
-      cmp('to', event.to, payload.to);
-      cmp('status', event.status, payload.status);
-    }
+    const mismatches = envelopeMismatches(event, payload);
     return mismatches.length > 0 ? `envelope does not match the signed message (${mismatches.join('; ')})` : undefined;
   }
 
@@ -225,4 +199,32 @@ export class AuditVerifier {
   private fail(f: AuditFailure): void {
     this.failures.push(f);
   }
+}
+
+/** Where the event's envelope (what the broker wrote around the message) disagrees with the signed message. */
+function envelopeMismatches(event: TaskCreated | ResultPut, payload: Record<string, unknown>): string[] {
+  const mismatches: string[] = [];
+  const cmp = (name: string, envelope: unknown, signed: unknown): void => {
+    if (!isDeepStrictEqual(envelope, signed)) mismatches.push(`${name}: event says ${JSON.stringify(envelope)}, signed message says ${JSON.stringify(signed)}`);
+  };
+  cmp('taskId', event.taskId, event.type === 'TaskCreated' ? payload.id : payload.task);
+  cmp('from', event.from, payload.from);
+  cmp('to', event.to, payload.to);
+  if (event.type === 'ResultPut') {
+    cmp('status', event.status, payload.status);
+    return mismatches;
+  }
+  cmp('digest', event.digest, payload.digest);
+  let ttlMs: number | undefined;
+  try {
+    ttlMs = ttlMsOf({ ttl: payload.ttl as string });
+  } catch {
+    mismatches.push(`ttl: signed ttl ${JSON.stringify(payload.ttl)} is not a duration`);
+  }
+  if (ttlMs !== undefined && event.expiresAt !== event.receivedAt + ttlMs) {
+    mismatches.push(
+      `expiresAt: event says ${new Date(event.expiresAt).toISOString()}, receivedAt + signed ttl ${JSON.stringify(payload.ttl)} is ${new Date(event.receivedAt + ttlMs).toISOString()}`,
+    );
+  }
+  return mismatches;
 }

@@ -7,9 +7,10 @@ import { join, resolve } from 'node:path';
 import { generateDevPki, type DevPki } from './dev-pki';
 import { startNatsCluster, type NatsCluster } from './nats-cluster';
 import { startNatsServer, type NatsServerHandle } from './nats-server';
-import { startHttpService, startService, type HttpServiceHandle, type ServiceHandle } from './service';
+import { Launch, type LaunchedApp } from './launch';
+import type { ServiceHandle } from './service';
 
-export type DevNetworkComponent = 'broker-api' | 'broker-store' | 'proxy';
+export type DevNetworkComponent = LaunchedApp;
 
 export interface DevNetworkOptions {
   /** Use this NATS server instead of starting one. */
@@ -98,120 +99,93 @@ export const DEV_DEFAULTS: Readonly<{
  * /v1/health is 200). On a failure half-way it stops what it started and rethrows.
  */
 export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<DevNetwork> {
-  const brokerId = opts.brokerId ?? DEV_DEFAULTS.brokerId;
-  const apps = opts.apps ?? DEV_DEFAULTS.apps;
-  const proxySpecs = opts.proxies ?? DEV_DEFAULTS.proxies;
-  const distDir = opts.distDir ?? defaultDistDir();
-  const log = opts.log ?? false;
-  const services = new Map<string, ServiceHandle>();
-  const cleanups: (() => Promise<void> | void)[] = [];
-  const runCleanups = async (): Promise<void> => {
-    const errors: unknown[] = [];
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      try {
-        await cleanup();
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-    if (errors.length > 0) throw new AggregateError(errors, 'dev network did not stop cleanly');
-  };
-  const scriptOf = (app: DevNetworkComponent): string => join(distDir, 'apps', app, 'src', 'main.js');
-  const track = <S extends ServiceHandle>(service: S): S => {
-    services.set(service.name, service);
-    cleanups.push(() => service.stop());
-    return service;
-  };
-  /** Ready once it reported its address and its /v1/health answers 200. */
-  const startHttp = async (name: string, app: DevNetworkComponent, env: Record<string, string>, port: number | undefined): Promise<HttpServiceHandle> =>
-    track(await startHttpService({ name, script: scriptOf(app), env, port, healthPath: '/v1/health', log }));
-
+  const launch = new Launch(opts.distDir ?? defaultDistDir(), opts.log ?? false);
   try {
     const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'beamline-devnet-'));
-    if (!opts.dir) cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-
-    let nats: NatsServerHandle | undefined;
-    let natsCluster: NatsCluster | undefined;
-    if (!opts.natsUrl && opts.natsCluster) {
-      const started = await startNatsCluster({ size: opts.natsCluster === true ? 3 : opts.natsCluster.size, log, maxFileStore: opts.maxFileStore });
-      natsCluster = started;
-      cleanups.push(() => started.stop());
-    } else if (!opts.natsUrl) {
-      const started = await startNatsServer({ log, maxFileStore: opts.maxFileStore });
-      nats = started;
-      cleanups.push(() => started.stop());
-    }
-    const natsUrl = opts.natsUrl ?? natsCluster?.url ?? (nats as NatsServerHandle).url;
+    if (!opts.dir) launch.onStop(() => rmSync(dir, { recursive: true, force: true }));
+    const { natsUrl, nats, natsCluster } = await startNats(opts, launch);
     const streamReplicas = opts.streamReplicas ?? (natsCluster ? 3 : 1);
     // STREAM_REPLICAS only when asked for, so a component's own default (and a caller's extraEnv) still applies otherwise.
-    const brokerStorageEnv: Record<string, string> = {
+    const storageEnv: Record<string, string> = {
       ...opts.storageEnv,
       ...(opts.streamReplicas !== undefined || natsCluster ? { STREAM_REPLICAS: String(streamReplicas) } : {}),
     };
-
+    const proxySpecs = opts.proxies ?? DEV_DEFAULTS.proxies;
     const pki = generateDevPki(
       join(dir, 'pki'),
       proxySpecs.map((p) => p.id),
     );
-    await publishPki(natsUrl, pki, readStorageSettings({ ...brokerStorageEnv, STREAM_REPLICAS: String(streamReplicas) }));
+    await publishPki(natsUrl, pki, readStorageSettings({ ...storageEnv, STREAM_REPLICAS: String(streamReplicas) }));
 
     const storeReplicas = opts.brokerStoreReplicas ?? 1;
     for (let i = 1; i <= storeReplicas; i++) {
-      const name = storeReplicas === 1 ? 'broker-store' : `broker-store-${i}`;
-      const env = { NATS_URL: natsUrl, LOG_LEVEL: 'info', ...brokerStorageEnv, ...opts.extraEnv?.['broker-store'] };
-      track(await startService({ name, script: scriptOf('broker-store'), env, log }));
+      const env = { NATS_URL: natsUrl, LOG_LEVEL: 'info', ...storageEnv, ...opts.extraEnv?.['broker-store'] };
+      await launch.service(storeReplicas === 1 ? 'broker-store' : `broker-store-${i}`, 'broker-store', env);
     }
-
-    const apiReplicas = opts.brokerApiReplicas ?? 1;
-    const brokerApiUrls: string[] = [];
-    for (let i = 1; i <= apiReplicas; i++) {
-      // BROKER_ID is set, so broker-api needs no BROKER_URL (it only derives the id from it) and no port in advance.
-      const replica = await startHttp(
-        apiReplicas === 1 ? 'broker-api' : `broker-api-${i}`,
-        'broker-api',
-        {
-          NATS_URL: natsUrl,
-          BROKER_ID: brokerId,
-          ROOTCERT_FILE: pki.rootCertFile,
-          MONITORING_API_KEY: opts.monitoringApiKey ?? DEV_DEFAULTS.monitoringApiKey,
-          ...brokerStorageEnv,
-          ...opts.extraEnv?.['broker-api'],
-        },
-        i === 1 ? opts.brokerPort : undefined,
-      );
-      brokerApiUrls.push(replica.url);
-    }
-    let brokerUrl = brokerApiUrls[0];
-    if (apiReplicas > 1 && opts.brokerFront) {
-      const front = await opts.brokerFront(brokerApiUrls);
-      cleanups.push(() => front.close());
-      brokerUrl = front.url;
-    }
-
-    const appKeys = Object.fromEntries(apps.map((app) => [`APP_${app.label}_KEY`, app.key]));
-    const proxies: DevNetwork['proxies'] = [];
-    for (const [i, spec] of proxySpecs.entries()) {
-      const proxy = await startHttp(
-        spec.id,
-        'proxy',
-        {
-          BROKER_URL: brokerUrl,
-          PROXY_ID: spec.id,
-          PRIVKEY_FILE: pki.proxies[i].keyFile,
-          ROOTCERT_FILE: pki.rootCertFile,
-          ...appKeys,
-          ...opts.extraEnv?.proxy,
-        },
-        spec.port,
-      );
-      proxies.push({ id: spec.id, url: proxy.url, port: proxy.port });
-    }
-
-    return { natsUrl, nats, natsCluster, brokerUrl, brokerApiUrls, proxies, pki, services, stop: runCleanups };
+    const { brokerUrl, brokerApiUrls } = await startBrokerApis(opts, launch, { NATS_URL: natsUrl, ROOTCERT_FILE: pki.rootCertFile, ...storageEnv });
+    const proxies = await startProxies(opts, launch, brokerUrl, pki);
+    return { natsUrl, nats, natsCluster, brokerUrl, brokerApiUrls, proxies, pki, services: launch.services, stop: () => launch.stop() };
   } catch (err) {
-    await runCleanups().catch(() => undefined); // the original failure is the one worth reporting
+    await launch.stop().catch(() => undefined); // the original failure is the one worth reporting
     throw err;
   }
+}
+
+/** The network's NATS: `natsUrl` as given, else a cluster or a single server started for it. */
+async function startNats(opts: DevNetworkOptions, launch: Launch): Promise<{ natsUrl: string; nats?: NatsServerHandle; natsCluster?: NatsCluster }> {
+  if (opts.natsUrl) return { natsUrl: opts.natsUrl };
+  const log = opts.log ?? false;
+  if (opts.natsCluster) {
+    const natsCluster = await startNatsCluster({ size: opts.natsCluster === true ? 3 : opts.natsCluster.size, log, maxFileStore: opts.maxFileStore });
+    launch.onStop(() => natsCluster.stop());
+    return { natsUrl: natsCluster.url, natsCluster };
+  }
+  const nats = await startNatsServer({ log, maxFileStore: opts.maxFileStore });
+  launch.onStop(() => nats.stop());
+  return { natsUrl: nats.url, nats };
+}
+
+/** broker-api replicas, and in front of several the caller's front (a load balancer) when it gives one. */
+async function startBrokerApis(
+  opts: DevNetworkOptions,
+  launch: Launch,
+  shared: Record<string, string>,
+): Promise<{ brokerUrl: string; brokerApiUrls: string[] }> {
+  const replicas = opts.brokerApiReplicas ?? 1;
+  const brokerApiUrls: string[] = [];
+  for (let i = 1; i <= replicas; i++) {
+    // BROKER_ID is set, so broker-api needs no BROKER_URL (it only derives the id from it) and no port in advance.
+    const env = {
+      ...shared,
+      BROKER_ID: opts.brokerId ?? DEV_DEFAULTS.brokerId,
+      MONITORING_API_KEY: opts.monitoringApiKey ?? DEV_DEFAULTS.monitoringApiKey,
+      ...opts.extraEnv?.['broker-api'],
+    };
+    const replica = await launch.http(replicas === 1 ? 'broker-api' : `broker-api-${i}`, 'broker-api', env, i === 1 ? opts.brokerPort : undefined);
+    brokerApiUrls.push(replica.url);
+  }
+  if (replicas === 1 || !opts.brokerFront) return { brokerUrl: brokerApiUrls[0], brokerApiUrls };
+  const front = await opts.brokerFront(brokerApiUrls);
+  launch.onStop(() => front.close());
+  return { brokerUrl: front.url, brokerApiUrls };
+}
+
+async function startProxies(opts: DevNetworkOptions, launch: Launch, brokerUrl: string, pki: DevPki): Promise<DevNetwork['proxies']> {
+  const appKeys = Object.fromEntries((opts.apps ?? DEV_DEFAULTS.apps).map((app) => [`APP_${app.label}_KEY`, app.key]));
+  const proxies: DevNetwork['proxies'] = [];
+  for (const [i, spec] of (opts.proxies ?? DEV_DEFAULTS.proxies).entries()) {
+    const env = {
+      BROKER_URL: brokerUrl,
+      PROXY_ID: spec.id,
+      PRIVKEY_FILE: pki.proxies[i].keyFile,
+      ROOTCERT_FILE: pki.rootCertFile,
+      ...appKeys,
+      ...opts.extraEnv?.proxy,
+    };
+    const proxy = await launch.http(spec.id, 'proxy', env, spec.port);
+    proxies.push({ id: spec.id, url: proxy.url, port: proxy.port });
+  }
+  return proxies;
 }
 
 /**

@@ -2,14 +2,9 @@
  * The byte stream between the two paired ends of a direct socket, over a lossy, order-preserving channel
  * (core NATS: at most once, in order per publisher). Each end relays its TCP connection's bytes to the
  * peer and the peer's bytes to its TCP connection, and no byte is lost, duplicated or reordered even when
- * NATS drops messages (a reconnect, a slow-consumer cut):
- *
- *   D ‖ offset(u48) ‖ bytes            data at a byte offset of this direction
- *   E ‖ offset(u48)                    end of this direction (FIN) after `offset` bytes
- *   A ‖ received(u48) ‖ written(u48) ‖ flags(u8) ‖ probe(u48)
- *                                      cumulative ack: bytes received in order, bytes written to TCP
- *   P ‖ sent(u48) ‖ flags(u8)          probe / heartbeat: "answer with an A"; `sent` = bytes sent so far
- *   X                                  abort (reset)
+ * NATS drops messages (a reconnect, a slow-consumer cut). The frames (relay-frames.ts): data at an offset,
+ * end (FIN), a cumulative ack (bytes received in order, bytes written to TCP), a probe ("answer with an
+ * ack"; it says how much was sent) and abort.
  *
  * Flow control: a sender keeps at most `windowBytes` not yet written to the peer's TCP connection and
  * pauses its own TCP connection while the window is full (backpressure). Loss recovery is go-back-N from
@@ -21,6 +16,9 @@
  * few intervals more, in case the peer still waits for the ack of its own FIN.
  */
 import type { Duplex } from 'node:stream';
+import * as frames from './relay-frames';
+
+export { RELAY_ABORT_MESSAGE } from './relay-frames';
 
 export interface RelayLinkOptions {
   windowBytes: number;
@@ -49,19 +47,6 @@ export const DEFAULT_RELAY_LINK_OPTIONS: RelayLinkOptions = {
  */
 export type LinkOutcome = 'clean' | 'reset' | 'peer-reset' | 'peer-silent' | 'unconfirmed';
 
-const T_DATA = 0x44;
-const T_END = 0x45;
-const T_ACK = 0x41;
-const T_PROBE = 0x50;
-const T_ABORT = 0x58;
-/** Ack flags. */
-const F_END_RECEIVED = 1;
-const F_GAP = 2;
-const F_PROBED = 4;
-/** Probe flag (and echoed in acks as F_PROBED_END): the prober had sent its FIN. */
-const P_END_SENT = 1;
-const F_PROBED_END = 8;
-const U48 = 6;
 /** A cleanly closed end answers probes for this many probe intervals before it goes. */
 const TIME_WAIT_PROBES = 4;
 
@@ -131,22 +116,24 @@ export class RelayLink {
   receive(msg: Uint8Array): void {
     if (this.finished || msg.length === 0) return;
     this.lastHeardAt = Date.now();
-    const m = Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength);
-    switch (m[0]) {
-      case T_DATA:
-        if (m.length > 1 + U48) this.onData(m.readUIntBE(1, U48), m.subarray(1 + U48));
+    const frame = frames.decodeFrame(Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength));
+    switch (frame?.t) {
+      case 'data':
+        this.onData(frame.offset, frame.bytes);
         break;
-      case T_END:
-        if (m.length >= 1 + U48) this.onEnd(m.readUIntBE(1, U48));
+      case 'end':
+        this.onEnd(frame.offset);
         break;
-      case T_ACK:
-        if (m.length >= 2 + 3 * U48) this.onAck(m.readUIntBE(1, U48), m.readUIntBE(1 + U48, U48), m[1 + 2 * U48], m.readUIntBE(2 + 2 * U48, U48));
+      case 'ack':
+        this.onAck(frame.received, frame.written, frame.flags, frame.probe);
         break;
-      case T_PROBE:
-        if (m.length >= 2 + U48) this.sendAck(F_PROBED | (m[1 + U48] & P_END_SENT ? F_PROBED_END : 0), m.readUIntBE(1, U48));
+      case 'probe':
+        this.sendAck(frames.F_PROBED | (frame.flags & frames.P_END_SENT ? frames.F_PROBED_END : 0), frame.sent);
         break;
-      case T_ABORT:
+      case 'abort':
         this.finish('peer-reset');
+        break;
+      case undefined:
         break;
     }
   }
@@ -164,7 +151,7 @@ export class RelayLink {
     const sent: Sent = { offset: this.sent, bytes: chunk };
     this.unacked.push(sent);
     this.sent += chunk.length;
-    this.send(dataMessage(sent));
+    this.send(frames.dataFrame(sent.offset, sent.bytes));
     if (this.sent - this.peerWritten >= this.opts.windowBytes && !this.pausedByUs) {
       this.pausedByUs = true;
       this.socket.pause();
@@ -175,7 +162,7 @@ export class RelayLink {
     if (this.finished || this.endSent) return;
     this.endSent = true;
     if (this.unacked.length === 0) this.lastProgressAt = Date.now();
-    this.send(endMessage(this.sent));
+    this.send(frames.endFrame(this.sent));
   }
 
   private onAck(received: number, written: number, flags: number, probe: number): void {
@@ -189,11 +176,11 @@ export class RelayLink {
       this.peerWritten = written;
       this.lastProgressAt = Date.now();
     }
-    if (flags & F_END_RECEIVED && this.endSent && received === this.sent) this.endAcked = true;
-    const lostData = (flags & F_GAP) !== 0 || ((flags & F_PROBED) !== 0 && received < probe);
-    const lostEnd = (flags & F_PROBED_END) !== 0 && (flags & F_END_RECEIVED) === 0 && received === this.sent;
+    if (flags & frames.F_END_RECEIVED && this.endSent && received === this.sent) this.endAcked = true;
+    const lostData = (flags & frames.F_GAP) !== 0 || ((flags & frames.F_PROBED) !== 0 && received < probe);
+    const lostEnd = (flags & frames.F_PROBED_END) !== 0 && (flags & frames.F_END_RECEIVED) === 0 && received === this.sent;
     if (lostData) this.retransmitFrom(received);
-    else if (lostEnd && this.endSent && !this.endAcked) this.send(endMessage(this.sent));
+    else if (lostEnd && this.endSent && !this.endAcked) this.send(frames.endFrame(this.sent));
     if (this.pausedByUs && this.sent - this.peerWritten < this.opts.windowBytes) {
       this.pausedByUs = false;
       this.socket.resume();
@@ -211,9 +198,9 @@ export class RelayLink {
     for (const s of this.unacked) {
       if (s.offset + s.bytes.length <= received) continue;
       this.retransmittedBytes += s.bytes.length;
-      this.send(dataMessage(s));
+      this.send(frames.dataFrame(s.offset, s.bytes));
     }
-    if (this.endSent && !this.endAcked) this.send(endMessage(this.sent));
+    if (this.endSent && !this.endAcked) this.send(frames.endFrame(this.sent));
   }
 
   // --- inbound ---
@@ -243,18 +230,12 @@ export class RelayLink {
   private gap(): void {
     if (this.gapReportedFor === this.expected) return;
     this.gapReportedFor = this.expected;
-    this.sendAck(F_GAP);
+    this.sendAck(frames.F_GAP);
   }
 
   private sendAck(flags: number, probe = 0): void {
     this.announcedWritten = this.written;
-    const m = Buffer.allocUnsafe(2 + 3 * U48);
-    m[0] = T_ACK;
-    m.writeUIntBE(this.expected, 1, U48);
-    m.writeUIntBE(this.written, 1 + U48, U48);
-    m[1 + 2 * U48] = flags | (this.gotEnd ? F_END_RECEIVED : 0);
-    m.writeUIntBE(probe, 2 + 2 * U48, U48);
-    this.send(m);
+    this.send(frames.ackFrame(this.expected, this.written, flags | (this.gotEnd ? frames.F_END_RECEIVED : 0), probe));
   }
 
   // --- the connection ---
@@ -273,11 +254,7 @@ export class RelayLink {
     const stalled = outstanding && now - this.lastProgressAt >= this.opts.probeAfterMs && now - this.lastProbeAt >= this.opts.probeAfterMs;
     if (stalled || now - this.lastSentAt >= this.opts.heartbeatMs) {
       this.lastProbeAt = now;
-      const m = Buffer.allocUnsafe(2 + U48);
-      m[0] = T_PROBE;
-      m.writeUIntBE(this.sent, 1, U48);
-      m[1 + U48] = this.endSent ? P_END_SENT : 0;
-      this.send(m);
+      this.send(frames.probeFrame(this.sent, this.endSent));
     }
   }
 
@@ -303,7 +280,7 @@ export class RelayLink {
 
   private finish(outcome: LinkOutcome): void {
     if (this.finished) return;
-    if (outcome === 'reset' || outcome === 'peer-silent') this.send(Buffer.from(RELAY_ABORT_MESSAGE));
+    if (outcome === 'reset' || outcome === 'peer-silent') this.send(Buffer.from(frames.RELAY_ABORT_MESSAGE));
     this.outcome = outcome;
     clearInterval(this.timer);
     this.unacked = [];
@@ -315,22 +292,4 @@ export class RelayLink {
     }
     this.onDone(outcome);
   }
-}
-
-/** Tells a peer to reset (also before its RelayLink started). */
-export const RELAY_ABORT_MESSAGE: Uint8Array = Uint8Array.of(T_ABORT);
-
-function dataMessage(s: Sent): Buffer {
-  const m = Buffer.allocUnsafe(1 + U48 + s.bytes.length);
-  m[0] = T_DATA;
-  m.writeUIntBE(s.offset, 1, U48);
-  s.bytes.copy(m, 1 + U48);
-  return m;
-}
-
-function endMessage(offset: number): Buffer {
-  const m = Buffer.allocUnsafe(1 + U48);
-  m[0] = T_END;
-  m.writeUIntBE(offset, 1, U48);
-  return m;
 }

@@ -20,8 +20,6 @@ import type { Socket } from 'node:net';
 import {
   CryptoError,
   deriveSocketKeys,
-  FrameOpener,
-  FrameSealer,
   generateSocketEphemeral,
   readJwsKid,
   signSocketHandshake,
@@ -37,6 +35,7 @@ import { ProxyIdentity } from '../broker/proxy-identity';
 import { proxyConfig } from '../config';
 import { CertificateDirectory } from '../pki/certificate-directory';
 import { SocketExpired, type Upgraded } from '../broker/broker-upgrade';
+import { EncryptedRelay } from './encrypted-relay';
 import { SocketMessages } from './socket-messages';
 
 const SOCKET_PATH = /^\/v1\/sockets\/([^/?#]+)(?:\?.*)?$/;
@@ -85,7 +84,7 @@ export class SocketUpgrades implements OnApplicationBootstrap {
       if (app.destroyed) throw new Error('app went away');
       app.write(SWITCHING);
       if (opened.handshake) relay.write(opened.handshake);
-      relayEncrypted(app, head, relay, opened.rest, opened.send, opened.receive, this.logger);
+      new EncryptedRelay(app, relay, opened.send, opened.receive, this.logger).start(head, opened.rest);
     } catch (err) {
       relay?.destroy();
       if (app.destroyed) return;
@@ -193,98 +192,4 @@ function readHandshake(up: Upgraded): Promise<{ jws: string; rest: Buffer }> {
     socket.on('close', onClose);
     onData();
   });
-}
-
-/** Pipes app ⇄ relay through socket frames, with backpressure both ways; any failure resets both. */
-function relayEncrypted(app: Socket, appHead: Buffer, relay: Socket, relayRest: Buffer, sendKey: Buffer, receiveKey: Buffer, logger: Logger): void {
-  const sealer = new FrameSealer(sendKey);
-  const opener = new FrameOpener(receiveKey);
-  let finalSent = false;
-  let dead = false;
-  // For the log line of a stream that did not end cleanly: how far each direction got.
-  let fromAppBytes = 0;
-  let fromRelayBytes = 0;
-  let toAppBytes = 0;
-  app.setNoDelay(true);
-  relay.setNoDelay(true);
-  const kill = (why: string): void => {
-    if (dead) return;
-    dead = true;
-    const progress = `app sent ${fromAppBytes} bytes, relay sent ${fromRelayBytes} bytes (${toAppBytes} bytes of plaintext to the app)`;
-    if (why === 'app closed') logger.debug(`socket reset: ${why}; ${progress}`);
-    else logger.warn(`socket reset: ${why}; ${progress}`);
-    if (typeof app.resetAndDestroy === 'function' && !app.destroyed) app.resetAndDestroy();
-    else app.destroy();
-    relay.destroy();
-  };
-  const clean = (): boolean => finalSent && opener.done;
-
-  const fromApp = (chunk: Buffer): void => {
-    fromAppBytes += chunk.length;
-    let ok = true;
-    for (const frame of sealer.seal(chunk)) ok = relay.write(frame) && ok;
-    if (!ok && !app.isPaused()) {
-      app.pause();
-      relay.once('drain', () => app.resume());
-    }
-  };
-  const fromRelay = (chunk: Buffer): void => {
-    fromRelayBytes += chunk.length;
-    let plain: Buffer[];
-    try {
-      plain = opener.push(chunk);
-    } catch (err) {
-      kill(`relay: ${(err as Error).message}`);
-      return;
-    }
-    let ok = true;
-    for (const p of plain) {
-      toAppBytes += p.length;
-      ok = app.write(p) && ok;
-    }
-    if (!ok && !relay.isPaused()) {
-      relay.pause();
-      app.once('drain', () => relay.resume());
-    }
-    if (opener.done && !app.writableEnded) app.end();
-  };
-
-  app.on('data', fromApp);
-  app.on('end', () => {
-    if (dead) return;
-    finalSent = true;
-    relay.end(sealer.final());
-  });
-  app.on('error', (err) => kill(`app: ${err.message}`));
-  app.on('close', () => {
-    if (!clean()) kill('app closed');
-  });
-  relay.on('data', fromRelay);
-  relay.on('end', () => {
-    try {
-      opener.end();
-    } catch (err) {
-      kill(`relay: ${(err as Error).message}`);
-    }
-  });
-  relay.on('error', (err) => kill(`relay: ${err.message}`));
-  relay.on('close', () => {
-    if (clean()) return;
-    if (opener.done && !dead) {
-      // The peer's direction ended cleanly and then the relay closed (a FIN closes a socket that is not
-      // half-open): everything for the app is queued ahead of its end. A reset here dropped what was still
-      // queued (the last ~200 KB of a 100 MB transfer under load); let it drain, only the app's own
-      // direction is lost.
-      dead = true;
-      app.off('data', fromApp);
-      if (app.writableFinished) app.destroy();
-      else app.once('finish', () => app.destroy());
-      return;
-    }
-    kill('relay closed');
-  });
-  if (relayRest.length > 0) fromRelay(relayRest);
-  if (appHead.length > 0) fromApp(appHead);
-  relay.resume();
-  app.resume();
 }
