@@ -21,13 +21,9 @@ import {
 } from '@beamline/domain';
 import { AppendConflict, EventLog, subjects, type StoredEvent } from '@beamline/nats';
 import type { AuthenticatedProxy } from '../auth/proxy-auth.guard';
-import { brokerConfig } from '../config';
-import { CertificateRegistry } from '../pki/certificate-registry';
-import { StorageMonitor } from '../storage/storage-monitor';
-import { SignedMessageVerifier } from '../tasks/signed-message.verifier';
-import { ProxyQuotas } from '../quotas/proxy-quotas';
 import { Wakeups } from '../tasks/wakeups';
 import { appendDecided } from '../tasks/decided-append';
+import { SignedWrite } from '../tasks/commands/signed-write';
 
 /** An initiator's proxy asks for a socket: appends SocketRequested; answers the socket id, its expiry and the stream sequence. */
 export class RequestSocketCommand extends Command<{ socketId: string; expiresAt: number; seq: number }> {
@@ -58,18 +54,7 @@ export class LiveSocketQuery extends Query<SocketRequested> {
 }
 
 @CommandHandler(RequestSocketCommand)
-export class RequestSocketHandler implements ICommandHandler<RequestSocketCommand> {
-  private readonly config = brokerConfig();
-
-  constructor(
-    @Inject(EventLog) private readonly log: EventLog,
-    private readonly verifier: SignedMessageVerifier,
-    private readonly registry: CertificateRegistry,
-    private readonly wakeups: Wakeups,
-    private readonly storage: StorageMonitor,
-    private readonly quotas: ProxyQuotas,
-  ) {}
-
+export class RequestSocketHandler extends SignedWrite implements ICommandHandler<RequestSocketCommand> {
   async execute({ sender, message }: RequestSocketCommand): Promise<{ socketId: string; expiresAt: number; seq: number }> {
     this.quotas.admitWrite(sender.proxyId);
     const request = parseSocketRequest(await this.verifier.verify(message, sender), { maxTtlMs: this.config.maxTtlMs });

@@ -5,7 +5,6 @@
  * expired task) and carries a Nats-Msg-Id; a conflicting create with the same keyed digest from the same
  * sender is a retry.
  */
-import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { sha256Base64Url } from '@beamline/crypto';
 import {
@@ -28,15 +27,10 @@ import {
   type Stored,
   type TaskCreated,
 } from '@beamline/domain';
-import { EventLog, subjects, type StoredEvent } from '@beamline/nats';
+import { subjects, type StoredEvent } from '@beamline/nats';
 import type { AuthenticatedProxy } from '../../auth/proxy-auth.guard';
-import { brokerConfig } from '../../config';
-import { CertificateRegistry } from '../../pki/certificate-registry';
-import { ProxyQuotas } from '../../quotas/proxy-quotas';
-import { StorageMonitor } from '../../storage/storage-monitor';
 import { appendDecided } from '../decided-append';
-import { SignedMessageVerifier } from '../signed-message.verifier';
-import { Wakeups } from '../wakeups';
+import { SignedWrite } from './signed-write';
 
 /** A proxy posts a task: appends TaskCreated; answers the task id and the stream sequence that holds it. */
 export class CreateTaskCommand extends Command<{ taskId: string; seq: number }> {
@@ -60,22 +54,8 @@ export class PutResultCommand extends Command<{ created: boolean; seq: number }>
   }
 }
 
-/** What both writes need: the log, the signature check, and the write path's side effects. */
-abstract class TaskWrite {
-  protected readonly config = brokerConfig();
-
-  constructor(
-    @Inject(EventLog) protected readonly log: EventLog,
-    protected readonly verifier: SignedMessageVerifier,
-    protected readonly registry: CertificateRegistry,
-    protected readonly wakeups: Wakeups,
-    protected readonly storage: StorageMonitor,
-    protected readonly quotas: ProxyQuotas,
-  ) {}
-}
-
 @CommandHandler(CreateTaskCommand)
-export class CreateTaskHandler extends TaskWrite implements ICommandHandler<CreateTaskCommand> {
+export class CreateTaskHandler extends SignedWrite implements ICommandHandler<CreateTaskCommand> {
   async execute({ sender, message }: CreateTaskCommand): Promise<{ taskId: string; seq: number }> {
     this.quotas.admitWrite(sender.proxyId); // before any verification work
     const task = parseSealedTask(await this.verifier.verify(message, sender), { maxTtlMs: this.config.maxTtlMs, maxRecipients: this.config.maxRecipients });
@@ -125,7 +105,7 @@ export class CreateTaskHandler extends TaskWrite implements ICommandHandler<Crea
 }
 
 @CommandHandler(PutResultCommand)
-export class PutResultHandler extends TaskWrite implements ICommandHandler<PutResultCommand> {
+export class PutResultHandler extends SignedWrite implements ICommandHandler<PutResultCommand> {
   async execute({ sender, taskIdParam, appParam, message }: PutResultCommand): Promise<{ created: boolean; seq: number }> {
     this.quotas.admitWrite(sender.proxyId);
     const taskId = parseUuid(taskIdParam, 'task id');

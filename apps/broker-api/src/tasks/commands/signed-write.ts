@@ -1,0 +1,22 @@
+/** What every write of a signed message needs: the log, the signature check, and the write path's side effects. */
+import { Inject } from '@nestjs/common';
+import { EventLog } from '@beamline/nats';
+import { brokerConfig } from '../../config';
+import { CertificateRegistry } from '../../pki/certificate-registry';
+import { ProxyQuotas } from '../../quotas/proxy-quotas';
+import { StorageMonitor } from '../../storage/storage-monitor';
+import { SignedMessageVerifier } from '../signed-message.verifier';
+import { Wakeups } from '../wakeups';
+
+export abstract class SignedWrite {
+  protected readonly config = brokerConfig();
+
+  constructor(
+    @Inject(EventLog) protected readonly log: EventLog,
+    protected readonly verifier: SignedMessageVerifier,
+    protected readonly registry: CertificateRegistry,
+    protected readonly wakeups: Wakeups,
+    protected readonly storage: StorageMonitor,
+    protected readonly quotas: ProxyQuotas,
+  ) {}
+}
