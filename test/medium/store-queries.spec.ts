@@ -19,6 +19,7 @@ import {
 } from '@beamline/nats';
 import { ProjectionService } from '../../apps/broker-store/src/projection.service';
 import { QueryResponder } from '../../apps/broker-store/src/query.responder';
+import { loadStoreConfig } from '../../apps/broker-store/src/config';
 
 const CATCH_UP_MS = 400;
 const PROXY = 'proxy1.broker';
@@ -35,9 +36,8 @@ beforeAll(async () => {
   nc = await connectNats(server.url, 'store-queries-spec');
   await ensureStorage(nc, DEFAULT_STORAGE_SETTINGS, []);
   log = new EventLog(nc);
-  process.env.CATCH_UP_TIMEOUT_MS = String(CATCH_UP_MS);
   projection = new ProjectionService(new StreamFollowers(nc));
-  responder = new QueryResponder(new StoreResponder(nc), projection);
+  responder = new QueryResponder(new StoreResponder(nc), projection, loadStoreConfig({ CATCH_UP_TIMEOUT_MS: String(CATCH_UP_MS) }));
   await projection.onApplicationBootstrap();
   responder.onApplicationBootstrap();
   queries = new StoreQueries(nc);
@@ -46,7 +46,6 @@ beforeAll(async () => {
 afterAll(async () => {
   responder?.onApplicationShutdown();
   await projection?.onApplicationShutdown();
-  delete process.env.CATCH_UP_TIMEOUT_MS;
   await nc?.close();
   await server?.stop();
 });

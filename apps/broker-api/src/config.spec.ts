@@ -36,7 +36,7 @@ describe('broker-api configuration: storage', () => {
   });
 
   it('refuses a bad limit at start-up, naming it', () => {
-    expect(() => loadBrokerConfig(env({ NONCES_MAX_BYTES: 'plenty' }))).toThrow(/^NONCES_MAX_BYTES: /);
+    expect(() => loadBrokerConfig(env({ NONCES_MAX_BYTES: 'plenty' }))).toThrow(/^  NONCES_MAX_BYTES: /m);
   });
 });
 
@@ -51,7 +51,31 @@ describe('broker-api configuration: quotas', () => {
       liveTasks: 10,
       liveBytes: 2 * 2 ** 20,
     });
-    expect(() => loadBrokerConfig(env({ QUOTA_LIVE_BYTES: 'lots' }))).toThrow(/^QUOTA_LIVE_BYTES: /);
-    expect(() => loadBrokerConfig(env({ QUOTA_WRITE_RATE: '0' }))).toThrow(/^QUOTA_WRITE_RATE: /);
+    expect(() => loadBrokerConfig(env({ QUOTA_LIVE_BYTES: 'lots' }))).toThrow(/^  QUOTA_LIVE_BYTES: /m);
+    expect(() => loadBrokerConfig(env({ QUOTA_WRITE_RATE: '0' }))).toThrow(/^  QUOTA_WRITE_RATE: /m);
+  });
+});
+
+describe('broker-api configuration: errors', () => {
+  it('names every bad variable at once, without the values of secrets', () => {
+    let message = '';
+    try {
+      loadBrokerConfig({ BIND_ADDR: 'everywhere', SESSION_SECRET: 'c2hvcnQ=', MAX_WAIT: 'long' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message.split('\n')).toEqual([
+      'broker-api: bad configuration:',
+      '  BIND_ADDR: expected host:port, got "everywhere"',
+      '  ROOTCERT_FILE: required',
+      expect.stringMatching(/^ {2}MAX_WAIT: /) as string,
+      '  SESSION_SECRET: expected at least 32 bytes, hex or base64',
+    ]);
+  });
+
+  it('takes the BrokerId from BROKER_URL unless BROKER_ID is set, and refuses a host that is none', () => {
+    expect(loadBrokerConfig(env({ BROKER_URL: 'https://broker.example.org' })).brokerId).toBe('broker.example.org');
+    expect(loadBrokerConfig(env({ BROKER_URL: 'https://x', BROKER_ID: 'beam.example' })).brokerId).toBe('beam.example');
+    expect(() => loadBrokerConfig(env({ BROKER_URL: 'broker:8080' }))).toThrow(/BROKER_URL/);
   });
 });

@@ -1,12 +1,15 @@
-/** broker-api configuration, parsed once at boot; a bad variable stops start-up naming it. */
+/** broker-api configuration: one schema, parsed once at boot (main.ts); every bad variable is named at once. */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_MAX_RECIPIENTS, DEFAULT_MAX_WAIT_MS, isValidBeamId, parseByteSize, parseDuration } from '@beamline/domain';
-import { envPositiveInt, parseBindAddr } from '@beamline/http';
-import { readStorageSettings, type StorageSettings } from '@beamline/nats';
+import { z } from 'zod';
+import { ConfigError, parseEnv, setting } from '@beamline/config';
+import { DEFAULT_MAX_RECIPIENTS, DEFAULT_MAX_WAIT_MS, isValidBeamId, parseByteSize } from '@beamline/domain';
+import { httpUrl, logEnv, parseBindAddr, type LOG_LEVELS } from '@beamline/http';
+import { natsEnv, storageEnv, storageSettingsFrom, type StorageSettings } from '@beamline/nats';
 import { DEFAULT_RELAY_LINK_OPTIONS, type RelayLinkOptions } from './sockets/relay-link';
 
 export interface BrokerConfig {
   natsUrl: string;
+  logLevel: (typeof LOG_LEVELS)[number];
   brokerId: string;
   bind: { host: string; port: number };
   rootCertPem: string;
@@ -58,80 +61,96 @@ export function brokerConfig(): BrokerConfig {
   return (cached ??= loadBrokerConfig(process.env));
 }
 
-export function loadBrokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
-  const brokerUrl = env.BROKER_URL ?? 'http://broker:8080';
-  let brokerId = env.BROKER_ID;
-  if (!brokerId) {
-    try {
-      brokerId = new URL(brokerUrl).hostname;
-    } catch {
-      throw new Error(`BROKER_URL: not a URL: ${JSON.stringify(brokerUrl)}`);
-    }
-  }
-  if (!isValidBeamId(brokerId)) throw new Error(`BROKER_ID: not a valid BrokerId: ${JSON.stringify(brokerId)}`);
-  const rootCertFile = env.ROOTCERT_FILE;
-  if (!rootCertFile) throw new Error('ROOTCERT_FILE: required (the pinned root CA certificate, PEM)');
-  const storage = readStorageSettings(env);
+export const brokerEnvSchema = z.object({
+  BROKER_URL: setting.text('http://broker:8080', 'where proxies reach the broker; its host is the BrokerId unless `BROKER_ID` is set', httpUrl),
+  BROKER_ID: setting.optionalText("the BrokerId (the last label of every BeamId), when it is not `BROKER_URL`'s host", brokerIdText, "`BROKER_URL`'s host"),
+  BIND_ADDR: setting.text(parseBindAddr('0.0.0.0:8080'), 'address and port to listen on', (raw) => parseBindAddr(raw, 'value'), '0.0.0.0:8080'),
+  ROOTCERT_FILE: setting.text<string>(undefined, 'the pinned root CA certificate (PEM): only what it signed is trusted', (raw) => readFileSync(raw, 'utf8')),
+  ...natsEnv,
+  ...logEnv,
+  MONITORING_API_KEY: setting.optionalText('password for `/v1/health/proxies` (Basic auth, empty user); unset: 501'),
+  MAX_RECIPIENTS: setting.int(DEFAULT_MAX_RECIPIENTS, 'the most recipients a task or result may name; more is 400 `too_many_recipients`'),
+  MAX_WAIT: setting.duration(DEFAULT_MAX_WAIT_MS, 'the longest `wait_time` a read may ask for'),
+  MAX_CLOCK_SKEW: setting.duration(5 * 60_000, "how far a proxy's clock may be off; older or newer requests are refused"),
+  MAX_UPLOADS_PER_PROXY: setting.int(8, 'request bodies one proxy may have in flight at once; beyond it 429 `too_many_uploads`'),
+  MAX_WAITING_PER_PROXY: setting.int(10_000, 'long-polls and event streams one proxy may have open at one replica; beyond it 429 `too_many_waiting`'),
+  WAKE_RECHECK: setting.duration(
+    5_000,
+    'a waiting read that no notification woke re-reads this often: the safety net for a notification lost in a NATS reconnect',
+  ),
+  SSE_KEEPALIVE: setting.duration(15_000, 'interval of `: keep-alive` comments on event streams'),
+  SESSION_TTL: setting.duration(3_600_000, 'lifetime of a proxy session (a MAC per request instead of a signature)'),
+  SESSION_SECRET: setting.optionalText(
+    'secret for session keys, hex or base64, at least 32 bytes; unset: created once in NATS KV and shared by every replica',
+    secretBytes,
+    'created in NATS KV',
+  ),
+  SOCKET_PEER_TIMEOUT: setting.duration(DEFAULT_RELAY_LINK_OPTIONS.peerTimeoutMs, 'a direct-socket relay whose peer replica is silent this long resets', {
+    minMs: 1_000,
+  }),
+  SHUTDOWN_GRACE: setting.duration(10_000, 'after SIGTERM, waits end at once; connections still open this long are closed'),
+  QUOTA_WRITE_RATE: setting.int(
+    200,
+    'writes (tasks, results, socket requests) per second one proxy may make at one replica, bursts of twice that; beyond it 429',
+  ),
+  QUOTA_LIVE_TASKS: setting.int(100_000, "live tasks one proxy's apps may hold; beyond it 429 `quota_exceeded`"),
+  QUOTA_LIVE_BYTES: setting.optionalText(
+    "bytes of live tasks and results one proxy's apps may hold; beyond it 507 `quota_exceeded`",
+    (raw) => parseByteSize(raw, 'value'),
+    'half of `EVENTS_MAX_BYTES`',
+  ),
+  ...storageEnv,
+});
+
+export function loadBrokerConfig(env: Readonly<Record<string, string | undefined>>): BrokerConfig {
+  const v = parseEnv('broker-api', brokerEnvSchema, env);
+  const storage = storageSettingsFrom(v);
+  const brokerId = v.BROKER_ID ?? new URL(v.BROKER_URL).hostname;
+  if (!isValidBeamId(brokerId))
+    throw new ConfigError('broker-api', [`BROKER_URL: its host ${JSON.stringify(brokerId)} is not a valid BrokerId; set BROKER_ID`]);
   return {
-    natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    natsUrl: v.NATS_URL,
+    logLevel: v.LOG_LEVEL,
     brokerId,
-    bind: parseBindAddr(env.BIND_ADDR ?? '0.0.0.0:8080'),
-    rootCertPem: readFileSync(rootCertFile, 'utf8'),
-    monitoringApiKey: env.MONITORING_API_KEY || undefined,
+    bind: v.BIND_ADDR,
+    rootCertPem: v.ROOTCERT_FILE,
+    monitoringApiKey: v.MONITORING_API_KEY,
     maxTtlMs: storage.maxTtlMs,
-    maxRecipients: envPositiveInt(env, 'MAX_RECIPIENTS', DEFAULT_MAX_RECIPIENTS),
-    maxWaitMs: duration(env, 'MAX_WAIT', DEFAULT_MAX_WAIT_MS),
-    maxClockSkewMs: duration(env, 'MAX_CLOCK_SKEW', 5 * 60_000),
+    maxRecipients: v.MAX_RECIPIENTS,
+    maxWaitMs: v.MAX_WAIT,
+    maxClockSkewMs: v.MAX_CLOCK_SKEW,
     // Below the event log's 32 MiB message limit, leaving room for the event envelope around the message.
     bodyLimitBytes: 30 * 1024 * 1024,
-    maxUploadsPerProxy: envPositiveInt(env, 'MAX_UPLOADS_PER_PROXY', 8),
-    maxWaitingPerProxy: envPositiveInt(env, 'MAX_WAITING_PER_PROXY', 10_000),
-    wakeRecheckMs: duration(env, 'WAKE_RECHECK', 5_000),
-    sseKeepAliveMs: duration(env, 'SSE_KEEPALIVE', 15_000),
-    sessionTtlMs: duration(env, 'SESSION_TTL', 3_600_000),
-    sessionSecret: secret(env, 'SESSION_SECRET'),
+    maxUploadsPerProxy: v.MAX_UPLOADS_PER_PROXY,
+    maxWaitingPerProxy: v.MAX_WAITING_PER_PROXY,
+    wakeRecheckMs: v.WAKE_RECHECK,
+    sseKeepAliveMs: v.SSE_KEEPALIVE,
+    sessionTtlMs: v.SESSION_TTL,
+    sessionSecret: v.SESSION_SECRET,
     storage,
-    socketRelay: socketRelay(env),
-    shutdownGraceMs: duration(env, 'SHUTDOWN_GRACE', 10_000),
+    socketRelay: socketRelay(v.SOCKET_PEER_TIMEOUT),
+    shutdownGraceMs: v.SHUTDOWN_GRACE,
     quotas: {
-      writeRatePerSecond: envPositiveInt(env, 'QUOTA_WRITE_RATE', 200),
-      liveTasks: envPositiveInt(env, 'QUOTA_LIVE_TASKS', 100_000),
+      writeRatePerSecond: v.QUOTA_WRITE_RATE,
+      liveTasks: v.QUOTA_LIVE_TASKS,
       // No one proxy can fill the live log alone: the others keep at least half of it.
-      liveBytes: byteSize(env, 'QUOTA_LIVE_BYTES', Math.floor(storage.limits.eventsMaxBytes / 2)),
+      liveBytes: v.QUOTA_LIVE_BYTES ?? Math.floor(storage.limits.eventsMaxBytes / 2),
     },
   };
 }
 
-function byteSize(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  return setting(env, name, fallback, parseByteSize);
+function brokerIdText(raw: string): string {
+  if (!isValidBeamId(raw)) throw new Error(`not a valid BrokerId: ${JSON.stringify(raw)}`);
+  return raw;
 }
 
-function duration(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  return setting(env, name, fallback, parseDuration);
+function secretBytes(raw: string): Buffer {
+  const bytes = /^[0-9a-fA-F]+$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  if (bytes.length < 32) throw new Error('expected at least 32 bytes, hex or base64');
+  return bytes;
 }
 
-/** `env[name]` parsed, or `fallback` when unset; a bad value stops start-up with a plain error naming it. */
-function setting(env: NodeJS.ProcessEnv, name: string, fallback: number, parse: (raw: string, name: string) => number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  try {
-    return parse(raw, name);
-  } catch (err) {
-    throw new Error((err as Error).message);
-  }
-}
-
-function socketRelay(env: NodeJS.ProcessEnv): RelayLinkOptions {
-  const peerTimeoutMs = duration(env, 'SOCKET_PEER_TIMEOUT', DEFAULT_RELAY_LINK_OPTIONS.peerTimeoutMs);
-  if (peerTimeoutMs < 1_000) throw new Error('SOCKET_PEER_TIMEOUT: at least 1s');
+function socketRelay(peerTimeoutMs: number): RelayLinkOptions {
   const heartbeatMs = Math.min(DEFAULT_RELAY_LINK_OPTIONS.heartbeatMs, Math.floor(peerTimeoutMs / 4));
   return { ...DEFAULT_RELAY_LINK_OPTIONS, peerTimeoutMs, heartbeatMs, lingerMs: Math.min(DEFAULT_RELAY_LINK_OPTIONS.lingerMs, peerTimeoutMs) };
-}
-
-function secret(env: NodeJS.ProcessEnv, name: string): Buffer | undefined {
-  const raw = env[name];
-  if (!raw) return undefined;
-  const bytes = /^[0-9a-fA-F]+$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
-  if (bytes.length < 32) throw new Error(`${name}: expected at least 32 bytes, hex or base64`);
-  return bytes;
 }

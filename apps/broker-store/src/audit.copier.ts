@@ -4,9 +4,9 @@
  * from the watermark it reads then.
  * The copier has a NATS connection of its own (AuditCopySession says why).
  */
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AuditCopySession } from '@beamline/audit';
-import { loadStoreConfig } from './config';
+import { STORE_CONFIG, type StoreConfig } from './config';
 import { Leadership } from './leadership';
 
 const IDLE_CHECK_MS = 500;
@@ -16,9 +16,14 @@ export class AuditCopier implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly logger = new Logger('AuditCopier');
   private readonly stopping = new AbortController();
   private running: Promise<void> | undefined;
-  private readonly session = new AuditCopySession(loadStoreConfig().natsUrl, `broker-store-${process.pid}-audit-copier`);
+  private readonly session: AuditCopySession;
 
-  constructor(private readonly leadership: Leadership) {}
+  constructor(
+    private readonly leadership: Leadership,
+    @Inject(STORE_CONFIG) config: StoreConfig,
+  ) {
+    this.session = new AuditCopySession(config.natsUrl, `broker-store-${process.pid}-audit-copier`);
+  }
 
   onApplicationBootstrap(): void {
     this.running = this.run();

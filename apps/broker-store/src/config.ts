@@ -1,9 +1,23 @@
-import { envPositiveInt } from '@beamline/http';
-import { readStorageSettings, type StorageSettings } from '@beamline/nats';
+/** broker-store configuration: one schema, parsed once at boot (main.ts); every bad variable is named at once. */
+import { z } from 'zod';
+import { parseEnv, setting } from '@beamline/config';
+import { logEnv, type LOG_LEVELS } from '@beamline/http';
+import { natsEnv, storageEnv, storageSettingsFrom, type StorageSettings } from '@beamline/nats';
 
-/** broker-store configuration, read once at boot; a bad variable stops start-up naming it. */
+export const storeEnvSchema = z.object({
+  ...natsEnv,
+  ...logEnv,
+  EXPIRY_SWEEP_MS: setting.int(250, 'how often (ms) the expiry leader looks for tasks past their deadline'),
+  CATCH_UP_TIMEOUT_MS: setting.int(2_000, "how long (ms) a query waits for this replica to reach the writer's sequence before it answers `behind`"),
+  ...storageEnv,
+});
+
+/** The Nest token of the one StoreConfig, built in main.ts before the application starts. */
+export const STORE_CONFIG = Symbol('StoreConfig');
+
 export interface StoreConfig {
   natsUrl: string;
+  logLevel: (typeof LOG_LEVELS)[number];
   /** How often the expiry sweeper looks for tasks past their deadline. */
   sweepIntervalMs: number;
   /** How long a query waits for this replica to catch up with the writer's sequence. */
@@ -12,11 +26,13 @@ export interface StoreConfig {
   storage: StorageSettings;
 }
 
-export function loadStoreConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
+export function loadStoreConfig(env: Readonly<Record<string, string | undefined>> = process.env): StoreConfig {
+  const v = parseEnv('broker-store', storeEnvSchema, env);
   return {
-    natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
-    sweepIntervalMs: envPositiveInt(env, 'EXPIRY_SWEEP_MS', 250),
-    catchUpTimeoutMs: envPositiveInt(env, 'CATCH_UP_TIMEOUT_MS', 2_000),
-    storage: readStorageSettings(env),
+    natsUrl: v.NATS_URL,
+    logLevel: v.LOG_LEVEL,
+    sweepIntervalMs: v.EXPIRY_SWEEP_MS,
+    catchUpTimeoutMs: v.CATCH_UP_TIMEOUT_MS,
+    storage: storageSettingsFrom(v),
   };
 }

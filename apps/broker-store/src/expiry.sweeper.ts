@@ -17,13 +17,12 @@ import { expiredTasks, type TaskExpired, type TaskView } from '@beamline/domain'
 import { AuditProgress, copyStateAt } from '@beamline/audit';
 import { EventLog, subjects } from '@beamline/nats';
 import { Leadership } from './leadership';
-import { loadStoreConfig } from './config';
+import { STORE_CONFIG, type StoreConfig } from './config';
 import { ProjectionService } from './projection.service';
 
 @Injectable()
 export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Expiry');
-  private readonly config = loadStoreConfig();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private readonly done = new Set<string>();
@@ -36,6 +35,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     private readonly audit: AuditProgress,
     private readonly projection: ProjectionService,
     private readonly leadership: Leadership,
+    @Inject(STORE_CONFIG) private readonly config: StoreConfig,
   ) {}
 
   onApplicationBootstrap(): void {

@@ -3,21 +3,21 @@
  * are references into the log (see store-protocol.ts), sent in frames (chunked-reply.ts), so a listing of any
  * length fits. Nothing a query does can end the process: every failure is logged and answered as an error.
  */
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { liveTask, resultsFor, socketsFor, tasksMatching, usageOfProxy } from '@beamline/domain';
 import { StoreResponder, type ChunkedAnswer, type StoreErrorCode, type StoreQuery } from '@beamline/nats';
-import { loadStoreConfig } from './config';
+import { STORE_CONFIG, type StoreConfig } from './config';
 import { ProjectionService } from './projection.service';
 
 @Injectable()
 export class QueryResponder implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Queries');
-  private readonly config = loadStoreConfig();
   private serving: { close(): void } | undefined;
 
   constructor(
     private readonly responder: StoreResponder,
     private readonly projection: ProjectionService,
+    @Inject(STORE_CONFIG) private readonly config: StoreConfig,
   ) {}
 
   onApplicationBootstrap(): void {

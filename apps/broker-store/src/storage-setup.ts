@@ -3,16 +3,19 @@
  * onModuleInit before any onApplicationBootstrap). Limits nats-server cannot reserve stop start-up here, with
  * a message naming the settings.
  */
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DEFAULT_LEASE_TTL_MS, leaseBucket, StorageProvisioner } from '@beamline/nats';
-import { loadStoreConfig } from './config';
+import { STORE_CONFIG, type StoreConfig } from './config';
 
 @Injectable()
 export class StorageSetup implements OnModuleInit {
-  constructor(private readonly provisioner: StorageProvisioner) {}
+  constructor(
+    private readonly provisioner: StorageProvisioner,
+    @Inject(STORE_CONFIG) private readonly config: StoreConfig,
+  ) {}
 
   async onModuleInit(): Promise<void> {
-    const { storage } = loadStoreConfig();
+    const { storage } = this.config;
     await this.provisioner.ensure(storage, [leaseBucket(storage, DEFAULT_LEASE_TTL_MS)]);
   }
 }

@@ -1,7 +1,7 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { AuditProgress } from '@beamline/audit';
 import { natsProvider, NatsModule, StoreResponder } from '@beamline/nats';
-import { loadStoreConfig } from './config';
+import { STORE_CONFIG, type StoreConfig } from './config';
 import { AuditCopier } from './audit.copier';
 import { ExpirySweeper } from './expiry.sweeper';
 import { Leadership } from './leadership';
@@ -9,17 +9,24 @@ import { ProjectionService } from './projection.service';
 import { QueryResponder } from './query.responder';
 import { StorageSetup } from './storage-setup';
 
-@Module({
-  imports: [NatsModule.forRoot(() => ({ servers: loadStoreConfig().natsUrl, name: `broker-store-${process.pid}` }))],
-  providers: [
-    natsProvider(StoreResponder, (nc) => new StoreResponder(nc)),
-    natsProvider(AuditProgress, (nc) => new AuditProgress(nc)),
-    StorageSetup,
-    ProjectionService,
-    QueryResponder,
-    Leadership,
-    ExpirySweeper,
-    AuditCopier,
-  ],
-})
-export class StoreModule {}
+@Module({})
+export class StoreModule {
+  /** The store, configured by `config` (loaded and validated once, in main.ts). */
+  static forRoot(config: StoreConfig): DynamicModule {
+    return {
+      module: StoreModule,
+      imports: [NatsModule.forRoot(() => ({ servers: config.natsUrl, name: `broker-store-${process.pid}` }))],
+      providers: [
+        { provide: STORE_CONFIG, useValue: config },
+        natsProvider(StoreResponder, (nc) => new StoreResponder(nc)),
+        natsProvider(AuditProgress, (nc) => new AuditProgress(nc)),
+        StorageSetup,
+        ProjectionService,
+        QueryResponder,
+        Leadership,
+        ExpirySweeper,
+        AuditCopier,
+      ],
+    };
+  }
+}

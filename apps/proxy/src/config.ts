@@ -1,10 +1,12 @@
-/** Proxy configuration (Samply.Beam's names), parsed once at boot; a bad variable stops start-up naming it. */
+/** Proxy configuration (Samply.Beam's names): one schema, parsed once at boot (main.ts); every bad variable is named at once. */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { privateKeyFromPem } from '@beamline/crypto';
-import { appIdOf, brokerIdOfProxy, DEFAULT_MAX_RECIPIENTS, DEFAULT_MAX_TTL_MS, isValidBeamId, parseDuration } from '@beamline/domain';
-import { envPositiveInt, parseBindAddr } from '@beamline/http';
+import { z } from 'zod';
+import { parseEnv, setting } from '@beamline/config';
+import { appIdOf, brokerIdOfProxy, DEFAULT_MAX_RECIPIENTS, DEFAULT_MAX_TTL_MS, DEFAULT_SOCKET_TTL_MS, isValidBeamId } from '@beamline/domain';
+import { httpUrl, logEnv, parseBindAddr, type LOG_LEVELS } from '@beamline/http';
 
 export interface ProxyConfig {
   brokerUrl: string;
@@ -37,6 +39,11 @@ export interface ProxyConfig {
   certRefreshMs: number;
   /** After SIGTERM, waits end at once; connections still open after this long are closed (`SHUTDOWN_GRACE`). */
   shutdownGraceMs: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+  /** How long a socket request waits for its recipient (`SOCKET_TTL`). */
+  socketTtlMs: number;
+  /** `GET /v1/sockets` without parameters: answer at once, or wait as Samply.Beam does (`SOCKET_LIST_WAIT`). */
+  socketListWait: 'now' | 'beam';
 }
 
 let cached: ProxyConfig | undefined;
@@ -45,59 +52,77 @@ export function proxyConfig(): ProxyConfig {
   return (cached ??= loadProxyConfig(process.env));
 }
 
-export function loadProxyConfig(env: NodeJS.ProcessEnv): ProxyConfig {
-  const proxyId = required(env, 'PROXY_ID');
-  if (!isValidBeamId(proxyId) || !proxyId.includes('.')) throw new Error(`PROXY_ID: expected <label>.<BrokerId>, got ${JSON.stringify(proxyId)}`);
-  const brokerUrl = required(env, 'BROKER_URL').replace(/\/+$/, '');
-  try {
-    new URL(brokerUrl);
-  } catch {
-    throw new Error(`BROKER_URL: not a URL: ${JSON.stringify(brokerUrl)}`);
-  }
-  let privateKey: KeyObject;
-  try {
-    privateKey = privateKeyFromPem(readFileSync(required(env, 'PRIVKEY_FILE'), 'utf8'));
-  } catch (err) {
-    throw new Error(`PRIVKEY_FILE: ${(err as Error).message}`);
-  }
+export const proxyEnvSchema = z.object({
+  BROKER_URL: setting.text<string>(undefined, 'where the broker is, e.g. `https://broker.example.org`', (raw) => httpUrl(raw).replace(/\/+$/, '')),
+  PROXY_ID: setting.text<string>(undefined, "this proxy's id, `<label>.<BrokerId>`", proxyIdText),
+  PRIVKEY_FILE: setting.text<KeyObject>(undefined, "the site's private key (PEM); nothing else holds it", (raw) =>
+    privateKeyFromPem(readFileSync(raw, 'utf8')),
+  ),
+  ROOTCERT_FILE: setting.text<string>(undefined, 'the pinned root CA certificate (PEM): only what it signed is trusted', (raw) => readFileSync(raw, 'utf8')),
+  BIND_ADDR: setting.text(parseBindAddr('0.0.0.0:8081'), 'address and port apps reach the proxy at', (raw) => parseBindAddr(raw, 'value'), '0.0.0.0:8081'),
+  ...logEnv,
+  MAX_RECIPIENTS: setting.int(
+    DEFAULT_MAX_RECIPIENTS,
+    'the most recipients a task or result may name; more is 400 `too_many_recipients`, before anything is sealed',
+  ),
+  MAX_WAITING_PER_APP: setting.int(100, 'long-polls and event streams one app may have open at once; beyond it 429 `too_many_waiting`'),
+  BROKER_TIMEOUT: setting.duration(30_000, 'how long the broker may take beyond a wait before the app gets 504'),
+  BROKER_RETRY_BUDGET: setting.duration(
+    30_000,
+    'how long a request that failed on the way to the broker (unreachable, 502/503/504) is retried before the app sees the error; must outlast a NATS leader election',
+  ),
+  SSE_KEEPALIVE: setting.duration(15_000, 'interval of `: keep-alive` comments on event streams'),
+  BROKER_AUTH: setting.oneOf(
+    ['session', 'signature'] as const,
+    'session',
+    'how requests to the broker are authenticated: a session MAC each, or a signature each',
+  ),
+  CERT_REFRESH: setting.duration(60_000, 'how often the certificate directory is re-read (new, renewed and revoked certificates)'),
+  SHUTDOWN_GRACE: setting.duration(10_000, 'after SIGTERM, waits end at once; connections still open this long are closed'),
+  SOCKET_TTL: setting.duration(DEFAULT_SOCKET_TTL_MS, "how long a socket request waits for its recipient (Samply.Beam's apps cannot pass one)"),
+  SOCKET_LIST_WAIT: setting.oneOf(
+    ['now', 'beam'] as const,
+    'now',
+    '`GET /v1/sockets` without parameters answers at once (`now`) or waits for a request as Samply.Beam does (`beam`)',
+  ),
+});
+
+/** `APP_<label>_KEY` cannot be declared by name; README's table lists it from here. */
+export const PROXY_APP_KEYS_DOC = { 'APP_<label>_KEY': { meaning: 'API key of app `<label>.<PROXY_ID>` (one variable per app)', default: 'no apps' } };
+
+export function loadProxyConfig(env: Readonly<Record<string, string | undefined>>): ProxyConfig {
+  const v = parseEnv('proxy', proxyEnvSchema, env);
   return {
-    brokerUrl,
-    proxyId,
-    brokerId: brokerIdOfProxy(proxyId),
-    privateKey,
-    rootCertPem: readFileSync(required(env, 'ROOTCERT_FILE'), 'utf8'),
-    bind: parseBindAddr(env.BIND_ADDR ?? '0.0.0.0:8081'),
-    apiKeys: apiKeysFrom(env, proxyId),
+    brokerUrl: v.BROKER_URL,
+    proxyId: v.PROXY_ID,
+    brokerId: brokerIdOfProxy(v.PROXY_ID),
+    privateKey: v.PRIVKEY_FILE,
+    rootCertPem: v.ROOTCERT_FILE,
+    bind: v.BIND_ADDR,
+    logLevel: v.LOG_LEVEL,
+    apiKeys: apiKeysFrom(env, v.PROXY_ID),
     maxTtlMs: DEFAULT_MAX_TTL_MS,
-    maxRecipients: envPositiveInt(env, 'MAX_RECIPIENTS', DEFAULT_MAX_RECIPIENTS),
-    maxWaitingPerApp: envPositiveInt(env, 'MAX_WAITING_PER_APP', 100),
+    maxRecipients: v.MAX_RECIPIENTS,
+    maxWaitingPerApp: v.MAX_WAITING_PER_APP,
     bodyLimitBytes: 16 * 1024 * 1024,
-    brokerTimeoutMs: durationOr(env.BROKER_TIMEOUT, 'BROKER_TIMEOUT', 30_000),
-    brokerRetryBudgetMs: durationOr(env.BROKER_RETRY_BUDGET, 'BROKER_RETRY_BUDGET', 30_000),
-    sseKeepAliveMs: durationOr(env.SSE_KEEPALIVE, 'SSE_KEEPALIVE', 15_000),
-    brokerAuth: brokerAuth(env.BROKER_AUTH),
-    certRefreshMs: durationOr(env.CERT_REFRESH, 'CERT_REFRESH', 60_000),
-    shutdownGraceMs: durationOr(env.SHUTDOWN_GRACE, 'SHUTDOWN_GRACE', 10_000),
+    brokerTimeoutMs: v.BROKER_TIMEOUT,
+    brokerRetryBudgetMs: v.BROKER_RETRY_BUDGET,
+    sseKeepAliveMs: v.SSE_KEEPALIVE,
+    brokerAuth: v.BROKER_AUTH,
+    certRefreshMs: v.CERT_REFRESH,
+    shutdownGraceMs: v.SHUTDOWN_GRACE,
+    socketTtlMs: v.SOCKET_TTL,
+    socketListWait: v.SOCKET_LIST_WAIT,
   };
 }
 
-function brokerAuth(raw: string | undefined): 'session' | 'signature' {
-  if (raw === undefined || raw === '' || raw === 'session') return 'session';
-  if (raw === 'signature') return 'signature';
-  throw new Error(`BROKER_AUTH: expected "session" or "signature", got ${JSON.stringify(raw)}`);
-}
-
-function durationOr(raw: string | undefined, name: string, fallback: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  try {
-    return parseDuration(raw, name);
-  } catch (err) {
-    throw new Error((err as Error).message);
-  }
+function proxyIdText(raw: string): string {
+  if (!isValidBeamId(raw) || !raw.includes('.')) throw new Error(`expected <label>.<BrokerId>, got ${JSON.stringify(raw)}`);
+  return raw;
 }
 
 /** `APP_<label>_KEY=<key>` defines app `<label>.<PROXY_ID>`. */
-function apiKeysFrom(env: NodeJS.ProcessEnv, proxyId: string): Map<string, Buffer> {
+function apiKeysFrom(env: Readonly<Record<string, string | undefined>>, proxyId: string): Map<string, Buffer> {
   const keys = new Map<string, Buffer>();
   for (const [name, value] of Object.entries(env)) {
     const m = /^APP_(.+)_KEY$/.exec(name);
@@ -105,10 +130,4 @@ function apiKeysFrom(env: NodeJS.ProcessEnv, proxyId: string): Map<string, Buffe
     keys.set(appIdOf(m[1], proxyId), createHash('sha256').update(value).digest());
   }
   return keys;
-}
-
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const v = env[name];
-  if (!v) throw new Error(`${name}: required`);
-  return v;
 }

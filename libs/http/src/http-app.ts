@@ -26,12 +26,14 @@ export interface HttpAppOptions {
   bodies?: 'before-routing' | 'by-guard';
   /** After SIGTERM, connections still open this long are closed (`SHUTDOWN_GRACE`, default 10 s). */
   shutdownGraceMs?: number;
+  /** `LOG_LEVEL` as the app's configuration parsed it (default info). */
+  logLevel?: string;
 }
 
 const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 export async function startHttpApp(module: Type<unknown>, opts: HttpAppOptions): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, logger: logLevels(process.env.LOG_LEVEL) });
+  const app = await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, logger: logLevels(opts.logLevel) });
   hardenHttpServer(app.getHttpServer());
   app.use(requireHost);
   if (opts.bodies !== 'by-guard') app.use(rawBodyParser(opts.bodyLimitBytes));

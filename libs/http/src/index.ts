@@ -15,3 +15,4 @@ export * from './keyed-limit';
 export * from './waiting';
 export * from './waiting-cap';
 export * from './shutdown';
+export * from './log-env';

@@ -1,3 +1,4 @@
+import { ConfigError } from '@beamline/config';
 import { DEFAULT_STORAGE_LIMITS, DEFAULT_STORAGE_SETTINGS, readStorageSettings } from './storage-settings';
 import { totalReservation } from './storage-budget';
 
@@ -33,19 +34,26 @@ describe('readStorageSettings', () => {
   });
 
   it.each([
-    ['EVENTS_MAX_BYTES', 'a lot', /^EVENTS_MAX_BYTES: expected a size/],
-    ['EVENTS_MAX_BYTES', '32MiB', /^EVENTS_MAX_BYTES: at least 64 MiB, got "32MiB"/],
-    ['AUDIT_MAX_BYTES', '1MiB', /^AUDIT_MAX_BYTES: at least 64 MiB/],
-    ['NONCES_MAX_BYTES', '1000', /^NONCES_MAX_BYTES: at least 1 MiB/],
-    ['STREAM_REPLICAS', '7', /^STREAM_REPLICAS: expected 1 to 5/],
-    ['AUDIT_RETENTION', 'forever', /^AUDIT_RETENTION: /],
-    ['MAX_TTL', '-1s', /^MAX_TTL: /],
+    ['EVENTS_MAX_BYTES', 'a lot', /^  EVENTS_MAX_BYTES: expected a size/m],
+    ['EVENTS_MAX_BYTES', '32MiB', /^  EVENTS_MAX_BYTES: at least 64 MiB, got "32MiB"/m],
+    ['AUDIT_MAX_BYTES', '1MiB', /^  AUDIT_MAX_BYTES: at least 64 MiB/m],
+    ['NONCES_MAX_BYTES', '1000', /^  NONCES_MAX_BYTES: at least 1 MiB/m],
+    ['STREAM_REPLICAS', '7', /^  STREAM_REPLICAS: expected an integer from 1 to 5/m],
+    ['AUDIT_RETENTION', 'forever', /^  AUDIT_RETENTION: /m],
+    ['MAX_TTL', '-1s', /^  MAX_TTL: /m],
   ])('refuses %s=%j with a message naming it', (name, value, message) => {
     expect(() => readStorageSettings({ [name]: value })).toThrow(message);
   });
 
-  it('throws a plain Error at start-up, not a domain error meant for an HTTP answer', () => {
-    expect(() => readStorageSettings({ PKI_MAX_BYTES: 'x' })).toThrow(expect.objectContaining({ name: 'Error' }));
+  it('names every bad variable at once, in a ConfigError (not a domain error meant for an HTTP answer)', () => {
+    let error: unknown;
+    try {
+      readStorageSettings({ PKI_MAX_BYTES: 'x', STREAM_REPLICAS: '0', MAX_TTL: 'soon' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.split(':')[0]).sort()).toEqual(['MAX_TTL', 'PKI_MAX_BYTES', 'STREAM_REPLICAS']);
   });
 
   it('keeps the defaults inside the dev server store and the 100GB of infra/nats', () => {

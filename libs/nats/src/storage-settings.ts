@@ -2,7 +2,9 @@
  * The one reader of the settings that shape Beamline's JetStream storage. broker-api and broker-store both
  * reconcile the streams to them at start-up, so both read them here and cannot disagree.
  */
-import { DEFAULT_MAX_TTL_MS, formatBytes, parseByteSize, parseDuration } from '@beamline/domain';
+import { z } from 'zod';
+import { DEFAULT_MAX_TTL_MS } from '@beamline/domain';
+import { parseEnv, setting } from '@beamline/config';
 
 /** Byte limits of the stores an operator sizes (the small fixed buckets are in buckets.ts). */
 export interface StorageLimits {
@@ -73,46 +75,42 @@ export const DEFAULT_STORAGE_SETTINGS: Readonly<StorageSettings> = {
   limits: DEFAULT_STORAGE_LIMITS,
 };
 
-/** Reads STREAM_REPLICAS, MAX_TTL, AUDIT_RETENTION and the `*_MAX_BYTES` limits; a bad value throws naming its variable. */
-export function readStorageSettings(env: Readonly<Record<string, string | undefined>>): StorageSettings {
-  const limits = {} as StorageLimits;
-  for (const key of Object.keys(STORAGE_LIMIT_SETTINGS) as (keyof StorageLimits)[]) {
-    limits[key] = byteSize(env, STORAGE_LIMIT_SETTINGS[key], DEFAULT_STORAGE_LIMITS[key], MIN_LIMITS[key]);
-  }
+/**
+ * The storage variables as a schema fragment: broker-api's and broker-store's configs both spread it into
+ * theirs (the README table lists them once, for both).
+ */
+export const storageEnv = {
+  STREAM_REPLICAS: setting.int(1, 'JetStream replicas of every stream and bucket (1 on one node, 3 on a production cluster)', { min: 1, max: 5 }),
+  MAX_TTL: setting.duration(DEFAULT_MAX_TTL_MS, 'the longest task TTL the broker accepts; BEAM_EVENTS keeps messages a day longer'),
+  AUDIT_RETENTION: setting.duration(DEFAULT_AUDIT_RETENTION_MS, 'how long BEAM_AUDIT keeps its copy of every event'),
+  EVENTS_MAX_BYTES: limit('eventsMaxBytes', 'byte limit of BEAM_EVENTS, the live log; writes are refused (507) from 95 %'),
+  AUDIT_MAX_BYTES: limit('auditMaxBytes', 'byte limit of BEAM_AUDIT; at it the oldest copies go first'),
+  PKI_MAX_BYTES: limit('pkiMaxBytes', 'byte limit of BEAM_PKI, the certificate directory'),
+  NONCES_MAX_BYTES: limit('noncesMaxBytes', 'byte limit of KV beam-nonces (requests refused with 507 when full; see Storage limits)'),
+  PRESENCE_MAX_BYTES: limit('presenceMaxBytes', 'byte limit of KV beam-presence and KV beam-proxies, each'),
+};
+
+function limit(key: keyof StorageLimits, meaning: string): ReturnType<typeof setting.byteSize> {
+  return setting.byteSize(DEFAULT_STORAGE_LIMITS[key], meaning, { minBytes: MIN_LIMITS[key] });
+}
+
+/** The parsed storage variables, as the streams and buckets are configured from them. */
+export function storageSettingsFrom(v: z.output<z.ZodObject<typeof storageEnv>>): StorageSettings {
   return {
-    replicas: replicas(env),
-    maxTtlMs: duration(env, 'MAX_TTL', DEFAULT_MAX_TTL_MS),
-    auditRetentionMs: duration(env, 'AUDIT_RETENTION', DEFAULT_AUDIT_RETENTION_MS),
-    limits,
+    replicas: v.STREAM_REPLICAS,
+    maxTtlMs: v.MAX_TTL,
+    auditRetentionMs: v.AUDIT_RETENTION,
+    limits: {
+      eventsMaxBytes: v.EVENTS_MAX_BYTES,
+      auditMaxBytes: v.AUDIT_MAX_BYTES,
+      pkiMaxBytes: v.PKI_MAX_BYTES,
+      noncesMaxBytes: v.NONCES_MAX_BYTES,
+      presenceMaxBytes: v.PRESENCE_MAX_BYTES,
+    },
   };
 }
 
-function byteSize(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number, min: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const bytes = plain(() => parseByteSize(raw, name));
-  if (bytes < min) throw new Error(`${name}: at least ${formatBytes(min)}, got ${JSON.stringify(raw)}`);
-  return bytes;
-}
-
-function duration(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  return plain(() => parseDuration(raw, name));
-}
-
-function replicas(env: Readonly<Record<string, string | undefined>>): number {
-  const raw = env.STREAM_REPLICAS ?? '1';
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 5) throw new Error(`STREAM_REPLICAS: expected 1 to 5, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-/** A start-up error is a plain Error with the message naming the variable, not a domain error (no HTTP here). */
-function plain<T>(read: () => T): T {
-  try {
-    return read();
-  } catch (err) {
-    throw new Error((err as Error).message);
-  }
+/** Reads STREAM_REPLICAS, MAX_TTL, AUDIT_RETENTION and the `*_MAX_BYTES` limits; ConfigError names every bad one. */
+export function readStorageSettings(env: Readonly<Record<string, string | undefined>>): StorageSettings {
+  return storageSettingsFrom(parseEnv('storage', z.object(storageEnv), env));
 }

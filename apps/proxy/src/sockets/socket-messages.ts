@@ -6,9 +6,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { readJwsKid, signMessage, verifyMessage, type CertInfo } from '@beamline/crypto';
 import {
   canSignFor,
-  DEFAULT_SOCKET_TTL_MS,
   formatRemainingTtl,
-  parseDuration,
   parseSocketRequest,
   proxyIdOf,
   RecipientsWithoutCertificate,
@@ -31,16 +29,11 @@ export interface SocketOutput {
   metadata: unknown;
 }
 
-/** The socket request TTL: SOCKET_TTL (Beam's apps cannot pass one), 60 s by default. */
-export function socketTtlMs(env: NodeJS.ProcessEnv = process.env): number {
-  return env.SOCKET_TTL ? parseDuration(env.SOCKET_TTL, 'SOCKET_TTL') : DEFAULT_SOCKET_TTL_MS;
-}
-
 @Injectable()
 export class SocketMessages {
   private readonly logger = new Logger('SocketMessages');
   private readonly config = proxyConfig();
-  private readonly ttlMs = socketTtlMs();
+  private readonly ttlMs = this.config.socketTtlMs;
   private minSeq = 0;
 
   constructor(

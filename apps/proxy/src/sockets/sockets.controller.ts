@@ -9,12 +9,13 @@ import { abortOnClose, queryParam } from '@beamline/http';
 import { ApiKeyGuard, callerOf, type AppRequest } from '../auth/api-key.guard';
 import { AppWaitingCap } from '../tasks/waiting-apps';
 import { SocketMessages } from './socket-messages';
+import { proxyConfig } from '../config';
 
 @Controller('v1/sockets')
 @UseGuards(ApiKeyGuard)
 @UseInterceptors(AppWaitingCap)
 export class SocketsController {
-  private readonly beamWait = process.env.SOCKET_LIST_WAIT === 'beam';
+  private readonly beamWait = proxyConfig().socketListWait === 'beam';
 
   constructor(private readonly sockets: SocketMessages) {}
 

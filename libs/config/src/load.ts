@@ -1,0 +1,66 @@
+/**
+ * Loading an app's configuration once, at boot: every bad variable is reported at once, by name, without a
+ * stack trace, and the process exits 2 (a configuration error, not a crash).
+ */
+import type { z } from 'zod';
+
+export type EnvSchema = z.ZodObject<Record<string, z.ZodType<unknown, string | undefined>>>;
+
+/** Every bad variable of a configuration, one line each (`NAME: reason`). */
+export class ConfigError extends Error {
+  constructor(
+    readonly component: string,
+    readonly problems: string[],
+  ) {
+    super(`${component}: bad configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The variables of `schema` parsed from `env`, or ConfigError naming each bad one. */
+export function parseEnv<S extends EnvSchema>(component: string, schema: S, env: Readonly<Record<string, string | undefined>>): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    component,
+    result.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(environment)'}: ${issue.message}`),
+  );
+}
+
+/** Collects the problems of checks that involve several variables, then throws them all at once. */
+export class ConfigProblems {
+  private readonly problems: string[] = [];
+
+  constructor(private readonly component: string) {}
+
+  /** Runs `check`; a thrown message becomes one problem, prefixed with `variable` unless it names one. */
+  check<T>(variable: string, check: () => T): T | undefined {
+    try {
+      return check();
+    } catch (err) {
+      const message = (err as Error).message;
+      this.problems.push(/^[A-Z][A-Z0-9_]*(<\w+>)?[A-Z0-9_]*: /.test(message) ? message : `${variable}: ${message}`);
+      return undefined;
+    }
+  }
+
+  /** Throws ConfigError when any check failed, with `earlier` (a ConfigError from parseEnv) folded in. */
+  throwIfAny(earlier?: ConfigError): void {
+    const all = [...(earlier?.problems ?? []), ...this.problems];
+    if (all.length > 0) throw new ConfigError(this.component, all);
+  }
+}
+
+/**
+ * Loads with `load`; on ConfigError prints its lines to stderr and exits 2. Any other failure is a bug and
+ * propagates.
+ */
+export function loadOrExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+}
