@@ -36,7 +36,7 @@ function toForgePrivate(pem: string): forge.pki.rsa.PrivateKey {
   try {
     return forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey;
   } catch (err) {
-    throw new CryptoError('malformed', `invalid issuer private key: ${(err as Error).message}`);
+    throw new CryptoError('malformed', `invalid issuer private key: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -44,7 +44,7 @@ function parseForgeCert(pem: string, what: string): forge.pki.Certificate {
   try {
     return forge.pki.certificateFromPem(pem);
   } catch (err) {
-    throw new CryptoError('malformed', `invalid ${what} certificate: ${(err as Error).message}`);
+    throw new CryptoError('malformed', `invalid ${what} certificate: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -146,7 +146,7 @@ export function issueCertificate(
     csr = forge.pki.certificationRequestFromPem(csrPem);
     valid = csr.verify();
   } catch (err) {
-    throw new CryptoError('malformed', `invalid CSR: ${(err as Error).message}`);
+    throw new CryptoError('malformed', `invalid CSR: ${(err as Error).message}`, { cause: err });
   }
   if (!valid) throw new CryptoError('malformed', 'CSR self-signature is invalid');
   const cns = csr.subject.attributes.filter((a) => a.name === 'commonName');

@@ -17,8 +17,9 @@ export class CryptoError extends Error {
   constructor(
     readonly code: CryptoErrorCode,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'CryptoError';
   }
 }

@@ -58,7 +58,7 @@ export async function verifyCompactJws(jws: string, publicKey: KeyObject, typ: s
   try {
     result = await compactVerify(jws, publicKey, { algorithms: [JWS_ALG] });
   } catch (err) {
-    throw new CryptoError('bad_signature', `JWS verification failed: ${(err as Error).message}`);
+    throw new CryptoError('bad_signature', `JWS verification failed: ${(err as Error).message}`, { cause: err });
   }
   const { kid, typ: gotTyp, alg } = result.protectedHeader;
   if (gotTyp !== typ) throw new CryptoError('bad_signature', `JWS typ is ${String(gotTyp)}, expected ${typ}`);

@@ -2,7 +2,7 @@
 import { decideConnectSocket, decideCreateTask, decidePutResult, decideRequestSocket, type CreateTask, type PutResult, type Stored } from './deciders';
 import { Conflict, Forbidden, NotFound } from './errors';
 import type { ResultPut, TaskCreated } from './events';
-import type { SocketRequested } from './socket';
+import { type SocketRequested } from './events';
 
 const TASK = '70c0aa90-bfcf-4312-a6af-42cbd57dc0b8';
 const APP1 = 'app1.proxy1.broker';

@@ -7,7 +7,7 @@
 import { Conflict, Forbidden, NotFound } from './errors';
 import type { ResultPut, TaskCreated } from './events';
 import type { WorkStatus } from './messages';
-import type { SocketConnected, SocketRequested } from './socket';
+import { type SocketConnected, type SocketRequested } from './events';
 import { isLateClaim, isLive, isRecipient, isSameTask } from './write-rules';
 
 /** An event as the log holds it: its stream sequence and content. */

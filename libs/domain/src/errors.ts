@@ -19,24 +19,26 @@ export class DomainError extends Error {
     readonly kind: ErrorKind,
     readonly code: string,
     message: string,
+    /** `{ cause }`: the error this one wraps, kept for the logs. */
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'DomainError';
   }
 }
 
 /** Malformed input: wrong type, bad id, bad duration, ... (400). */
 export class InvalidInput extends DomainError {
-  constructor(message: string, code = 'invalid_input') {
-    super('invalid_input', code, message);
+  constructor(message: string, code = 'invalid_input', options?: ErrorOptions) {
+    super('invalid_input', code, message, options);
     this.name = 'InvalidInput';
   }
 }
 
 /** Missing or wrong credentials (401). */
 export class Unauthenticated extends DomainError {
-  constructor(message: string, code = 'unauthenticated') {
-    super('unauthenticated', code, message);
+  constructor(message: string, code = 'unauthenticated', options?: ErrorOptions) {
+    super('unauthenticated', code, message, options);
     this.name = 'Unauthenticated';
   }
 }
@@ -51,8 +53,8 @@ export class Forbidden extends DomainError {
 
 /** Unknown, expired or invisible resource (404). */
 export class NotFound extends DomainError {
-  constructor(message: string, code = 'not_found') {
-    super('not_found', code, message);
+  constructor(message: string, code = 'not_found', options?: ErrorOptions) {
+    super('not_found', code, message, options);
     this.name = 'NotFound';
   }
 }
@@ -139,8 +141,8 @@ export class StorageFull extends DomainError {
 
 /** The broker could not be reached (502). */
 export class BrokerUnavailable extends DomainError {
-  constructor(message: string, code = 'broker_unavailable') {
-    super('broker_unavailable', code, message);
+  constructor(message: string, code = 'broker_unavailable', options?: ErrorOptions) {
+    super('broker_unavailable', code, message, options);
     this.name = 'BrokerUnavailable';
   }
 }

@@ -47,6 +47,8 @@ describe('@beamline/domain barrel', () => {
       'resultsFor',
       'isExpired',
       'isLive',
+      'HTTP_STATUS_BY_KIND',
+      'errorKindOfStatus',
       'isSameTask',
       'isRecipient',
       'isLateClaim',

@@ -17,3 +17,4 @@ export * from './byte-size';
 export * from './storage-usage';
 export * from './path-param';
 export * from './quota';
+export * from './error-status';

@@ -1,7 +1,7 @@
 import type { ResultPut, TaskCreated, TaskExpired } from './events';
 import type { WorkStatus } from './messages';
 import { belongsToProxy, type SenderUsage } from './quota';
-import type { LogEvent, SocketRequested } from './socket';
+import { type LogEvent, type SocketRequested } from './events';
 import { isTodoFor } from './todo';
 import { isLateClaim, isLive, isRecipient } from './write-rules';
 

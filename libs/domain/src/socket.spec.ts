@@ -1,6 +1,7 @@
 import { applyEvent, emptyProjection, socketsFor } from './projection';
 import { DEFAULT_MAX_TTL_MS } from './messages';
-import { parseLogEvent, parseSocketMetadataHeader, parseSocketRequest, type SocketRequested } from './socket';
+import { parseSocketMetadataHeader, parseSocketRequest } from './socket';
+import { parseLogEvent, type SocketRequested } from './events';
 
 const id = '70c0aa90-bfcf-4312-a6af-42cbd57dc0b8';
 const requested = (over: Partial<SocketRequested> = {}): SocketRequested => ({

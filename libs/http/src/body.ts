@@ -62,7 +62,7 @@ export function parseJsonBody(req: Request): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new InvalidInput(`body: malformed JSON (${(err as Error).message})`, 'bad_json');
+    throw new InvalidInput(`body: malformed JSON (${(err as Error).message})`, 'bad_json', { cause: err });
   }
 }
 

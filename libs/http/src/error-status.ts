@@ -1,24 +1,10 @@
 /**
- * The one place that maps typed errors to HTTP: domain errors by kind, crypto errors by code.
+ * The one place that maps typed errors to HTTP: domain errors by kind (the domain's HTTP_STATUS_BY_KIND), crypto
+ * errors by code.
  * Anything else is a bug and answers 500 (logged with the request id by the filter).
  */
-import { DomainError, QuotaExceeded, StorageFull, TooManyRequests, type ErrorKind } from '@beamline/domain';
+import { DomainError, HTTP_STATUS_BY_KIND, QuotaExceeded, StorageFull, TooManyRequests } from '@beamline/domain';
 import { CryptoError } from '@beamline/crypto';
-
-const STATUS_BY_KIND: Record<ErrorKind, number> = {
-  invalid_input: 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  payload_too_large: 413,
-  unknown_recipients: 424,
-  upgrade_required: 426,
-  too_many_requests: 429,
-  storage_full: 507,
-  broker_unavailable: 502,
-  broker_timeout: 504,
-};
 
 /** Crypto failures that mean "you are not who you claim" (401); the rest are malformed input (400). */
 const UNAUTHENTICATED_CRYPTO = new Set([
@@ -69,7 +55,7 @@ export function httpErrorFor(err: unknown): HttpErrorResponse | undefined {
     return { status: 503, body: { error: 'nats_unavailable', message: `event log briefly unavailable, retry: ${(err as Error).message}` } };
   }
   if (err instanceof DomainError) {
-    const status = STATUS_BY_KIND[err.kind];
+    const status = HTTP_STATUS_BY_KIND[err.kind];
     if (err.kind === 'unknown_recipients') return { status, body: (err as DomainError & { proxyIds: string[] }).proxyIds };
     if (err instanceof QuotaExceeded) {
       const headers = status === 429 ? { 'Retry-After': String(err.retryAfterSeconds) } : undefined;

@@ -5,7 +5,8 @@
  */
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { decodePkiEnvelope, encodePkiEnvelope, pkiEventSubject, type PkiEvent } from './pki-events';
+import { decodePkiEnvelope, encodePkiEnvelope, pkiEventSubject } from './pki-events';
+import { type PkiEvent } from '@beamline/domain';
 import { DEFAULT_STREAM_OPTIONS, ensureStreams, type StreamOptions } from './streams';
 import { PKI_STREAM } from './subjects';
 

@@ -6,7 +6,7 @@
  */
 import { constants, sign, verify, type KeyObject } from 'node:crypto';
 import { CryptoError } from '@beamline/crypto';
-import { isPkiEvent, PKI_EVENT_JWS_TYP, type PkiEvent } from '@beamline/nats';
+import { isPkiEvent, PKI_EVENT_JWS_TYP, type PkiEvent } from '@beamline/domain';
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** Decodes canonical unpadded base64url; `undefined` if `s` is not exactly that. */

@@ -15,7 +15,8 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { CryptoError, isCryptoError, parseCertificate, verifyCertificate, type CertInfo } from '@beamline/crypto';
-import { decodePkiEnvelope, isStreamNotFound, PKI_STREAM, pkiEventSubject, readStream, subjects, type PkiEvent } from '@beamline/nats';
+import { decodePkiEnvelope, isStreamNotFound, PKI_STREAM, pkiEventSubject, readStream, subjects } from '@beamline/nats';
+import { type PkiEvent } from '@beamline/domain';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { pkiJwsSignatureValid, readPkiJws, type UnverifiedPkiJws } from './ca-signature';

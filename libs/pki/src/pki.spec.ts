@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, unlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compactVerify } from 'jose';
-import { encodeJson, encodePkiEnvelope, PKI_EVENT_JWS_TYP, subjects, type PkiEvent } from '@beamline/nats';
+import { encodeJson, encodePkiEnvelope, subjects } from '@beamline/nats';
+import { PKI_EVENT_JWS_TYP, type PkiEvent } from '@beamline/domain';
 import { parseCertificate, verifyCertificate } from '@beamline/crypto';
 import { CA_FILES, enroll, initCa, isPkiError, loadCa, PkiDirectory, readPkiJws, signCsr, signPkiEvent, verifyPkiEvent, type LoadedCa } from './index';
 

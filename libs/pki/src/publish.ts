@@ -5,7 +5,8 @@
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { parseCertificate } from '@beamline/crypto';
-import { PkiLog, pkiEventSubject, type CertificatePublished, type CertificateRevoked, type IntermediatePublished, type PkiEvent } from '@beamline/nats';
+import { PkiLog, pkiEventSubject } from '@beamline/nats';
+import { type CertificatePublished, type CertificateRevoked, type IntermediatePublished, type PkiEvent } from '@beamline/domain';
 import { assertCaUsable, type LoadedCa } from './ca-dir';
 import { readPkiJws, signPkiEvent } from './ca-signature';
 import { normaliseSerial } from './serial';

@@ -64,7 +64,7 @@ export class MonitoringController {
     try {
       return await op();
     } catch (err) {
-      throw new BrokerUnavailable(`presence store (NATS KV) unavailable: ${(err as Error).message}`);
+      throw new BrokerUnavailable(`presence store (NATS KV) unavailable: ${(err as Error).message}`, undefined, { cause: err });
     }
   }
 }

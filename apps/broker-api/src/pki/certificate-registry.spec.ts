@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeJson, encodePkiEnvelope, subjects, type PkiEvent } from '@beamline/nats';
+import { encodeJson, encodePkiEnvelope, subjects } from '@beamline/nats';
+import { type PkiEvent } from '@beamline/domain';
 import { enroll, initCa, signCsr, signPkiEvent } from '@beamline/pki';
 import { VerifiedDirectory } from './certificate-registry';
 

@@ -120,7 +120,7 @@ export class CertificateRegistry implements OnApplicationBootstrap, OnApplicatio
     try {
       return this.directory.verify(cert, now);
     } catch (err) {
-      if (err instanceof CryptoError) throw new Unauthenticated(`certificate ${cert.serial}: ${err.message}`, err.code);
+      if (err instanceof CryptoError) throw new Unauthenticated(`certificate ${cert.serial}: ${err.message}`, err.code, { cause: err });
       throw err;
     }
   }

@@ -52,7 +52,7 @@ export class ControlConnections implements OnModuleDestroy, BeforeApplicationShu
       await this.serially(proxyId, () => this.store.present(proxyId, this.instanceId, this.sinceOf(proxyId) ?? conn.since));
     } catch (err) {
       void this.release(proxyId, conn);
-      throw new BrokerUnavailable(`presence: cannot record the control connection (${(err as Error).message})`);
+      throw new BrokerUnavailable(`presence: cannot record the control connection (${(err as Error).message})`, undefined, { cause: err });
     }
     if (res.destroyed || !set.has(conn)) return; // the proxy went away (or we shut down) meanwhile
     res.status(200);

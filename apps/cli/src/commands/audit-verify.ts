@@ -51,13 +51,13 @@ export const auditVerify: AuditSubcommand = {
     try {
       rootCertPem = readFileSync(rootFile, 'utf8');
     } catch (err) {
-      throw new Error(`cannot read the root certificate ${rootFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new Error(`cannot read the root certificate ${rootFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
     }
     let verifier: AuditVerifier;
     try {
       verifier = new AuditVerifier(rootCertPem);
     } catch (err) {
-      throw new Error(`${rootFile} is not a certificate: ${(err as Error).message}`);
+      throw new Error(`${rootFile} is not a certificate: ${(err as Error).message}`, { cause: err });
     }
     await withNats(natsUrlOf(args), async (nc) => {
       // Pass 1: the directory, complete, before any event is judged (the audit stream interleaves the two

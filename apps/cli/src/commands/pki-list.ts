@@ -37,7 +37,7 @@ export const pkiList: PkiSubcommand = {
       try {
         rootCertPem = readFileSync(rootFile, 'utf8');
       } catch (err) {
-        throw new Error(`cannot read the root certificate ${rootFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new Error(`cannot read the root certificate ${rootFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
       }
     }
     const { directory, ignored } = await withNats(natsUrl, (nc) => loadDirectory(nc, { rootCertPem }));

@@ -56,7 +56,7 @@ export const pkiSign: PkiSubcommand = {
     try {
       csrPem = readFileSync(csrFile, 'utf8');
     } catch (err) {
-      throw new Error(`cannot read the CSR ${csrFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new Error(`cannot read the CSR ${csrFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
     }
     const ca = loadCa(caDir);
     const issued = signCsr(ca, csrPem, { proxyId, validityDays });

@@ -149,7 +149,7 @@ export class BrokerClient implements OnApplicationShutdown {
     } catch (err) {
       if (timeout.signal.aborted) throw new BrokerTimeout(`broker: no answer within ${timeoutMs} ms`);
       if (opts.signal?.aborted) throw err;
-      throw new BrokerUnavailable(`broker: unreachable (${(err as Error).message})`);
+      throw new BrokerUnavailable(`broker: unreachable (${(err as Error).message})`, undefined, { cause: err });
     } finally {
       clearTimeout(timer);
     }
@@ -175,7 +175,7 @@ export class BrokerClient implements OnApplicationShutdown {
       } catch (err) {
         if (opts.signal.aborted) throw err;
         if (await this.backoff(started, retries++, opts.signal)) continue;
-        throw new BrokerUnavailable(`broker: unreachable (${(err as Error).message})`);
+        throw new BrokerUnavailable(`broker: unreachable (${(err as Error).message})`, undefined, { cause: err });
       }
       if (res.statusCode < 300) return { status: res.statusCode, body: res.body };
       const text = await res.body.text();

@@ -2,6 +2,7 @@
 import {
   BrokerUnavailable,
   Conflict,
+  errorKindOfStatus,
   Forbidden,
   InvalidInput,
   NotFound,
@@ -25,26 +26,31 @@ export function brokerError(status: number, body: unknown, retryAfter?: string |
   if ((status === 429 || status === 507) && code === 'quota_exceeded' && QUOTAS.includes(b.quota as QuotaName)) {
     return new QuotaExceeded(b.quota as QuotaName, message, retryAfterSeconds);
   }
-  switch (status) {
-    case 400:
+  const kind = errorKindOfStatus(status);
+  switch (kind) {
+    case 'invalid_input':
       return new InvalidInput(message, code);
-    case 403:
+    case 'forbidden':
       return new Forbidden(message, code);
-    case 404:
+    case 'not_found':
       return new NotFound(message, code);
-    case 409:
+    case 'conflict':
       return new Conflict(message, code);
-    case 413:
+    case 'payload_too_large':
       return new PayloadTooLarge(message, code);
-    case 424:
+    case 'unknown_recipients':
       return new RecipientsWithoutCertificate(Array.isArray(body) ? (body as string[]) : []);
-    case 429:
+    case 'too_many_requests':
       return new TooManyRequests(message, code, retryAfterSeconds);
-    case 507:
+    case 'storage_full':
       return new StorageFull(typeof b.store === 'string' ? b.store : 'unknown', message);
-    case 401:
+    case 'unauthenticated':
+      // The broker refused this proxy, not the app: the app's own credentials were fine.
       return new BrokerUnavailable(`broker refused this proxy: ${message}`, code ?? 'broker_refused');
-    default:
+    case 'upgrade_required':
+    case 'broker_unavailable':
+    case 'broker_timeout':
+    case undefined:
       return new BrokerUnavailable(`broker: ${message}`, code ?? 'broker_error');
   }
 }

@@ -1,5 +1,5 @@
-import { DomainError, InvalidInput } from './errors';
-import { parseEvent } from './events';
+import { DomainError, InvalidInput } from '../errors';
+import { parseEvent } from './task-events';
 
 const ID = '70c0aac0-dc0b-4d3f-8a3e-1c3d6e1c2f6a';
 const created = {

@@ -1,9 +1,9 @@
-import { parseBeamId } from './beam-id';
-import { describeValue } from './describe-value';
-import { InvalidInput } from './errors';
-import { expectNonNegativeInt, expectObject, expectRecipients, expectString, field, guarded, JsonObject } from './json-fields';
-import { parseWorkStatus, WorkStatus } from './messages';
-import { parseUuid } from './uuid';
+import { parseBeamId } from '../beam-id';
+import { describeValue } from '../describe-value';
+import { InvalidInput } from '../errors';
+import { expectNonNegativeInt, expectObject, expectRecipients, expectString, field, guarded, JsonObject } from '../json-fields';
+import { parseWorkStatus, WorkStatus } from '../messages';
+import { parseUuid } from '../uuid';
 
 /** A task was accepted by the broker; `message` is the sender's compact JWS, verbatim. */
 export interface TaskCreated {

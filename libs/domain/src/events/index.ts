@@ -1,0 +1,3 @@
+export * from './task-events';
+export * from './socket-events';
+export * from './pki-events';
