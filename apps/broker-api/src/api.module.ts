@@ -1,11 +1,11 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { natsProvider, NatsModule, NonceStore, Notifications, RelayChannels, SecretStore } from '@beamline/nats';
+import { natsProvider, natsProviderWith, NatsModule, NonceStore, Notifications, RelayChannels, SecretStore } from '@beamline/nats';
 import { ProxyAuthGuard } from './auth/proxy-auth.guard';
 import { SessionSecret } from './auth/session-secret';
 import { SessionsController } from './auth/sessions.controller';
 import { UploadSlots } from './auth/upload-slots';
-import { brokerConfig } from './config';
+import { BROKER_CONFIG, type BrokerConfig } from './config';
 import { HealthController } from './health/health.controller';
 import { CertificateRegistry } from './pki/certificate-registry';
 import { PkiController } from './pki/pki.controller';
@@ -28,38 +28,57 @@ import { apiBuckets } from './storage/api-buckets';
 import { StorageMonitor } from './storage/storage-monitor';
 import { StorageSetup } from './storage/storage-setup';
 
-@Module({
-  imports: [NatsModule.forRoot(() => ({ servers: brokerConfig().natsUrl, name: `broker-api-${process.pid}` })), PresenceModule, CqrsModule.forRoot()],
-  controllers: [HealthController, PkiController, TasksController, ControlController, SessionsController, SocketsController, SocketHealthController],
-  providers: [
-    StorageSetup,
-    StorageMonitor,
-    CertificateRegistry,
-    natsProvider(NonceStore, (nc) => new NonceStore(nc, apiBuckets.nonces())),
-    UploadSlots,
-    ProxyAuthGuard,
-    natsProvider(SecretStore, (nc) => new SecretStore(nc, apiBuckets.secrets())),
-    SessionSecret,
-    SignedMessageVerifier,
-    StoreClient,
-    EventAnswers,
-    CreateTaskHandler,
-    PutResultHandler,
-    ListTasksHandler,
-    GetTaskHandler,
-    ListResultsHandler,
-    TaskStreams,
-    natsProvider(Notifications, (nc) => new Notifications(nc)),
-    Wakeups,
-    RequestSocketHandler,
-    ConnectSocketHandler,
-    LiveSocketHandler,
-    ListSocketsHandler,
-    natsProvider(RelayChannels, (nc) => new RelayChannels(nc)),
-    SocketRelay,
-    WaitingProxies,
-    ProxyWaitingCap,
-    ProxyQuotas,
-  ],
-})
-export class ApiModule {}
+/** The ConfigModule of broker-api: its one config, loaded and validated in main.ts, for every provider. */
+@Module({})
+class BrokerConfigModule {
+  static of(config: BrokerConfig): DynamicModule {
+    return { module: BrokerConfigModule, global: true, providers: [{ provide: BROKER_CONFIG, useValue: config }], exports: [BROKER_CONFIG] };
+  }
+}
+
+@Module({})
+export class ApiModule {
+  /** broker-api, configured by `config`. */
+  static forRoot(config: BrokerConfig): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        BrokerConfigModule.of(config),
+        NatsModule.forRoot(() => ({ servers: config.natsUrl, name: `broker-api-${process.pid}` })),
+        PresenceModule,
+        CqrsModule.forRoot(),
+      ],
+      controllers: [HealthController, PkiController, TasksController, ControlController, SessionsController, SocketsController, SocketHealthController],
+      providers: [
+        StorageSetup,
+        StorageMonitor,
+        CertificateRegistry,
+        natsProviderWith(NonceStore, BROKER_CONFIG, (nc, c: BrokerConfig) => new NonceStore(nc, apiBuckets.nonces(c))),
+        UploadSlots,
+        ProxyAuthGuard,
+        natsProviderWith(SecretStore, BROKER_CONFIG, (nc, c: BrokerConfig) => new SecretStore(nc, apiBuckets.secrets(c))),
+        SessionSecret,
+        SignedMessageVerifier,
+        StoreClient,
+        EventAnswers,
+        CreateTaskHandler,
+        PutResultHandler,
+        ListTasksHandler,
+        GetTaskHandler,
+        ListResultsHandler,
+        TaskStreams,
+        natsProvider(Notifications, (nc) => new Notifications(nc)),
+        Wakeups,
+        RequestSocketHandler,
+        ConnectSocketHandler,
+        LiveSocketHandler,
+        ListSocketsHandler,
+        natsProvider(RelayChannels, (nc) => new RelayChannels(nc)),
+        SocketRelay,
+        WaitingProxies,
+        ProxyWaitingCap,
+        ProxyQuotas,
+      ],
+    };
+  }
+}

@@ -55,11 +55,8 @@ export interface QuotaSettings {
   liveBytes: number;
 }
 
-let cached: BrokerConfig | undefined;
-
-export function brokerConfig(): BrokerConfig {
-  return (cached ??= loadBrokerConfig(process.env));
-}
+/** The Nest token of the one BrokerConfig, loaded and validated in main.ts before the application starts. */
+export const BROKER_CONFIG = Symbol('BrokerConfig');
 
 export const brokerEnvSchema = z.object({
   BROKER_URL: setting.text('http://broker:8080', 'where proxies reach the broker; its host is the BrokerId unless `BROKER_ID` is set', httpUrl),

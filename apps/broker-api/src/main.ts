@@ -1,10 +1,13 @@
 import { loadOrExit } from '@beamline/config';
 import { runMain, startHttpApp } from '@beamline/http';
 import { ApiModule } from './api.module';
-import { brokerConfig } from './config';
+import { loadBrokerConfig } from './config';
 
 /**
  * broker-api: stateless HTTP frontend. Verifies, authorises, appends events; serves reads from broker-store.
  * Bodies are read by ProxyAuthGuard once the headers authenticate, never before.
  */
-runMain(() => startHttpApp(ApiModule, { ...loadOrExit(brokerConfig), bodies: 'by-guard' }));
+runMain(async () => {
+  const config = loadOrExit(() => loadBrokerConfig(process.env));
+  return startHttpApp(ApiModule.forRoot(config), { ...config, bodies: 'by-guard' });
+});

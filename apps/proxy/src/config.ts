@@ -46,11 +46,8 @@ export interface ProxyConfig {
   socketListWait: 'now' | 'beam';
 }
 
-let cached: ProxyConfig | undefined;
-
-export function proxyConfig(): ProxyConfig {
-  return (cached ??= loadProxyConfig(process.env));
-}
+/** The Nest token of the one ProxyConfig, loaded and validated in main.ts before the application starts. */
+export const PROXY_CONFIG = Symbol('ProxyConfig');
 
 export const proxyEnvSchema = z.object({
   BROKER_URL: setting.text<string>(undefined, 'where the broker is, e.g. `https://broker.example.org`', (raw) => httpUrl(raw).replace(/\/+$/, '')),

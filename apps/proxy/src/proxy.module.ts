@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { PROXY_CONFIG, type ProxyConfig } from './config';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { BrokerClient } from './broker/broker-client';
 import { BrokerSession } from './broker/broker-session';
@@ -14,21 +15,28 @@ import { SocketMessages } from './sockets/socket-messages';
 import { SocketUpgrades } from './sockets/socket-upgrades';
 import { SocketsController } from './sockets/sockets.controller';
 
-@Module({
-  controllers: [HealthController, TasksController, SocketsController],
-  providers: [
-    ApiKeyGuard,
-    BrokerClient,
-    BrokerSession,
-    ProxyIdentity,
-    CertificateDirectory,
-    Messages,
-    TasksService,
-    ControlConnection,
-    SocketMessages,
-    SocketUpgrades,
-    WaitingApps,
-    AppWaitingCap,
-  ],
-})
-export class ProxyModule {}
+@Module({})
+export class ProxyModule {
+  /** The proxy, configured by `config` (loaded and validated once, in main.ts). */
+  static forRoot(config: ProxyConfig): DynamicModule {
+    return {
+      module: ProxyModule,
+      controllers: [HealthController, TasksController, SocketsController],
+      providers: [
+        { provide: PROXY_CONFIG, useValue: config },
+        ApiKeyGuard,
+        BrokerClient,
+        BrokerSession,
+        ProxyIdentity,
+        CertificateDirectory,
+        Messages,
+        TasksService,
+        ControlConnection,
+        SocketMessages,
+        SocketUpgrades,
+        WaitingApps,
+        AppWaitingCap,
+      ],
+    };
+  }
+}

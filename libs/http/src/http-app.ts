@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Logger, type Type } from '@nestjs/common';
+import { Logger, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Response } from 'express';
@@ -32,7 +32,7 @@ export interface HttpAppOptions {
 
 const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
-export async function startHttpApp(module: Type<unknown>, opts: HttpAppOptions): Promise<NestExpressApplication> {
+export async function startHttpApp(module: Type<unknown> | DynamicModule, opts: HttpAppOptions): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, logger: logLevels(opts.logLevel) });
   hardenHttpServer(app.getHttpServer());
   app.use(requireHost);

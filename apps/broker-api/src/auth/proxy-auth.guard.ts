@@ -12,7 +12,7 @@
  * limit, in one of the proxy's upload slots) and checked against that digest. A request whose headers do
  * not authenticate is answered at once, and its body is never buffered.
  */
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import {
   assertBodyDigest,
@@ -30,7 +30,7 @@ import {
 import { Unauthenticated } from '@beamline/domain';
 import { hasBody, readBody } from '@beamline/http';
 import { NonceStore } from '@beamline/nats';
-import { brokerConfig } from '../config';
+import { BROKER_CONFIG, type BrokerConfig } from '../config';
 import { CertificateRegistry } from '../pki/certificate-registry';
 import { SessionSecret } from './session-secret';
 import { UploadSlots } from './upload-slots';
@@ -48,13 +48,12 @@ const EMPTY_BODY_DIGEST = requestBodyDigest(undefined);
 
 @Injectable()
 export class ProxyAuthGuard implements CanActivate {
-  private readonly config = brokerConfig();
-
   constructor(
     private readonly registry: CertificateRegistry,
     private readonly nonces: NonceStore,
     private readonly sessions: SessionSecret,
     private readonly uploads: UploadSlots,
+    @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {

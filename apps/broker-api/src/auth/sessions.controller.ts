@@ -1,8 +1,8 @@
-import { Controller, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Inject, Controller, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { newSessionId, sessionKeyFor, wrapSessionKey } from '@beamline/crypto';
 import { Unauthenticated } from '@beamline/domain';
-import { brokerConfig } from '../config';
+import { BROKER_CONFIG, type BrokerConfig } from '../config';
 import { CertificateRegistry } from '../pki/certificate-registry';
 import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from './proxy-auth.guard';
 import { SessionSecret } from './session-secret';
@@ -15,11 +15,10 @@ import { SessionSecret } from './session-secret';
 @Controller('v1/sessions')
 @UseGuards(ProxyAuthGuard)
 export class SessionsController {
-  private readonly ttlMs = brokerConfig().sessionTtlMs;
-
   constructor(
     private readonly registry: CertificateRegistry,
     private readonly secret: SessionSecret,
+    @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
   ) {}
 
   @Post()
@@ -27,7 +26,7 @@ export class SessionsController {
     const proxy = req.proxy as AuthenticatedProxy;
     if (proxy.viaSession) throw new Unauthenticated('session: open a session with a request signature, not with another session', 'signature_required');
     const cert = this.registry.validBySerial(proxy.serial);
-    const expiresAt = Math.min(Date.now() + this.ttlMs, cert.notAfter.getTime());
+    const expiresAt = Math.min(Date.now() + this.config.sessionTtlMs, cert.notAfter.getTime());
     const sessionId = newSessionId({ proxyId: proxy.proxyId, serial: proxy.serial, expiresAt });
     const key = sessionKeyFor(await this.secret.get(), sessionId);
     res.status(201).json({ session_id: sessionId, wrapped_key: wrapSessionKey(key, cert.publicKey), expires_at: expiresAt });

@@ -4,15 +4,15 @@
  * broker's memory. Counted per authenticated proxy, never per client address: a load balancer puts every
  * proxy behind one address.
  */
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { TooManyRequests } from '@beamline/domain';
 import { KeyedLimit } from '@beamline/http';
-import { brokerConfig } from '../config';
+import { BROKER_CONFIG, type BrokerConfig } from '../config';
 
 @Injectable()
 export class UploadSlots extends KeyedLimit {
-  constructor() {
-    const max = brokerConfig().maxUploadsPerProxy;
+  constructor(@Inject(BROKER_CONFIG) config: BrokerConfig) {
+    const max = config.maxUploadsPerProxy;
     super(
       max,
       (proxyId, taken) => new TooManyRequests(`body: ${proxyId} already has ${taken} uploads in flight (MAX_UPLOADS_PER_PROXY=${max})`, 'too_many_uploads'),

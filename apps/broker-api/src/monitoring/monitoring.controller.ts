@@ -3,18 +3,23 @@
  * forgot the auth]**: which proxies were ever seen, and whether one holds a control connection right now
  * (to any broker-api replica).
  */
-import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { Inject, Controller, Get, Param, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { BrokerUnavailable, InvalidInput, isValidBeamId, NotFound } from '@beamline/domain';
-import { brokerConfig } from '../config';
+import { BROKER_CONFIG, type BrokerConfig } from '../config';
 import { PresenceStore } from '../presence/presence-store';
 import { checkMonitoringAuth, MONITORING_CHALLENGE } from './basic-auth';
 
 @Controller('v1/health/proxies')
 export class MonitoringController {
-  private readonly apiKey = brokerConfig().monitoringApiKey;
+  private readonly apiKey: string | undefined;
 
-  constructor(private readonly store: PresenceStore) {}
+  constructor(
+    private readonly store: PresenceStore,
+    @Inject(BROKER_CONFIG) config: BrokerConfig,
+  ) {
+    this.apiKey = config.monitoringApiKey;
+  }
 
   @Get()
   async list(@Req() req: Request, @Res() res: Response): Promise<void> {

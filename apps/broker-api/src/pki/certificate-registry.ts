@@ -6,12 +6,12 @@
  * warning. Every lookup re-validates dates, name and revocation at the time of use; a chain, once verified,
  * is remembered (libs/crypto x509), so a request costs no X.509 parsing.
  */
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { CryptoError, type CertInfo } from '@beamline/crypto';
 import { Unauthenticated } from '@beamline/domain';
 import { PKI_STREAM, StreamFollowers, subjects, type FollowedMessage, type StreamFollower } from '@beamline/nats';
 import { PkiDirectory, type CertificateStatus } from '@beamline/pki';
-import { brokerConfig } from '../config';
+import { BROKER_CONFIG, type BrokerConfig } from '../config';
 
 export interface DirectoryEntry {
   serial: string;
@@ -47,8 +47,11 @@ export class CertificateRegistry implements OnApplicationBootstrap, OnApplicatio
   private readonly view: VerifiedDirectory;
   private follower: StreamFollower | undefined;
 
-  constructor(private readonly followers: StreamFollowers) {
-    this.view = new VerifiedDirectory(brokerConfig().rootCertPem, (text) => this.logger.warn(text));
+  constructor(
+    private readonly followers: StreamFollowers,
+    @Inject(BROKER_CONFIG) config: BrokerConfig,
+  ) {
+    this.view = new VerifiedDirectory(config.rootCertPem, (text) => this.logger.warn(text));
   }
 
   private get directory(): PkiDirectory {

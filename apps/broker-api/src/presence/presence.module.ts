@@ -3,7 +3,8 @@
  * ApiModule, because it needs ApiModule's ProxyAuthGuard; it uses ControlConnections exported from here.
  */
 import { Module } from '@nestjs/common';
-import { natsProvider, PresenceBuckets } from '@beamline/nats';
+import { natsProviderWith, PresenceBuckets } from '@beamline/nats';
+import { BROKER_CONFIG, type BrokerConfig } from '../config';
 import { MonitoringController } from '../monitoring/monitoring.controller';
 import { apiBuckets } from '../storage/api-buckets';
 import { ControlConnections } from './control-connections';
@@ -12,7 +13,11 @@ import { PresenceStore } from './presence-store';
 @Module({
   controllers: [MonitoringController],
   providers: [
-    natsProvider(PresenceBuckets, (nc) => new PresenceBuckets(nc, { presence: apiBuckets.presence(), proxies: apiBuckets.proxies() })),
+    natsProviderWith(
+      PresenceBuckets,
+      BROKER_CONFIG,
+      (nc, c: BrokerConfig) => new PresenceBuckets(nc, { presence: apiBuckets.presence(c), proxies: apiBuckets.proxies(c) }),
+    ),
     PresenceStore,
     ControlConnections,
   ],

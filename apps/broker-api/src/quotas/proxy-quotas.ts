@@ -10,7 +10,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { quotaRefusal, TokenBucket, writeRateRefusal, type PendingWrite, type SenderUsage } from '@beamline/domain';
 import { StoreQueries } from '@beamline/nats';
-import { brokerConfig } from '../config';
+import { BROKER_CONFIG, type BrokerConfig } from '../config';
 
 const USAGE_MAX_AGE_MS = 1_000;
 const USAGE_QUERY_TIMEOUT_MS = 1_000;
@@ -28,13 +28,19 @@ interface KnownUsage {
 @Injectable()
 export class ProxyQuotas {
   private readonly logger = new Logger('Quotas');
-  private readonly limits = brokerConfig().quotas;
   /** One bucket per proxy that wrote; bounded by the enrolled proxies (only authenticated proxies get here). */
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly usage = new Map<string, KnownUsage>();
   private lastWarning = 0;
 
-  constructor(@Inject(StoreQueries) private readonly queries: StoreQueries) {}
+  private readonly limits: BrokerConfig['quotas'];
+
+  constructor(
+    @Inject(StoreQueries) private readonly queries: StoreQueries,
+    @Inject(BROKER_CONFIG) config: BrokerConfig,
+  ) {
+    this.limits = config.quotas;
+  }
 
   /** Spends one write of `proxyId`'s rate; throws QuotaExceeded `write_rate` when none is left. */
   admitWrite(proxyId: string, now = Date.now()): void {

@@ -15,7 +15,7 @@
  */
 import { HttpAdapterHost } from '@nestjs/core';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { IncomingMessage, Server } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -26,7 +26,7 @@ import { RelayChannels, type RelayChannel, type RelayRole } from '@beamline/nats
 import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from '../auth/proxy-auth.guard';
 import { ConnectSocketCommand, LiveSocketQuery } from './socket-writes';
 import { RELAY_ABORT_MESSAGE, RelayLink, type LinkOutcome, type RelayLinkOptions } from './relay-link';
-import { brokerConfig } from '../config';
+import { BROKER_CONFIG, type BrokerConfig } from '../config';
 
 const HELLO_REPEAT_MS = 500;
 const SOCKET_PATH = /^\/v1\/sockets\/([^/?#]+)(?:\?.*)?$/;
@@ -39,7 +39,6 @@ class SocketGone extends Error {}
 export class SocketRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('SocketRelay');
   private readonly ends = new Set<RelayEnd>();
-  private readonly linkOptions = brokerConfig().socketRelay;
   private retransmittedBytes = 0;
 
   constructor(
@@ -48,6 +47,7 @@ export class SocketRelay implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly guard: ProxyAuthGuard,
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
+    @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -98,7 +98,7 @@ export class SocketRelay implements OnApplicationBootstrap, OnApplicationShutdow
         requestJws = event.message;
       }
       if (socket.destroyed) return;
-      end = new RelayEnd(this.channels, socketId, role, socket, head, requestJws, this.linkOptions, (e) => this.released(e), this.logger);
+      end = new RelayEnd(this.channels, socketId, role, socket, head, requestJws, this.config.socketRelay, (e) => this.released(e), this.logger);
       this.ends.add(end);
       await end.pair(expiresAt);
     } catch (err) {

@@ -1,12 +1,12 @@
 /** Proxy-facing socket routes (the byte relay itself is SocketRelay, on the HTTP server's upgrade path). */
-import { Controller, Get, Post, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Inject, Controller, Get, Post, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { Response } from 'express';
 import { canSignFor, Forbidden, parseBeamId, parseWaitParams, UpgradeRequired } from '@beamline/domain';
 import { abortOnClose, parseJsonBody, queryParam } from '@beamline/http';
 import { ProxyWaitingCap } from '../tasks/waiting-proxies';
 import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from '../auth/proxy-auth.guard';
-import { brokerConfig } from '../config';
+import { BROKER_CONFIG, type BrokerConfig } from '../config';
 import { EventAnswers } from '../tasks/event-answers';
 import { minSeqOf } from '../tasks/read-context';
 import { ListSocketsQuery } from './socket-reads';
@@ -17,12 +17,11 @@ import { SocketRelay } from './socket-relay';
 @UseGuards(ProxyAuthGuard)
 @UseInterceptors(ProxyWaitingCap)
 export class SocketsController {
-  private readonly config = brokerConfig();
-
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly answers: EventAnswers,
+    @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
   ) {}
 
   @Post()

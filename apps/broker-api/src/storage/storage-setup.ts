@@ -3,16 +3,19 @@
  * every onModuleInit before any onApplicationBootstrap). Limits nats-server cannot reserve stop start-up here,
  * with a message naming the settings.
  */
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { StorageProvisioner } from '@beamline/nats';
-import { brokerConfig } from '../config';
+import { BROKER_CONFIG, type BrokerConfig } from '../config';
 import { allApiBuckets } from './api-buckets';
 
 @Injectable()
 export class StorageSetup implements OnModuleInit {
-  constructor(private readonly storage: StorageProvisioner) {}
+  constructor(
+    private readonly storage: StorageProvisioner,
+    @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
+  ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.storage.ensure(brokerConfig().storage, allApiBuckets());
+    await this.storage.ensure(this.config.storage, allApiBuckets(this.config));
   }
 }

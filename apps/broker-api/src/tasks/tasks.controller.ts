@@ -1,11 +1,11 @@
 /** Proxy-facing task routes. Every request is authenticated by ProxyAuthGuard; `beam_app` names the acting app. */
-import { Controller, Get, Param, Post, Put, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Inject, Controller, Get, Param, Post, Put, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { Response } from 'express';
 import { canSignFor, Forbidden, InvalidInput, parseBeamId, parseTaskListQuery, parseUuid, parseWaitParams, type WaitParams } from '@beamline/domain';
 import { abortOnClose, lastEventId, parseJsonBody, queryParam, SseWriter, wantsEventStream } from '@beamline/http';
 import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from '../auth/proxy-auth.guard';
-import { brokerConfig } from '../config';
+import { BROKER_CONFIG, type BrokerConfig } from '../config';
 import { EventAnswers } from './event-answers';
 import { CreateTaskCommand, PutResultCommand } from './commands/task-writes';
 import { GetTaskQuery, ListResultsQuery, ListTasksQuery, TaskStreams } from './queries/task-reads';
@@ -16,13 +16,12 @@ import { ProxyWaitingCap } from './waiting-proxies';
 @UseGuards(ProxyAuthGuard)
 @UseInterceptors(ProxyWaitingCap)
 export class TasksController {
-  private readonly config = brokerConfig();
-
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly streams: TaskStreams,
     private readonly answers: EventAnswers,
+    @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
   ) {}
 
   @Post()

@@ -3,7 +3,6 @@
  * into the gap), its deadline, and its client going away. Remembers the newest sequence it was woken for,
  * so the next read can ask the store for at least that (read-your-writes on any replica).
  */
-import { brokerConfig } from '../config';
 import { Wakeups } from './wakeups';
 
 export class WakeSignal implements Disposable {
@@ -13,13 +12,14 @@ export class WakeSignal implements Disposable {
   private readonly stopListening: () => void;
   private readonly onAbort = () => this.release?.();
   /** How long a waiter goes without re-reading when no wake-up comes (WAKE_RECHECK). */
-  private readonly recheckMs = brokerConfig().wakeRecheckMs;
+  private readonly recheckMs: number;
 
   constructor(
     wakeups: Wakeups,
     subjects: string[],
     private readonly signal: AbortSignal,
   ) {
+    this.recheckMs = wakeups.recheckMs;
     this.stopListening = wakeups.listen(subjects, (seq) => {
       this.newestSeq = Math.max(this.newestSeq, seq);
       this.pending = true;

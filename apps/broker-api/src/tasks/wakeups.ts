@@ -2,8 +2,9 @@
  * One core-NATS subscription per process for all notifications, fanned out in memory to waiting long-polls
  * and SSE streams. A waiter that goes away removes its listener; nothing per client lives in NATS.
  */
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Notifications, type NotificationSubscription } from '@beamline/nats';
+import { BROKER_CONFIG, type BrokerConfig } from '../config';
 
 export type WakeListener = (seq: number) => void;
 
@@ -14,7 +15,15 @@ export class Wakeups implements OnApplicationBootstrap, OnApplicationShutdown {
   private highest = 0;
   private readonly logger = new Logger('Wakeups');
 
-  constructor(private readonly notifications: Notifications) {}
+  /** How long a waiter goes without re-reading when no notification wakes it (WAKE_RECHECK). */
+  readonly recheckMs: number;
+
+  constructor(
+    private readonly notifications: Notifications,
+    @Inject(BROKER_CONFIG) config: BrokerConfig,
+  ) {
+    this.recheckMs = config.wakeRecheckMs;
+  }
 
   onApplicationBootstrap(): void {
     this.sub = this.notifications.subscribe({

@@ -1,15 +1,19 @@
 /** Authenticates apps with `Authorization: ApiKey <AppId> <key>` (keys compared in constant time). */
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { Unauthenticated } from '@beamline/domain';
-import { proxyConfig } from '../config';
+import { PROXY_CONFIG, type ProxyConfig } from '../config';
 
 export type AppRequest = Request & { app_id?: string };
 
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  private readonly keys = proxyConfig().apiKeys;
+  private readonly keys: Map<string, Buffer>;
+
+  constructor(@Inject(PROXY_CONFIG) config: ProxyConfig) {
+    this.keys = config.apiKeys;
+  }
 
   canActivate(ctx: ExecutionContext): boolean {
     const req = ctx.switchToHttp().getRequest<AppRequest>();

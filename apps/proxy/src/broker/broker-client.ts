@@ -3,12 +3,12 @@
  * (method, path, query, body digest, time, nonce). Broker answers are mapped back to typed errors, and
  * transport failures to 502/504 — never to a crash.
  */
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Agent, request } from 'undici';
 import { BODY_DIGEST_HEADER, requestBodyDigest, signRequest } from '@beamline/crypto';
 import { readEventLines } from '@beamline/http';
 import { BrokerTimeout, BrokerUnavailable, parseDuration } from '@beamline/domain';
-import { proxyConfig } from '../config';
+import { PROXY_CONFIG, type ProxyConfig } from '../config';
 import { brokerError } from './broker-errors';
 import { BrokerSession } from './broker-session';
 import { openBrokerUpgrade, type Upgraded } from './broker-upgrade';
@@ -55,13 +55,13 @@ export interface SendOptions {
 
 @Injectable()
 export class BrokerClient implements OnApplicationShutdown {
-  private readonly config = proxyConfig();
   // No connection cap: every waiting long-poll or SSE stream holds one connection to the broker.
   private readonly agent = new Agent({ headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000 });
 
   constructor(
     private readonly identity: ProxyIdentity,
     private readonly session: BrokerSession,
+    @Inject(PROXY_CONFIG) private readonly config: ProxyConfig,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {

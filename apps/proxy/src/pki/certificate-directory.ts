@@ -4,12 +4,12 @@
  * (at most once a second), so new and revoked certificates take effect without a restart (`CERT_REFRESH`,
  * default 60 s). A renewed certificate of our own is picked up the same way and signs from then on.
  */
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { createPublicKey } from 'node:crypto';
 import { verifyCertificate, type CertInfo } from '@beamline/crypto';
 import { BrokerClient } from '../broker/broker-client';
 import { ProxyIdentity } from '../broker/proxy-identity';
-import { proxyConfig } from '../config';
+import { PROXY_CONFIG, type ProxyConfig } from '../config';
 
 interface DirectoryEntry {
   serial: string;
@@ -23,8 +23,6 @@ const MIN_REFRESH_GAP_MS = 1_000;
 @Injectable()
 export class CertificateDirectory implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Certificates');
-  private readonly rootCertPem = proxyConfig().rootCertPem;
-  private readonly refreshEveryMs = proxyConfig().certRefreshMs;
   private imCertPem: string | undefined;
   private bySerial = new Map<string, CertInfo>();
   private lastRefresh = 0;
@@ -35,6 +33,7 @@ export class CertificateDirectory implements OnApplicationBootstrap, OnApplicati
   constructor(
     private readonly broker: BrokerClient,
     private readonly identity: ProxyIdentity,
+    @Inject(PROXY_CONFIG) private readonly config: ProxyConfig,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -91,7 +90,7 @@ export class CertificateDirectory implements OnApplicationBootstrap, OnApplicati
       void this.refresh()
         .catch((err) => this.logger.warn(`directory refresh failed: ${String(err)}`))
         .finally(() => this.schedule());
-    }, this.refreshEveryMs);
+    }, this.config.certRefreshMs);
     this.timer.unref();
   }
 
@@ -109,7 +108,10 @@ export class CertificateDirectory implements OnApplicationBootstrap, OnApplicati
     for (const entry of list.body as DirectoryEntry[]) {
       if (entry.revoked) continue;
       try {
-        next.set(entry.serial, verifyCertificate(entry.pem, { imCertPem: this.imCertPem, rootCertPem: this.rootCertPem }, { now, expectedCn: entry.proxyId }));
+        next.set(
+          entry.serial,
+          verifyCertificate(entry.pem, { imCertPem: this.imCertPem, rootCertPem: this.config.rootCertPem }, { now, expectedCn: entry.proxyId }),
+        );
       } catch (err) {
         this.logger.warn(`rejecting certificate ${entry.serial} (${entry.proxyId}): ${String((err as Error).message)}`);
       }

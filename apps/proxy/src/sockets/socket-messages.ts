@@ -2,7 +2,7 @@
  * Socket requests at the proxy: signs the initiator's request (with its fresh X25519 key inside), lists the
  * requests addressed to an app (verified like tasks), verifies a request before the recipient connects.
  */
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { readJwsKid, signMessage, verifyMessage, type CertInfo } from '@beamline/crypto';
 import {
   canSignFor,
@@ -16,7 +16,7 @@ import {
 import { waitUntilShutdown } from '../broker/wait-until-shutdown';
 import { BrokerClient, type BrokerResponse } from '../broker/broker-client';
 import { ProxyIdentity } from '../broker/proxy-identity';
-import { proxyConfig } from '../config';
+import { PROXY_CONFIG, type ProxyConfig } from '../config';
 import { CertificateDirectory } from '../pki/certificate-directory';
 import { eventOfLine } from '../tasks/messages';
 
@@ -32,14 +32,13 @@ export interface SocketOutput {
 @Injectable()
 export class SocketMessages {
   private readonly logger = new Logger('SocketMessages');
-  private readonly config = proxyConfig();
-  private readonly ttlMs = this.config.socketTtlMs;
   private minSeq = 0;
 
   constructor(
     private readonly broker: BrokerClient,
     private readonly identity: ProxyIdentity,
     private readonly directory: CertificateDirectory,
+    @Inject(PROXY_CONFIG) private readonly config: ProxyConfig,
   ) {}
 
   /** Signs and registers a socket request at the broker. */
@@ -50,7 +49,7 @@ export class SocketMessages {
       id: req.id,
       from: req.from,
       to: req.to,
-      ttl: `${Math.max(1, Math.round(this.ttlMs / 1000))}s`,
+      ttl: `${Math.max(1, Math.round(this.config.socketTtlMs / 1000))}s`,
       metadata: req.metadata,
       eph: req.eph,
     };

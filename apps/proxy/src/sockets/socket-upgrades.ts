@@ -12,7 +12,7 @@
  * proxies derive (socket-handshake); the broker relays ciphertext. A clean FIN in either direction is a
  * final frame; an error, reset or truncation on one side resets the other.
  */
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
@@ -32,7 +32,7 @@ import { httpErrorFor, rawJsonResponse, routeUpgrades } from '@beamline/http';
 import { ApiKeyGuard, callerOf, type AppRequest } from '../auth/api-key.guard';
 import { BrokerClient } from '../broker/broker-client';
 import { ProxyIdentity } from '../broker/proxy-identity';
-import { proxyConfig } from '../config';
+import { PROXY_CONFIG, type ProxyConfig } from '../config';
 import { CertificateDirectory } from '../pki/certificate-directory';
 import { SocketExpired, type Upgraded } from '../broker/broker-upgrade';
 import { EncryptedRelay } from './encrypted-relay';
@@ -44,7 +44,6 @@ const SWITCHING = 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUp
 @Injectable()
 export class SocketUpgrades implements OnApplicationBootstrap {
   private readonly logger = new Logger('Sockets');
-  private readonly config = proxyConfig();
   private live = 0;
 
   constructor(
@@ -54,6 +53,7 @@ export class SocketUpgrades implements OnApplicationBootstrap {
     private readonly broker: BrokerClient,
     private readonly identity: ProxyIdentity,
     private readonly directory: CertificateDirectory,
+    @Inject(PROXY_CONFIG) private readonly config: ProxyConfig,
   ) {}
 
   onApplicationBootstrap(): void {

@@ -2,22 +2,27 @@
  * The app-facing socket routes reached without `Upgrade` (the upgraded ones are SocketUpgrades, on the HTTP
  * server's upgrade path): the listing of socket requests, and 426 for a connect without `Upgrade: tcp`.
  */
-import { Controller, Get, Post, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Inject, Controller, Get, Post, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
 import { DEFAULT_MAX_WAIT_MS, parseWaitParams, UpgradeRequired } from '@beamline/domain';
 import { abortOnClose, queryParam } from '@beamline/http';
 import { ApiKeyGuard, callerOf, type AppRequest } from '../auth/api-key.guard';
 import { AppWaitingCap } from '../tasks/waiting-apps';
 import { SocketMessages } from './socket-messages';
-import { proxyConfig } from '../config';
+import { PROXY_CONFIG, type ProxyConfig } from '../config';
 
 @Controller('v1/sockets')
 @UseGuards(ApiKeyGuard)
 @UseInterceptors(AppWaitingCap)
 export class SocketsController {
-  private readonly beamWait = proxyConfig().socketListWait === 'beam';
+  private readonly beamWait: boolean;
 
-  constructor(private readonly sockets: SocketMessages) {}
+  constructor(
+    private readonly sockets: SocketMessages,
+    @Inject(PROXY_CONFIG) config: ProxyConfig,
+  ) {
+    this.beamWait = config.socketListWait === 'beam';
+  }
 
   @Get()
   async list(@Req() req: AppRequest, @Res() res: Response): Promise<void> {

@@ -4,7 +4,7 @@
  * signature against a validated certificate that can sign for `from`, check the message is the one asked
  * for, and open the body if the reader is a recipient. Anything that fails is refused, never shown.
  */
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 import { canonicalJson, keyedDigest, openBody, readJwsKid, sealBody, signMessage, verifyMessage } from '@beamline/crypto';
 import {
@@ -26,7 +26,7 @@ import {
 } from '@beamline/domain';
 import { ProxyIdentity } from '../broker/proxy-identity';
 import { OpenedMessages } from './opened-messages';
-import { proxyConfig } from '../config';
+import { PROXY_CONFIG, type ProxyConfig } from '../config';
 import { CertificateDirectory } from '../pki/certificate-directory';
 
 /** A task as apps see it: what its sender posted, in Samply.Beam's field order (`ttl` is what remains). */
@@ -58,12 +58,12 @@ const NO_LIMITS = { maxTtlMs: Number.MAX_SAFE_INTEGER, maxRecipients: Number.MAX
 @Injectable()
 export class Messages {
   private readonly logger = new Logger('Messages');
-  private readonly brokerId = proxyConfig().brokerId;
   private readonly opened: OpenedMessages;
 
   constructor(
     private readonly directory: CertificateDirectory,
     private readonly identity: ProxyIdentity,
+    @Inject(PROXY_CONFIG) private readonly config: ProxyConfig,
   ) {
     this.opened = new OpenedMessages(async (kid) => (await this.directory.bySerialNumber(kid)) !== undefined);
   }
@@ -150,7 +150,7 @@ export class Messages {
   }
 
   private async recipientKeys(to: string[]): Promise<KeyObject[]> {
-    const proxies = to.map((r, i) => proxyIdOf(r, this.brokerId, `to[${i}]`));
+    const proxies = to.map((r, i) => proxyIdOf(r, this.config.brokerId, `to[${i}]`));
     const certs = new Map<string, KeyObject>();
     const missing: string[] = [];
     for (const p of new Set(proxies)) {

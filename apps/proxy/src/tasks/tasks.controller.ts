@@ -1,9 +1,9 @@
 /** The app-facing task routes of Samply.Beam's v1 API. */
-import { Controller, Get, Param, Post, Put, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Inject, Controller, Get, Param, Post, Put, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { DEFAULT_MAX_WAIT_MS, parseTaskListQuery, parseWaitParams, type WaitParams } from '@beamline/domain';
 import { abortOnClose, lastEventId, parseJsonBody, queryParam, SseWriter, wantsEventStream, writeJsonArray } from '@beamline/http';
-import { proxyConfig } from '../config';
+import { PROXY_CONFIG, type ProxyConfig } from '../config';
 import { ApiKeyGuard, callerOf, type AppRequest } from '../auth/api-key.guard';
 import { TasksService } from './tasks.service';
 import { AppWaitingCap } from './waiting-apps';
@@ -12,9 +12,14 @@ import { AppWaitingCap } from './waiting-apps';
 @UseGuards(ApiKeyGuard)
 @UseInterceptors(AppWaitingCap)
 export class TasksController {
-  private readonly keepAliveMs = proxyConfig().sseKeepAliveMs;
+  private readonly keepAliveMs: number;
 
-  constructor(private readonly tasks: TasksService) {}
+  constructor(
+    private readonly tasks: TasksService,
+    @Inject(PROXY_CONFIG) config: ProxyConfig,
+  ) {
+    this.keepAliveMs = config.sseKeepAliveMs;
+  }
 
   @Post()
   async create(@Req() req: AppRequest, @Res() res: Response): Promise<void> {

@@ -1,9 +1,9 @@
 /** Orchestrates the app-facing task operations: validate, protect, forward to the broker, open replies. */
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { parseResultInput, parseTaskInput, parseUuid, BrokerUnavailable, InvalidInput, Unauthenticated, type WaitParams } from '@beamline/domain';
 import { waitUntilShutdown } from '../broker/wait-until-shutdown';
 import { BrokerClient, type BrokerResponse } from '../broker/broker-client';
-import { proxyConfig } from '../config';
+import { PROXY_CONFIG, type ProxyConfig } from '../config';
 import type { SseWriter } from '@beamline/http';
 import { relayEvents } from './event-relay';
 import { mapInOrder } from './in-order';
@@ -24,13 +24,13 @@ function resumeHeader(afterSeq: number): Record<string, string> {
 
 @Injectable()
 export class TasksService {
-  private readonly config = proxyConfig();
   /** The newest stream sequence of a write acknowledged to this proxy; reads ask for at least that. */
   private minSeq = 0;
 
   constructor(
     private readonly broker: BrokerClient,
     private readonly messages: Messages,
+    @Inject(PROXY_CONFIG) private readonly config: ProxyConfig,
   ) {}
 
   async create(caller: string, json: unknown): Promise<string> {

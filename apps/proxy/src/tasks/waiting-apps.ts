@@ -1,16 +1,16 @@
 /** At most MAX_WAITING_PER_APP long-polls and event streams open per app at this proxy; then 429. */
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { TooManyRequests } from '@beamline/domain';
 import { KeyedLimit, WaitingCap } from '@beamline/http';
 import { callerOf, type AppRequest } from '../auth/api-key.guard';
-import { proxyConfig } from '../config';
+import { PROXY_CONFIG, type ProxyConfig } from '../config';
 
 /** The slots, one set per proxy process (a provider, so every controller shares it). */
 @Injectable()
 export class WaitingApps extends KeyedLimit {
-  constructor() {
-    const max = proxyConfig().maxWaitingPerApp;
+  constructor(@Inject(PROXY_CONFIG) config: ProxyConfig) {
+    const max = config.maxWaitingPerApp;
     super(
       max,
       (app, taken) =>

@@ -1,7 +1,7 @@
 /** What every write of a signed message needs: the log, the signature check, and the write path's side effects. */
 import { Inject } from '@nestjs/common';
 import { EventLog } from '@beamline/nats';
-import { brokerConfig } from '../../config';
+import { BROKER_CONFIG, type BrokerConfig } from '../../config';
 import { CertificateRegistry } from '../../pki/certificate-registry';
 import { ProxyQuotas } from '../../quotas/proxy-quotas';
 import { StorageMonitor } from '../../storage/storage-monitor';
@@ -9,8 +9,6 @@ import { SignedMessageVerifier } from '../signed-message.verifier';
 import { Wakeups } from '../wakeups';
 
 export abstract class SignedWrite {
-  protected readonly config = brokerConfig();
-
   constructor(
     @Inject(EventLog) protected readonly log: EventLog,
     protected readonly verifier: SignedMessageVerifier,
@@ -18,5 +16,6 @@ export abstract class SignedWrite {
     protected readonly wakeups: Wakeups,
     protected readonly storage: StorageMonitor,
     protected readonly quotas: ProxyQuotas,
+    @Inject(BROKER_CONFIG) protected readonly config: BrokerConfig,
   ) {}
 }
