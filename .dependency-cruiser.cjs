@@ -18,6 +18,14 @@ module.exports = {
       to: { path: '^apps/', pathNot: '^apps/$1/' },
     },
     {
+      name: 'features-use-each-others-surface',
+      severity: 'error',
+      comment:
+        "A feature folder of an app (tasks/, sockets/, ...) may use another feature's top-level files, never what lies in its subfolders (commands/, queries/: its internals).",
+      from: { path: '^apps/([^/]+)/src/([^/]+)/' },
+      to: { path: '^apps/$1/src/[^/]+/[^/]+/', pathNot: '^apps/$1/src/$2/' },
+    },
+    {
       name: 'production-does-not-import-tests',
       severity: 'error',
       from: { path: '^(apps|libs)/', pathNot: '\\.spec\\.ts$' },

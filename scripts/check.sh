@@ -3,7 +3,7 @@
 #   typecheck  tsc --noEmit over everything, specs and tests included (the build leaves specs out)
 #   lint       ESLint with typed rules (eslint.config.mjs)
 #   format     Prettier --check (.prettierrc.json)
-#   deps       dependency-cruiser: no cycles, the domain a leaf, apps separate (.dependency-cruiser.cjs)
+#   deps       dependency-cruiser: no cycles, the domain a leaf, apps separate, features use only each other's top-level files (.dependency-cruiser.cjs)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 

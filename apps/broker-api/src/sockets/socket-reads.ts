@@ -3,8 +3,7 @@ import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { isWaitSatisfied } from '@beamline/domain';
 import { subjects, type ExpiringRef } from '@beamline/nats';
 import { longPoll } from '../tasks/long-poll';
-import type { Listing } from '../tasks/queries/task-reads';
-import { minSeqFor, type ReadContext } from '../tasks/read-context';
+import { minSeqFor, type Listing, type ReadContext } from '../tasks/read-context';
 import { StoreClient } from '../tasks/store-client';
 import { Wakeups } from '../tasks/wakeups';
 

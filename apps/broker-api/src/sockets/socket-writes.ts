@@ -23,7 +23,7 @@ import { AppendConflict, EventLog, subjects, type StoredEvent } from '@beamline/
 import type { AuthenticatedProxy } from '../auth/proxy-auth.guard';
 import { Wakeups } from '../tasks/wakeups';
 import { appendDecided } from '../tasks/decided-append';
-import { SignedWrite } from '../tasks/commands/signed-write';
+import { SignedWrite } from '../tasks/signed-write';
 
 /** An initiator's proxy asks for a socket: appends SocketRequested; answers the socket id, its expiry and the stream sequence. */
 export class RequestSocketCommand extends Command<{ socketId: string; expiresAt: number; seq: number }> {

@@ -14,6 +14,12 @@ export interface ReadContext {
   minSeq: number;
 }
 
+export interface Listing<T> {
+  items: T[];
+  /** False when the wait ended (time, expiry) before the wait condition held: answered as 206. */
+  complete: boolean;
+}
+
 /**
  * What a read asks of the store, `minSeq`: at least what the caller has seen (its `min_seq`), what the wait was
  * woken for, and what this replica wrote or heard of (read-your-writes on any replica).

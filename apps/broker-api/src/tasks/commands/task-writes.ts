@@ -30,7 +30,7 @@ import {
 import { subjects, type StoredEvent } from '@beamline/nats';
 import type { AuthenticatedProxy } from '../../auth/proxy-auth.guard';
 import { appendDecided } from '../decided-append';
-import { SignedWrite } from './signed-write';
+import { SignedWrite } from '../signed-write';
 
 /** A proxy posts a task: appends TaskCreated; answers the task id and the stream sequence that holds it. */
 export class CreateTaskCommand extends Command<{ taskId: string; seq: number }> {

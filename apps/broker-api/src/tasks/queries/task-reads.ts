@@ -11,14 +11,8 @@ import type { SseWriter } from '@beamline/http';
 import { streamEvents } from '../event-stream';
 import { longPoll } from '../long-poll';
 import { StoreClient } from '../store-client';
-import { minSeqFor, type ReadContext } from '../read-context';
+import { minSeqFor, type Listing, type ReadContext } from '../read-context';
 import { Wakeups } from '../wakeups';
-
-export interface Listing<T> {
-  items: T[];
-  /** False when the wait ended (time, expiry) before the wait condition held: answered as 206. */
-  complete: boolean;
-}
 
 function tasksQuery(asApp: string, query: TaskQuery, minSeq: number | undefined): StoreQuery {
   return { q: 'tasks', asApp, from: query.from, to: query.to, todo: query.todoFor !== undefined, minSeq };

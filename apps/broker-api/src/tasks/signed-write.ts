@@ -1,12 +1,12 @@
 /** What every write of a signed message needs: the log, the signature check, and the write path's side effects. */
 import { Inject } from '@nestjs/common';
 import { EventLog } from '@beamline/nats';
-import { BROKER_CONFIG, type BrokerConfig } from '../../config';
-import { CertificateRegistry } from '../../pki/certificate-registry';
-import { ProxyQuotas } from '../../quotas/proxy-quotas';
-import { StorageMonitor } from '../../storage/storage-monitor';
-import { SignedMessageVerifier } from '../signed-message.verifier';
-import { Wakeups } from '../wakeups';
+import { BROKER_CONFIG, type BrokerConfig } from '../config';
+import { CertificateRegistry } from '../pki/certificate-registry';
+import { ProxyQuotas } from '../quotas/proxy-quotas';
+import { StorageMonitor } from '../storage/storage-monitor';
+import { SignedMessageVerifier } from './signed-message.verifier';
+import { Wakeups } from './wakeups';
 
 export abstract class SignedWrite {
   constructor(
