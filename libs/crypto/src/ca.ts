@@ -2,6 +2,7 @@ import { KeyObject, createPublicKey, randomBytes } from 'crypto';
 import * as forge from 'node-forge';
 import { CryptoError } from './errors';
 import { generateRsaKeyPair, privateKeyToPem, publicKeyToPem } from './keys';
+import { rsaKeyProblem } from './rsa-key-policy';
 
 /**
  * Building certificates with node-forge: root CA, intermediate CA, CSRs and proxy certificates.
@@ -156,6 +157,9 @@ export function issueCertificate(
     throw new CryptoError('wrong_name', `CSR CN ${cn} ≠ expected ${opts.expectedCn}`);
   }
   if (!csr.publicKey) throw new CryptoError('malformed', 'CSR has no public key');
+  const key = csr.publicKey as forge.pki.rsa.PublicKey;
+  const problem = rsaKeyProblem(key.n.bitLength(), BigInt(key.e.toString()));
+  if (problem) throw new CryptoError('weak_key', `CSR key: ${problem}`);
   const start = opts.notBefore?.getTime() ?? Date.now();
   return buildCert({
     subjectCn: cn,

@@ -10,7 +10,9 @@ export type CryptoErrorCode =
   | 'untrusted'
   | 'stale_request'
   | 'digest_mismatch'
-  | 'request_mismatch';
+  | 'request_mismatch'
+  /** An RSA key too small, or with a public exponent that protects nothing (rsa-key-policy.ts). */
+  | 'weak_key';
 
 /** The only error type thrown by `@beamline/crypto` for bad, tampered or untrusted input. */
 export class CryptoError extends Error {

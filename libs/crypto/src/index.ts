@@ -7,6 +7,7 @@ export * from './digest';
 export * from './jws';
 export * from './request-auth';
 export * from './x509';
+export * from './rsa-key-policy';
 export * from './session-auth';
 export * from './socket-frames';
 export * from './socket-handshake';

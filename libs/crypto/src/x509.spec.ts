@@ -1,4 +1,4 @@
-import { X509Certificate } from 'crypto';
+import { generateKeyPairSync, X509Certificate } from 'crypto';
 import * as forge from 'node-forge';
 import { publicKeyToPem } from './keys';
 import { CryptoError } from './errors';
@@ -158,5 +158,21 @@ describe('x509 CA and certificates', () => {
   it('reports unparsable certificates as malformed', () => {
     expectCode(() => parseCertificate('garbage'), 'malformed');
     expectCode(() => verifyCertificate('garbage', ca, { now: Date.now() }), 'malformed');
+  });
+});
+
+describe('certificates for keys that protect nothing', () => {
+  it('refuses to parse a certificate whose RSA key has public exponent 3', () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 });
+    const key = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString());
+    const cert = forge.pki.createCertificate();
+    cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+    cert.serialNumber = '0a';
+    cert.validity.notBefore = new Date(Date.now() - 60_000);
+    cert.validity.notAfter = new Date(Date.now() + 86_400_000);
+    cert.setSubject([{ name: 'commonName', value: 'proxy9.broker' }]);
+    cert.setIssuer([{ name: 'commonName', value: 'proxy9.broker' }]);
+    cert.sign(key, forge.md.sha256.create());
+    expect(() => parseCertificate(forge.pki.certificateToPem(cert))).toThrow(expect.objectContaining({ code: 'weak_key' }));
   });
 });

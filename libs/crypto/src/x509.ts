@@ -1,5 +1,6 @@
 import { KeyObject, X509Certificate } from 'crypto';
 import { CryptoError } from './errors';
+import { assertUsableRsaKey } from './rsa-key-policy';
 
 export type { CaBundle } from './ca';
 export { createCa, createCsr, issueCertificate, randomSerialHex } from './ca';
@@ -33,6 +34,7 @@ function commonNameOf(cert: X509Certificate): string {
 
 function info(cert: X509Certificate): CertInfo {
   const { notBefore, notAfter } = validityOf(cert);
+  assertUsableRsaKey(cert.publicKey, `certificate ${cert.serialNumber.toLowerCase()}`);
   return {
     serial: cert.serialNumber.toLowerCase(),
     commonName: commonNameOf(cert),

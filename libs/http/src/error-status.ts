@@ -18,6 +18,7 @@ const UNAUTHENTICATED_CRYPTO = new Set([
   'replayed',
   'request_mismatch',
   'digest_mismatch',
+  'weak_key',
 ]);
 
 export interface HttpErrorResponse {

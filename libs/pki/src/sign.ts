@@ -4,9 +4,9 @@ import * as forge from 'node-forge';
 import { assertCaUsable, type LoadedCa } from './ca-dir';
 import { validateProxyId } from './enroll';
 import { PkiError } from './errors';
+import { MIN_RSA_BITS, rsaKeyProblem } from '@beamline/crypto';
 
 const DAY_MS = 86_400_000;
-const MIN_RSA_BITS = 2048;
 
 export interface SignCsrOptions {
   /** Required: the proxy id the CA operator expects; must equal the CSR's CN. */
@@ -25,7 +25,7 @@ export interface IssuedCertificate {
   notAfter: Date;
 }
 
-/** The CN of a CSR whose self-signature verifies and whose key is RSA ≥ 2048 bits. @throws PkiError('bad_csr'). */
+/** The CN of a CSR whose self-signature verifies and whose key is RSA ≥ 2048 bits with a sound exponent (rsa-key-policy). @throws PkiError('bad_csr'). */
 export function inspectCsr(csrPem: string): { commonName: string; bits: number } {
   let csr: forge.pki.CertificateSigningRequest;
   let valid: boolean;
@@ -41,7 +41,9 @@ export function inspectCsr(csrPem: string): { commonName: string; bits: number }
     throw new PkiError('bad_csr', 'the CSR must have exactly one CN (the proxy id)');
   const key = csr.publicKey as forge.pki.rsa.PublicKey | null;
   const bits = key?.n?.bitLength() ?? 0;
-  if (bits < MIN_RSA_BITS) throw new PkiError('bad_csr', `the CSR's key must be RSA with at least ${MIN_RSA_BITS} bits`);
+  if (!key?.e || bits < MIN_RSA_BITS) throw new PkiError('bad_csr', `the CSR's key must be RSA with at least ${MIN_RSA_BITS} bits`);
+  const problem = rsaKeyProblem(bits, BigInt(key.e.toString()));
+  if (problem) throw new PkiError('bad_csr', `the CSR's key protects nothing: ${problem}`);
   return { commonName: cns[0].value, bits };
 }
 
