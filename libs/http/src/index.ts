@@ -10,7 +10,6 @@ export * from './http-server';
 export * from './event-lines';
 export * from './json-array';
 export * from './batched-writer';
-export * from './env';
 export * from './keyed-limit';
 export * from './waiting';
 export * from './waiting-cap';

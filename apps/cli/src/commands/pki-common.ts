@@ -1,10 +1,10 @@
 /** Shared plumbing of the `beamline pki` subcommands: argument parsing, NATS, one-line errors. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { withNatsConnection, type ConnectionWork } from '@beamline/nats';
+import { DEFAULT_NATS_URL, withNatsConnection, type ConnectionWork } from '@beamline/nats';
 import type { CliIo, Command } from '../command';
 import { wantsHelp } from '../command';
 
-export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+export { DEFAULT_NATS_URL };
 
 /** A mistake in how the command was called: exit 2 with the usage. */
 export class UsageError extends Error {}
