@@ -62,6 +62,16 @@ describe('broker routes', () => {
     expect(await (await fetch(`${t.net.brokerUrl}/v1/pki/certs/im-ca`)).text()).toContain('BEGIN CERTIFICATE');
   });
 
+  it('serves the CA-signed directory events after a stream sequence, and 400 for a cursor that is not one', async () => {
+    const all = (await (await fetch(`${t.net.brokerUrl}/v1/pki/events`)).json()) as { events: { seq: number; subject: string; jws: string }[] };
+    expect(all.events.map((e) => e.subject.split('.')[2]).sort()).toEqual(['cert', 'cert', 'im']);
+    const last = all.events[all.events.length - 1].seq;
+    expect(((await (await fetch(`${t.net.brokerUrl}/v1/pki/events?after=${last - 1}`)).json()) as { events: unknown[] }).events).toHaveLength(1);
+    const bad = await fetch(`${t.net.brokerUrl}/v1/pki/events?after=-1`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: 'invalid_input', message: expect.stringMatching(/^after: /) });
+  });
+
   it('reports 503 with the store unavailable while no broker-store runs, and 200 again after', async () => {
     const store = t.net.services.get('broker-store')!;
     await store.stop();

@@ -1,6 +1,7 @@
 /**
- * An HTTP forwarder in front of the broker that can hold requests back, to make the broker "slow", or answer
- * them 503 for a while, as a broker does while NATS elects a new stream leader.
+ * An HTTP forwarder in front of the broker that can hold requests back, to make the broker "slow", answer
+ * them 503 for a while, as a broker does while NATS elects a new stream leader, or rewrite its JSON answers,
+ * as a lying broker (or a man in the middle) would. Answers are buffered, not streamed.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,12 +12,15 @@ export interface DelayingForwarder {
   delay(match: (method: string, path: string) => boolean, ms: number): void;
   /** Matching requests are answered 503 `nats_unavailable` (not forwarded) for the next `ms`; returns how many were. */
   unavailableFor(match: (method: string, path: string) => boolean, ms: number): () => number;
+  /** JSON answers to matching requests are replaced by `rewrite(json)` from now on. */
+  rewriteJson(match: (method: string, path: string) => boolean, rewrite: (json: unknown) => unknown): void;
   close(): Promise<void>;
 }
 
 export async function startDelayingForwarder(target: string): Promise<DelayingForwarder> {
   let rule: { match: (method: string, path: string) => boolean; ms: number } | undefined;
   let outage: { match: (method: string, path: string) => boolean; until: number; refused: number } | undefined;
+  let rewriter: { match: (method: string, path: string) => boolean; rewrite: (json: unknown) => unknown } | undefined;
   const server: Server = createServer((req, res) => {
     if (outage && Date.now() < outage.until && outage.match(req.method ?? 'GET', req.url ?? '/')) {
       outage.refused++;
@@ -36,7 +40,10 @@ export async function startDelayingForwarder(target: string): Promise<DelayingFo
           if (typeof v === 'string' && k !== 'host' && k !== 'connection' && k !== 'content-length') headers[k] = v;
         const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
         const upstream = await fetch(target + req.url, { method: req.method, headers, body });
-        const out = Buffer.from(await upstream.arrayBuffer());
+        let out = Buffer.from(await upstream.arrayBuffer());
+        if (rewriter?.match(req.method ?? 'GET', req.url ?? '/') && upstream.headers.get('content-type')?.includes('json')) {
+          out = Buffer.from(JSON.stringify(rewriter.rewrite(JSON.parse(out.toString('utf8')))));
+        }
         const back: Record<string, string> = {};
         upstream.headers.forEach((v, k) => {
           if (!['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'content-encoding'].includes(k)) back[k] = v;
@@ -51,6 +58,7 @@ export async function startDelayingForwarder(target: string): Promise<DelayingFo
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     delay: (match, ms) => (rule = { match, ms }),
+    rewriteJson: (match, rewrite) => (rewriter = { match, rewrite }),
     unavailableFor: (match, ms) => {
       const current = (outage = { match, until: Date.now() + ms, refused: 0 });
       return () => current.refused;

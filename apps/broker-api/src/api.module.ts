@@ -8,7 +8,7 @@ import { UploadSlots } from './auth/upload-slots';
 import { BROKER_CONFIG, type BrokerConfig } from './config';
 import { HealthController } from './health/health.controller';
 import { CertificateRegistry } from './pki/certificate-registry';
-import { PkiController } from './pki/pki.controller';
+import { PkiController, PkiEventsController } from './pki/pki.controller';
 import { ControlController } from './presence/control.controller';
 import { PresenceModule } from './presence/presence.module';
 import { ProxyQuotas } from './quotas/proxy-quotas';
@@ -48,7 +48,16 @@ export class ApiModule {
         PresenceModule,
         CqrsModule.forRoot(),
       ],
-      controllers: [HealthController, PkiController, TasksController, ControlController, SessionsController, SocketsController, SocketHealthController],
+      controllers: [
+        HealthController,
+        PkiController,
+        PkiEventsController,
+        TasksController,
+        ControlController,
+        SessionsController,
+        SocketsController,
+        SocketHealthController,
+      ],
       providers: [
         StorageSetup,
         StorageMonitor,

@@ -37,6 +37,8 @@ export interface ProxyConfig {
   brokerAuth: 'session' | 'signature';
   /** How often the certificate directory is re-read (new, renewed and revoked certificates). */
   certRefreshMs: number;
+  /** A full re-read of the signed directory events, after which a skipped event is seen. */
+  certResyncMs: number;
   /** After SIGTERM, waits end at once; connections still open after this long are closed (`SHUTDOWN_GRACE`). */
   shutdownGraceMs: number;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -74,7 +76,8 @@ export const proxyEnvSchema = z.object({
     'session',
     'how requests to the broker are authenticated: a session MAC each, or a signature each',
   ),
-  CERT_REFRESH: setting.duration(60_000, 'how often the certificate directory is re-read (new, renewed and revoked certificates)'),
+  CERT_REFRESH: setting.duration(60_000, 'how often new CA-signed directory events are fetched (new, renewed and revoked certificates, intermediates)'),
+  CERT_RESYNC: setting.duration(600_000, 'how often the whole directory is read again (bounds how long a broker that skipped an event can hide it)'),
   SHUTDOWN_GRACE: setting.duration(10_000, 'after SIGTERM, waits end at once; connections still open this long are closed'),
   SOCKET_TTL: setting.duration(DEFAULT_SOCKET_TTL_MS, "how long a socket request waits for its recipient (Samply.Beam's apps cannot pass one)"),
   SOCKET_LIST_WAIT: setting.oneOf(
@@ -107,6 +110,7 @@ export function loadProxyConfig(env: Readonly<Record<string, string | undefined>
     sseKeepAliveMs: v.SSE_KEEPALIVE,
     brokerAuth: v.BROKER_AUTH,
     certRefreshMs: v.CERT_REFRESH,
+    certResyncMs: v.CERT_RESYNC,
     shutdownGraceMs: v.SHUTDOWN_GRACE,
     socketTtlMs: v.SOCKET_TTL,
     socketListWait: v.SOCKET_LIST_WAIT,

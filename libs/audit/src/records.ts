@@ -18,6 +18,7 @@ export type AuditRecordType =
   | 'CertificatePublished'
   | 'CertificateRevoked'
   | 'IntermediatePublished'
+  | 'IntermediateRetired'
   | 'Unreadable';
 
 export interface AuditRecord {
@@ -154,6 +155,9 @@ function describePki(seq: number, subject: string, data: Uint8Array, storedAt: n
     const { event, kid } = readPkiJws(compact);
     if (event.type === 'CertificateRevoked') {
       return { ...base, time: iso(event.revokedAt), type: event.type, serial: event.serial, kid, ...(event.reason ? { reason: event.reason } : {}) };
+    }
+    if (event.type === 'IntermediateRetired') {
+      return { ...base, time: iso(event.retiredAt), type: event.type, serial: event.serial, kid, ...(event.reason ? { reason: event.reason } : {}) };
     }
     let cert: { serial?: string; commonName?: string; notBefore?: string; notAfter?: string } = {};
     try {

@@ -108,16 +108,39 @@ export function createCa(opts: { rootCn?: string; imCn?: string; validityDays?: 
     notAfter,
     extensions: CA_EXTENSIONS(),
   });
+  const { imCertPem } = createIntermediate({ rootCertPem, rootKeyPem, imCn, validityDays, bits, keyPair: im, now });
+  return { rootCertPem, rootKeyPem, imCertPem, imKeyPem };
+}
+
+/**
+ * A new intermediate CA (pathLen 0) signed by an existing root, with a fresh native RSA key: what an
+ * intermediate rotation publishes. Valid from 5 minutes ago, never beyond the root's own notAfter.
+ */
+export function createIntermediate(opts: {
+  rootCertPem: string;
+  rootKeyPem: string;
+  imCn: string;
+  validityDays: number;
+  bits: number;
+  /** Tests and {@link createCa} only: a key pair generated earlier. */
+  keyPair?: { publicKey: KeyObject; privateKey: KeyObject };
+  /** Default Date.now(). */
+  now?: number;
+}): { imCertPem: string; imKeyPem: string } {
+  const root = parseForgeCert(opts.rootCertPem, 'root certificate');
+  const now = opts.now ?? Date.now();
+  const notAfter = new Date(Math.min(now + opts.validityDays * DAY_MS, root.validity.notAfter.getTime()));
+  const im = opts.keyPair ?? generateRsaKeyPair(opts.bits);
   const imCertPem = buildCert({
-    subjectCn: imCn,
+    subjectCn: opts.imCn,
     publicKey: toForgePublic(im.publicKey),
-    issuer: forge.pki.certificateFromPem(rootCertPem),
-    signingKey: rootForgeKey,
-    notBefore,
+    issuer: root,
+    signingKey: toForgePrivate(opts.rootKeyPem),
+    notBefore: new Date(now - BACKDATE_MS),
     notAfter,
     extensions: CA_EXTENSIONS(0),
   });
-  return { rootCertPem, rootKeyPem, imCertPem, imKeyPem };
+  return { imCertPem, imKeyPem: privateKeyToPem(im.privateKey) };
 }
 
 /** Creates a PEM CSR (PKCS#10, SHA-256) with subject CN = proxyId, signed by `privateKey` (which stays local). */

@@ -3,7 +3,7 @@ import { CryptoError } from './errors';
 import { assertUsableRsaKey } from './rsa-key-policy';
 
 export type { CaBundle } from './ca';
-export { createCa, createCsr, issueCertificate, randomSerialHex } from './ca';
+export { createCa, createCsr, createIntermediate, issueCertificate, randomSerialHex } from './ca';
 
 /** Parsing and verifying certificates with Node's native X509Certificate (fast; fine on hot paths). */
 

@@ -28,6 +28,7 @@ describe('@beamline/domain barrel', () => {
       'appIdOf',
       'brokerIdOfProxy',
       'subjectToken',
+      'isRootSignedPkiEvent',
       'fromSubjectToken',
       'parseUuid',
       'parseDuration',

@@ -30,7 +30,9 @@ export function decodePkiEnvelope(data: Uint8Array): string | undefined {
 export function pkiEventSubject(event: PkiEvent): string {
   switch (event.type) {
     case 'IntermediatePublished':
-      return subjects.intermediatePublished;
+      return event.serial === undefined ? subjects.intermediatePublished : subjects.intermediate(event.serial);
+    case 'IntermediateRetired':
+      return subjects.intermediateRetired(event.serial);
     case 'CertificatePublished':
       return subjects.certificatePublished(event.serial);
     case 'CertificateRevoked':

@@ -85,7 +85,10 @@ export const subjects = {
   allAudit: 'audit.>',
   certificatePublished: (serial: string) => `beam.pki.cert.${serial}`,
   certificateRevoked: (serial: string) => `beam.pki.revoked.${serial}`,
+  /** Where IntermediatePublished events written before rotation existed (without a serial) were stored. */
   intermediatePublished: 'beam.pki.im-ca',
+  intermediate: (serial: string) => `beam.pki.im.${serial}`,
+  intermediateRetired: (serial: string) => `beam.pki.im-retired.${serial}`,
 
   /** Request/reply: broker-api asks broker-store (queue group) for views. */
   storeQuery: 'beam.store.query',

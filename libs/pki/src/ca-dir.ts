@@ -1,12 +1,13 @@
 /**
  * The CA directory on disk: `root.crt.pem`, `root.key.pem` (0600), `im.crt.pem`, `im.key.pem` (0600).
- * The root signs only the intermediate and the IntermediatePublished event; the intermediate issues proxy
- * certificates and signs the other directory events.
+ * The root signs only intermediates and the IntermediatePublished / IntermediateRetired events; the
+ * intermediate issues proxy certificates and signs the other directory events. After a rotation the
+ * previous intermediate is kept as `im-<serial>.crt.pem` / `im-<serial>.key.pem`.
  */
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCa, parseCertificate, privateKeyFromPem, type CertInfo } from '@beamline/crypto';
+import { createCa, createIntermediate, parseCertificate, privateKeyFromPem, type CertInfo } from '@beamline/crypto';
 import { PkiError } from './errors';
 
 export const CA_FILES = {
@@ -65,6 +66,38 @@ export function initCa(dir: string, opts: InitCaOptions = {}): LoadedCa {
   writeFileSync(join(dir, CA_FILES.rootCert), bundle.rootCertPem, { flag: 'wx', mode: 0o644 });
   writeFileSync(join(dir, CA_FILES.imCert), bundle.imCertPem, { flag: 'wx', mode: 0o644 });
   return loadCa(dir, { checkDates: false });
+}
+
+/**
+ * Rotates the issuing intermediate: a new key and a root-signed certificate become `im.*.pem`, the
+ * previous ones are kept as `im-<serial>.*.pem`. Nothing is published here (see publishIntermediate), and
+ * certificates of the previous intermediate stay trusted until it is retired or expires.
+ */
+export function rotateIntermediate(dir: string, opts: { validityDays?: number; imCn?: string; bits?: number; now?: number } = {}): LoadedCa {
+  const current = loadCa(dir, { now: opts.now });
+  const validityDays = opts.validityDays ?? 3650;
+  if (!Number.isInteger(validityDays) || validityDays <= 0)
+    throw new PkiError('invalid_input', `validity days must be a positive integer, got ${validityDays}`);
+  const imCn = opts.imCn ?? `Beamline Intermediate CA ${new Date(opts.now ?? Date.now()).toISOString().slice(0, 10)}`;
+  if (imCn.trim() === '' || imCn.length > 64) throw new PkiError('invalid_input', `a CA common name must be 1..64 characters, got ${JSON.stringify(imCn)}`);
+  const next = createIntermediate({
+    rootCertPem: current.rootCertPem,
+    rootKeyPem: readFileSync(join(dir, CA_FILES.rootKey), 'utf8'),
+    imCn,
+    validityDays,
+    bits: opts.bits ?? 4096,
+    now: opts.now,
+  });
+  // The new pair is written beside the old one first, so an interrupted rotation never loses a key.
+  const staged = { cert: join(dir, 'im.next.crt.pem'), key: join(dir, 'im.next.key.pem') };
+  writeSecret(staged.key, next.imKeyPem);
+  writeFileSync(staged.cert, next.imCertPem, { flag: 'wx', mode: 0o644 });
+  const archived = { cert: join(dir, `im-${current.im.serial}.crt.pem`), key: join(dir, `im-${current.im.serial}.key.pem`) };
+  renameSync(join(dir, CA_FILES.imKey), archived.key);
+  renameSync(join(dir, CA_FILES.imCert), archived.cert);
+  renameSync(staged.key, join(dir, CA_FILES.imKey));
+  renameSync(staged.cert, join(dir, CA_FILES.imCert));
+  return loadCa(dir, { now: opts.now });
 }
 
 /** Writes a private key file: never over an existing file, mode 0600. */

@@ -1,25 +1,31 @@
 /**
- * The certificate directory as folded from BEAM_PKI — one reducer for the broker (`CertificateRegistry`)
- * and `beamline pki list`. With a pinned root it honours only CA-signed events:
+ * The certificate directory as folded from BEAM_PKI — one reducer for the broker (`CertificateRegistry`),
+ * every proxy (which folds the same signed events, fetched through the broker, itself), the audit tools and
+ * `beamline pki list`. With a pinned root it honours only CA-signed events:
  *
- * - IntermediatePublished: signed by the root key (kid = root serial), and the certificate is a CA signed
- *   by the root. The newest accepted one is "the" intermediate; earlier ones stay trusted for the
- *   certificates they issued.
- * - CertificatePublished / CertificateRevoked: signed by an accepted intermediate (kid = its serial). An
- *   event signed by an intermediate not (yet) accepted is held and applied when that intermediate is.
+ * - IntermediatePublished / IntermediateRetired: signed by the root key (kid = root serial); a published
+ *   certificate must be a CA signed by the root. Every unretired intermediate stays trusted for the
+ *   certificates it issued ({@link Intermediates}); which event came last decides nothing.
+ * - CertificatePublished / CertificateRevoked: signed by a known intermediate (kid = its serial). An event
+ *   signed by an intermediate not (yet) known is held, in a bounded buffer, and applied when it is.
  * - Every event must sit on its own subject (`beam.pki.cert.<serial>` …) and certificates must carry the
- *   serial they are published under.
+ *   serial they are published under. A revocation is final.
  *
  * Anything else (unsigned, forged, malformed, misplaced) is ignored; `apply` says why. Certificates are
  * still verified against the chain (and dates) at every use: {@link PkiDirectory.verify}.
  */
 import { X509Certificate } from 'node:crypto';
 import { CryptoError, isCryptoError, parseCertificate, verifyCertificate, type CertInfo } from '@beamline/crypto';
-import { decodePkiEnvelope, isStreamNotFound, PKI_STREAM, pkiEventSubject, readStream, subjects } from '@beamline/nats';
-import { type PkiEvent } from '@beamline/domain';
-import type { JetStreamClient } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { decodePkiEnvelope, pkiEventSubject } from '@beamline/nats';
+import { isRootSignedPkiEvent, type IntermediatePublished, type IntermediateRetired, type PkiEvent } from '@beamline/domain';
 import { pkiJwsSignatureValid, readPkiJws, type UnverifiedPkiJws } from './ca-signature';
+import { Intermediates, type IntermediateListing } from './intermediates';
+
+/**
+ * Events signed by intermediates not yet seen are held, at most this many in all: whoever can write to
+ * BEAM_PKI (or answer for the broker) could otherwise grow every verifier's memory without bound.
+ */
+export const MAX_HELD_PKI_EVENTS = 10_000;
 
 export type CertificateStatus = 'valid' | 'expired' | 'not_yet_valid' | 'revoked' | 'untrusted';
 
@@ -39,29 +45,28 @@ export interface DirectoryListing {
 
 export type ApplyResult = { accepted: true; event: PkiEvent } | { accepted: false; reason: string; held?: boolean };
 
-interface Intermediate {
-  pem: string;
-  x509: X509Certificate;
-}
-
 export class PkiDirectory {
   private readonly root: X509Certificate | undefined;
   private readonly rootSerial: string | undefined;
-  private readonly intermediates = new Map<string, Intermediate>();
-  private latestIntermediate: string | undefined;
+  private readonly intermediates = new Intermediates();
   private readonly certs = new Map<string, CertInfo>();
   /** Serials by certificate CN (proxy id): a recipient check is a lookup, not a walk of the directory. */
   private readonly serialsByName = new Map<string, Set<string>>();
   private readonly revocations = new Map<string, { revokedAt: number; reason?: string }>();
-  private readonly held = new Map<string, { subject: string; jws: UnverifiedPkiJws }[]>();
-  /** The intermediates that issued each certificate (by PEM); forgotten whenever an intermediate is added. */
-  private readonly issuersOf = new Map<string, Intermediate[]>();
+  /** Held events by signer kid, each keyed by its signature so that reading an event twice holds it once. */
+  private readonly held = new Map<string, Map<string, { subject: string; jws: UnverifiedPkiJws }>>();
+  private heldCount = 0;
+  private droppedCount = 0;
 
   /**
    * @param rootCertPem the pinned root. Without it, nothing is verified (signatures and chains are not
    *        checked; `beamline pki list` without a root says so).
+   * @param opts.maxHeld events held for unknown signers at most (default {@link MAX_HELD_PKI_EVENTS}).
    */
-  constructor(readonly rootCertPem?: string) {
+  constructor(
+    readonly rootCertPem?: string,
+    private readonly opts: { maxHeld?: number } = {},
+  ) {
     if (rootCertPem !== undefined) {
       this.root = new X509Certificate(rootCertPem);
       this.rootSerial = this.root.serialNumber.toLowerCase();
@@ -72,9 +77,18 @@ export class PkiDirectory {
     return this.root !== undefined;
   }
 
-  /** The newest accepted intermediate (PEM). */
-  get intermediate(): string | undefined {
-    return this.latestIntermediate;
+  /** The active intermediate with the latest notBefore (PEM); not a trust decision, see {@link verify}. */
+  intermediate(now: number = Date.now()): string | undefined {
+    return this.intermediates.newestActive(now)?.pem;
+  }
+
+  intermediateListing(now: number = Date.now()): IntermediateListing[] {
+    return this.intermediates.listing(now);
+  }
+
+  /** Events waiting for the intermediate that signed them, and those turned away because the buffer was full. */
+  get heldEvents(): { held: number; dropped: number } {
+    return { held: this.heldCount, dropped: this.droppedCount };
   }
 
   get size(): number {
@@ -85,6 +99,11 @@ export class PkiDirectory {
   apply(subject: string, data: Uint8Array): ApplyResult {
     const compact = decodePkiEnvelope(data);
     if (compact === undefined) return { accepted: false, reason: 'not a CA-signed event (no {"jws": …} envelope)' };
+    return this.applySigned(subject, compact);
+  }
+
+  /** Folds one CA-signed event (its compact JWS, as found on `subject`) in. Applying it again changes nothing. */
+  applySigned(subject: string, compact: string): ApplyResult {
     let jws: UnverifiedPkiJws;
     try {
       jws = readPkiJws(compact);
@@ -98,42 +117,10 @@ export class PkiDirectory {
 
   private applyVerified(subject: string, jws: UnverifiedPkiJws): ApplyResult {
     const { event, kid } = jws;
-    if (event.type === 'IntermediatePublished') {
-      let im: X509Certificate;
-      try {
-        im = new X509Certificate(event.pem);
-      } catch {
-        return { accepted: false, reason: 'IntermediatePublished: unreadable certificate' };
-      }
-      if (this.root) {
-        if (kid !== this.rootSerial || !pkiJwsSignatureValid(jws, this.root.publicKey)) {
-          return { accepted: false, reason: `IntermediatePublished: not signed by the pinned root (kid ${kid})` };
-        }
-        if (!im.ca || !im.checkIssued(this.root) || !im.verify(this.root.publicKey)) {
-          return { accepted: false, reason: 'IntermediatePublished: the certificate is not a CA signed by the pinned root' };
-        }
-      }
-      const serial = im.serialNumber.toLowerCase();
-      this.intermediates.set(serial, { pem: im.toString(), x509: im });
-      this.issuersOf.clear();
-      this.latestIntermediate = im.toString();
-      const waiting = this.held.get(serial) ?? [];
-      this.held.delete(serial);
-      for (const w of waiting) this.applyVerified(w.subject, w.jws);
-      return { accepted: true, event };
-    }
+    if (isRootSignedPkiEvent(event)) return this.applyRootSigned(jws, event);
     if (this.root) {
-      const signer = this.intermediates.get(kid);
-      if (!signer) {
-        const list = this.held.get(kid) ?? [];
-        if (list.length < 1000) list.push({ subject, jws });
-        this.held.set(kid, list);
-        return {
-          accepted: false,
-          held: true,
-          reason: `${event.type} ${event.serial}: signed by an unknown intermediate (kid ${kid}); held until it is published`,
-        };
-      }
+      const signer = this.intermediates.bySerial(kid);
+      if (!signer) return this.hold(kid, subject, jws);
       if (!pkiJwsSignatureValid(jws, signer.x509.publicKey)) {
         return { accepted: false, reason: `${event.type} ${event.serial}: signature does not verify with intermediate ${kid}` };
       }
@@ -150,10 +137,59 @@ export class PkiDirectory {
       let serials = this.serialsByName.get(cert.commonName);
       if (!serials) this.serialsByName.set(cert.commonName, (serials = new Set()));
       serials.add(cert.serial);
-    } else {
-      if (!this.revocations.has(event.serial)) this.revocations.set(event.serial, { revokedAt: event.revokedAt, reason: event.reason });
+    } else if (!this.revocations.has(event.serial)) {
+      this.revocations.set(event.serial, { revokedAt: event.revokedAt, reason: event.reason });
     }
     return { accepted: true, event };
+  }
+
+  private applyRootSigned(jws: UnverifiedPkiJws, event: IntermediatePublished | IntermediateRetired): ApplyResult {
+    if (this.root && (jws.kid !== this.rootSerial || !pkiJwsSignatureValid(jws, this.root.publicKey))) {
+      return { accepted: false, reason: `${event.type}: not signed by the pinned root (kid ${jws.kid})` };
+    }
+    if (event.type === 'IntermediateRetired') {
+      this.intermediates.retire(event.serial, event.retiredAt, event.reason);
+      return { accepted: true, event };
+    }
+    let im: X509Certificate;
+    try {
+      im = new X509Certificate(event.pem);
+    } catch {
+      return { accepted: false, reason: 'IntermediatePublished: unreadable certificate' };
+    }
+    if (this.root && (!im.ca || !im.checkIssued(this.root) || !im.verify(this.root.publicKey))) {
+      return { accepted: false, reason: 'IntermediatePublished: the certificate is not a CA signed by the pinned root' };
+    }
+    const serial = im.serialNumber.toLowerCase();
+    if (event.serial !== undefined && event.serial !== serial) {
+      return { accepted: false, reason: `IntermediatePublished ${event.serial}: the certificate's serial is ${serial}` };
+    }
+    this.intermediates.add(im);
+    const waiting = [...(this.held.get(serial)?.values() ?? [])];
+    this.held.delete(serial);
+    this.heldCount -= waiting.length;
+    for (const w of waiting) this.applyVerified(w.subject, w.jws);
+    return { accepted: true, event };
+  }
+
+  private hold(kid: string, subject: string, jws: UnverifiedPkiJws): ApplyResult {
+    const what = `${jws.event.type} ${'serial' in jws.event ? jws.event.serial : ''}`;
+    const key = `${subject} ${jws.signature.toString('base64url')}`;
+    const list = this.held.get(kid) ?? new Map<string, { subject: string; jws: UnverifiedPkiJws }>();
+    const maxHeld = this.opts.maxHeld ?? MAX_HELD_PKI_EVENTS;
+    if (!list.has(key) && this.heldCount >= maxHeld) {
+      this.droppedCount++;
+      return { accepted: false, reason: `${what}: signed by an unknown intermediate (kid ${kid}), and ${maxHeld} such events are already held` };
+    }
+    if (!list.has(key)) this.heldCount++;
+    list.set(key, { subject, jws });
+    this.held.set(kid, list);
+    return { accepted: false, held: true, reason: `${what}: signed by an unknown intermediate (kid ${kid}); held until it is published` };
+  }
+
+  /** How many certificates this directory knows to be revoked (revocations are final). */
+  get revocationCount(): number {
+    return this.revocations.size;
   }
 
   isRevoked(serial: string): boolean {
@@ -181,11 +217,11 @@ export class PkiDirectory {
    */
   verify(cert: CertInfo, now: number, expectedCn?: string): CertInfo {
     if (!this.rootCertPem) throw new CryptoError('untrusted', 'no pinned root');
-    const issuers = this.issuersOfCert(cert.pem);
+    const issuers = this.intermediates.issuersOfCert(cert.pem);
     if (issuers.length === 0)
       throw new CryptoError(
         'untrusted',
-        this.intermediates.size === 0 ? 'no intermediate CA published yet' : 'certificate is not issued by a published intermediate',
+        this.intermediates.size === 0 ? 'no intermediate CA published yet' : 'certificate is not issued by a published, unretired intermediate',
       );
     let last: unknown;
     for (const im of issuers) {
@@ -196,16 +232,6 @@ export class PkiDirectory {
       }
     }
     throw last;
-  }
-
-  private issuersOfCert(pem: string): Intermediate[] {
-    let issuers = this.issuersOf.get(pem);
-    if (!issuers) {
-      const x = new X509Certificate(pem);
-      issuers = [...this.intermediates.values()].filter((im) => x.checkIssued(im.x509));
-      this.issuersOf.set(pem, issuers);
-    }
-    return issuers;
   }
 
   status(cert: CertInfo, now: number): CertificateStatus {
@@ -241,28 +267,4 @@ export class PkiDirectory {
         };
       });
   }
-}
-
-/** Reads every BEAM_PKI message into a {@link PkiDirectory}; `ignored` lists what was not honoured and why. */
-export async function loadDirectory(
-  jsOrNc: JetStreamClient | NatsConnection,
-  opts: { rootCertPem?: string } = {},
-): Promise<{ directory: PkiDirectory; ignored: { seq: number; subject: string; reason: string }[] }> {
-  const directory = new PkiDirectory(opts.rootCertPem);
-  const ignored: { seq: number; subject: string; reason: string }[] = [];
-  try {
-    for await (const m of readStream(jsOrNc, PKI_STREAM, { filterSubject: subjects.allPki, follow: false })) {
-      const result = directory.apply(m.subject, m.data);
-      if (!result.accepted) ignored.push({ seq: m.seq, subject: m.subject, reason: result.reason });
-    }
-  } catch (err) {
-    if (!isStreamNotFound(err)) throw err; // no stream: an empty directory
-  }
-  return { directory, ignored };
-}
-
-/** The directory as a list of certificates with their status (see {@link PkiDirectory.listing}). */
-export async function readDirectory(jsOrNc: JetStreamClient | NatsConnection, opts: { rootCertPem?: string; now?: number } = {}): Promise<DirectoryListing[]> {
-  const { directory } = await loadDirectory(jsOrNc, opts);
-  return directory.listing(opts.now);
 }

@@ -6,4 +6,6 @@ export * from './enroll';
 export * from './sign';
 export * from './ca-signature';
 export * from './publish';
+export * from './intermediates';
 export * from './directory';
+export * from './directory-loader';

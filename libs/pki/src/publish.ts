@@ -6,9 +6,10 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { parseCertificate } from '@beamline/crypto';
 import { PkiLog, pkiEventSubject } from '@beamline/nats';
-import { type CertificatePublished, type CertificateRevoked, type IntermediatePublished, type PkiEvent } from '@beamline/domain';
+import { type CertificatePublished, type CertificateRevoked, type IntermediatePublished, type IntermediateRetired, type PkiEvent } from '@beamline/domain';
 import { assertCaUsable, type LoadedCa } from './ca-dir';
 import { readPkiJws, signPkiEvent } from './ca-signature';
+import { PkiError } from './errors';
 import { normaliseSerial } from './serial';
 
 /** `published` is false when the directory already held the same event (nothing was written). */
@@ -23,16 +24,41 @@ export type CaSigner = Pick<LoadedCa, 'root' | 'im' | 'rootKey' | 'imKey' | 'imC
 /** BEAM_PKI as a {@link PkiLog}; a JetStreamClient (what tests and the dev network hold) is wrapped in one. */
 export type PkiTarget = PkiLog | JetStreamClient;
 
-/** IntermediatePublished, signed by the ROOT key (kid = root serial). Skipped if it is already the latest. */
+/** IntermediatePublished, signed by the ROOT key (kid = root serial), on its own subject; idempotent per serial. */
 export async function publishIntermediate(target: PkiTarget, ca: CaSigner): Promise<PublishResult> {
   assertCaUsable(ca);
   const log = pkiLogOf(target);
-  const event: IntermediatePublished = { type: 'IntermediatePublished', v: 1, pem: ca.im.pem };
+  const event: IntermediatePublished = { type: 'IntermediatePublished', v: 1, serial: ca.im.serial, pem: ca.im.pem };
   const last = await lastEvent(log, pkiEventSubject(event));
   if (last && last.event.type === 'IntermediatePublished' && last.kid === ca.root.serial && sameCert(last.event.pem, ca.im.pem)) {
     return { seq: last.seq, published: false };
   }
   return publish(log, event, signPkiEvent(event, ca.rootKey, ca.root.serial), `im-${ca.im.serial}`);
+}
+
+/**
+ * IntermediateRetired, signed by the ROOT key: every verifier stops trusting certificates the intermediate
+ * `serial` issued. Refuses to retire the CA directory's own issuing intermediate (rotate first); a second
+ * retirement is a no-op.
+ */
+export async function publishIntermediateRetirement(
+  target: PkiTarget,
+  ca: Pick<CaSigner, 'root' | 'im' | 'rootKey'>,
+  serial: string,
+  opts: { reason?: string; retiredAt?: number } = {},
+): Promise<PublishResult> {
+  assertCaUsable(ca);
+  const s = normaliseSerial(serial);
+  if (s === ca.im.serial) {
+    throw new PkiError('invalid_input', `${s} is the intermediate this CA directory issues with; create its successor first (beamline pki intermediate new)`);
+  }
+  if (s === ca.root.serial) throw new PkiError('invalid_input', `${s} is the root, not an intermediate`);
+  const log = pkiLogOf(target);
+  const event: IntermediateRetired = { type: 'IntermediateRetired', v: 1, serial: s, retiredAt: opts.retiredAt ?? Date.now() };
+  if (opts.reason !== undefined && opts.reason !== '') event.reason = opts.reason;
+  const last = await lastEvent(log, pkiEventSubject(event));
+  if (last && last.event.type === 'IntermediateRetired' && last.kid === ca.root.serial) return { seq: last.seq, published: false };
+  return publish(log, event, signPkiEvent(event, ca.rootKey, ca.root.serial), `im-retired-${s}`);
 }
 
 /** CertificatePublished, signed by the intermediate (kid = intermediate serial); idempotent per serial. */

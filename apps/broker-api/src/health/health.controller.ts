@@ -2,6 +2,7 @@ import { Controller, Get, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { usedRatio } from '@beamline/domain';
 import { NatsProbe } from '@beamline/nats';
+import { CertificateRegistry } from '../pki/certificate-registry';
 import { StorageMonitor } from '../storage/storage-monitor';
 import { StoreClient } from '../tasks/store-client';
 import { Wakeups } from '../tasks/wakeups';
@@ -21,6 +22,7 @@ export class HealthController {
     private readonly store: StoreClient,
     private readonly wakeups: Wakeups,
     private readonly storage: StorageMonitor,
+    private readonly certificates: CertificateRegistry,
   ) {}
 
   @Get()
@@ -35,6 +37,8 @@ export class HealthController {
     const storeFailure = this.store.recentFailure();
     if (storeFailure) reasons.push(`broker-store: queries failed within the last 30 s (${storeFailure})`);
     if (storeSeq !== undefined && pingMs > SLOW_STORE_MS) reasons.push(`broker-store: answered a ping only after ${pingMs} ms`);
+    const pki = this.certificates.heldEvents;
+    if (pki.dropped > 0) reasons.push(`pki: ${pki.dropped} directory events signed by unknown intermediates were dropped (buffer full)`);
     res.status(healthy ? 200 : 503).json({
       summary: !healthy ? 'unhealthy' : reasons.length > 0 ? 'degraded' : 'healthy',
       reasons,
@@ -42,6 +46,7 @@ export class HealthController {
       store: storeSeq === undefined ? { status: 'unavailable' } : { status: 'ok', applied_seq: storeSeq },
       storage: this.storageReport(),
       waiting: this.wakeups.waiting,
+      pki: { held_events: pki.held, dropped_events: pki.dropped },
     });
   }
 

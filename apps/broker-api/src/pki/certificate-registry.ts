@@ -9,7 +9,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { CryptoError, type CertInfo } from '@beamline/crypto';
 import { Unauthenticated } from '@beamline/domain';
-import { PKI_STREAM, StreamFollowers, subjects, type FollowedMessage, type StreamFollower } from '@beamline/nats';
+import { decodePkiEnvelope, PKI_STREAM, StreamFollowers, subjects, type FollowedMessage, type StreamFollower } from '@beamline/nats';
 import { PkiDirectory, type CertificateStatus } from '@beamline/pki';
 import { BROKER_CONFIG, type BrokerConfig } from '../config';
 
@@ -24,9 +24,20 @@ export interface DirectoryEntry {
   status: CertificateStatus;
 }
 
-/** Folds BEAM_PKI messages into a {@link PkiDirectory}, warning about every message it does not honour. */
+/** One CA-signed directory event as stored (stream sequence, subject, compact JWS): what proxies fold themselves. */
+export interface SignedPkiEvent {
+  seq: number;
+  subject: string;
+  jws: string;
+}
+
+/**
+ * Folds BEAM_PKI messages into a {@link PkiDirectory}, warning about every message it does not honour, and
+ * keeps the signed events it honoured or holds (in stream order) for proxies to verify on their own.
+ */
 export class VerifiedDirectory {
   readonly directory: PkiDirectory;
+  private readonly signed: SignedPkiEvent[] = [];
 
   constructor(
     rootCertPem: string,
@@ -38,6 +49,21 @@ export class VerifiedDirectory {
   apply(msg: FollowedMessage): void {
     const result = this.directory.apply(msg.subject, msg.data);
     if (!result.accepted) this.warn(`ignoring PKI event #${msg.seq} on ${msg.subject}: ${result.reason}`);
+    if (!result.accepted && !result.held) return;
+    const jws = decodePkiEnvelope(msg.data);
+    if (jws !== undefined) this.signed.push({ seq: msg.seq, subject: msg.subject, jws });
+  }
+
+  /** The signed events stored after stream sequence `afterSeq` (all of them for 0), oldest first. */
+  signedAfter(afterSeq: number): SignedPkiEvent[] {
+    let lo = 0;
+    let hi = this.signed.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.signed[mid].seq <= afterSeq) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.signed.slice(lo);
   }
 }
 
@@ -75,9 +101,19 @@ export class CertificateRegistry implements OnApplicationBootstrap, OnApplicatio
     await this.follower?.stop();
   }
 
-  /** The newest intermediate whose publication was signed by the pinned root. */
+  /** The active intermediate with the latest notBefore (Beam's `im-ca`; proxies verify against all of them). */
   get intermediate(): string | undefined {
-    return this.directory.intermediate;
+    return this.directory.intermediate();
+  }
+
+  /** The CA-signed events after stream sequence `afterSeq`, for proxies that verify the directory themselves. */
+  signedEventsAfter(afterSeq: number): SignedPkiEvent[] {
+    return this.view.signedAfter(afterSeq);
+  }
+
+  /** Directory events held for an unknown signer, and those dropped because the buffer was full (health). */
+  get heldEvents(): { held: number; dropped: number } {
+    return this.directory.heldEvents;
   }
 
   /** A currently valid certificate by serial, or Unauthenticated naming why not. */

@@ -20,6 +20,12 @@ export class HealthController {
   @Get()
   health(@Res() res: Response): void {
     const ready = this.directory.ready;
-    res.status(ready ? 200 : 503).json({ summary: ready ? 'healthy' : 'starting', certificate: this.identity.serial ?? null, control: this.control.state });
+    const pki = this.directory.pkiState;
+    res.status(ready ? 200 : 503).json({
+      summary: ready ? 'healthy' : 'starting',
+      certificate: this.identity.serial ?? null,
+      control: this.control.state,
+      pki: { revoked_certificates: pki.revoked, held_events: pki.held, dropped_events: pki.dropped },
+    });
   }
 }

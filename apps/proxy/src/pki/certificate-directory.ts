@@ -1,21 +1,25 @@
 /**
- * Peer certificates, fetched from the broker's directory and trusted only after validating chain (to the
- * pinned root), dates, name and revocation here, at the proxy. Cached; refreshed every 60 s and on a miss
- * (at most once a second), so new and revoked certificates take effect without a restart (`CERT_REFRESH`,
- * default 60 s). A renewed certificate of our own is picked up the same way and signs from then on.
+ * Peer certificates, trusted only from CA-signed directory events that this proxy verifies itself against
+ * its pinned root (ROOTCERT_FILE): the broker is storage and transport here, not an authority. The proxy
+ * fetches the signed events (`GET /v1/pki/events?after=<seq>`) and folds them with the same reducer as the
+ * broker (@beamline/pki `PkiDirectory`): every unretired root-signed intermediate, certificates checked
+ * against the one that issued them, revocations final once seen. Refreshed every CERT_REFRESH (60 s) and on a
+ * miss (at most once a second); every CERT_RESYNC the whole directory is read again, so a broker that skipped
+ * an event once cannot hide it for longer. A broker can delay a revocation by withholding it, but cannot
+ * undo one this proxy has seen. A renewed certificate of our own is picked up the same way.
  */
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { createPublicKey } from 'node:crypto';
-import { verifyCertificate, type CertInfo } from '@beamline/crypto';
+import { type CertInfo } from '@beamline/crypto';
+import { PkiDirectory } from '@beamline/pki';
 import { BrokerClient } from '../broker/broker-client';
 import { ProxyIdentity } from '../broker/proxy-identity';
 import { PROXY_CONFIG, type ProxyConfig } from '../config';
 
-interface DirectoryEntry {
-  serial: string;
-  proxyId: string;
-  pem: string;
-  revoked: boolean;
+interface SignedPkiEvent {
+  seq: number;
+  subject: string;
+  jws: string;
 }
 
 const MIN_REFRESH_GAP_MS = 1_000;
@@ -23,7 +27,10 @@ const MIN_REFRESH_GAP_MS = 1_000;
 @Injectable()
 export class CertificateDirectory implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Certificates');
-  private imCertPem: string | undefined;
+  private readonly directory: PkiDirectory;
+  private afterSeq = 0;
+  private lastFullRead = 0;
+  /** The directory's certificates whose chain verified when they were last folded in (dates and revocation are checked at use). */
   private bySerial = new Map<string, CertInfo>();
   private lastRefresh = 0;
   private inFlight: Promise<void> | undefined;
@@ -34,7 +41,9 @@ export class CertificateDirectory implements OnApplicationBootstrap, OnApplicati
     private readonly broker: BrokerClient,
     private readonly identity: ProxyIdentity,
     @Inject(PROXY_CONFIG) private readonly config: ProxyConfig,
-  ) {}
+  ) {
+    this.directory = new PkiDirectory(config.rootCertPem);
+  }
 
   onApplicationBootstrap(): void {
     void this.initialise();
@@ -58,7 +67,7 @@ export class CertificateDirectory implements OnApplicationBootstrap, OnApplicati
   async bySerialNumber(serial: string): Promise<CertInfo | undefined> {
     return this.lookup(() => {
       const cert = this.bySerial.get(serial);
-      return cert && this.stillValid(cert) ? cert : undefined;
+      return cert && this.usable(cert) ? cert : undefined;
     });
   }
 
@@ -99,31 +108,46 @@ export class CertificateDirectory implements OnApplicationBootstrap, OnApplicati
     return this.inFlight;
   }
 
+  /** For health: revocations seen, directory events held for an unknown signer, and those turned away (buffer full). */
+  get pkiState(): { revoked: number; held: number; dropped: number } {
+    return { revoked: this.directory.revocationCount, ...this.directory.heldEvents };
+  }
+
   private async load(): Promise<void> {
-    const im = this.broker.expect(await this.broker.send('GET', '/v1/pki/certs/im-ca', undefined, { anonymous: true }), 200);
-    const list = this.broker.expect(await this.broker.send('GET', '/v1/pki/certs', undefined, { anonymous: true }), 200);
-    this.imCertPem = String(im.body);
-    const now = Date.now();
-    const next = new Map<string, CertInfo>();
-    for (const entry of list.body as DirectoryEntry[]) {
-      if (entry.revoked) continue;
-      try {
-        next.set(
-          entry.serial,
-          verifyCertificate(entry.pem, { imCertPem: this.imCertPem, rootCertPem: this.config.rootCertPem }, { now, expectedCn: entry.proxyId }),
-        );
-      } catch (err) {
-        this.logger.warn(`rejecting certificate ${entry.serial} (${entry.proxyId}): ${String((err as Error).message)}`);
-      }
+    const fullRead = Date.now() - this.lastFullRead >= this.config.certResyncMs;
+    const after = fullRead ? 0 : this.afterSeq;
+    const res = this.broker.expect(await this.broker.send('GET', `/v1/pki/events?after=${after}`, undefined, { anonymous: true }), 200);
+    const events = signedEventsOf(res.body);
+    let changed = false;
+    for (const e of events) {
+      const result = this.directory.applySigned(e.subject, e.jws);
+      if (result.accepted) changed = true;
+      else if (!result.held) this.logger.warn(`ignoring directory event #${e.seq} on ${e.subject}: ${result.reason}`);
+      this.afterSeq = Math.max(this.afterSeq, e.seq);
     }
-    this.bySerial = next;
+    if (fullRead) this.lastFullRead = Date.now();
+    if (changed || this.bySerial.size === 0) this.bySerial = this.verifiedCertificates();
     this.lastRefresh = Date.now();
     this.identity.serial = this.findOwnSerial();
   }
 
+  private verifiedCertificates(): Map<string, CertInfo> {
+    const now = Date.now();
+    const verified = new Map<string, CertInfo>();
+    for (const cert of this.directory.all()) {
+      if (this.directory.isRevoked(cert.serial)) continue;
+      try {
+        verified.set(cert.serial, this.directory.verify(cert, now, cert.commonName));
+      } catch (err) {
+        this.logger.warn(`rejecting certificate ${cert.serial} (${cert.commonName}): ${String((err as Error).message)}`);
+      }
+    }
+    return verified;
+  }
+
   private findOwnSerial(): string | undefined {
     const own = createPublicKey(this.identity.privateKey);
-    const mine = [...this.bySerial.values()].filter((c) => c.commonName === this.identity.proxyId && c.publicKey.equals(own) && this.stillValid(c));
+    const mine = [...this.bySerial.values()].filter((c) => c.commonName === this.identity.proxyId && c.publicKey.equals(own) && this.usable(c));
     mine.sort((a, b) => b.notBefore.getTime() - a.notBefore.getTime());
     return mine[0]?.serial;
   }
@@ -131,13 +155,24 @@ export class CertificateDirectory implements OnApplicationBootstrap, OnApplicati
   private newestFor(proxyId: string): CertInfo | undefined {
     let best: CertInfo | undefined;
     for (const cert of this.bySerial.values()) {
-      if (cert.commonName === proxyId && this.stillValid(cert) && (!best || cert.notBefore > best.notBefore)) best = cert;
+      if (cert.commonName === proxyId && this.usable(cert) && (!best || cert.notBefore > best.notBefore)) best = cert;
     }
     return best;
   }
 
-  private stillValid(cert: CertInfo): boolean {
+  /** Within its dates and not revoked now (a revocation folded in since the last verification counts at once). */
+  private usable(cert: CertInfo): boolean {
     const now = Date.now();
-    return cert.notBefore.getTime() <= now && now <= cert.notAfter.getTime();
+    return cert.notBefore.getTime() <= now && now <= cert.notAfter.getTime() && !this.directory.isRevoked(cert.serial);
   }
+}
+
+/** The body of `GET /v1/pki/events`, checked for shape only (the signatures are checked when folded in). */
+function signedEventsOf(body: unknown): SignedPkiEvent[] {
+  const events = (body as { events?: unknown } | null)?.events;
+  if (!Array.isArray(events)) throw new Error('GET /v1/pki/events: the broker answered without an events list');
+  return events.filter(
+    (e): e is SignedPkiEvent =>
+      typeof e === 'object' && e !== null && Number.isSafeInteger(e.seq) && typeof e.subject === 'string' && typeof e.jws === 'string',
+  );
 }
