@@ -4,6 +4,7 @@ export * from './records';
 export * from './audit-reader';
 export * from './verify';
 export * from './time-spec';
+export * from './terminal-text';
 export * from './audit-copy';
 export * from './audit-progress';
 export * from './audit-copy-session';

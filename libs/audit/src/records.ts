@@ -49,6 +49,8 @@ export interface AuditRecord {
   reason?: string;
   /** Unreadable: why. */
   error?: string;
+  /** ISO 8601: when the stream read (BEAM_AUDIT, or BEAM_PKI for the directory) stored it, by nats-server's clock. */
+  storedAt?: string;
 }
 
 /** Decoded length of a base64 / base64url string, from its text alone. */
@@ -92,6 +94,10 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** Describes one BEAM_AUDIT message; `storedAt` is its stream timestamp (ms). Never throws. */
 export function describeAuditMessage(seq: number, subject: string, data: Uint8Array, storedAt: number): AuditRecord {
+  return { ...describeEvent(seq, subject, data, storedAt), storedAt: iso(storedAt) };
+}
+
+function describeEvent(seq: number, subject: string, data: Uint8Array, storedAt: number): AuditRecord {
   const base = { seq, subject };
   if (subject.startsWith('beam.pki.')) return describePki(seq, subject, data, storedAt);
   let event: LogEvent;

@@ -1,43 +1,46 @@
 /**
- * Offline verification of the audit trail. The certificate directory is rebuilt from the PKI events found
- * in BEAM_AUDIT with the one BEAM_PKI reducer (`PkiDirectory`) and the pinned root; then every TaskCreated
- * and ResultPut is checked as the receiving proxy would have checked it *at the time the broker received it*:
+ * Offline verification of the audit trail. The certificate directory is rebuilt from the PKI events (BEAM_PKI)
+ * with the one BEAM_PKI reducer (`PkiDirectory`) and the pinned root; then every signed event — TaskCreated,
+ * ResultPut and SocketRequested — is checked as the receiving proxy would have checked it, at the time
+ * BEAM_AUDIT stored it (a time no NATS publisher chooses; why not `receivedAt`: signed-message.ts):
  *
  * 1. the message is a compact JWS whose kid names a directory certificate;
- * 2. that certificate chains to the pinned root through a published intermediate, and root, intermediate
- *    and certificate were all valid at `receivedAt`; it was not revoked at or before `receivedAt`;
+ * 2. that certificate chains to the pinned root through a published intermediate; root, intermediate and
+ *    certificate were all valid when BEAM_AUDIT stored the event, and it was not revoked at or before then;
  * 3. the signature verifies with it (PS256, typ beamline-msg+jws);
  * 4. the signer's CN can sign for the message's `from` (label boundary, `canSignFor`);
- * 5. the broker's envelope agrees with the signed payload: task id, from, to, status (results), digest and
- *    expiry = receivedAt + ttl (tasks), and the event sits on its own subject.
+ * 5. the broker's envelope agrees with the signed payload (envelopes.ts), and the event sits on its own subject.
  *
- * TaskExpired events are written by the broker and carry no signature: only their subject is checked.
- * PKI events the reducer does not honour (unsigned, forged, misplaced, signed by an intermediate never
- * published) are failures too: an honest CA never writes one.
+ * TaskExpired and SocketConnected are written by the broker and carry no signature: their subject is checked,
+ * and a SocketConnected must connect a socket requested earlier in the trail, once, by its recipient
+ * (socket-requests.ts). PKI events the reducer does not honour (unsigned, forged, misplaced, signed by an
+ * intermediate never published) are failures too: an honest CA never writes one.
  */
-import { isDeepStrictEqual } from 'node:util';
-import { isCryptoError, readJwsKid, verifyMessage, type CertInfo } from '@beamline/crypto';
-import { canSignFor, parseEvent, ttlMsOf, type BeamEvent, type ResultPut, type TaskCreated } from '@beamline/domain';
+import { parseLogEvent, type LogEvent, type ResultPut, type SocketRequested, type TaskCreated } from '@beamline/domain';
 import { decodeJson, subjects, taskIdOfSubject } from '@beamline/nats';
 import { PkiDirectory } from '@beamline/pki';
 import type { AuditMessage } from './audit-reader';
+import { envelopeMismatches } from './envelopes';
+import { checkSignedMessage } from './signed-message';
+import { SocketRequests } from './socket-requests';
 
 export interface AuditFailure {
   seq: number;
   subject: string;
   type: string;
   taskId?: string;
+  socketId?: string;
   reason: string;
 }
 
 export interface AuditSummary {
   ok: boolean;
-  /** TaskCreated + ResultPut whose signature was checked. */
+  /** TaskCreated, ResultPut and SocketRequested whose signature was checked (and unreadable events). */
   checked: number;
   passed: number;
   failed: number;
   byType: Record<string, number>;
-  /** TaskExpired events (unsigned; subject checked). */
+  /** TaskExpired and SocketConnected events (the broker's own, unsigned; checked as far as they can be). */
   unsigned: number;
   pkiEvents: number;
   certificates: number;
@@ -56,6 +59,9 @@ export class AuditVerifier {
   private passed = 0;
   private unsigned = 0;
   private readonly byType: Record<string, number> = {};
+  private readonly sockets = new SocketRequests();
+  /** The BEAM_AUDIT sequence of the first event read: 1 while the retention has dropped nothing. */
+  private firstEventSeq: number | undefined;
 
   constructor(rootCertPem: string) {
     this.directory = new PkiDirectory(rootCertPem);
@@ -82,7 +88,7 @@ export class AuditVerifier {
       if (this.heldPki.length < MAX_HELD_PKI) this.heldPki.push({ seq: m.seq, subject: m.subject, reason: result.reason, serial, type });
       return;
     }
-    this.fail({ seq: m.seq, subject: m.subject, type, reason: `directory event not honoured: ${result.reason}` });
+    this.fail(m, { type }, `directory event not honoured: ${result.reason}`);
   }
 
   /**
@@ -100,40 +106,33 @@ export class AuditVerifier {
           : h.type === 'CertificateRevoked'
             ? h.serial !== undefined && this.directory.isRevoked(h.serial)
             : false;
-      if (!applied) this.fail({ seq: h.seq, subject: h.subject, type: h.type, reason: `directory event not honoured: ${h.reason}` });
+      if (!applied) this.fail(h, h, `directory event not honoured: ${h.reason}`);
     }
   }
 
   /** Pass 2: every `beam.ev.>` message, in stream order. */
   async addEvent(m: AuditMessage): Promise<void> {
-    const subjectTask = taskIdOfSubject(m.subject);
-    let event: BeamEvent;
+    this.firstEventSeq ??= m.seq;
+    let event: LogEvent;
     try {
-      event = parseEvent(decodeJson(m.data));
+      event = parseLogEvent(decodeJson(m.data));
     } catch (err) {
       this.count('Unreadable');
       this.checked++;
-      this.fail({ seq: m.seq, subject: m.subject, type: 'Unreadable', taskId: subjectTask, reason: `not a valid event: ${(err as Error).message}` });
+      this.fail(m, { type: 'Unreadable', taskId: taskIdOfSubject(m.subject) }, `not a valid event: ${(err as Error).message}`);
       return;
     }
     this.count(event.type);
-    if (event.type === 'TaskExpired') {
+    if (event.type === 'TaskExpired' || event.type === 'SocketConnected') {
       this.unsigned++;
-      if (m.subject !== subjects.taskExpired(event.taskId)) {
-        this.fail({
-          seq: m.seq,
-          subject: m.subject,
-          type: event.type,
-          taskId: event.taskId,
-          reason: `TaskExpired of task ${event.taskId} found on ${m.subject}`,
-        });
-      }
+      const reason = this.checkUnsigned(event, m.subject);
+      if (reason !== undefined) this.fail(m, event, reason);
       return;
     }
     this.checked++;
-    const reason = await this.check(event, m.subject);
+    const reason = await this.checkSigned(event, m);
     if (reason === undefined) this.passed++;
-    else this.fail({ seq: m.seq, subject: m.subject, type: event.type, taskId: event.taskId, reason });
+    else this.fail(m, event, reason);
   }
 
   summary(): AuditSummary {
@@ -151,44 +150,31 @@ export class AuditVerifier {
     };
   }
 
-  /** Why `event` fails, or undefined when it verifies. */
-  private async check(event: TaskCreated | ResultPut, subject: string): Promise<string | undefined> {
-    const at = event.receivedAt;
-    const atIso = new Date(at).toISOString();
-    const expectedSubject = event.type === 'TaskCreated' ? subjects.taskCreated(event.taskId) : subjects.taskResult(event.taskId, event.from);
-    if (subject !== expectedSubject) return `event for task ${event.taskId} from ${event.from} found on ${subject}, expected ${expectedSubject}`;
+  /** Why a broker-written, unsigned event cannot be genuine, or undefined. */
+  private checkUnsigned(event: Extract<LogEvent, { type: 'TaskExpired' | 'SocketConnected' }>, subject: string): string | undefined {
+    if (event.type === 'TaskExpired')
+      return subject === subjects.taskExpired(event.taskId) ? undefined : `TaskExpired of task ${event.taskId} found on ${subject}`;
+    if (subject !== subjects.socketConnected(event.socketId)) return `SocketConnected of socket ${event.socketId} found on ${subject}`;
+    return this.sockets.connected(event, this.firstEventSeq === 1);
+  }
 
-    let kid: string;
-    try {
-      kid = readJwsKid(event.message);
-    } catch (err) {
-      return `message is not a signed message: ${(err as Error).message}`;
-    }
-    const cert = this.directory.get(kid);
-    if (!cert) return `signed with certificate ${kid}, which is not in the CA-signed directory`;
-    let verified: CertInfo;
-    try {
-      verified = this.directory.verify(cert, at);
-    } catch (err) {
-      const what = isCryptoError(err, 'expired') || isCryptoError(err, 'not_yet_valid') ? 'was not valid' : 'is not trusted';
-      return `signer certificate ${kid} (${cert.commonName}) ${what} at ${atIso}: ${(err as Error).message}`;
-    }
-    const revokedAt = this.revokedAt.get(kid);
-    if (revokedAt !== undefined && revokedAt <= at)
-      return `signer certificate ${kid} (${cert.commonName}) was revoked at ${new Date(revokedAt).toISOString()}, before ${atIso}`;
-
-    let payload: Record<string, unknown>;
-    try {
-      const p = await verifyMessage<unknown>(event.message, verified.publicKey);
-      if (typeof p !== 'object' || p === null || Array.isArray(p)) return 'signed payload is not a JSON object';
-      payload = p as Record<string, unknown>;
-    } catch (err) {
-      return `signature does not verify with certificate ${kid} (${cert.commonName}): ${(err as Error).message}`;
-    }
-    if (typeof payload.from !== 'string' || !canSignFor(verified.commonName, payload.from)) {
-      return `signer ${verified.commonName} cannot sign for from=${JSON.stringify(payload.from)}`;
-    }
-    const mismatches = envelopeMismatches(event, payload);
+  /** Why a signed event fails, or undefined when it verifies. */
+  private async checkSigned(event: TaskCreated | ResultPut | SocketRequested, m: AuditMessage): Promise<string | undefined> {
+    const expectedSubject =
+      event.type === 'SocketRequested'
+        ? subjects.socketCreated(event.socketId)
+        : event.type === 'TaskCreated'
+          ? subjects.taskCreated(event.taskId)
+          : subjects.taskResult(event.taskId, event.from);
+    if (m.subject !== expectedSubject) return `${event.type} from ${event.from} found on ${m.subject}, expected ${expectedSubject}`;
+    const replayed = event.type === 'SocketRequested' ? this.sockets.requested(event) : undefined;
+    const checked = await checkSignedMessage({ directory: this.directory, revokedAt: this.revokedAt }, event.message, {
+      storedAt: m.storedAt,
+      receivedAt: event.receivedAt,
+    });
+    if ('reason' in checked) return checked.reason;
+    if (replayed !== undefined) return replayed;
+    const mismatches = envelopeMismatches(event, checked.payload);
     return mismatches.length > 0 ? `envelope does not match the signed message (${mismatches.join('; ')})` : undefined;
   }
 
@@ -196,35 +182,15 @@ export class AuditVerifier {
     this.byType[type] = (this.byType[type] ?? 0) + 1;
   }
 
-  private fail(f: AuditFailure): void {
-    this.failures.push(f);
+  private fail(m: { seq: number; subject: string }, about: { type: string; taskId?: string; socketId?: string }, reason: string): void {
+    const { type, taskId, socketId } = about;
+    this.failures.push({
+      seq: m.seq,
+      subject: m.subject,
+      type,
+      ...(taskId !== undefined ? { taskId } : {}),
+      ...(socketId !== undefined ? { socketId } : {}),
+      reason,
+    });
   }
-}
-
-/** Where the event's envelope (what the broker wrote around the message) disagrees with the signed message. */
-function envelopeMismatches(event: TaskCreated | ResultPut, payload: Record<string, unknown>): string[] {
-  const mismatches: string[] = [];
-  const cmp = (name: string, envelope: unknown, signed: unknown): void => {
-    if (!isDeepStrictEqual(envelope, signed)) mismatches.push(`${name}: event says ${JSON.stringify(envelope)}, signed message says ${JSON.stringify(signed)}`);
-  };
-  cmp('taskId', event.taskId, event.type === 'TaskCreated' ? payload.id : payload.task);
-  cmp('from', event.from, payload.from);
-  cmp('to', event.to, payload.to);
-  if (event.type === 'ResultPut') {
-    cmp('status', event.status, payload.status);
-    return mismatches;
-  }
-  cmp('digest', event.digest, payload.digest);
-  let ttlMs: number | undefined;
-  try {
-    ttlMs = ttlMsOf({ ttl: payload.ttl as string });
-  } catch {
-    mismatches.push(`ttl: signed ttl ${JSON.stringify(payload.ttl)} is not a duration`);
-  }
-  if (ttlMs !== undefined && event.expiresAt !== event.receivedAt + ttlMs) {
-    mismatches.push(
-      `expiresAt: event says ${new Date(event.expiresAt).toISOString()}, receivedAt + signed ttl ${JSON.stringify(payload.ttl)} is ${new Date(event.receivedAt + ttlMs).toISOString()}`,
-    );
-  }
-  return mismatches;
 }

@@ -1,4 +1,14 @@
-import { describeAuditMessage, formatRecord, matchesFilter, parseTimeSpec, readAudit, type AuditRecord, type RecordFilter } from '@beamline/audit';
+import {
+  describeAuditMessage,
+  escapeControls,
+  formatRecord,
+  jsonForTerminal,
+  matchesFilter,
+  parseTimeSpec,
+  readAudit,
+  type AuditRecord,
+  type RecordFilter,
+} from '@beamline/audit';
 import { parseBeamId, parseUuid } from '@beamline/domain';
 import { subjects, PKI_STREAM } from '@beamline/nats';
 import type { PkiSubcommand as AuditSubcommand, ParsedArgs } from './pki-common';
@@ -17,6 +27,11 @@ when the audit stream stored it. message = size of the signed message as stored,
 sealed body (nonce + ciphertext + tag; 0 without a body). Bodies are never shown or decrypted: the broker
 holds no key to them.
 
+Replay shows the trail as NATS holds it and verifies nothing: the times, ids, kid and signed-by are what
+whoever published the event wrote ("beamline audit verify" checks them). Control characters (C0, DEL, C1,
+bidi controls, line separators) in any field are shown escaped (\\x1b, \\r, \\u202e), so no field can move
+the cursor, erase or hide a line; --json escapes them as \\uNNNN, losslessly.
+
 Options:
   --since T         only events at or after T: RFC 3339 (2025-06-01T12:00:00Z) or a duration ago (30m, 1h, 7d)
   --until T         only events at or before T (same forms)
@@ -26,7 +41,7 @@ Options:
   --follow          keep printing new events as they arrive, until Ctrl-C
   --json            one JSON object per line: {seq, subject, time, type, taskId, from, to, status,
                     messageBytes, ciphertextBytes, kid, expiresAt, serial, commonName, notBefore, notAfter,
-                    reason} (fields that apply)
+                    reason, storedAt} (fields that apply; storedAt: when the stream stored it)
   --nats-url URL    NATS server(s), comma-separated (default $NATS_URL, else ${DEFAULT_NATS_URL})
   -h, --help        show this help
 
@@ -96,7 +111,8 @@ export const auditReplay: AuditSubcommand = {
         const print = (record: AuditRecord): void => {
           if (!matchesFilter(record, filter)) return;
           printed++;
-          io.out(`${json ? JSON.stringify(record) : formatRecord(record)}\n`);
+          // Every field is as NATS holds it, unverified: no control character reaches the terminal.
+          io.out(`${json ? jsonForTerminal(record) : escapeControls(formatRecord(record))}\n`);
         };
         // The certificate directory first (BEAM_PKI keeps it forever), then the task events (BEAM_AUDIT).
         if (!filter.taskId) {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { AuditVerifier, readAudit } from '@beamline/audit';
+import { AuditVerifier, escapeControls, jsonForTerminal, readAudit, type AuditFailure, type AuditSummary } from '@beamline/audit';
 import { subjects, PKI_STREAM } from '@beamline/nats';
 import { CA_FILES } from '@beamline/pki';
 import type { PkiSubcommand as AuditSubcommand } from './pki-common';
@@ -10,22 +10,33 @@ const USAGE = `Usage: beamline audit verify [--nats-url URL] [--root-cert FILE |
 
 Verifies every event of the audit trail (the BEAM_AUDIT stream) offline, with nothing but the pinned root:
 
-  1. rebuilds the certificate directory from the CA-signed PKI events in BEAM_AUDIT (exactly as the broker
-     folds BEAM_PKI); a directory event the CA did not sign is a failure;
-  2. for every TaskCreated and ResultPut: the signer certificate (the JWS kid) chains to the root and was
-     valid at the time the broker received the event (not before notBefore, not after notAfter, not revoked
-     at or before it); the signature verifies; the signer's name can sign for the message's "from" (label
-     boundary); and the event's envelope (task id, from, to, status; digest and expiry of tasks; subject)
-     matches the signed message. TaskExpired events are the broker's own and unsigned: only their subject
-     is checked.
+  1. rebuilds the certificate directory from the CA-signed PKI events (BEAM_PKI, exactly as the broker folds
+     it); a directory event the CA did not sign is a failure;
+  2. for every TaskCreated, ResultPut and SocketRequested: the signer certificate (the JWS kid) chains to the
+     root and was valid when BEAM_AUDIT stored the event (not before notBefore, not after notAfter, not
+     revoked at or before it); the signature verifies; the signer's name can sign for the message's "from"
+     (label boundary); and the event's envelope (task or socket id, from, to, status; digest and expiry of
+     tasks and socket requests; subject) matches the signed message. A socket id is requested once.
+  3. TaskExpired and SocketConnected are the broker's own and unsigned: their subject is checked, and a
+     SocketConnected must connect a socket requested before it in the trail, once, for its recipient.
 
-Prints one line per failing event — FAIL #<seq> <type> task=<id> <reason> — then a summary on stdout.
+Why the stored time: the event's own "receivedAt" is unsigned, and whoever can publish to NATS writes it.
+Judged at receivedAt, the holder of a revoked or expired key could backdate new events to before the
+revocation. The time BEAM_AUDIT stored a copy is set by nats-server as it stores it, and an honest event is
+copied only after the broker received it; the signed messages carry no time of their own. So a revocation
+applies to every event stored after the revocation's time. An honest event copied late (no broker-store
+held the copier's lease across a revocation or a certificate's expiry) is reported too: the trail cannot
+tell it from a backdated one. Its reason shows both times.
+
+Prints one line per failing event — FAIL #<seq> <type> task=<id> | socket=<id> | subject=<subject> <reason> —
+then a summary on stdout. Everything printed comes from NATS: control characters (C0, DEL, C1, bidi controls,
+line separators) are shown escaped (\\x1b, \\r, \\u202e); --json escapes them as \\uNNNN, losslessly.
 
 Options:
   --root-cert FILE   the pinned root certificate (default $ROOTCERT_FILE)
   --ca-dir DIR       take the root certificate from a CA directory
   --json             print one JSON object instead: {ok, checked, passed, failed, byType, unsigned, pkiEvents,
-                     certificates, failures: [{seq, subject, type, taskId, reason}]}
+                     certificates, failures: [{seq, subject, type, taskId, socketId, reason}]}
   --nats-url URL     NATS server(s), comma-separated (default $NATS_URL, else ${DEFAULT_NATS_URL})
   -h, --help         show this help
 
@@ -34,6 +45,22 @@ Exit codes: 0 every event verified, 1 any event failed (or verification could no
 Example:
   beamline audit verify --root-cert root.crt.pem --nats-url nats://nats.example.org:4222
 `;
+
+function failLine(f: AuditFailure): string {
+  const about = f.taskId ? `task=${f.taskId}` : f.socketId ? `socket=${f.socketId}` : `subject=${f.subject}`;
+  return `FAIL  #${f.seq}  ${f.type}  ${about}  ${f.reason}`;
+}
+
+function summaryLine(s: AuditSummary): string {
+  const types =
+    Object.entries(s.byType)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ') || 'no events';
+  return (
+    `${s.ok ? 'OK' : 'FAILED'}: ${s.checked} signed events checked, ${s.passed} passed, ${s.failed} failed (${types}; ` +
+    `${s.pkiEvents} directory events, ${s.certificates} certificates)`
+  );
+}
 
 export const auditVerify: AuditSubcommand = {
   name: 'verify',
@@ -64,21 +91,15 @@ export const auditVerify: AuditSubcommand = {
       // sources in arrival order, not causally).
       await readAudit(nc, { stream: PKI_STREAM, filterSubject: subjects.allPki }, (m) => verifier.addPki(m));
       verifier.finishPki();
-      await readAudit(nc, { filterSubject: subjects.allTaskEvents }, (m) => verifier.addEvent(m));
+      await readAudit(nc, { filterSubject: subjects.allEvents }, (m) => verifier.addEvent(m));
     });
     const s = verifier.summary();
     if (args.values.json === true) {
-      io.out(`${JSON.stringify(s)}\n`);
+      io.out(`${jsonForTerminal(s)}\n`);
     } else {
-      for (const f of s.failures) io.out(`FAIL  #${f.seq}  ${f.type}  ${f.taskId ? `task=${f.taskId}` : `subject=${f.subject}`}  ${f.reason}\n`);
-      const types =
-        Object.entries(s.byType)
-          .map(([k, v]) => `${v} ${k}`)
-          .join(', ') || 'no task events';
-      io.out(
-        `${s.ok ? 'OK' : 'FAILED'}: ${s.checked} signed events checked, ${s.passed} passed, ${s.failed} failed (${types}; ` +
-          `${s.pkiEvents} directory events, ${s.certificates} certificates)\n`,
-      );
+      // Reasons quote ids, subjects and kids from NATS: no control character reaches the terminal.
+      for (const f of s.failures) io.out(`${escapeControls(failLine(f))}\n`);
+      io.out(`${escapeControls(summaryLine(s))}\n`);
     }
     return s.ok ? 0 : 1;
   },
