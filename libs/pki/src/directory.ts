@@ -217,7 +217,7 @@ export class PkiDirectory {
    */
   verify(cert: CertInfo, now: number, expectedCn?: string): CertInfo {
     if (!this.rootCertPem) throw new CryptoError('untrusted', 'no pinned root');
-    const issuers = this.intermediates.issuersOfCert(cert.pem);
+    const issuers = this.intermediates.issuersOfCert(cert.pem, now);
     if (issuers.length === 0)
       throw new CryptoError(
         'untrusted',

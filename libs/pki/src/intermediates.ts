@@ -30,7 +30,7 @@ export interface TrustedIntermediate {
 export class Intermediates {
   private readonly known = new Map<string, TrustedIntermediate>();
   private readonly retirements = new Map<string, { retiredAt: number; reason?: string }>();
-  /** Unretired intermediates that issued each certificate (by PEM); forgotten whenever the set changes. */
+  /** The intermediates that issued each certificate (by PEM), retired or not; forgotten whenever one is added. */
   private readonly issuersOf = new Map<string, TrustedIntermediate[]>();
 
   get size(): number {
@@ -48,7 +48,6 @@ export class Intermediates {
   retire(serial: string, retiredAt: number, reason?: string): void {
     if (this.retirements.has(serial)) return;
     this.retirements.set(serial, { retiredAt, ...(reason ? { reason } : {}) });
-    this.issuersOf.clear();
   }
 
   isRetired(serial: string): boolean {
@@ -60,19 +59,28 @@ export class Intermediates {
     return this.known.get(serial);
   }
 
-  /** The unretired intermediates that issued `certPem` (usually one). Dates are checked with the chain. */
-  issuersOfCert(certPem: string): TrustedIntermediate[] {
+  /**
+   * The intermediates that issued `certPem` (usually one) and were not retired at `at`. A retirement counts
+   * from its signed `retiredAt`: live checks (at now) refuse everything it issued, while the audit trail, judged
+   * at the time each event was stored, keeps what was signed before. Dates are checked with the chain.
+   */
+  issuersOfCert(certPem: string, at: number): TrustedIntermediate[] {
     let issuers = this.issuersOf.get(certPem);
     if (!issuers) {
       const x = new X509Certificate(certPem);
-      issuers = [...this.known.values()].filter((im) => !this.retirements.has(im.serial) && x.checkIssued(im.x509));
+      issuers = [...this.known.values()].filter((im) => x.checkIssued(im.x509));
       this.issuersOf.set(certPem, issuers);
     }
-    return issuers;
+    return issuers.filter((im) => !this.retiredAt(im.serial, at));
+  }
+
+  private retiredAt(serial: string, at: number): boolean {
+    const retired = this.retirements.get(serial);
+    return retired !== undefined && retired.retiredAt <= at;
   }
 
   status(im: TrustedIntermediate, now: number): IntermediateStatus {
-    if (this.retirements.has(im.serial)) return 'retired';
+    if (this.retiredAt(im.serial, now)) return 'retired';
     if (now < Date.parse(im.x509.validFrom)) return 'not_yet_valid';
     if (now > Date.parse(im.x509.validTo)) return 'expired';
     return 'active';

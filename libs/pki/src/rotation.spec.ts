@@ -82,6 +82,16 @@ describe('intermediate rotation', () => {
     expect(statusOf(d, newCert)).toBe('valid');
   });
 
+  it('counts a retirement from its signed time, so events stored before it still verify in the audit trail', () => {
+    const d = new PkiDirectory(after.rootCertPem);
+    const oldCert = certOf(before);
+    const retiredAt = Date.now();
+    const retirement: PkiEvent = { type: 'IntermediateRetired', v: 1, serial: before.im.serial, retiredAt };
+    fold(d, [published(before), rootSigned(published(before))], [oldCert, imSigned(oldCert, before)], [retirement, rootSigned(retirement)]);
+    expect(d.listing(retiredAt - 1_000).find((c) => c.proxyId === 'proxy1.broker')?.status).toBe('valid');
+    expect(d.listing(retiredAt).find((c) => c.proxyId === 'proxy1.broker')?.status).toBe('untrusted');
+  });
+
   it('honours a retirement only when the root signed it', () => {
     const d = new PkiDirectory(after.rootCertPem);
     const oldCert = certOf(before);
