@@ -8,9 +8,10 @@ export const auditSubcommands: readonly PkiSubcommand[] = [auditReplay, auditVer
 
 const USAGE = `Usage: beamline audit <subcommand> [options]
 
-The audit trail: the BEAM_AUDIT stream sources every task event (BEAM_EVENTS) and every directory event
-(BEAM_PKI) and keeps them for the audit retention (default 30 days), also after tasks expired and were
-purged from the live log. Every task event holds the sender's signed message verbatim; bodies are sealed.
+The audit trail: broker-store copies every task and socket event of BEAM_EVENTS to the BEAM_AUDIT stream,
+which keeps them for the audit retention (default 30 days), also after tasks expired and were purged from the
+live log; the certificate directory (BEAM_PKI, CA-signed) has no age limit and is read beside it. Every task
+event holds the sender's signed message verbatim; bodies are sealed.
 
 Subcommands:
 ${auditSubcommands.map((s) => `  ${s.name.padEnd(7)} ${s.summary}`).join('\n')}
