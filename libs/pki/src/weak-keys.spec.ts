@@ -38,6 +38,23 @@ function csrWithExponent(publicExponent: number, modulusLength = 2048): string {
   return csrFor(forge.pki.setRsaPublicKey(key.n, key.e), (md) => key.sign(md));
 }
 
+/** Made once with `openssl req -new -key <key> -subj /CN=proxy1.broker` for a P-256 and an Ed25519 key: valid CSRs of keys Beamline does not use. */
+const EC_P256_CSR = `-----BEGIN CERTIFICATE REQUEST-----
+MIHRMHoCAQAwGDEWMBQGA1UEAwwNcHJveHkxLmJyb2tlcjBZMBMGByqGSM49AgEG
+CCqGSM49AwEHA0IABONd9hWVHmP4p55fXX/oV70RNVCkbIq63/CZ+xb5l0aBpDvB
+FlII/beNvNYYzZdDhPd9+9JpXOzuuA7GCR7lT9agADAKBggqhkjOPQQDAgNHADBE
+AiBnSScul8IlqerXFfVCL18X56l2vLWpiY6vJwqBJ+S2/gIgOpWo7OMTNtktg4WE
+k5vDxjSw5Z3akeFAtRTHzbFjXTc=
+-----END CERTIFICATE REQUEST-----
+`;
+const ED25519_CSR = `-----BEGIN CERTIFICATE REQUEST-----
+MIGXMEsCAQAwGDEWMBQGA1UEAwwNcHJveHkxLmJyb2tlcjAqMAUGAytlcAMhAOLO
+xzPQGEOdH71iRMTQlB8xvUCVyL4qB0QjOJRiJFe0oAAwBQYDK2VwA0EAA/Ld1crX
+NkprxBIXfpt/K/ZsVkaIhBbROkOzh8Nq0kJk0QqkPRYxpLr4h1YjLa8llcE+2sgz
++AEI0bp1UAa6DA==
+-----END CERTIFICATE REQUEST-----
+`;
+
 describe('the CA and keys that protect nothing', () => {
   let dir: string;
   let ca: LoadedCa;
@@ -68,5 +85,10 @@ describe('the CA and keys that protect nothing', () => {
     expect(refusal(csrWithExponent(3))).toMatch(/^bad_csr: .*public exponent of 3/);
     expect(refusal(csrWithExponent(65537, 1024))).toMatch(/^bad_csr: .*at least 2048 bits/);
     expect(refusal(csrWithExponent(65537))).toBe('issued');
+  });
+
+  it('issues nothing for a CSR of an EC or Ed25519 key (message signatures and key wrapping are RSA only)', () => {
+    expect(refusal(EC_P256_CSR)).toMatch(/^bad_csr: /);
+    expect(refusal(ED25519_CSR)).toMatch(/^bad_csr: /);
   });
 });
