@@ -10,7 +10,7 @@ import { PKI_EVENT_JWS_TYP } from '@beamline/domain';
 import { AUDIT_STREAM, decodeJson, encodePkiEnvelope, EVENTS_STREAM, subjects } from '@beamline/nats';
 import { publishCertificate, publishRevocation, signCsr } from '@beamline/pki';
 import { newTask } from './support/app-client';
-import { runAudit, waitAudited } from './support/audit-cli';
+import { runAudit, waitAudited } from './support/cli';
 import { APP1, APP2, startTestNetwork, type TestNetwork } from './support/network';
 import { openSocketPair } from './support/socket-pair';
 import { StreamAccess } from './support/stream-access';

@@ -4,7 +4,6 @@
  * log; `beamline audit verify` passes an honest log and names every event altered in the audit stream; and
  * the expiry sweeper purges BEAM_EVENTS only once BEAM_AUDIT holds a copy.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -15,15 +14,9 @@ import { AUDIT_STREAM, auditStreamConfig, DEFAULT_STREAM_OPTIONS, decodeJson, EV
 import { newResult, newTask, type TestTask } from './support/app-client';
 import { APP1, APP2, dumpLogs, startTestNetwork, type TestNetwork } from './support/network';
 import { StreamAccess, tamperJws } from './support/stream-access';
+import { CLI, runAudit } from './support/cli';
 
-const CLI = resolve(__dirname, '..', 'dist', 'apps', 'cli', 'src', 'main.js');
 const APP2P1 = 'app2.proxy1.broker';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let t: TestNetwork;
 let log: StreamAccess;
@@ -42,17 +35,7 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function audit(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done) => {
-    const e = { ...process.env };
-    delete e.NATS_URL;
-    delete e.ROOTCERT_FILE;
-    Object.assign(e, env);
-    execFile(process.execPath, [CLI, 'audit', ...args], { env: e, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const audit = runAudit;
 
 const withNats = (args: string[]) => [...args, '--nats-url', t.net.natsUrl];
 const verifyArgs = (extra: string[] = []) => withNats(['verify', '--root-cert', t.net.pki.rootCertFile, ...extra]);

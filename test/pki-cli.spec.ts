@@ -2,7 +2,6 @@
  * `beamline pki …` run as a user would (the built CLI in a child process) against a real nats-server; and
  * a broker-api that must ignore a forged revocation injected straight into BEAM_PKI.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,28 +10,11 @@ import { connect } from '@nats-io/transport-node';
 import { startHttpService, startNatsServer, type NatsServerHandle, type ServiceHandle } from '@beamline/devnet';
 import { encodeJson, subjects } from '@beamline/nats';
 import { initCa } from '@beamline/pki';
+import { runCli } from './support/cli';
 
-const CLI = resolve(__dirname, '..', 'dist', 'apps', 'cli', 'src', 'main.js');
 const BROKER = resolve(__dirname, '..', 'dist', 'apps', 'broker-api', 'src', 'main.js');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function pki(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  return new Promise((done) => {
-    const env = { ...process.env, ...opts.env };
-    delete env.NATS_URL;
-    delete env.ROOTCERT_FILE;
-    Object.assign(env, opts.env);
-    execFile(process.execPath, [CLI, 'pki', ...args], { cwd: opts.cwd, env, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      done({ code, stdout, stderr });
-    });
-  });
-}
+const pki = (args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) => runCli(['pki', ...args], opts);
 
 /** The base64 body of a PEM, without header lines and newlines. */
 const pemBody = (pem: string): string => pem.replace(/-----[^-]+-----/g, '').replace(/\s/g, '');

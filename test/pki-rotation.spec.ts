@@ -3,7 +3,6 @@
  * with overlap under live traffic, an old intermediate retired, an old intermediate event re-published by a
  * NATS writer, and a man in the middle that hides a revocation from a proxy that has already seen it.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -14,9 +13,9 @@ import { connectNats, PKI_STREAM, subjects } from '@beamline/nats';
 import { loadCa, publishCertificate, publishRevocation, readPkiJws, signCsr } from '@beamline/pki';
 import { AppClient, newResult, newTask } from './support/app-client';
 import { startDelayingForwarder, type DelayingForwarder } from './support/delaying-forwarder';
+import { runCli } from './support/cli';
 import { startTestNetwork, type TestNetwork } from './support/network';
 
-const CLI = resolve(__dirname, '..', 'dist', 'apps', 'cli', 'src', 'main.js');
 const PROXY = resolve(__dirname, '..', 'dist', 'apps', 'proxy', 'src', 'main.js');
 const PROXIES = ['proxy1.broker', 'proxy2.broker', 'proxy3.broker'];
 
@@ -36,14 +35,6 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) =>
-    execFile(process.execPath, [CLI, ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
-      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
-    ),
-  );
-}
 
 async function health(url: string): Promise<{ status: number; certificate: string | null; revoked: number }> {
   const res = await fetch(`${url}/v1/health`);
@@ -99,7 +90,7 @@ describe('intermediate rotation with three proxies live', () => {
         }
       }
     })();
-    const rotated = await cli(['pki', 'intermediate', 'new', '--ca-dir', caDir, '--bits', '2048', '--nats-url', t.net.natsUrl]);
+    const rotated = await runCli(['pki', 'intermediate', 'new', '--ca-dir', caDir, '--bits', '2048', '--nats-url', t.net.natsUrl]);
     expect(rotated).toMatchObject({ code: 0, stderr: '' });
     expect(loadCa(caDir).im.serial).not.toBe(oldIntermediate());
     await reEnrol(2);
@@ -109,7 +100,7 @@ describe('intermediate rotation with three proxies live', () => {
     expect(failures).toEqual([]);
 
     await reEnrol(1);
-    const retired = await cli(['pki', 'intermediate', 'retire', oldIntermediate(), '--ca-dir', caDir, '--nats-url', t.net.natsUrl]);
+    const retired = await runCli(['pki', 'intermediate', 'retire', oldIntermediate(), '--ca-dir', caDir, '--nats-url', t.net.natsUrl]);
     expect(retired).toMatchObject({ code: 0, stderr: '' });
     // proxy1 is still enrolled under the retired intermediate only: its own directory now refuses its certificate.
     await until('proxy1 no longer trusts its own certificate', async () => (await health(t.net.proxies[0].url)).status === 503);
@@ -118,7 +109,7 @@ describe('intermediate rotation with three proxies live', () => {
     expect(await cycle(1, 2)).toBeUndefined();
     expect((await app(2).postTask(newTask(app(2).appId, [app(0).appId]))).json).toEqual([PROXIES[0]]);
 
-    const listed = await cli(['pki', 'list', '--intermediates', '--json', '--ca-dir', caDir, '--nats-url', t.net.natsUrl]);
+    const listed = await runCli(['pki', 'list', '--intermediates', '--json', '--ca-dir', caDir, '--nats-url', t.net.natsUrl]);
     expect((JSON.parse(listed.stdout) as { serial: string; status: string }[]).map((i) => [i.serial, i.status])).toEqual([
       [oldIntermediate(), 'retired'],
       [loadCa(caDir).im.serial, 'active'],

@@ -1,4 +1,4 @@
-/** `beamline audit …` run as an operator runs it: the built CLI in a child process, its stdout and stderr as bytes written. */
+/** `beamline …` run as an operator runs it: the built CLI in a child process, its stdout and stderr as bytes written. */
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { JetStreamManager } from '@nats-io/jetstream';
@@ -7,23 +7,30 @@ import { EVENTS_STREAM } from '@beamline/nats';
 
 export const CLI = resolve(__dirname, '..', '..', 'dist', 'apps', 'cli', 'src', 'main.js');
 
-export interface AuditRun {
+export interface CliRun {
   code: number;
   stdout: string;
   stderr: string;
 }
 
-/** Runs `beamline audit <args>` without NATS_URL or ROOTCERT_FILE from the test's environment. */
-export function runAudit(args: string[], env: Record<string, string> = {}): Promise<AuditRun> {
+export type AuditRun = CliRun;
+
+/** Runs `beamline <args>` without NATS_URL or ROOTCERT_FILE from the test's environment (unless `env` sets them). */
+export function runCli(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliRun> {
   return new Promise((done) => {
     const e = { ...process.env };
     delete e.NATS_URL;
     delete e.ROOTCERT_FILE;
-    Object.assign(e, env);
-    execFile(process.execPath, [CLI, 'audit', ...args], { env: e, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    Object.assign(e, opts.env);
+    execFile(process.execPath, [CLI, ...args], { env: e, cwd: opts.cwd, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
     });
   });
+}
+
+/** Runs `beamline audit <args>` (see {@link runCli}). */
+export function runAudit(args: string[], env: Record<string, string> = {}): Promise<AuditRun> {
+  return runCli(['audit', ...args], { env });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
