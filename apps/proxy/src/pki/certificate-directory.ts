@@ -126,7 +126,8 @@ export class CertificateDirectory implements OnApplicationBootstrap, OnApplicati
       this.afterSeq = Math.max(this.afterSeq, e.seq);
     }
     if (fullRead) this.lastFullRead = Date.now();
-    if (changed || this.bySerial.size === 0) this.bySerial = this.verifiedCertificates();
+    // Chains are verified again on every full read too: an intermediate's end, or a retirement's signed time, may have passed since.
+    if (changed || fullRead) this.bySerial = this.verifiedCertificates();
     this.lastRefresh = Date.now();
     this.identity.serial = this.findOwnSerial();
   }
