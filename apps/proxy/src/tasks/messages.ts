@@ -129,7 +129,8 @@ export class Messages {
     try {
       const event = eventOfLine(line, 'ResultPut');
       const { created, ...result } = await this.opened.open(reader, event.message, () => this.openResultMessage(event.message, reader));
-      if (result.task !== taskId) throw new Error(`broker returned a result of task ${result.task} for ${taskId}`);
+      if (result.task !== taskId || event.taskId !== taskId) throw new Error(`broker returned a result of task ${result.task} for ${taskId}`);
+      if (event.from !== result.from) throw new Error(`the broker's event names ${event.from} as the worker of ${result.from}'s result`);
       if (event.created !== created) throw new Error(`the broker's event dates ${result.from}'s result ${String(event.created)}, its signature ${created}`);
       const stale = resultStaleness({ created }, Date.now(), this.config.messageClockSkewMs);
       if (stale) throw new StaleMessage(`result of ${result.from} to task ${taskId}: ${stale.reason}`);
@@ -145,7 +146,9 @@ export class Messages {
   private async freshTask(line: unknown, reader: string, expectedId?: string): Promise<TaskOutput> {
     const item = eventOfLine(line, 'TaskCreated');
     const { created, ...task } = await this.opened.open(reader, item.message, () => this.openTaskMessage(item.message, reader));
-    if (expectedId !== undefined && task.id !== expectedId) throw new Error(`broker returned task ${task.id} for ${expectedId}`);
+    if (item.taskId !== task.id || (expectedId !== undefined && task.id !== expectedId)) {
+      throw new Error(`broker returned task ${task.id} as ${item.taskId}${expectedId === undefined ? '' : ` for ${expectedId}`}`);
+    }
     const now = Date.now();
     const stale = taskStaleness({ created, ttl: task.ttl }, now, this.config.messageClockSkewMs);
     if (stale) throw new StaleMessage(`task ${task.id}: ${stale.reason}`);
