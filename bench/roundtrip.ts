@@ -90,14 +90,15 @@ async function roundTrip(p1: string, p2: string, worker: string, body: string): 
 async function cryptoFloorMs(iterations: number, bodyBytes: number, auth: BrokerAuth): Promise<number> {
   const { privateKey, publicKey } = generateRsaKeyPair(2048);
   const signer = { privateKey, kid: 'bench', proxyId: 'proxy1.broker' };
-  const sealed = sealBody('x'.repeat(bodyBytes), [publicKey]);
+  const binding = { kind: 'task', taskId: '00000000-0000-4000-8000-000000000000', from: 'app1.proxy1.broker', to: ['app2.proxy2.broker'] } as const;
+  const sealed = sealBody('x'.repeat(bodyBytes), [publicKey], binding);
   const started = performance.now();
   for (let i = 0; i < iterations; i++) {
     await signMessage({ i }, privateKey, 'bench'); // task
     await signMessage({ i }, privateKey, 'bench'); // result
     if (auth === 'signature') for (let r = 0; r < 4; r++) await signRequest({ method: 'GET', pathAndQuery: `/v1/tasks?${i}` }, signer); // POST, GET todo, PUT, GET results
-    openBody(sealed, 0, privateKey); // task at app2
-    openBody(sealed, 0, privateKey); // result at app1
+    openBody(sealed, 0, privateKey, binding); // task at app2
+    openBody(sealed, 0, privateKey, binding); // result at app1
   }
   return (performance.now() - started) / iterations;
 }

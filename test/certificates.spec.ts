@@ -2,20 +2,20 @@
  * Certificate lifecycle against a real network: renewal without restart, revocation taking effect, and
  * certificates that do not chain to the pinned root, have expired, or carry the wrong name.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { jetstream } from '@nats-io/jetstream';
-import { createCsr, generateRsaKeyPair, issueCertificate, parseCertificate, sealBody, signMessage } from '@beamline/crypto';
+import { createCsr, generateRsaKeyPair, issueCertificate, parseCertificate, signMessage } from '@beamline/crypto';
 import { connectNats } from '@beamline/nats';
 import { initCa, publishCertificate, publishIntermediate, publishRevocation, signCsr, type LoadedCa } from '@beamline/pki';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { newResult, newTask } from './support/app-client';
 import { APP1, APP2, startTestNetwork, type TestNetwork } from './support/network';
 import { proxySigner, sendRaw, signed, type ProxySigner } from './support/proxy-signer';
+import { sealedTask } from './support/sealed-messages';
 
 const run = promisify(execFile);
 let t: TestNetwork;
@@ -138,16 +138,7 @@ describe('certificates that must not be trusted', () => {
 
     const recipient = parseCertificate(t.net.pki.proxies[1].certPem).publicKey;
     const post = async (from: string) => {
-      const sealed = {
-        id: randomUUID(),
-        from,
-        to: [APP2],
-        ...sealBody('x', [recipient]),
-        failure_strategy: 'discard',
-        ttl: '60s',
-        metadata: null,
-        digest: 'd',
-      };
+      const sealed = sealedTask({ from, to: [APP2], body: 'x', keys: [recipient] });
       const body = JSON.stringify({ message: await signMessage(sealed, ulm.privateKey, ulm.kid) });
       return sendRaw(t.net.brokerUrl, await signed(ulm, { method: 'POST', pathAndQuery: '/v1/tasks', body }));
     };

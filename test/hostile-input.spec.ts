@@ -315,13 +315,16 @@ function proxyRequest(proxy: 'proxy1' | 'proxy2'): fc.Arbitrary<HostileRequest> 
 }
 
 const sealedTaskTemplate = (from: string): Record<string, unknown> => ({
+  v: 2,
   id: randomUUID(),
   from,
   to: ['app9.proxy2.broker'],
   encrypted: 'AAAA',
   encryption_keys: ['AAAA'],
+  key_commitment: 'AAAA',
   failure_strategy: 'discard',
   ttl: '3s',
+  created: Date.now(),
   metadata: null,
   digest: 'fuzz',
 });
@@ -334,12 +337,15 @@ const socketRequestTemplate = (from: string): Record<string, unknown> => ({
   eph: 'A'.repeat(43),
 });
 const sealedResultTemplate = (from: string): Record<string, unknown> => ({
+  v: 2,
   task: fixture?.id,
   from,
   to: [APP1],
   status: 'tempfailed',
+  created: Date.now(),
   encrypted: 'AAAA',
   encryption_keys: ['AAAA'],
+  key_commitment: 'AAAA',
   metadata: null,
 });
 
@@ -690,13 +696,16 @@ describe('hostile input', () => {
     it('refuses at the broker a correctly signed message whose metadata is nested too deep', async () => {
       // signMessage would JSON.stringify the payload (and overflow): sign the deep JSON text directly.
       const payload = JSON.stringify({
+        v: 2,
         id: randomUUID(),
         from: APP1,
         to: [APP2],
         encrypted: 'AAAA',
         encryption_keys: ['AAAA'],
+        key_commitment: 'AAAA',
         failure_strategy: 'discard',
         ttl: '60s',
+        created: Date.now(),
         digest: 'd',
       }).replace(/}$/, `,"metadata":${deepJson(5_000)}}`);
       const message = await signCompactJws(payload, signers.proxy1.privateKey, signers.proxy1.kid, MESSAGE_JWS_TYP);

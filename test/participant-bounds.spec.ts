@@ -107,13 +107,16 @@ describe('recipients', () => {
   it('answers a task to 10,000 recipients with 400 naming to in under a second, while health answers at once', async () => {
     const to = Array.from({ length: 10_000 }, (_, i) => `app${i}.proxy2.broker`);
     const sealed = {
+      v: 2,
       id: randomUUID(),
       from: APP1,
       to,
       encrypted: 'AAAA',
       encryption_keys: to.map(() => 'AAAA'),
+      key_commitment: 'AAAA',
       failure_strategy: 'discard',
       ttl: '60s',
+      created: Date.now(),
       metadata: null,
       digest: 'x',
     };

@@ -2,12 +2,12 @@
  * Attacks on request authentication and message signatures, against a real network with two broker-api
  * replicas sharing one NATS: replays, stale and future timestamps, sessions, impersonation.
  */
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { macRequest, sealBody, signMessage, unwrapSessionKey, type RequestToSign } from '@beamline/crypto';
+import { macRequest, signMessage, unwrapSessionKey, type RequestToSign } from '@beamline/crypto';
 import { startHttpService, type ServiceHandle } from '@beamline/devnet';
 import { APP1, APP2, startTestNetwork, type TestNetwork } from './support/network';
 import { proxySigner, sendRaw, signed, type ProxySigner } from './support/proxy-signer';
+import { sealedTask } from './support/sealed-messages';
 
 let t: TestNetwork;
 let replicaB: ServiceHandle;
@@ -100,16 +100,7 @@ describe('message signatures', () => {
     const proxy2Cert = t.net.pki.proxies[1];
     const { createPublicKey } = await import('node:crypto');
     const recipientKey = createPublicKey(proxy2Cert.certPem);
-    const sealed = {
-      id: randomUUID(),
-      from: APP2,
-      to: [APP2],
-      ...sealBody('forged', [recipientKey]),
-      failure_strategy: 'discard',
-      ttl: '60s',
-      metadata: null,
-      digest: 'x',
-    };
+    const sealed = sealedTask({ from: APP2, to: [APP2], body: 'forged', keys: [recipientKey] });
     const message = await signMessage(sealed, proxy1.privateKey, proxy1.kid);
     const body = JSON.stringify({ message });
     const res = await sendRaw(t.net.brokerUrl, await signed(proxy1, { method: 'POST', pathAndQuery: '/v1/tasks', body }));
@@ -121,16 +112,7 @@ describe('message signatures', () => {
   it('rejects a message signed with proxy2 key but sent by proxy1', async () => {
     const proxy2 = proxySigner(t.net, 1);
     const { createPublicKey } = await import('node:crypto');
-    const sealed = {
-      id: randomUUID(),
-      from: APP2,
-      to: [APP1],
-      ...sealBody('x', [createPublicKey(t.net.pki.proxies[0].certPem)]),
-      failure_strategy: 'discard',
-      ttl: '60s',
-      metadata: null,
-      digest: 'x',
-    };
+    const sealed = sealedTask({ from: APP2, to: [APP1], body: 'x', keys: [createPublicKey(t.net.pki.proxies[0].certPem)] });
     const message = await signMessage(sealed, proxy2.privateKey, proxy2.kid);
     const res = await sendRaw(t.net.brokerUrl, await signed(proxy1, { method: 'POST', pathAndQuery: '/v1/tasks', body: JSON.stringify({ message }) }));
     expect(res.status).toBe(401);

@@ -5,7 +5,15 @@ import type { KeyObject } from 'node:crypto';
 import { privateKeyFromPem } from '@beamline/crypto';
 import { z } from 'zod';
 import { parseEnv, setting } from '@beamline/config';
-import { appIdOf, brokerIdOfProxy, DEFAULT_MAX_RECIPIENTS, DEFAULT_MAX_TTL_MS, DEFAULT_SOCKET_TTL_MS, isValidBeamId } from '@beamline/domain';
+import {
+  appIdOf,
+  brokerIdOfProxy,
+  DEFAULT_MAX_RECIPIENTS,
+  DEFAULT_MAX_TTL_MS,
+  DEFAULT_MESSAGE_CLOCK_SKEW_MS,
+  DEFAULT_SOCKET_TTL_MS,
+  isValidBeamId,
+} from '@beamline/domain';
 import { httpUrl, logEnv, parseBindAddr, type LOG_LEVELS } from '@beamline/http';
 
 export interface ProxyConfig {
@@ -46,6 +54,8 @@ export interface ProxyConfig {
   socketTtlMs: number;
   /** `GET /v1/sockets` without parameters: answer at once, or wait as Samply.Beam does (`SOCKET_LIST_WAIT`). */
   socketListWait: 'now' | 'beam';
+  /** How far a sender's clock may be off from this proxy's when it judges a message's signed times (`MESSAGE_CLOCK_SKEW`). */
+  messageClockSkewMs: number;
 }
 
 /** The Nest token of the one ProxyConfig, loaded and validated in main.ts before the application starts. */
@@ -75,6 +85,10 @@ export const proxyEnvSchema = z.object({
     ['session', 'signature'] as const,
     'session',
     'how requests to the broker are authenticated: a session MAC each, or a signature each',
+  ),
+  MESSAGE_CLOCK_SKEW: setting.duration(
+    DEFAULT_MESSAGE_CLOCK_SKEW_MS,
+    "how far a sender proxy's clock may be off from this one's: a task is shown until its signed creation time plus ttl plus this, and a message dated further ahead is refused",
   ),
   CERT_REFRESH: setting.duration(60_000, 'how often new CA-signed directory events are fetched (new, renewed and revoked certificates, intermediates)'),
   CERT_RESYNC: setting.duration(600_000, 'how often the whole directory is read again (bounds how long a broker that skipped an event can hide it)'),
@@ -114,6 +128,7 @@ export function loadProxyConfig(env: Readonly<Record<string, string | undefined>
     shutdownGraceMs: v.SHUTDOWN_GRACE,
     socketTtlMs: v.SOCKET_TTL,
     socketListWait: v.SOCKET_LIST_WAIT,
+    messageClockSkewMs: v.MESSAGE_CLOCK_SKEW,
   };
 }
 

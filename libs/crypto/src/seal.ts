@@ -1,73 +1,140 @@
-import { KeyObject, constants, privateDecrypt, publicEncrypt, randomBytes } from 'crypto';
+import { KeyObject, constants, createHash, createHmac, privateDecrypt, publicEncrypt, randomBytes, timingSafeEqual } from 'crypto';
 import { decodeBase64Strict } from './encoding';
 import { CryptoError } from './errors';
 import { POLY1305_TAG_BYTES, XCHACHA_KEY_BYTES, XCHACHA_NONCE_BYTES, xchachaDecrypt, xchachaEncrypt } from './xchacha';
 
 /**
- * Sealed body wire format (Beam-compatible shape):
- * - `encrypted`: standard padded base64 of nonce(24) ‖ XChaCha20-Poly1305 ciphertext ‖ tag(16), UTF-8 body.
- * - `encryption_keys[i]`: standard padded base64 of RSA-OAEP(SHA-256, MGF1-SHA-256, empty label) of the
- *   32-byte message key under recipient i's public key; aligned with the recipient list (`to`).
+ * Sealed body wire format, version 2 (libs/crypto/README.md, "Sealed body", states it byte by byte):
+ * - `encrypted`: base64 of nonce(24) ‖ XChaCha20-Poly1305 ciphertext ‖ tag(16) of the UTF-8 body, with the
+ *   associated data {@link sealBinding} of the message (kind, task id, from, the full to list).
+ * - `encryption_keys[i]`: base64 of RSA-OAEP(SHA-256) of the 32-byte body key under recipient i's public key,
+ *   with an OAEP label that names this message and the position i, so a wrapped key moved to another
+ *   position or message does not unwrap.
+ * - `key_commitment`: base64 of HMAC-SHA-256 under the body key of the nonce and the associated data; every
+ *   recipient checks it after unwrapping, so all recipients of one message hold the same key and read the
+ *   same plaintext.
  */
 export interface SealedBody {
   /** base64(nonce24 ‖ ciphertext ‖ tag16) */
   encrypted: string;
   /** base64 RSA-OAEP ciphertexts, aligned with the recipient list */
   encryption_keys: string[];
+  /** base64(HMAC-SHA-256(key, commitment input)), 32 bytes */
+  key_commitment: string;
 }
 
-function wrapKey(recipient: KeyObject, key: Buffer): string {
-  if (recipient.asymmetricKeyType !== 'rsa') throw new CryptoError('malformed', 'recipient key is not an RSA key');
-  return publicEncrypt({ key: recipient, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, key).toString('base64');
+/** The version of the message format this module seals and opens (the signed message's `v`). */
+export const SEAL_FORMAT_VERSION = 2;
+
+/** What a body is bound to: the message it travels in. `taskId` is the task's id, for a result too. */
+export interface SealBinding {
+  kind: 'task' | 'result';
+  taskId: string;
+  from: string;
+  to: readonly string[];
+}
+
+const AD_LABEL = 'beamline sealed body v2';
+const WRAP_LABEL = 'beamline wrapped key v2';
+const COMMIT_LABEL = 'beamline key commitment v2';
+const COMMITMENT_BYTES = 32;
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+}
+
+/** A length-prefixed string: u32be(byte length) ‖ UTF-8 bytes. */
+function lp(s: string): Buffer {
+  const bytes = Buffer.from(s, 'utf8');
+  return Buffer.concat([u32(bytes.length), bytes]);
+}
+
+/** The associated data of a sealed body: lp(label) ‖ lp(kind) ‖ lp(taskId) ‖ lp(from) ‖ u32be(n) ‖ lp(to[0]) ‖ … */
+export function sealBinding(binding: SealBinding): Buffer {
+  const { kind, taskId, from, to } = binding;
+  return Buffer.concat([lp(AD_LABEL), lp(kind), lp(taskId), lp(from), u32(to.length), ...to.map(lp)]);
+}
+
+/** OAEP label of the wrapped key at `index`: lp(label) ‖ SHA-256(AD) ‖ u32be(index). */
+function wrapLabel(adHash: Buffer, index: number): Buffer {
+  return Buffer.concat([lp(WRAP_LABEL), adHash, u32(index)]);
+}
+
+/** HMAC-SHA-256(key, lp(label) ‖ nonce ‖ AD). */
+function keyCommitment(key: Buffer, nonce: Uint8Array, ad: Buffer): Buffer {
+  return createHmac('sha256', key).update(lp(COMMIT_LABEL)).update(nonce).update(ad).digest();
+}
+
+function oaep(key: KeyObject, label: Buffer): { key: KeyObject; padding: number; oaepHash: string; oaepLabel: Buffer } {
+  return { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: label };
+}
+
+function checkBinding(binding: SealBinding, recipients: number): void {
+  if (binding.to.length !== recipients) throw new CryptoError('malformed', `${recipients} recipient keys for ${binding.to.length} recipients`);
 }
 
 /**
- * Seals a UTF-8 body for the given recipients with a fresh random key and nonce.
- * A public key that appears several times (several apps behind one proxy) is wrapped once and the
- * wrapped key reused. `aad`, if given, must be given identically to {@link openBody}.
+ * Seals a UTF-8 body for the recipients of one message (`recipientKeys[i]` is the proxy key of `binding.to[i]`)
+ * with a fresh random key and nonce, bound to that message and each recipient's position.
  */
-export function sealBody(plaintext: string, recipientKeys: KeyObject[], aad?: Uint8Array): SealedBody {
+export function sealBody(plaintext: string, recipientKeys: KeyObject[], binding: SealBinding): SealedBody {
+  checkBinding(binding, recipientKeys.length);
+  for (const pub of recipientKeys) if (pub.asymmetricKeyType !== 'rsa') throw new CryptoError('malformed', 'recipient key is not an RSA key');
+  const ad = sealBinding(binding);
+  const adHash = createHash('sha256').update(ad).digest();
   const key = randomBytes(XCHACHA_KEY_BYTES);
   const nonce = randomBytes(XCHACHA_NONCE_BYTES);
-  const sealed = xchachaEncrypt(key, nonce, Buffer.from(plaintext, 'utf8'), aad);
-  const wrapped: Array<{ pub: KeyObject; b64: string }> = [];
-  const encryption_keys = recipientKeys.map((pub) => {
-    const hit = wrapped.find((w) => w.pub === pub || w.pub.equals(pub));
-    if (hit) return hit.b64;
-    const b64 = wrapKey(pub, key);
-    wrapped.push({ pub, b64 });
-    return b64;
-  });
-  key.fill(0);
-  return { encrypted: Buffer.concat([nonce, sealed]).toString('base64'), encryption_keys };
+  try {
+    const sealed = xchachaEncrypt(key, nonce, Buffer.from(plaintext, 'utf8'), ad);
+    return {
+      encrypted: Buffer.concat([nonce, sealed]).toString('base64'),
+      encryption_keys: recipientKeys.map((pub, i) => publicEncrypt(oaep(pub, wrapLabel(adHash, i)), key).toString('base64')),
+      key_commitment: keyCommitment(key, nonce, ad).toString('base64'),
+    };
+  } finally {
+    key.fill(0);
+  }
 }
 
 /**
- * Opens a sealed body with the recipient's private key and its index in `encryption_keys`.
- * Every failure (wrong key or index, any tampering, different aad, malformed fields) throws the same
- * CryptoError('decrypt_failed'), so callers cannot become a decryption oracle.
+ * Opens the body of a message for the recipient at `keyIndex` of `binding.to`, with that recipient's proxy key.
+ * The key is unwrapped with the label of this message and position, checked against the key commitment, and only
+ * then used. Every failure (wrong key, index or message, any tampering, a key that does not match the commitment,
+ * malformed fields) throws the same CryptoError('decrypt_failed'), so callers cannot become a decryption oracle.
  */
-export function openBody(sealed: { encrypted: string; encryption_keys: string[] }, keyIndex: number, privateKey: KeyObject, aad?: Uint8Array): string {
+export function openBody(sealed: SealedBody, keyIndex: number, privateKey: KeyObject, binding: SealBinding): string {
   const fail = (why: string): never => {
     throw new CryptoError('decrypt_failed', `cannot open sealed body: ${why}`);
   };
   const keys = sealed?.encryption_keys;
-  if (!Array.isArray(keys) || !Number.isInteger(keyIndex) || keyIndex < 0 || keyIndex >= keys.length) return fail('bad key index');
+  if (!Array.isArray(keys) || keys.length !== binding.to.length) return fail('encryption_keys do not match the recipients');
+  if (!Number.isInteger(keyIndex) || keyIndex < 0 || keyIndex >= keys.length) return fail('bad key index');
   const blob = decodeBase64Strict(sealed.encrypted);
   if (!blob || blob.length < XCHACHA_NONCE_BYTES + POLY1305_TAG_BYTES) return fail('bad ciphertext');
   const wrappedKey = decodeBase64Strict(keys[keyIndex]);
-  if (!wrappedKey) return fail('bad wrapped key');
+  const commitment = decodeBase64Strict(sealed.key_commitment);
+  if (!wrappedKey || !commitment || commitment.length !== COMMITMENT_BYTES) return fail('bad wrapped key or key commitment');
+  const ad = sealBinding(binding);
   let key: Buffer;
   try {
-    key = privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, wrappedKey);
+    key = privateDecrypt(oaep(privateKey, wrapLabel(createHash('sha256').update(ad).digest(), keyIndex)), wrappedKey);
   } catch {
     return fail('key unwrap failed');
   }
-  if (key.length !== XCHACHA_KEY_BYTES) return fail('key unwrap failed');
   try {
-    return xchachaDecrypt(key, blob.subarray(0, XCHACHA_NONCE_BYTES), blob.subarray(XCHACHA_NONCE_BYTES), aad).toString('utf8');
-  } catch {
-    return fail('authentication failed');
+    if (key.length !== XCHACHA_KEY_BYTES) return fail('key unwrap failed');
+    const nonce = blob.subarray(0, XCHACHA_NONCE_BYTES);
+    // Before the key is used: a key other than the one the sender committed to is refused, whatever it decrypts.
+    if (!timingSafeEqual(keyCommitment(key, nonce, ad), commitment)) return fail('key commitment mismatch');
+    let plaintext: Buffer;
+    try {
+      plaintext = xchachaDecrypt(key, nonce, blob.subarray(XCHACHA_NONCE_BYTES), ad);
+    } catch {
+      return fail('authentication failed');
+    }
+    return plaintext.toString('utf8');
   } finally {
     key.fill(0);
   }

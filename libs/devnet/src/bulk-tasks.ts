@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { canonicalJson, keyedDigest, messageDigestKey, parseCertificate, privateKeyFromPem, sealBody, sha256Base64Url, signMessage } from '@beamline/crypto';
-import type { SealedTask, TaskCreated, TaskInput } from '@beamline/domain';
+import { MESSAGE_FORMAT_VERSION, type SealedTask, type TaskCreated, type TaskInput } from '@beamline/domain';
 import { connectNats, EventLog, subjects } from '@beamline/nats';
 import type { DevNetwork } from './dev-network';
 
@@ -51,10 +51,13 @@ export async function appendSignedTasks(net: DevNetwork, spec: BulkTasks): Promi
         tasks[i] = task;
         const { body, ...rest } = task;
         const sealed: SealedTask = {
+          v: MESSAGE_FORMAT_VERSION,
           ...rest,
+          created: Date.now(),
           ...sealBody(
             body,
             spec.to.map(() => recipientKey),
+            { kind: 'task', taskId: task.id, from: task.from, to: task.to },
           ),
           digest: keyedDigest(digestKey, canonicalJson(task)),
         };

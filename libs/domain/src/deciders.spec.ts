@@ -30,7 +30,7 @@ function result(seq: number, status: ResultPut['status']): Stored<ResultPut> {
   return { seq, event: { type: 'ResultPut', v: 1, taskId: TASK, from: APP2, to: [APP1], status, message: 'jws-r', receivedAt: NOW - 500 } };
 }
 
-const put = (status: PutResult['status'], from = APP2): PutResult => ({ taskId: TASK, from, to: [APP1], status, message: 'jws-r2' });
+const put = (status: PutResult['status'], from = APP2, created = NOW): PutResult => ({ taskId: TASK, from, to: [APP1], status, message: 'jws-r2', created });
 
 describe('decideCreateTask', () => {
   it('given an empty subject, appends TaskCreated expecting it empty, with the deadline from the TTL', () => {
@@ -65,7 +65,7 @@ describe('decidePutResult', () => {
       kind: 'append',
       expectedLastSubjectSeq: 0,
       replaces: false,
-      event: { type: 'ResultPut', v: 1, taskId: TASK, from: APP2, to: [APP1], status: 'claimed', message: 'jws-r2', receivedAt: NOW },
+      event: { type: 'ResultPut', v: 1, taskId: TASK, from: APP2, to: [APP1], status: 'claimed', message: 'jws-r2', receivedAt: NOW, created: NOW },
     });
   });
 

@@ -8,7 +8,7 @@ import { Conflict, Forbidden, NotFound } from './errors';
 import type { ResultPut, TaskCreated } from './events';
 import type { WorkStatus } from './messages';
 import { type SocketConnected, type SocketRequested } from './events';
-import { isLateClaim, isLive, isRecipient, isSameTask } from './write-rules';
+import { isLateClaim, isLive, isOlderResult, isRecipient, isSameTask } from './write-rules';
 
 /** An event as the log holds it: its stream sequence and content. */
 export interface Stored<E> {
@@ -85,6 +85,8 @@ export interface PutResult {
   to: string[];
   status: WorkStatus;
   message: string;
+  /** The signed message's creation time. */
+  created: number;
 }
 
 /** What putting a result decides, and whether it is the worker's first result for this task (201) or replaces one (204). */
@@ -92,13 +94,15 @@ export type ResultDecision = Decision<ResultPut> & { replaces: boolean };
 
 /**
  * Only a live task's recipients may answer it; a worker's new result replaces its earlier one, except that a
- * late `claimed` never overwrites a final result. `prior` is the last event on the worker's result subject; one
+ * late `claimed` never overwrites a final result and a result signed before the current one never replaces it. `prior` is the last event on the worker's result subject; one
  * older than the task is a leftover of an earlier task under the same id and does not count.
  */
 export function decidePutResult(task: Stored<TaskCreated> | undefined, prior: Stored<ResultPut> | undefined, command: PutResult, now: number): ResultDecision {
   const live = requireAnswerable(task, command.taskId, command.from, now);
   const earlier = prior && prior.seq > live.seq ? prior : undefined;
-  if (earlier && isLateClaim(earlier.event, command.status)) return { kind: 'already', seq: earlier.seq, replaces: true };
+  if (earlier && (isLateClaim(earlier.event, command.status) || isOlderResult(earlier.event, command.created))) {
+    return { kind: 'already', seq: earlier.seq, replaces: true };
+  }
   const event: ResultPut = {
     type: 'ResultPut',
     v: 1,
@@ -108,6 +112,7 @@ export function decidePutResult(task: Stored<TaskCreated> | undefined, prior: St
     status: command.status,
     message: command.message,
     receivedAt: now,
+    created: command.created,
   };
   return { kind: 'append', event, expectedLastSubjectSeq: prior?.seq ?? 0, replaces: earlier !== undefined };
 }

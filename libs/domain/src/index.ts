@@ -3,6 +3,7 @@ export * from './beam-id';
 export * from './uuid';
 export * from './duration';
 export * from './messages';
+export * from './freshness';
 export * from './events';
 export * from './projection';
 export * from './write-rules';

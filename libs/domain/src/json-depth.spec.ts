@@ -27,7 +27,12 @@ describe('JSON nesting limits', () => {
     const task = { id: '70c0aa90-bfcf-4312-a6af-42cbd57dc0b8', from: 'a.p.b', to: ['c.p.b'], body: '', ttl: '60s', metadata: deep };
     expect(() => parseTaskInput(task, { maxTtlMs: 3_600_000 })).toThrow(/^metadata: nested deeper/);
     expect(() => parseResultInput({ from: 'a.p.b', to: ['c.p.b'], task: task.id, status: 'claimed', metadata: deep })).toThrow(/^metadata/);
-    expect(() => parseSealedTask({ ...task, encrypted: 'AAAA', encryption_keys: ['AAAA'], digest: 'd' }, { maxTtlMs: 3_600_000 })).toThrow(/^metadata/);
+    expect(() =>
+      parseSealedTask(
+        { v: 2, ...task, created: 1, encrypted: 'AAAA', encryption_keys: ['AAAA'], key_commitment: 'AAAA', digest: 'd' },
+        { maxTtlMs: 3_600_000 },
+      ),
+    ).toThrow(/^metadata/);
     expect(parseTaskInput({ ...task, metadata: JSON.parse(nested(MAX_JSON_DEPTH - 1)) }, { maxTtlMs: 3_600_000 }).metadata).toBeDefined();
   });
 });

@@ -21,11 +21,20 @@ function result(overrides: Record<string, unknown> = {}): Record<string, unknown
 }
 function sealedTask(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const { body: _b, ...rest } = task();
-  return { ...rest, encrypted: 'AAECAwQ=', encryption_keys: ['a2V5MQ=='], digest: 'sha256-abc', ...overrides };
+  return {
+    v: 2,
+    ...rest,
+    created: 1_700_000_000_000,
+    encrypted: 'AAECAwQ=',
+    encryption_keys: ['a2V5MQ=='],
+    key_commitment: 'Y29tbWl0',
+    digest: 'sha256-abc',
+    ...overrides,
+  };
 }
 function sealedResult(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const { body: _b, ...rest } = result();
-  return { ...rest, encrypted: 'AAECAwQ=', encryption_keys: ['a2V5MQ=='], ...overrides };
+  return { v: 2, ...rest, created: 1_700_000_000_000, encrypted: 'AAECAwQ=', encryption_keys: ['a2V5MQ=='], key_commitment: 'Y29tbWl0', ...overrides };
 }
 function expectInvalid(fn: () => unknown, field: string): void {
   expect(fn).toThrow(InvalidInput);
@@ -175,8 +184,18 @@ describe('parseSealedTask', () => {
     [{ digest: 'x'.repeat(129) }, 'digest'],
     [{ ttl: '0ms' }, 'ttl'],
     [{ id: null }, 'id'],
+    [{ created: undefined }, 'created'],
+    [{ created: -1 }, 'created'],
+    [{ created: '1700000000000' }, 'created'],
+    [{ key_commitment: undefined }, 'key_commitment'],
+    [{ key_commitment: 'not base64!' }, 'key_commitment'],
   ])('rejects %j naming the field %s', (overrides, field) => {
     expectInvalid(() => parseSealedTask(sealedTask(overrides), limits), field);
+  });
+
+  it.each([undefined, 1, '2', 3])('refuses a message of format version %j (unsupported_format)', (v) => {
+    expect(() => parseSealedTask(sealedTask({ v }), limits)).toThrow(expect.objectContaining({ code: 'unsupported_format' }));
+    expect(() => parseSealedResult(sealedResult({ v }))).toThrow(expect.objectContaining({ code: 'unsupported_format' }));
   });
 
   it('accepts a 128-character digest', () => {
@@ -189,20 +208,22 @@ describe('parseSealedResult', () => {
     expect(parseSealedResult(sealedResult())).toEqual(sealedResult());
   });
 
-  it('accepts a claimed result without encrypted/encryption_keys', () => {
-    const { encrypted: _e, encryption_keys: _k, ...rest } = sealedResult({ status: 'claimed' });
+  it('accepts a claimed result without encrypted/encryption_keys/key_commitment', () => {
+    const { encrypted: _e, encryption_keys: _k, key_commitment: _c, ...rest } = sealedResult({ status: 'claimed' });
     const r = parseSealedResult(rest);
     expect('encrypted' in r || 'encryption_keys' in r).toBe(false);
   });
 
   it('requires encrypted/encryption_keys for non-claimed results', () => {
-    const { encrypted: _e, encryption_keys: _k, ...rest } = sealedResult({ status: 'tempfailed' });
+    const { encrypted: _e, encryption_keys: _k, key_commitment: _c, ...rest } = sealedResult({ status: 'tempfailed' });
     expectInvalid(() => parseSealedResult(rest), 'encrypted');
   });
 
   it('rejects encrypted without encryption_keys and vice versa', () => {
     expectInvalid(() => parseSealedResult(sealedResult({ encryption_keys: undefined, status: 'claimed' })), 'encrypted');
     expectInvalid(() => parseSealedResult(sealedResult({ encrypted: undefined, status: 'claimed' })), 'encrypted');
+    expectInvalid(() => parseSealedResult(sealedResult({ key_commitment: undefined })), 'encrypted');
+    expectInvalid(() => parseSealedResult(sealedResult({ created: undefined })), 'created');
   });
 
   it('rejects encryption_keys not aligned with to', () => {

@@ -33,26 +33,41 @@ export interface ResultInput {
   body?: string;
   metadata: unknown;
 }
-/** The sealed forms that travel proxy -> broker (inside a signed JWS). encrypted/encryption_keys come from the crypto lib. */
-export interface SealedTask {
+/**
+ * The version of the signed message format (`v`), which includes the sealed body's (libs/crypto/README.md). A
+ * message without it or of another version is refused: version 1 bound neither body nor time to the message.
+ */
+export const MESSAGE_FORMAT_VERSION = 2;
+
+/** The sealed body fields (from the crypto lib); the broker checks their shape, never their content. */
+export interface SealedBodyFields {
+  encrypted: string;
+  encryption_keys: string[];
+  key_commitment: string;
+}
+/**
+ * The sealed forms that travel proxy -> broker (inside a signed JWS). `created` is the sender proxy's clock
+ * (integer ms since the Unix epoch) when it sealed the message: with `ttl`, the only times a receiver trusts.
+ */
+export interface SealedTask extends SealedBodyFields {
+  v: typeof MESSAGE_FORMAT_VERSION;
   id: string;
   from: string;
   to: string[];
-  encrypted: string;
-  encryption_keys: string[];
   failure_strategy: FailureStrategy;
   ttl: string;
+  created: number;
   metadata: unknown;
   digest: string;
 }
-/** A sealed result; encrypted/encryption_keys are both present or both absent (claimed without body). */
-export interface SealedResult {
+/** A sealed result; the sealed body fields are all present or all absent (claimed without body). */
+export interface SealedResult extends Partial<SealedBodyFields> {
+  v: typeof MESSAGE_FORMAT_VERSION;
   task: string;
   from: string;
   to: string[];
   status: WorkStatus;
-  encrypted?: string;
-  encryption_keys?: string[];
+  created: number;
   metadata: unknown;
 }
 
@@ -136,6 +151,20 @@ function expectKeys(v: unknown, to: string[], name = 'encryption_keys'): string[
   return v.map((k, i) => expectBase64(k, `${name}[${i}]`));
 }
 
+function expectFormatVersion(o: JsonObject): typeof MESSAGE_FORMAT_VERSION {
+  const v = field(o, 'v');
+  if (v !== MESSAGE_FORMAT_VERSION) {
+    throw new InvalidInput(`v: message format ${describeValue(v)} is not supported (expected ${MESSAGE_FORMAT_VERSION})`, 'unsupported_format');
+  }
+  return MESSAGE_FORMAT_VERSION;
+}
+
+function expectCommitment(v: unknown): string {
+  const s = expectBase64(v, 'key_commitment');
+  if (s.length > MAX_DIGEST_LEN) throw new InvalidInput(`key_commitment: expected at most ${MAX_DIGEST_LEN} characters`);
+  return s;
+}
+
 function expectDigest(v: unknown): string {
   const s = expectString(v, 'digest');
   if (s.length === 0 || s.length > MAX_DIGEST_LEN) throw new InvalidInput(`digest: expected 1..${MAX_DIGEST_LEN} characters`);
@@ -174,45 +203,51 @@ export function parseResultInput(json: unknown, limits: ResultLimits = {}): Resu
   });
 }
 
-/** Validates a sealed task (proxy -> broker). */
+/** Validates a sealed task (proxy -> broker) of the current format; another `v` is InvalidInput `unsupported_format`. */
 export function parseSealedTask(json: unknown, limits: TaskLimits): SealedTask {
   return guarded(() => {
     const o = expectObject(json);
+    const v = expectFormatVersion(o);
     const to = expectRecipients(field(o, 'to'), 'to', limits.maxRecipients ?? DEFAULT_MAX_RECIPIENTS);
     return {
+      v,
       id: parseUuid(field(o, 'id'), 'id'),
       from: parseBeamId(field(o, 'from'), 'from'),
       to,
       encrypted: expectBase64(field(o, 'encrypted'), 'encrypted'),
       encryption_keys: expectKeys(field(o, 'encryption_keys'), to),
+      key_commitment: expectCommitment(field(o, 'key_commitment')),
       failure_strategy: parseFailureStrategy(field(o, 'failure_strategy')),
       ttl: parseTtl(field(o, 'ttl'), limits),
+      created: expectNonNegativeInt(field(o, 'created'), 'created'),
       metadata: metadataOf(o),
       digest: expectDigest(field(o, 'digest')),
     };
   });
 }
 
-/** Validates a sealed result (proxy -> broker); encrypted/encryption_keys both absent (claimed only) or both present. */
+/** Validates a sealed result (proxy -> broker) of the current format; the sealed body fields all absent (claimed only) or all present. */
 export function parseSealedResult(json: unknown, limits: ResultLimits = {}): SealedResult {
   return guarded(() => {
     const o = expectObject(json);
+    const v = expectFormatVersion(o);
     const task = parseUuid(field(o, 'task'), 'task');
     const from = parseBeamId(field(o, 'from'), 'from');
     const to = expectRecipients(field(o, 'to'), 'to', limits.maxRecipients ?? DEFAULT_MAX_RECIPIENTS);
     const status = parseWorkStatus(field(o, 'status'));
-    const enc = field(o, 'encrypted');
-    const keys = field(o, 'encryption_keys');
-    const result: SealedResult = { task, from, to, status, metadata: metadataOf(o) };
-    const encAbsent = enc === undefined || enc === null;
-    const keysAbsent = keys === undefined || keys === null;
-    if (encAbsent !== keysAbsent) throw new InvalidInput('encrypted: encrypted and encryption_keys must be both present or both absent');
-    if (encAbsent) {
+    const created = expectNonNegativeInt(field(o, 'created'), 'created');
+    const result: SealedResult = { v, task, from, to, status, created, metadata: metadataOf(o) };
+    const absent = (['encrypted', 'encryption_keys', 'key_commitment'] as const).map((name) => field(o, name) === undefined || field(o, name) === null);
+    if (absent.some((a) => a !== absent[0])) {
+      throw new InvalidInput('encrypted: encrypted, encryption_keys and key_commitment must be all present or all absent');
+    }
+    if (absent[0]) {
       if (status !== 'claimed') throw new InvalidInput(`encrypted: required for status ${status}`);
       return result;
     }
-    result.encrypted = expectBase64(enc, 'encrypted');
-    result.encryption_keys = expectKeys(keys, to);
+    result.encrypted = expectBase64(field(o, 'encrypted'), 'encrypted');
+    result.encryption_keys = expectKeys(field(o, 'encryption_keys'), to);
+    result.key_commitment = expectCommitment(field(o, 'key_commitment'));
     return result;
   });
 }

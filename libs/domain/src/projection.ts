@@ -3,7 +3,7 @@ import type { WorkStatus } from './messages';
 import { belongsToProxy, type SenderUsage } from './quota';
 import { type LogEvent, type SocketRequested } from './events';
 import { isTodoFor } from './todo';
-import { isLateClaim, isLive, isRecipient } from './write-rules';
+import { isLateClaim, isLive, isOlderResult, isRecipient } from './write-rules';
 
 /**
  * Where an event sits in the log: its stream sequence and the size of the stored message. Views keep this
@@ -20,6 +20,8 @@ export interface ResultView extends LogPosition {
   to: string[];
   status: WorkStatus;
   receivedAt: number;
+  /** The signed creation time the ResultPut repeats (absent in events from before message format 2). */
+  created?: number;
 }
 /**
  * A task as the projection keeps it; `seq`/`bytes` are the TaskCreated's, results are keyed by result.from.
@@ -133,8 +135,10 @@ function onResultPut(state: ProjectionState, e: ResultPut, { seq, bytes }: LogPo
   task.charged.set(e.from, (task.charged.get(e.from) ?? 0) + bytes);
   charge(state, e.from, 0, bytes);
   if (!isLive(task.expiresAt, e.receivedAt) || !isRecipient(task, e.from)) return;
-  if (isLateClaim(task.results.get(e.from), e.status)) return;
-  task.results.set(e.from, { from: e.from, to: [...e.to], status: e.status, receivedAt: e.receivedAt, seq, bytes });
+  const prior = task.results.get(e.from);
+  if (isLateClaim(prior, e.status) || isOlderResult(prior, e.created)) return;
+  const created = e.created === undefined ? {} : { created: e.created };
+  task.results.set(e.from, { from: e.from, to: [...e.to], status: e.status, receivedAt: e.receivedAt, seq, bytes, ...created });
 }
 
 function onTaskExpired(state: ProjectionState, e: TaskExpired): void {

@@ -23,3 +23,12 @@ export function isRecipient(task: { to: readonly string[] }, app: string): boole
 export function isLateClaim(prior: { status: WorkStatus } | undefined, status: WorkStatus): boolean {
   return status === 'claimed' && prior !== undefined && (prior.status === 'succeeded' || prior.status === 'permfailed');
 }
+
+/**
+ * Among results of one worker for one task the newest signed one wins: a result signed before the current one
+ * (`created`, copied from the verified message) never replaces it, nor does one without a time after one with.
+ * A copy of an older result re-published into the log thus does not displace the newer (issue 13, attack 3).
+ */
+export function isOlderResult(prior: { created?: number } | undefined, created: number | undefined): boolean {
+  return prior?.created !== undefined && (created === undefined || created < prior.created);
+}

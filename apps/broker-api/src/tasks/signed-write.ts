@@ -1,5 +1,6 @@
 /** What every write of a signed message needs: the log, the signature check, and the write path's side effects. */
 import { Inject } from '@nestjs/common';
+import { InvalidInput } from '@beamline/domain';
 import { EventLog } from '@beamline/nats';
 import { BROKER_CONFIG, type BrokerConfig } from '../config';
 import { CertificateRegistry } from '../pki/certificate-registry';
@@ -18,4 +19,15 @@ export abstract class SignedWrite {
     protected readonly quotas: ProxyQuotas,
     @Inject(BROKER_CONFIG) protected readonly config: BrokerConfig,
   ) {}
+
+  /**
+   * A message's signed creation time must be within MAX_CLOCK_SKEW of broker time, as its request's is: a task is
+   * not born expired, nor does a future-dated result win over later ones. Receiving proxies check again.
+   */
+  protected assertSealedNow(created: number): void {
+    const offMs = created - Date.now();
+    if (Math.abs(offMs) > this.config.maxClockSkewMs) {
+      throw new InvalidInput(`created: the message was sealed ${offMs} ms off broker time (MAX_CLOCK_SKEW ${this.config.maxClockSkewMs} ms)`, 'stale_message');
+    }
+  }
 }

@@ -2,7 +2,8 @@
  * End-to-end protection at the proxy. Outbound: seal the body for every recipient's proxy certificate, add a
  * keyed digest (so an identical retry is recognised without revealing plaintext), sign. Inbound: verify the
  * signature against a validated certificate that can sign for `from`, check the message is the one asked
- * for, and open the body if the reader is a recipient. Anything that fails is refused, never shown.
+ * for and fresh by its signed times, and open the body, bound to this message and the reader's position, if the
+ * reader is a recipient. Anything that fails is refused, never shown; messages of another format too.
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
@@ -12,11 +13,16 @@ import {
   expectObject,
   field,
   formatRemainingTtl,
+  MESSAGE_FORMAT_VERSION,
+  NotFound,
   parseLogEvent,
   parseSealedResult,
   parseSealedTask,
   proxyIdOf,
   RecipientsWithoutCertificate,
+  remainingTtlMs,
+  resultStaleness,
+  taskStaleness,
   type LogEvent,
   type ResultInput,
   type SealedResult,
@@ -25,6 +31,7 @@ import {
   type WorkStatus,
 } from '@beamline/domain';
 import { ProxyIdentity } from '../broker/proxy-identity';
+import { NewestResults } from './newest-results';
 import { OpenedMessages } from './opened-messages';
 import { PROXY_CONFIG, type ProxyConfig } from '../config';
 import { CertificateDirectory } from '../pki/certificate-directory';
@@ -43,6 +50,13 @@ export interface ResultOutput {
 
 const NOT_FOR_YOU = '<encrypted>';
 
+/** A task as verified and opened, before its freshness is judged: with its signed ttl and creation time. */
+type OpenedTask = TaskOutput & { created: number };
+type OpenedResult = ResultOutput & { created: number };
+
+/** A message refused because its signed times say it is not (or no longer) to be shown. */
+class StaleMessage extends Error {}
+
 /**
  * The event of one line the broker streamed (`{"seq":N,"event":{…}}`), if it is of `type`. Throws otherwise:
  * the caller refuses the line like any message that fails verification.
@@ -59,6 +73,7 @@ const NO_LIMITS = { maxTtlMs: Number.MAX_SAFE_INTEGER, maxRecipients: Number.MAX
 export class Messages {
   private readonly logger = new Logger('Messages');
   private readonly opened: OpenedMessages;
+  private readonly newestResults = new NewestResults();
 
   constructor(
     private readonly directory: CertificateDirectory,
@@ -71,67 +86,99 @@ export class Messages {
   async sealTask(task: TaskInput): Promise<string> {
     const keys = await this.recipientKeys(task.to);
     const { body, ...rest } = task;
-    const sealed: SealedTask = { ...rest, ...sealBody(body, keys), digest: keyedDigest(this.identity.digestKey, canonicalJson(task)) };
+    const sealed: SealedTask = {
+      v: MESSAGE_FORMAT_VERSION,
+      ...rest,
+      created: Date.now(),
+      ...sealBody(body, keys, { kind: 'task', taskId: task.id, from: task.from, to: task.to }),
+      digest: keyedDigest(this.identity.digestKey, canonicalJson(task)),
+    };
     return this.sign(sealed);
   }
 
   async sealResult(result: ResultInput): Promise<string> {
     const { body, ...rest } = result;
-    const sealed: SealedResult = body === undefined ? rest : { ...rest, ...sealBody(body, await this.recipientKeys(result.to)) };
+    const head: SealedResult = { v: MESSAGE_FORMAT_VERSION, ...rest, created: Date.now() };
+    const binding = { kind: 'result', taskId: result.task, from: result.from, to: result.to } as const;
+    const sealed: SealedResult = body === undefined ? head : { ...head, ...sealBody(body, await this.recipientKeys(result.to), binding) };
     return this.sign(sealed);
   }
 
-  /** The task of a streamed line as `reader` may see it, or undefined (logged) when it fails verification. */
+  /** The task of a streamed line as `reader` may see it, or undefined (logged) when it is refused. */
   async openTask(line: unknown, reader: string, expectedId?: string): Promise<TaskOutput | undefined> {
     try {
-      const item = eventOfLine(line, 'TaskCreated');
-      const task = await this.opened.open(reader, item.message, () => this.openTaskMessage(item.message, reader));
-      if (expectedId !== undefined && task.id !== expectedId) throw new Error(`broker returned task ${task.id} for ${expectedId}`);
-      // Samply.Beam's field order; the ttl is what remains now.
-      return {
-        id: task.id,
-        from: task.from,
-        to: task.to,
-        body: task.body,
-        failure_strategy: task.failure_strategy,
-        ttl: formatRemainingTtl(item.expiresAt - Date.now()),
-        metadata: task.metadata,
-      };
+      return await this.freshTask(line, reader, expectedId);
     } catch (err) {
-      this.logger.warn(`refusing a task message: ${String((err as Error).message ?? err)}`);
+      return this.refused('task', err);
+    }
+  }
+
+  /** The one task `id` as `reader` may see it: NotFound when its signed times say it expired, undefined when refused otherwise. */
+  async openOneTask(line: unknown, reader: string, id: string): Promise<TaskOutput | undefined> {
+    try {
+      return await this.freshTask(line, reader, id);
+    } catch (err) {
+      this.refused('task', err);
+      if (err instanceof StaleMessage) throw new NotFound(`task ${id} not found`);
       return undefined;
     }
   }
 
-  /** The result of a streamed line as `reader` may see it, or undefined (logged) when it fails verification. */
+  /** The result of a streamed line as `reader` may see it, or undefined (logged) when it is refused. */
   async openResult(line: unknown, reader: string, taskId: string): Promise<ResultOutput | undefined> {
     try {
-      const { message } = eventOfLine(line, 'ResultPut');
-      const result = await this.opened.open(reader, message, () => this.openResultMessage(message, reader));
-      if (result.task !== taskId) throw new Error(`broker returned a result of task ${result.task} for ${taskId}`);
+      const event = eventOfLine(line, 'ResultPut');
+      const { created, ...result } = await this.opened.open(reader, event.message, () => this.openResultMessage(event.message, reader));
+      if (result.task !== taskId || event.taskId !== taskId) throw new Error(`broker returned a result of task ${result.task} for ${taskId}`);
+      if (event.from !== result.from) throw new Error(`the broker's event names ${event.from} as the worker of ${result.from}'s result`);
+      if (event.created !== created) throw new Error(`the broker's event dates ${result.from}'s result ${String(event.created)}, its signature ${created}`);
+      const stale = resultStaleness({ created }, Date.now(), this.config.messageClockSkewMs);
+      if (stale) throw new StaleMessage(`result of ${result.from} to task ${taskId}: ${stale.reason}`);
+      if (!this.newestResults.admit(taskId, result.from, created)) {
+        throw new StaleMessage(`result of ${result.from} to task ${taskId}: signed before one already shown (a copy of an older result)`);
+      }
       return result;
     } catch (err) {
-      this.logger.warn(`refusing a result message: ${String((err as Error).message ?? err)}`);
-      return undefined;
+      return this.refused('result', err);
     }
   }
 
-  private async openTaskMessage(jws: string, reader: string): Promise<Omit<TaskOutput, 'ttl'>> {
-    const task = parseSealedTask(await this.verified(jws), NO_LIMITS);
-    const index = task.to.indexOf(reader);
-    const body = index < 0 ? NOT_FOR_YOU : openBody(task, index, this.identity.privateKey);
-    return { id: task.id, from: task.from, to: task.to, body, failure_strategy: task.failure_strategy, metadata: task.metadata };
+  private async freshTask(line: unknown, reader: string, expectedId?: string): Promise<TaskOutput> {
+    const item = eventOfLine(line, 'TaskCreated');
+    const { created, ...task } = await this.opened.open(reader, item.message, () => this.openTaskMessage(item.message, reader));
+    if (item.taskId !== task.id || (expectedId !== undefined && task.id !== expectedId)) {
+      throw new Error(`broker returned task ${task.id} as ${item.taskId}${expectedId === undefined ? '' : ` for ${expectedId}`}`);
+    }
+    const now = Date.now();
+    const stale = taskStaleness({ created, ttl: task.ttl }, now, this.config.messageClockSkewMs);
+    if (stale) throw new StaleMessage(`task ${task.id}: ${stale.reason}`);
+    // Samply.Beam's field order; the ttl is what remains now by the signed times, never the broker's.
+    return { ...task, ttl: formatRemainingTtl(remainingTtlMs({ created, ttl: task.ttl }, now)) };
   }
 
-  private async openResultMessage(jws: string, reader: string): Promise<ResultOutput> {
+  private refused(kind: 'task' | 'result', err: unknown): undefined {
+    this.logger.warn(`refusing a ${kind} message: ${String((err as Error).message ?? err)}`);
+    return undefined;
+  }
+
+  private async openTaskMessage(jws: string, reader: string): Promise<OpenedTask> {
+    const task = parseSealedTask(await this.verified(jws), NO_LIMITS);
+    const index = task.to.indexOf(reader);
+    const binding = { kind: 'task', taskId: task.id, from: task.from, to: task.to } as const;
+    const body = index < 0 ? NOT_FOR_YOU : openBody(task, index, this.identity.privateKey, binding);
+    const { id, from, to, failure_strategy, ttl, metadata, created } = task;
+    return { id, from, to, body, failure_strategy, ttl, metadata, created };
+  }
+
+  private async openResultMessage(jws: string, reader: string): Promise<OpenedResult> {
     const result = parseSealedResult(await this.verified(jws), NO_LIMITS);
     const index = result.to.indexOf(reader);
+    const { encrypted, encryption_keys, key_commitment } = result;
     const sealed =
-      result.encrypted !== undefined && result.encryption_keys !== undefined
-        ? { encrypted: result.encrypted, encryption_keys: result.encryption_keys }
-        : undefined;
-    const body = sealed === undefined ? {} : { body: index < 0 ? NOT_FOR_YOU : openBody(sealed, index, this.identity.privateKey) };
-    return { from: result.from, to: result.to, task: result.task, status: result.status, ...body, metadata: result.metadata };
+      encrypted !== undefined && encryption_keys !== undefined && key_commitment !== undefined ? { encrypted, encryption_keys, key_commitment } : undefined;
+    const binding = { kind: 'result', taskId: result.task, from: result.from, to: result.to } as const;
+    const body = sealed === undefined ? {} : { body: index < 0 ? NOT_FOR_YOU : openBody(sealed, index, this.identity.privateKey, binding) };
+    return { from: result.from, to: result.to, task: result.task, status: result.status, ...body, metadata: result.metadata, created: result.created };
   }
 
   private async sign(payload: object): Promise<string> {

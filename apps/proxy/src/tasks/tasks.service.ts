@@ -55,7 +55,7 @@ export class TasksService {
       this.broker.send('GET', `/v1/tasks/${id}${this.queryString(r, caller)}`, undefined, this.waitOptions(w, s)),
     );
     const res = this.broker.expect(answer, 200);
-    const task = await this.messages.openTask(res.body, caller, id);
+    const task = await this.messages.openOneTask(res.body, caller, id);
     if (!task) throw new BrokerUnavailable(`task ${id}: the broker returned a message that failed verification`, 'verification_failed');
     return task;
   }

@@ -17,7 +17,11 @@ export interface TaskCreated {
   receivedAt: number;
   expiresAt: number;
 }
-/** A result was put (new or replacing the same app's earlier result). */
+/**
+ * A result was put (new or replacing the same app's earlier result). `created` repeats the signed message's
+ * creation time (events from before message format 2 lack it): the store orders a worker's results by it, and a
+ * receiving proxy refuses the event when it does not match the signed time.
+ */
 export interface ResultPut {
   type: 'ResultPut';
   v: 1;
@@ -27,6 +31,7 @@ export interface ResultPut {
   status: WorkStatus;
   message: string;
   receivedAt: number;
+  created?: number;
 }
 /**
  * A task passed its TTL and was swept. `from`/`to` repeat the task's parties, so an audit trail that starts
@@ -64,7 +69,7 @@ function parseTaskCreated(o: JsonObject): TaskCreated {
 }
 
 function parseResultPut(o: JsonObject): ResultPut {
-  return {
+  const event: ResultPut = {
     type: 'ResultPut',
     v: 1,
     taskId: parseUuid(field(o, 'taskId'), 'taskId'),
@@ -74,6 +79,8 @@ function parseResultPut(o: JsonObject): ResultPut {
     message: nonEmptyString(field(o, 'message'), 'message'),
     receivedAt: expectNonNegativeInt(field(o, 'receivedAt'), 'receivedAt'),
   };
+  if (field(o, 'created') !== undefined) event.created = expectNonNegativeInt(field(o, 'created'), 'created');
+  return event;
 }
 
 function parseTaskExpired(o: JsonObject): TaskExpired {

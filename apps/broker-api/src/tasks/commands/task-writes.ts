@@ -60,6 +60,7 @@ export class CreateTaskHandler extends SignedWrite implements ICommandHandler<Cr
     this.quotas.admitWrite(sender.proxyId); // before any verification work
     const task = parseSealedTask(await this.verifier.verify(message, sender), { maxTtlMs: this.config.maxTtlMs, maxRecipients: this.config.maxRecipients });
     this.verifier.assertCanSignFor(sender, task.from);
+    this.assertSealedNow(task.created);
     this.assertRecipientsHaveCertificates(task.to);
     const jws = message as string;
     const command: CreateTask = { taskId: task.id, from: task.from, to: task.to, message: jws, digest: task.digest, ttlMs: ttlMsOf(task) };
@@ -113,10 +114,11 @@ export class PutResultHandler extends SignedWrite implements ICommandHandler<Put
     if (result.task !== taskId) throw new InvalidInput(`task: ${result.task} does not match the task id in the path (${taskId})`);
     if (result.from !== appParam) throw new InvalidInput(`from: ${result.from} does not match the app id in the path (${appParam})`);
     this.verifier.assertCanSignFor(sender, result.from);
+    this.assertSealedNow(result.created);
     const stored = await this.log.lastOn(subjects.taskCreated(taskId));
     const task = requireAnswerable(stored ? asStored<TaskCreated>(stored, 'TaskCreated') : undefined, taskId, result.from, Date.now());
     const jws = message as string;
-    const command = { taskId, from: result.from, to: result.to, status: result.status, message: jws };
+    const command = { taskId, from: result.from, to: result.to, status: result.status, message: jws, created: result.created };
     this.storage.assertRoomForEvent(jws);
     await this.quotas.reserve(sender.proxyId, { newTask: false, bytes: jws.length });
     let replaces = false;
