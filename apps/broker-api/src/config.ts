@@ -1,10 +1,11 @@
 /** broker-api configuration: one schema, parsed once at boot (main.ts); every bad variable is named at once. */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, parseEnv, setting } from '@beamline/config';
+import { ConfigError, ConfigProblems, parseEnv, setting } from '@beamline/config';
 import { DEFAULT_MAX_RECIPIENTS, DEFAULT_MAX_WAIT_MS, isValidBeamId, parseByteSize } from '@beamline/domain';
 import { httpUrl, logEnv, parseBindAddr, type LOG_LEVELS } from '@beamline/http';
 import { natsEnv, storageEnv, storageSettingsFrom, type StorageSettings } from '@beamline/nats';
+import { parseSessionSecret, readSessionSecretFile, requireOneSessionSecret } from './auth/session-secret-setting';
 import { DEFAULT_RELAY_LINK_OPTIONS, type RelayLinkOptions } from './sockets/relay-link';
 
 export interface BrokerConfig {
@@ -34,8 +35,11 @@ export interface BrokerConfig {
   sseKeepAliveMs: number;
   /** Lifetime of proxy sessions (request MACs instead of signatures). */
   sessionTtlMs: number;
-  /** Operator-set secret for session keys; when unset the replicas share one created in NATS KV. */
-  sessionSecret: Buffer | undefined;
+  /**
+   * The secret session keys are derived from (`SESSION_SECRET` or `SESSION_SECRET_FILE`): required, and the
+   * same for every replica. It is never stored in NATS, so reading NATS does not let anyone mint sessions.
+   */
+  sessionSecret: Buffer;
   /** Replicas, retention and byte limits of every stream and bucket (the same reader as broker-store's). */
   storage: StorageSettings;
   /** After SIGTERM, waits end at once; connections still open after this long are closed (`SHUTDOWN_GRACE`). */
@@ -78,9 +82,13 @@ export const brokerEnvSchema = z.object({
   SSE_KEEPALIVE: setting.duration(15_000, 'interval of `: keep-alive` comments on event streams'),
   SESSION_TTL: setting.duration(3_600_000, 'lifetime of a proxy session (a MAC per request instead of a signature)'),
   SESSION_SECRET: setting.optionalText(
-    'secret for session keys, hex or base64, at least 32 bytes; unset: created once in NATS KV and shared by every replica',
-    secretBytes,
-    'created in NATS KV',
+    'secret session keys are derived from: hex or base64, at least 32 random bytes, the same for every replica (e.g. `openssl rand -hex 32`)',
+    parseSessionSecret,
+    'required, or `SESSION_SECRET_FILE`',
+  ),
+  SESSION_SECRET_FILE: setting.optionalText(
+    'a file holding `SESSION_SECRET` (hex or base64 text); instead of `SESSION_SECRET`, so the secret stays out of the environment',
+    readSessionSecretFile,
   ),
   SOCKET_PEER_TIMEOUT: setting.duration(DEFAULT_RELAY_LINK_OPTIONS.peerTimeoutMs, 'a direct-socket relay whose peer replica is silent this long resets', {
     minMs: 1_000,
@@ -100,7 +108,7 @@ export const brokerEnvSchema = z.object({
 });
 
 export function loadBrokerConfig(env: Readonly<Record<string, string | undefined>>): BrokerConfig {
-  const v = parseEnv('broker-api', brokerEnvSchema, env);
+  const v = parseBrokerEnv(env);
   const storage = storageSettingsFrom(v);
   const brokerId = v.BROKER_ID ?? new URL(v.BROKER_URL).hostname;
   if (!isValidBeamId(brokerId))
@@ -123,7 +131,7 @@ export function loadBrokerConfig(env: Readonly<Record<string, string | undefined
     wakeRecheckMs: v.WAKE_RECHECK,
     sseKeepAliveMs: v.SSE_KEEPALIVE,
     sessionTtlMs: v.SESSION_TTL,
-    sessionSecret: v.SESSION_SECRET,
+    sessionSecret: (v.SESSION_SECRET ?? v.SESSION_SECRET_FILE) as Buffer,
     storage,
     socketRelay: socketRelay(v.SOCKET_PEER_TIMEOUT),
     shutdownGraceMs: v.SHUTDOWN_GRACE,
@@ -141,10 +149,23 @@ function brokerIdText(raw: string): string {
   return raw;
 }
 
-function secretBytes(raw: string): Buffer {
-  const bytes = /^[0-9a-fA-F]+$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
-  if (bytes.length < 32) throw new Error('expected at least 32 bytes, hex or base64');
-  return bytes;
+/**
+ * The schema's values, and the checks that involve two variables: exactly one of `SESSION_SECRET` and
+ * `SESSION_SECRET_FILE`. Every problem is reported at once.
+ */
+function parseBrokerEnv(env: Readonly<Record<string, string | undefined>>): z.output<typeof brokerEnvSchema> {
+  const problems = new ConfigProblems('broker-api');
+  problems.check('SESSION_SECRET', () => requireOneSessionSecret(env));
+  let parsed: z.output<typeof brokerEnvSchema> | undefined;
+  let earlier: ConfigError | undefined;
+  try {
+    parsed = parseEnv('broker-api', brokerEnvSchema, env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    earlier = err;
+  }
+  problems.throwIfAny(earlier);
+  return parsed as z.output<typeof brokerEnvSchema>;
 }
 
 function socketRelay(peerTimeoutMs: number): RelayLinkOptions {

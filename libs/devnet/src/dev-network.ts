@@ -1,6 +1,7 @@
 import { brokerStreamOptions, ensureStreams, connectNats, readStorageSettings, type StorageSettings } from '@beamline/nats';
 import { publishCertificate, publishIntermediate } from '@beamline/pki';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -71,6 +72,11 @@ export interface DevNetwork {
   brokerApiUrls: string[];
   proxies: { id: string; url: string; port: number }[];
   pki: DevPki;
+  /**
+   * The `SESSION_SECRET` every broker-api replica of this network got (hex): made at random for the network,
+   * never stored in NATS. A test that starts another replica passes the same one.
+   */
+  sessionSecret: string;
   /** 'broker-store', 'broker-api' (or 'broker-store-<i>', 'broker-api-<i>' with several replicas) and each proxy id. */
   services: Map<string, ServiceHandle>;
   /** Stops proxies, broker-api, broker-store, then NATS (if started), then removes the temporary directory. */
@@ -92,6 +98,11 @@ export const DEV_DEFAULTS: Readonly<{
   ],
   monitoringApiKey: 'SuperSecretKey',
 };
+
+/** A fresh random `SESSION_SECRET` for broker-api (32 bytes, hex), as `openssl rand -hex 32` makes one. */
+export function devSessionSecret(): string {
+  return randomBytes(32).toString('hex');
+}
 
 /**
  * Brings up a whole Beamline network from the built apps: NATS (unless `natsUrl`), a dev PKI published to
@@ -122,9 +133,12 @@ export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<Dev
       const env = { NATS_URL: natsUrl, LOG_LEVEL: 'info', ...storageEnv, ...opts.extraEnv?.['broker-store'] };
       await launch.service(storeReplicas === 1 ? 'broker-store' : `broker-store-${i}`, 'broker-store', env);
     }
-    const { brokerUrl, brokerApiUrls } = await startBrokerApis(opts, launch, { NATS_URL: natsUrl, ROOTCERT_FILE: pki.rootCertFile, ...storageEnv });
+    // One secret for every replica (a session opened on one is valid on all), passed to them and kept nowhere else.
+    const sessionSecret = devSessionSecret();
+    const brokerApiEnv = { NATS_URL: natsUrl, ROOTCERT_FILE: pki.rootCertFile, SESSION_SECRET: sessionSecret, ...storageEnv };
+    const { brokerUrl, brokerApiUrls } = await startBrokerApis(opts, launch, brokerApiEnv);
     const proxies = await startProxies(opts, launch, brokerUrl, pki);
-    return { natsUrl, nats, natsCluster, brokerUrl, brokerApiUrls, proxies, pki, services: launch.services, stop: () => launch.stop() };
+    return { natsUrl, nats, natsCluster, brokerUrl, brokerApiUrls, proxies, pki, sessionSecret, services: launch.services, stop: () => launch.stop() };
   } catch (err) {
     await launch.stop().catch(() => undefined); // the original failure is the one worth reporting
     throw err;
