@@ -44,7 +44,7 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         BrokerConfigModule.of(config),
-        NatsModule.forRoot(() => ({ servers: config.natsUrl, name: `broker-api-${process.pid}` })),
+        NatsModule.forRoot(() => ({ connection: config.nats, name: `broker-api-${process.pid}` })),
         PresenceModule,
         CqrsModule.forRoot(),
       ],

@@ -1,15 +1,24 @@
 /** broker-api configuration: one schema, parsed once at boot (main.ts); every bad variable is named at once. */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, ConfigProblems, parseEnv, setting } from '@beamline/config';
+import { ConfigError, parseEnvChecked, setting } from '@beamline/config';
 import { DEFAULT_MAX_RECIPIENTS, DEFAULT_MAX_WAIT_MS, isValidBeamId, parseByteSize } from '@beamline/domain';
 import { httpUrl, logEnv, parseBindAddr, type LOG_LEVELS } from '@beamline/http';
-import { natsEnv, storageEnv, storageSettingsFrom, type StorageSettings } from '@beamline/nats';
+import {
+  checkNatsEnvPairs,
+  natsEnv,
+  natsSettingsFrom,
+  storageEnv,
+  storageSettingsFrom,
+  type NatsConnectionSettings,
+  type StorageSettings,
+} from '@beamline/nats';
 import { parseSessionSecret, readSessionSecretFile, requireOneSessionSecret } from './auth/session-secret-setting';
 import { DEFAULT_RELAY_LINK_OPTIONS, type RelayLinkOptions } from './sockets/relay-link';
 
 export interface BrokerConfig {
-  natsUrl: string;
+  /** Where NATS is, how to log in and TLS (`NATS_*`). */
+  nats: NatsConnectionSettings;
   logLevel: (typeof LOG_LEVELS)[number];
   brokerId: string;
   bind: { host: string; port: number };
@@ -114,7 +123,7 @@ export function loadBrokerConfig(env: Readonly<Record<string, string | undefined
   if (!isValidBeamId(brokerId))
     throw new ConfigError('broker-api', [`BROKER_URL: its host ${JSON.stringify(brokerId)} is not a valid BrokerId; set BROKER_ID`]);
   return {
-    natsUrl: v.NATS_URL,
+    nats: natsSettingsFrom(v),
     logLevel: v.LOG_LEVEL,
     brokerId,
     bind: v.BIND_ADDR,
@@ -150,22 +159,14 @@ function brokerIdText(raw: string): string {
 }
 
 /**
- * The schema's values, and the checks that involve two variables: exactly one of `SESSION_SECRET` and
- * `SESSION_SECRET_FILE`. Every problem is reported at once.
+ * The schema's values, and the checks that involve two variables: the NATS login and client certificate pairs,
+ * and exactly one of `SESSION_SECRET` and `SESSION_SECRET_FILE`. Every problem is reported at once.
  */
 function parseBrokerEnv(env: Readonly<Record<string, string | undefined>>): z.output<typeof brokerEnvSchema> {
-  const problems = new ConfigProblems('broker-api');
-  problems.check('SESSION_SECRET', () => requireOneSessionSecret(env));
-  let parsed: z.output<typeof brokerEnvSchema> | undefined;
-  let earlier: ConfigError | undefined;
-  try {
-    parsed = parseEnv('broker-api', brokerEnvSchema, env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    earlier = err;
-  }
-  problems.throwIfAny(earlier);
-  return parsed as z.output<typeof brokerEnvSchema>;
+  return parseEnvChecked('broker-api', brokerEnvSchema, env, (problems) => {
+    checkNatsEnvPairs(env, problems);
+    problems.check('SESSION_SECRET', () => requireOneSessionSecret(env));
+  });
 }
 
 function socketRelay(peerTimeoutMs: number): RelayLinkOptions {
