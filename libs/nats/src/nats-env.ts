@@ -81,7 +81,7 @@ export const natsEnv = {
   NATS_TLS_CA: setting.optionalText(
     "the CA certificate (PEM file) NATS servers' certificates must chain to; set, TLS is required",
     readPem('certificate'),
-    "unset: plain TCP, unless a `tls://` URL asks for TLS (then the system's CAs)",
+    "unset: TLS only if the server asks for it, checked against the system's CAs",
   ),
   NATS_TLS_CERT: setting.optionalText(
     'a client certificate (PEM file) for NATS servers that verify clients (`tls { verify: true }`); with `NATS_TLS_KEY`',
