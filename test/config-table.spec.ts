@@ -4,7 +4,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { configTable } from '@beamline/config';
+import { natsEnv } from '@beamline/nats';
 import { brokerEnvSchema } from '../apps/broker-api/src/config';
 import { storeEnvSchema } from '../apps/broker-store/src/config';
 import { PROXY_APP_KEYS_DOC, proxyEnvSchema } from '../apps/proxy/src/config';
@@ -18,6 +20,8 @@ function generated(): string {
     { component: 'proxy', schema: proxyEnvSchema, extra: PROXY_APP_KEYS_DOC },
     { component: 'broker-api', schema: brokerEnvSchema },
     { component: 'broker-store', schema: storeEnvSchema },
+    // The CLI reads the same NATS variables with the same code (its `--nats-url` flag stands for NATS_URL).
+    { component: '`beamline` (CLI)', schema: z.object(natsEnv) },
   ]);
 }
 

@@ -348,7 +348,14 @@ describe('waiting clients', () => {
     const replica = await startHttpService({
       name: 'broker-api-capped',
       script: join(__dirname, '..', 'dist', 'apps', 'broker-api', 'src', 'main.js'),
-      env: { NATS_URL: t.net.natsUrl, BROKER_ID: 'broker', ROOTCERT_FILE: t.net.pki.rootCertFile, LOG_LEVEL: 'warn', MAX_WAITING_PER_PROXY: '3' },
+      env: {
+        NATS_URL: t.net.natsUrl,
+        BROKER_ID: 'broker',
+        ROOTCERT_FILE: t.net.pki.rootCertFile,
+        SESSION_SECRET: t.net.sessionSecret,
+        LOG_LEVEL: 'warn',
+        MAX_WAITING_PER_PROXY: '3',
+      },
       healthPath: '/v1/health',
     });
     const stop = new AbortController();

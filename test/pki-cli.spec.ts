@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { startHttpService, startNatsServer, type NatsServerHandle, type ServiceHandle } from '@beamline/devnet';
+import { devSessionSecret, startHttpService, startNatsServer, type NatsServerHandle, type ServiceHandle } from '@beamline/devnet';
 import { encodeJson, subjects } from '@beamline/nats';
 import { initCa } from '@beamline/pki';
 import { runCli } from './support/cli';
@@ -170,7 +170,7 @@ describe('beamline pki (CLI)', () => {
       const started = await startHttpService({
         name: 'broker-api',
         script: BROKER,
-        env: { NATS_URL: natsUrl, BROKER_ID: 'broker', ROOTCERT_FILE: join(caDir, 'root.crt.pem') },
+        env: { NATS_URL: natsUrl, BROKER_ID: 'broker', ROOTCERT_FILE: join(caDir, 'root.crt.pem'), SESSION_SECRET: devSessionSecret() },
       });
       [broker, brokerUrl] = [started, started.url];
       await eventually(async () => (await directory()).some((e) => e.serial === serial));

@@ -62,6 +62,7 @@ async function startBrokerApi(name: string, monitoringApiKey: string): Promise<{
       NATS_URL: t.net.natsUrl,
       BROKER_ID: DEV_DEFAULTS.brokerId,
       ROOTCERT_FILE: t.net.pki.rootCertFile,
+      SESSION_SECRET: t.net.sessionSecret,
       MONITORING_API_KEY: monitoringApiKey,
     },
     healthPath: '/v1/health',

@@ -36,6 +36,7 @@ async function startBrokerReplica(name: string, natsUrl: string): Promise<{ serv
       NATS_URL: natsUrl,
       BROKER_ID: 'broker',
       ROOTCERT_FILE: t.net.pki.rootCertFile,
+      SESSION_SECRET: t.net.sessionSecret,
       MONITORING_API_KEY: 'SuperSecretKey',
       SOCKET_PEER_TIMEOUT: PEER_TIMEOUT,
     },

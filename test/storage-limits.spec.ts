@@ -20,7 +20,6 @@ import {
   presenceBucket,
   proxiesBucket,
   readStorageSettings,
-  secretsBucket,
   StorageGauge,
   subjects,
   type StorageSettings,
@@ -29,14 +28,14 @@ import {
 const MiB = 2 ** 20;
 const LIMITS = { EVENTS_MAX_BYTES: '200MiB', AUDIT_MAX_BYTES: '100MiB', PKI_MAX_BYTES: '8MiB', NONCES_MAX_BYTES: '8MiB', PRESENCE_MAX_BYTES: '2MiB' };
 const settings = readStorageSettings(LIMITS);
-const buckets = (s: StorageSettings) => [nonceBucket(s, 660_000), presenceBucket(s), proxiesBucket(s), secretsBucket(s), leaseBucket(s, 3_000)];
+const buckets = (s: StorageSettings) => [nonceBucket(s, 660_000), presenceBucket(s), proxiesBucket(s), leaseBucket(s, 3_000)];
 
 let server: NatsServerHandle;
 let nc: NatsConnection;
 let jsm: JetStreamManager;
 
 beforeAll(async () => {
-  // Room for the 322 MiB these limits add up to, not for twice as much.
+  // Room for the 321 MiB these limits add up to, not for twice as much.
   server = await startNatsServer({ maxFileStore: 400 * MiB });
   nc = await connect({ servers: server.url });
   jsm = await jetstreamManager(nc);
@@ -76,14 +75,13 @@ describe('ensureStorage on a capped JetStream', () => {
       'KV_beam-presence': [2, DiscardPolicy.New],
       'KV_beam-proxies': [2, DiscardPolicy.New],
       'KV_beam-leases': [1, DiscardPolicy.New],
-      'KV_beam-broker-secrets': [1, DiscardPolicy.New],
     });
   });
 
   it('stops with a message naming the settings when the server cannot reserve them (no hang)', async () => {
     const tooBig = readStorageSettings({ ...LIMITS, AUDIT_MAX_BYTES: '300MiB' });
     await expect(ensureStorage(nc, tooBig, buckets(tooBig))).rejects.toThrow(
-      /^JetStream cannot reserve 300 MiB for BEAM_AUDIT \(AUDIT_MAX_BYTES\): nats-server's jetstream max_file_store must hold all of Beamline's limits at once, 522 MiB per node \(EVENTS_MAX_BYTES=200 MiB, AUDIT_MAX_BYTES=300 MiB, .*Raise max_file_store/,
+      /^JetStream cannot reserve 300 MiB for BEAM_AUDIT \(AUDIT_MAX_BYTES\): nats-server's jetstream max_file_store must hold all of Beamline's limits at once, 521 MiB per node \(EVENTS_MAX_BYTES=200 MiB, AUDIT_MAX_BYTES=300 MiB, .*Raise max_file_store/,
     );
     expect((await config('BEAM_AUDIT')).max_bytes).toBe(100 * MiB);
   });

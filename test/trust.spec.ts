@@ -20,7 +20,7 @@ beforeAll(async () => {
   const started = await startHttpService({
     name: 'broker-api-b',
     script: join(__dirname, '..', 'dist', 'apps', 'broker-api', 'src', 'main.js'),
-    env: { NATS_URL: t.net.natsUrl, BROKER_ID: 'broker', ROOTCERT_FILE: t.net.pki.rootCertFile, LOG_LEVEL: 'warn' },
+    env: { NATS_URL: t.net.natsUrl, BROKER_ID: 'broker', ROOTCERT_FILE: t.net.pki.rootCertFile, SESSION_SECRET: t.net.sessionSecret, LOG_LEVEL: 'warn' },
     healthPath: '/v1/health',
   });
   [replicaB, replicaBUrl] = [started, started.url];

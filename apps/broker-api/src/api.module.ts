@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { natsProvider, natsProviderWith, NatsModule, NonceStore, Notifications, RelayChannels, SecretStore } from '@beamline/nats';
+import { natsProvider, natsProviderWith, NatsModule, NonceStore, Notifications, RelayChannels } from '@beamline/nats';
 import { ProxyAuthGuard } from './auth/proxy-auth.guard';
 import { SessionSecret } from './auth/session-secret';
 import { SessionsController } from './auth/sessions.controller';
@@ -44,7 +44,7 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         BrokerConfigModule.of(config),
-        NatsModule.forRoot(() => ({ servers: config.natsUrl, name: `broker-api-${process.pid}` })),
+        NatsModule.forRoot(() => ({ connection: config.nats, name: `broker-api-${process.pid}` })),
         PresenceModule,
         CqrsModule.forRoot(),
       ],
@@ -65,7 +65,6 @@ export class ApiModule {
         natsProviderWith(NonceStore, BROKER_CONFIG, (nc, c: BrokerConfig) => new NonceStore(nc, apiBuckets.nonces(c))),
         UploadSlots,
         ProxyAuthGuard,
-        natsProviderWith(SecretStore, BROKER_CONFIG, (nc, c: BrokerConfig) => new SecretStore(nc, apiBuckets.secrets(c))),
         SessionSecret,
         SignedMessageVerifier,
         StoreClient,

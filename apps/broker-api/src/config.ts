@@ -1,14 +1,24 @@
 /** broker-api configuration: one schema, parsed once at boot (main.ts); every bad variable is named at once. */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, parseEnv, setting } from '@beamline/config';
+import { ConfigError, parseEnvChecked, setting } from '@beamline/config';
 import { DEFAULT_MAX_RECIPIENTS, DEFAULT_MAX_WAIT_MS, isValidBeamId, parseByteSize } from '@beamline/domain';
 import { httpUrl, logEnv, parseBindAddr, type LOG_LEVELS } from '@beamline/http';
-import { natsEnv, storageEnv, storageSettingsFrom, type StorageSettings } from '@beamline/nats';
+import {
+  checkNatsEnvPairs,
+  natsEnv,
+  natsSettingsFrom,
+  storageEnv,
+  storageSettingsFrom,
+  type NatsConnectionSettings,
+  type StorageSettings,
+} from '@beamline/nats';
+import { parseSessionSecret, readSessionSecretFile, requireOneSessionSecret } from './auth/session-secret-setting';
 import { DEFAULT_RELAY_LINK_OPTIONS, type RelayLinkOptions } from './sockets/relay-link';
 
 export interface BrokerConfig {
-  natsUrl: string;
+  /** Where NATS is, how to log in and TLS (`NATS_*`). */
+  nats: NatsConnectionSettings;
   logLevel: (typeof LOG_LEVELS)[number];
   brokerId: string;
   bind: { host: string; port: number };
@@ -34,8 +44,11 @@ export interface BrokerConfig {
   sseKeepAliveMs: number;
   /** Lifetime of proxy sessions (request MACs instead of signatures). */
   sessionTtlMs: number;
-  /** Operator-set secret for session keys; when unset the replicas share one created in NATS KV. */
-  sessionSecret: Buffer | undefined;
+  /**
+   * The secret session keys are derived from (`SESSION_SECRET` or `SESSION_SECRET_FILE`): required, and the
+   * same for every replica. It is never stored in NATS, so reading NATS does not let anyone mint sessions.
+   */
+  sessionSecret: Buffer;
   /** Replicas, retention and byte limits of every stream and bucket (the same reader as broker-store's). */
   storage: StorageSettings;
   /** After SIGTERM, waits end at once; connections still open after this long are closed (`SHUTDOWN_GRACE`). */
@@ -78,9 +91,13 @@ export const brokerEnvSchema = z.object({
   SSE_KEEPALIVE: setting.duration(15_000, 'interval of `: keep-alive` comments on event streams'),
   SESSION_TTL: setting.duration(3_600_000, 'lifetime of a proxy session (a MAC per request instead of a signature)'),
   SESSION_SECRET: setting.optionalText(
-    'secret for session keys, hex or base64, at least 32 bytes; unset: created once in NATS KV and shared by every replica',
-    secretBytes,
-    'created in NATS KV',
+    'secret session keys are derived from: hex or base64, at least 32 random bytes, the same for every replica (e.g. `openssl rand -hex 32`)',
+    parseSessionSecret,
+    'required, or `SESSION_SECRET_FILE`',
+  ),
+  SESSION_SECRET_FILE: setting.optionalText(
+    'a file holding `SESSION_SECRET` (hex or base64 text); instead of `SESSION_SECRET`, so the secret stays out of the environment',
+    readSessionSecretFile,
   ),
   SOCKET_PEER_TIMEOUT: setting.duration(DEFAULT_RELAY_LINK_OPTIONS.peerTimeoutMs, 'a direct-socket relay whose peer replica is silent this long resets', {
     minMs: 1_000,
@@ -100,13 +117,13 @@ export const brokerEnvSchema = z.object({
 });
 
 export function loadBrokerConfig(env: Readonly<Record<string, string | undefined>>): BrokerConfig {
-  const v = parseEnv('broker-api', brokerEnvSchema, env);
+  const v = parseBrokerEnv(env);
   const storage = storageSettingsFrom(v);
   const brokerId = v.BROKER_ID ?? new URL(v.BROKER_URL).hostname;
   if (!isValidBeamId(brokerId))
     throw new ConfigError('broker-api', [`BROKER_URL: its host ${JSON.stringify(brokerId)} is not a valid BrokerId; set BROKER_ID`]);
   return {
-    natsUrl: v.NATS_URL,
+    nats: natsSettingsFrom(v),
     logLevel: v.LOG_LEVEL,
     brokerId,
     bind: v.BIND_ADDR,
@@ -123,7 +140,7 @@ export function loadBrokerConfig(env: Readonly<Record<string, string | undefined
     wakeRecheckMs: v.WAKE_RECHECK,
     sseKeepAliveMs: v.SSE_KEEPALIVE,
     sessionTtlMs: v.SESSION_TTL,
-    sessionSecret: v.SESSION_SECRET,
+    sessionSecret: (v.SESSION_SECRET ?? v.SESSION_SECRET_FILE) as Buffer,
     storage,
     socketRelay: socketRelay(v.SOCKET_PEER_TIMEOUT),
     shutdownGraceMs: v.SHUTDOWN_GRACE,
@@ -141,10 +158,15 @@ function brokerIdText(raw: string): string {
   return raw;
 }
 
-function secretBytes(raw: string): Buffer {
-  const bytes = /^[0-9a-fA-F]+$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
-  if (bytes.length < 32) throw new Error('expected at least 32 bytes, hex or base64');
-  return bytes;
+/**
+ * The schema's values, and the checks that involve two variables: the NATS login and client certificate pairs,
+ * and exactly one of `SESSION_SECRET` and `SESSION_SECRET_FILE`. Every problem is reported at once.
+ */
+function parseBrokerEnv(env: Readonly<Record<string, string | undefined>>): z.output<typeof brokerEnvSchema> {
+  return parseEnvChecked('broker-api', brokerEnvSchema, env, (problems) => {
+    checkNatsEnvPairs(env, problems);
+    problems.check('SESSION_SECRET', () => requireOneSessionSecret(env));
+  });
 }
 
 function socketRelay(peerTimeoutMs: number): RelayLinkOptions {

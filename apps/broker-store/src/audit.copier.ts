@@ -22,7 +22,7 @@ export class AuditCopier implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly leadership: Leadership,
     @Inject(STORE_CONFIG) config: StoreConfig,
   ) {
-    this.session = new AuditCopySession(config.natsUrl, `broker-store-${process.pid}-audit-copier`);
+    this.session = new AuditCopySession(config.nats, `broker-store-${process.pid}-audit-copier`);
   }
 
   onApplicationBootstrap(): void {

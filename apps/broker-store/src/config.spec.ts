@@ -18,6 +18,6 @@ describe('broker-store configuration: storage', () => {
   });
 
   it('accepts several NATS servers, with or without a scheme', () => {
-    expect(loadStoreConfig({ NATS_URL: 'nats://a:4222, tls://b:4223,c:4224' }).natsUrl).toBe('nats://a:4222,tls://b:4223,c:4224');
+    expect(loadStoreConfig({ NATS_URL: 'nats://a:4222, tls://b:4223,c:4224' }).nats.servers).toBe('nats://a:4222,tls://b:4223,c:4224');
   });
 });

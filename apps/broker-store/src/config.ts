@@ -1,8 +1,16 @@
 /** broker-store configuration: one schema, parsed once at boot (main.ts); every bad variable is named at once. */
 import { z } from 'zod';
-import { parseEnv, setting } from '@beamline/config';
+import { parseEnvChecked, setting } from '@beamline/config';
 import { logEnv, type LOG_LEVELS } from '@beamline/http';
-import { natsEnv, storageEnv, storageSettingsFrom, type StorageSettings } from '@beamline/nats';
+import {
+  checkNatsEnvPairs,
+  natsEnv,
+  natsSettingsFrom,
+  storageEnv,
+  storageSettingsFrom,
+  type NatsConnectionSettings,
+  type StorageSettings,
+} from '@beamline/nats';
 
 export const storeEnvSchema = z.object({
   ...natsEnv,
@@ -16,7 +24,8 @@ export const storeEnvSchema = z.object({
 export const STORE_CONFIG = Symbol('StoreConfig');
 
 export interface StoreConfig {
-  natsUrl: string;
+  /** Where NATS is, how to log in and TLS (`NATS_*`). */
+  nats: NatsConnectionSettings;
   logLevel: (typeof LOG_LEVELS)[number];
   /** How often the expiry sweeper looks for tasks past their deadline. */
   sweepIntervalMs: number;
@@ -27,9 +36,9 @@ export interface StoreConfig {
 }
 
 export function loadStoreConfig(env: Readonly<Record<string, string | undefined>> = process.env): StoreConfig {
-  const v = parseEnv('broker-store', storeEnvSchema, env);
+  const v = parseEnvChecked('broker-store', storeEnvSchema, env, (problems) => checkNatsEnvPairs(env, problems));
   return {
-    natsUrl: v.NATS_URL,
+    nats: natsSettingsFrom(v),
     logLevel: v.LOG_LEVEL,
     sweepIntervalMs: v.EXPIRY_SWEEP_MS,
     catchUpTimeoutMs: v.CATCH_UP_TIMEOUT_MS,

@@ -15,7 +15,7 @@ export class StoreModule {
   static forRoot(config: StoreConfig): DynamicModule {
     return {
       module: StoreModule,
-      imports: [NatsModule.forRoot(() => ({ servers: config.natsUrl, name: `broker-store-${process.pid}` }))],
+      imports: [NatsModule.forRoot(() => ({ connection: config.nats, name: `broker-store-${process.pid}` }))],
       providers: [
         { provide: STORE_CONFIG, useValue: config },
         natsProvider(StoreResponder, (nc) => new StoreResponder(nc)),

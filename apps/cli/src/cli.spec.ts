@@ -1,3 +1,7 @@
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { CliIo, Command } from './command';
 import { runCli } from './cli';
 
@@ -23,6 +27,37 @@ describe('beamline', () => {
     const help = capture();
     expect(await runCli(['help', 'demo'], help)).toBe(0);
     expect(help.stdout).toBe(io.stdout);
+  });
+
+  it('the commands that connect to NATS document its login and TLS variables in --help', async () => {
+    for (const args of [
+      ['pki', 'sign', '--help'],
+      ['pki', 'list', '--help'],
+      ['audit', 'replay', '--help'],
+      ['pki', 'help', 'revoke'],
+    ]) {
+      const io = capture();
+      expect(await runCli(args, io)).toBe(0);
+      for (const name of ['NATS_USER', 'NATS_PASSWORD_FILE', 'NATS_CREDS', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY']) expect(io.stdout).toContain(name);
+    }
+    const init = capture();
+    expect(await runCli(['pki', 'init', '--help'], init)).toBe(0);
+    expect(init.stdout).not.toContain('NATS_USER'); // it does not connect
+  });
+
+  it('nats-certs makes a CA, a server certificate for the hosts and client certificates, and never overwrites them', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'nats-certs-')), 'tls');
+    const io = capture();
+    expect(await runCli(['nats-certs', '--dir', dir, '--host', 'nats-1', '--host', '10.0.0.7', '--client', 'broker-api'], io)).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['broker-api.crt.pem', 'broker-api.key.pem', 'ca.crt.pem', 'ca.key.pem', 'server.crt.pem', 'server.key.pem']);
+    const server = new X509Certificate(readFileSync(join(dir, 'server.crt.pem')));
+    expect(server.subjectAltName).toBe('DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1, DNS:nats-1, IP Address:10.0.0.7');
+    expect(server.verify(new X509Certificate(readFileSync(join(dir, 'ca.crt.pem'))).publicKey)).toBe(true);
+    expect(statSync(join(dir, 'server.key.pem')).mode & 0o777).toBe(0o600);
+    const again = capture();
+    expect(await runCli(['nats-certs', '--dir', dir], again)).toBe(1);
+    expect(again.stderr).toContain('refusing to overwrite');
+    expect(await runCli(['nats-certs'], capture())).toBe(2);
   });
 
   it('an unknown command or no command prints the usage on stderr and exits 2', async () => {

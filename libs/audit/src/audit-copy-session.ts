@@ -4,14 +4,14 @@
  * and so ~28.5 MB copies never queue ahead of query replies on the process's main connection.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connectNats } from '@beamline/nats';
+import { connectNats, type NatsTarget } from '@beamline/nats';
 import { AuditCopyPipeline } from './audit-copy';
 
 export class AuditCopySession {
   private nc: NatsConnection | undefined;
 
   constructor(
-    private readonly servers: string,
+    private readonly servers: NatsTarget,
     private readonly name: string,
   ) {}
 

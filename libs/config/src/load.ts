@@ -52,6 +52,29 @@ export class ConfigProblems {
 }
 
 /**
+ * parseEnv, plus `checks` of variables that only make sense together (a user and its password file, one of two
+ * ways to give a secret), run on the raw environment so their problems are reported with every other one.
+ */
+export function parseEnvChecked<S extends EnvSchema>(
+  component: string,
+  schema: S,
+  env: Readonly<Record<string, string | undefined>>,
+  checks: (problems: ConfigProblems) => void,
+): z.output<S> {
+  const problems = new ConfigProblems(component);
+  checks(problems);
+  let parsed: z.output<S> | undefined;
+  try {
+    parsed = parseEnv(component, schema, env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.throwIfAny(err);
+  }
+  problems.throwIfAny();
+  return parsed as z.output<S>;
+}
+
+/**
  * Loads with `load`; on ConfigError prints its lines to stderr and exits 2. Any other failure is a bug and
  * propagates.
  */

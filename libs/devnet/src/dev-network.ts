@@ -1,12 +1,14 @@
-import { brokerStreamOptions, ensureStreams, connectNats, readStorageSettings, type StorageSettings } from '@beamline/nats';
+import { brokerStreamOptions, connectNats, ensurePkiStream, readStorageSettings, type NatsTarget, type StorageSettings } from '@beamline/nats';
 import { publishCertificate, publishIntermediate } from '@beamline/pki';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateDevPki, type DevPki } from './dev-pki';
 import { startNatsCluster, type NatsCluster } from './nats-cluster';
 import { startNatsServer, type NatsServerHandle } from './nats-server';
+import { makeDevNatsSecurity, natsClientEnv, natsClientSettings, type DevNatsSecurity } from './nats-auth';
 import { Launch, type LaunchedApp } from './launch';
 import type { ServiceHandle } from './service';
 
@@ -33,6 +35,12 @@ export interface DevNetworkOptions {
   distDir?: string;
   /** Extra environment per component (for every proxy under 'proxy', every replica under its component). */
   extraEnv?: Partial<Record<DevNetworkComponent, Record<string, string>>>;
+  /**
+   * Run NATS as infra/nats does it: TLS on the client port (a test CA; client certificates required) and the
+   * logins and permissions of infra/nats/auth.conf. broker-api and broker-store log in as their own users,
+   * the dev PKI is published as `beamline-ca`. Single server only (not with `natsUrl` or `natsCluster`).
+   */
+  natsSecurity?: boolean;
   /** Start a 3-node NATS JetStream cluster (`startNatsCluster`) instead of a single server. Ignored with `natsUrl`. */
   natsCluster?: true | { size: 3 };
   /** `STREAM_REPLICAS` of the broker components (and of the streams the dev network creates): 3 with `natsCluster`, else 1. */
@@ -65,12 +73,19 @@ export interface DevNetwork {
   nats?: NatsServerHandle;
   /** Set when the dev network started its own NATS cluster (`natsCluster`). */
   natsCluster?: NatsCluster;
+  /** With `natsSecurity`: the test CA, certificates and passwords (natsClientEnv / natsClientSettings log in with them). */
+  natsSecurity?: DevNatsSecurity;
   /** What the proxies use: the (first) broker-api replica's URL, or the `brokerFront` URL with several replicas. */
   brokerUrl: string;
   /** Each broker-api replica's own `http://127.0.0.1:<port>`, in replica order. */
   brokerApiUrls: string[];
   proxies: { id: string; url: string; port: number }[];
   pki: DevPki;
+  /**
+   * The `SESSION_SECRET` every broker-api replica of this network got (hex): made at random for the network,
+   * never stored in NATS. A test that starts another replica passes the same one.
+   */
+  sessionSecret: string;
   /** 'broker-store', 'broker-api' (or 'broker-store-<i>', 'broker-api-<i>' with several replicas) and each proxy id. */
   services: Map<string, ServiceHandle>;
   /** Stops proxies, broker-api, broker-store, then NATS (if started), then removes the temporary directory. */
@@ -93,6 +108,11 @@ export const DEV_DEFAULTS: Readonly<{
   monitoringApiKey: 'SuperSecretKey',
 };
 
+/** A fresh random `SESSION_SECRET` for broker-api (32 bytes, hex), as `openssl rand -hex 32` makes one. */
+export function devSessionSecret(): string {
+  return randomBytes(32).toString('hex');
+}
+
 /**
  * Brings up a whole Beamline network from the built apps: NATS (unless `natsUrl`), a dev PKI published to
  * BEAM_PKI, broker-store, broker-api (ready when its /v1/health is 200) and each proxy (ready when its
@@ -103,7 +123,11 @@ export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<Dev
   try {
     const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'beamline-devnet-'));
     if (!opts.dir) launch.onStop(() => rmSync(dir, { recursive: true, force: true }));
-    const { natsUrl, nats, natsCluster } = await startNats(opts, launch);
+    const natsSecurity = opts.natsSecurity ? makeDevNatsSecurity(join(dir, 'nats-security')) : undefined;
+    const { natsUrl, nats, natsCluster } = await startNats(opts, launch, natsSecurity);
+    /** How a component (or the CA's publisher) reaches NATS: its own login with natsSecurity, else the URL alone. */
+    const natsEnvOf = (user: 'broker-api' | 'broker-store'): Record<string, string> =>
+      natsSecurity ? natsClientEnv(natsSecurity, user, natsUrl) : { NATS_URL: natsUrl };
     const streamReplicas = opts.streamReplicas ?? (natsCluster ? 3 : 1);
     // STREAM_REPLICAS only when asked for, so a component's own default (and a caller's extraEnv) still applies otherwise.
     const storageEnv: Record<string, string> = {
@@ -115,16 +139,24 @@ export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<Dev
       join(dir, 'pki'),
       proxySpecs.map((p) => p.id),
     );
-    await publishPki(natsUrl, pki, readStorageSettings({ ...storageEnv, STREAM_REPLICAS: String(streamReplicas) }));
+    await publishPki(
+      natsSecurity ? natsClientSettings(natsSecurity, 'beamline-ca', natsUrl) : natsUrl,
+      pki,
+      readStorageSettings({ ...storageEnv, STREAM_REPLICAS: String(streamReplicas) }),
+    );
 
     const storeReplicas = opts.brokerStoreReplicas ?? 1;
     for (let i = 1; i <= storeReplicas; i++) {
-      const env = { NATS_URL: natsUrl, LOG_LEVEL: 'info', ...storageEnv, ...opts.extraEnv?.['broker-store'] };
+      const env = { ...natsEnvOf('broker-store'), LOG_LEVEL: 'info', ...storageEnv, ...opts.extraEnv?.['broker-store'] };
       await launch.service(storeReplicas === 1 ? 'broker-store' : `broker-store-${i}`, 'broker-store', env);
     }
-    const { brokerUrl, brokerApiUrls } = await startBrokerApis(opts, launch, { NATS_URL: natsUrl, ROOTCERT_FILE: pki.rootCertFile, ...storageEnv });
+    // One secret for every replica (a session opened on one is valid on all), passed to them and kept nowhere else.
+    const sessionSecret = devSessionSecret();
+    const brokerApiEnv = { ...natsEnvOf('broker-api'), ROOTCERT_FILE: pki.rootCertFile, SESSION_SECRET: sessionSecret, ...storageEnv };
+    const { brokerUrl, brokerApiUrls } = await startBrokerApis(opts, launch, brokerApiEnv);
     const proxies = await startProxies(opts, launch, brokerUrl, pki);
-    return { natsUrl, nats, natsCluster, brokerUrl, brokerApiUrls, proxies, pki, services: launch.services, stop: () => launch.stop() };
+    const services = launch.services;
+    return { natsUrl, nats, natsCluster, natsSecurity, brokerUrl, brokerApiUrls, proxies, pki, sessionSecret, services, stop: () => launch.stop() };
   } catch (err) {
     await launch.stop().catch(() => undefined); // the original failure is the one worth reporting
     throw err;
@@ -132,7 +164,13 @@ export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<Dev
 }
 
 /** The network's NATS: `natsUrl` as given, else a cluster or a single server started for it. */
-async function startNats(opts: DevNetworkOptions, launch: Launch): Promise<{ natsUrl: string; nats?: NatsServerHandle; natsCluster?: NatsCluster }> {
+async function startNats(
+  opts: DevNetworkOptions,
+  launch: Launch,
+  security: DevNatsSecurity | undefined,
+): Promise<{ natsUrl: string; nats?: NatsServerHandle; natsCluster?: NatsCluster }> {
+  if (security && (opts.natsUrl || opts.natsCluster))
+    throw new Error('startDevNetwork: natsSecurity runs its own single NATS server (no natsUrl, no natsCluster)');
   if (opts.natsUrl) return { natsUrl: opts.natsUrl };
   const log = opts.log ?? false;
   if (opts.natsCluster) {
@@ -140,7 +178,7 @@ async function startNats(opts: DevNetworkOptions, launch: Launch): Promise<{ nat
     launch.onStop(() => natsCluster.stop());
     return { natsUrl: natsCluster.url, natsCluster };
   }
-  const nats = await startNatsServer({ log, maxFileStore: opts.maxFileStore });
+  const nats = await startNatsServer({ log, maxFileStore: opts.maxFileStore, security });
   launch.onStop(() => nats.stop());
   return { natsUrl: nats.url, nats };
 }
@@ -189,14 +227,14 @@ async function startProxies(opts: DevNetworkOptions, launch: Launch, brokerUrl: 
 }
 
 /**
- * Creates the streams and publishes the intermediate (signed by the root) and every proxy certificate
- * (signed by the intermediate) with the same functions as `beamline pki sign`.
+ * Creates BEAM_PKI and publishes the intermediate (signed by the root) and every proxy certificate (signed by
+ * the intermediate) with the same functions as `beamline pki sign`, as the CA's NATS user would.
  */
-async function publishPki(natsUrl: string, pki: DevPki, storage: StorageSettings): Promise<void> {
-  const nc = await connectNats(natsUrl, 'beamline-devnet');
+async function publishPki(nats: NatsTarget, pki: DevPki, storage: StorageSettings): Promise<void> {
+  const nc = await connectNats(nats, 'beamline-devnet');
   try {
-    // Create only what is missing: the broker components reconcile the streams when they start.
-    await ensureStreams(await jetstreamManager(nc), { ...brokerStreamOptions(storage), reconcile: false });
+    // Create only what is missing, and only BEAM_PKI (all the CA may): the brokers create and reconcile the rest.
+    await ensurePkiStream(await jetstreamManager(nc), { ...brokerStreamOptions(storage), reconcile: false });
     const js = jetstream(nc);
     await publishIntermediate(js, pki.loadedCa);
     for (const proxy of pki.proxies) await publishCertificate(js, pki.loadedCa, proxy.certPem);

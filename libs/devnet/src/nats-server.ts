@@ -3,6 +3,7 @@ import { accessSync, constants, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { LogTail, awaitLine, isAddressInUse, isRunning, terminate, trackChild } from './child';
+import { natsSecurityConfig, natsServerEnv, type DevNatsSecurity } from './nats-auth';
 
 /** What to run when no nats-server is installed (Debian/Ubuntu ship 2.9.10). */
 export const NATS_INSTALL_COMMAND = 'apt-get update && apt-get install -y nats-server';
@@ -35,6 +36,11 @@ export interface NatsServerOptions {
   log?: boolean;
   /** JetStream's `max_file_store` in bytes (default {@link DEV_MAX_FILE_STORE}); a test of a full store passes a small one. */
   maxFileStore?: number;
+  /**
+   * TLS (client certificates required) and the logins and permissions of infra/nats/auth.conf
+   * (`makeDevNatsSecurity`); none by default: anyone on 127.0.0.1 may do anything.
+   */
+  security?: DevNatsSecurity;
 }
 
 /** A running nats-server child process with JetStream enabled. */
@@ -51,6 +57,8 @@ export interface NatsServerHandle {
   kill(): Promise<void>;
   /** Stops the server if it runs, starts it again on the same port and store, and waits until it is ready. */
   restart(): Promise<void>;
+  /** The server's last log lines (e.g. permission violations it reported). */
+  recentLogs(): string;
 }
 
 /**
@@ -89,7 +97,8 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const server = new NatsServerProcess({
     binary,
     configFile: join(workDir, 'nats.conf'),
-    config: (ports) => natsDevConfig(ports.client, storeDir, opts.maxFileStore),
+    config: (ports) => natsDevConfig(ports.client, storeDir, opts.maxFileStore, opts.security),
+    env: opts.security ? natsServerEnv(opts.security) : {},
     ports: { client: port },
     storeDir,
     log: opts.log ?? false,
@@ -107,7 +116,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
 }
 
 /** The configuration file the dev server runs with; `port` may be `ANY_PORT`. */
-export function natsDevConfig(port: number, storeDir: string, maxFileStore = DEV_MAX_FILE_STORE): string {
+export function natsDevConfig(port: number, storeDir: string, maxFileStore = DEV_MAX_FILE_STORE, security?: DevNatsSecurity): string {
   return [
     '# Written by @beamline/devnet: a throwaway single-node server for development and tests.',
     `listen: 127.0.0.1:${port}`,
@@ -119,6 +128,7 @@ export function natsDevConfig(port: number, storeDir: string, maxFileStore = DEV
     `  store_dir: ${JSON.stringify(storeDir)}`,
     `  max_file_store: ${maxFileStore}`,
     '}',
+    ...(security ? [natsSecurityConfig(security)] : []),
     '',
   ].join('\n');
 }
@@ -136,6 +146,8 @@ export interface NatsProcessSpec {
   configFile: string;
   /** The configuration of a launch that asks for `ports`. */
   config: (ports: NatsPorts) => string;
+  /** Added to the server's environment (the passwords auth.conf refers to). */
+  env?: Record<string, string>;
   /** What the first launch asks for; every later one asks for the ports the first one got. */
   ports: NatsPorts;
   storeDir: string;
@@ -201,7 +213,7 @@ export class NatsServerProcess implements NatsServerHandle {
     const { binary, configFile, what } = this.spec;
     const wanted = this.bound ?? this.spec.ports;
     writeFileSync(configFile, this.spec.config(wanted));
-    const child = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.spec.env } });
     trackChild(child);
     this.logs.attach(child.stdout);
     this.logs.attach(child.stderr);

@@ -171,10 +171,23 @@ describe('startService', () => {
     }
   });
 
-  it('serviceEnv drops APP_*, NATS_URL*, BROKER_* and PROXY_* from the base', () => {
+  it('serviceEnv drops APP_*, NATS_URL*, NATS credentials, SESSION_SECRET*, BROKER_* and PROXY_* from the base', () => {
     const env = serviceEnv(
       { NATS_URL: 'nats://mine', APP_a_KEY: 'k' },
-      { PATH: '/bin', APP_x_KEY: 'x', NATS_URL: 'n', BROKER_URL: 'b', PROXY_ID: 'p', NATS_SERVER_BIN: '/x' },
+      {
+        PATH: '/bin',
+        APP_x_KEY: 'x',
+        NATS_URL: 'n',
+        BROKER_URL: 'b',
+        PROXY_ID: 'p',
+        NATS_SERVER_BIN: '/x',
+        NATS_USER: 'u',
+        NATS_PASSWORD_FILE: 'f',
+        NATS_CREDS: 'c',
+        NATS_TLS_CA: 'ca',
+        SESSION_SECRET: 's',
+        SESSION_SECRET_FILE: 'sf',
+      },
     );
     expect(env).toEqual({ PATH: '/bin', NATS_SERVER_BIN: '/x', NATS_URL: 'nats://mine', APP_a_KEY: 'k' });
   });

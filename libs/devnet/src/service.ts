@@ -10,15 +10,18 @@ const STOP_GRACE_MS = 10_000;
 /** Services in tests and the demo listen on loopback only. */
 const HOST = '127.0.0.1';
 
-/** Variables a service must only get from `opts.env`, never inherit from the shell that runs the tests. */
-const PRIVATE_ENV_PREFIXES = ['APP_', 'NATS_URL', 'BROKER_', 'PROXY_'];
+/**
+ * Variables a service must only get from `opts.env`, never inherit from the shell that runs the tests: where
+ * NATS is and how to log in to it, the broker's session secret, apps and proxies.
+ */
+const PRIVATE_ENV_PREFIXES = ['APP_', 'NATS_URL', 'NATS_USER', 'NATS_PASSWORD', 'NATS_CREDS', 'NATS_TLS_', 'SESSION_SECRET', 'BROKER_', 'PROXY_'];
 
 export interface ServiceOptions {
   /** Shown as the `[name] ` log prefix and in errors. */
   name: string;
   /** A .js file run with `node`. */
   script: string;
-  /** Added to this process's environment (minus APP_*, NATS_URL*, BROKER_*, PROXY_*). */
+  /** Added to this process's environment (minus APP_*, NATS_URL*, NATS_USER*, NATS_PASSWORD*, NATS_CREDS*, NATS_TLS_*, SESSION_SECRET*, BROKER_*, PROXY_*). */
   env: Record<string, string>;
   /** Echo the service's output to stdout as `[name] ...`. */
   log?: boolean;

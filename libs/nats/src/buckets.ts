@@ -6,7 +6,7 @@
 import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { StorageSettings } from './storage-settings';
-import { BROKER_SECRETS_BUCKET, LEASE_BUCKET, NONCE_BUCKET, PRESENCE_BUCKET, PRESENCE_TTL_MS, PROXIES_BUCKET } from './subjects';
+import { LEASE_BUCKET, NONCE_BUCKET, PRESENCE_BUCKET, PRESENCE_TTL_MS, PROXIES_BUCKET } from './subjects';
 
 export interface BucketSpec {
   bucket: string;
@@ -19,8 +19,7 @@ export interface BucketSpec {
 }
 
 /**
- * A lease and the session secret are one small key each, rewritten in place: 1 MiB is ample and not worth a
- * setting. (A full bucket still accepts a rewrite of an existing key; only new keys are refused.)
+ * A lease is one small key, rewritten in place: 1 MiB is ample and not worth a setting. (A full bucket still accepts a rewrite of an existing key; only new keys are refused.)
  */
 export const FIXED_BUCKET_BYTES = 2 ** 20;
 
@@ -55,10 +54,6 @@ export function leaseBucket(s: StorageSettings, ttlMs: number): BucketSpec {
   return { bucket: LEASE_BUCKET, ttlMs, maxBytes: FIXED_BUCKET_BYTES, replicas: s.replicas };
 }
 
-export function secretsBucket(s: StorageSettings): BucketSpec {
-  return { bucket: BROKER_SECRETS_BUCKET, maxBytes: FIXED_BUCKET_BYTES, replicas: s.replicas };
-}
-
 /** The JetStream stream behind a bucket (what `nats stream ls` and the storage gauge show). */
 export function bucketStream(bucket: string): string {
   return `KV_${bucket}`;
@@ -79,5 +74,5 @@ export function openBucket(nc: NatsConnection, spec: BucketSpec): Promise<KV> {
 
 /** The streams of every bucket Beamline uses, e.g. for a check that all of them have limits. */
 export function allBucketStreams(): string[] {
-  return [NONCE_BUCKET, PRESENCE_BUCKET, PROXIES_BUCKET, LEASE_BUCKET, BROKER_SECRETS_BUCKET].map(bucketStream);
+  return [NONCE_BUCKET, PRESENCE_BUCKET, PROXIES_BUCKET, LEASE_BUCKET].map(bucketStream);
 }

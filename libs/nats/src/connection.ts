@@ -1,5 +1,27 @@
-import type { NatsConnection } from '@nats-io/nats-core';
+import { credsAuthenticator, type ConnectionOptions, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
+import { natsSettingsOf, type NatsTarget } from './nats-env';
+
+/**
+ * The one place that turns connection settings into nats.js options: the servers, the login (a .creds file,
+ * or user and password) and TLS (CA, client certificate). Every connection of broker-api, broker-store and the
+ * CLI is made from these.
+ */
+export function natsConnectOptions(target: NatsTarget): ConnectionOptions {
+  const s = natsSettingsOf(target);
+  const login = s.login;
+  return {
+    servers: s.servers.split(',').map((server) => server.trim()),
+    ...(login && 'creds' in login ? { authenticator: credsAuthenticator(login.creds) } : {}),
+    ...(login && 'user' in login ? { user: login.user, pass: login.password } : {}),
+    ...(s.tls ? { tls: { ...s.tls } } : {}),
+  };
+}
+
+/** Where `target` points, for messages: the servers, never a credential. */
+export function natsServersOf(target: NatsTarget): string {
+  return natsSettingsOf(target).servers;
+}
 
 /**
  * Opens the process's single NATS connection. It reconnects forever: a broker component outlives a NATS
@@ -7,9 +29,9 @@ import { connect } from '@nats-io/transport-node';
  * nats.js would otherwise build two Error objects for every request (a third of broker-api's CPU while it
  * streams a large listing); errors still carry their message and the client's own stack.
  */
-export async function connectNats(servers: string, name: string): Promise<NatsConnection> {
+export async function connectNats(target: NatsTarget, name: string): Promise<NatsConnection> {
   return connect({
-    servers: servers.split(',').map((s) => s.trim()),
+    ...natsConnectOptions(target),
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,

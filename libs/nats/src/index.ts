@@ -30,7 +30,6 @@ export * from './store-responder';
 export * from './one-shot-connection';
 export * from './pki-log';
 export * from './nonce-store';
-export * from './secret-store';
 export * from './presence-buckets';
 export * from './notifications';
 export * from './relay-channel';

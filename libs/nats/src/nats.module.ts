@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicat
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connectNats } from './connection';
 import { NATS_CONNECTION } from './nats-connection-token';
+import type { NatsConnectionSettings } from './nats-env';
 import { natsProvider } from './nats-provider';
 import { NatsProbe } from './nats-probe';
 import { StorageProvisioner } from './storage';
@@ -14,7 +15,8 @@ import { EventReader } from './event-reader';
 import { StoreQueries } from './store-queries';
 
 export interface NatsModuleOptions {
-  servers: string;
+  /** Servers, login and TLS (nats-env.ts). */
+  connection: NatsConnectionSettings;
   name: string;
 }
 
@@ -47,7 +49,7 @@ export class NatsModule {
           provide: NATS_CONNECTION,
           useFactory: async () => {
             const o = options();
-            return connectNats(o.servers, o.name);
+            return connectNats(o.connection, o.name);
           },
         },
         natsProvider(EventLog, (nc) => new EventLog(nc)),

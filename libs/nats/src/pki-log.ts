@@ -7,7 +7,7 @@ import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jets
 import type { NatsConnection } from '@nats-io/nats-core';
 import { decodePkiEnvelope, encodePkiEnvelope, pkiEventSubject } from './pki-events';
 import { type PkiEvent } from '@beamline/domain';
-import { DEFAULT_STREAM_OPTIONS, ensureStreams, type StreamOptions } from './streams';
+import { DEFAULT_STREAM_OPTIONS, ensurePkiStream, type StreamOptions } from './streams';
 import { PKI_STREAM } from './subjects';
 
 /** A stored envelope's compact JWS (not verified) and its stream sequence. */
@@ -26,11 +26,12 @@ export class PkiLog {
   constructor(private readonly js: JetStreamClient) {}
 
   /**
-   * The log on `nc`, after creating the streams that are missing: a CA's tool may be the first to touch a new
-   * NATS. With the default options existing streams are left as they are (see StreamOptions.reconcile).
+   * The log on `nc`, after creating BEAM_PKI if it is missing: a CA's tool may be the first to touch a new
+   * NATS. Only BEAM_PKI, which is all the CA's NATS user may create (infra/nats/auth.conf). With the default
+   * options an existing stream is left as it is (see StreamOptions.reconcile).
    */
   static async open(nc: NatsConnection, opts: StreamOptions = DEFAULT_STREAM_OPTIONS): Promise<PkiLog> {
-    await ensureStreams(await jetstreamManager(nc), opts);
+    await ensurePkiStream(await jetstreamManager(nc), opts);
     return new PkiLog(jetstream(nc));
   }
 

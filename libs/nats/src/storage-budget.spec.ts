@@ -16,9 +16,8 @@ describe('storageBudget', () => {
       ['KV_beam-presence', 'PRESENCE_MAX_BYTES', 2, 'refuse'],
       ['KV_beam-proxies', 'PRESENCE_MAX_BYTES', 2, 'refuse'],
       ['KV_beam-leases', 'fixed', 1, 'refuse'],
-      ['KV_beam-broker-secrets', 'fixed', 1, 'refuse'],
     ]);
-    expect(totalReservation(limits)).toBe(322 * MiB);
+    expect(totalReservation(limits)).toBe(321 * MiB);
   });
 });
 
@@ -40,9 +39,9 @@ describe('reservationError', () => {
     const msg = reservationError('KV_beam-nonces', limits, apiError(10047, 'insufficient storage resources available')).message;
     expect(msg).toBe(
       'JetStream cannot reserve 8 MiB for KV_beam-nonces (NONCES_MAX_BYTES): ' +
-        "nats-server's jetstream max_file_store must hold all of Beamline's limits at once, 322 MiB per node " +
+        "nats-server's jetstream max_file_store must hold all of Beamline's limits at once, 321 MiB per node " +
         '(EVENTS_MAX_BYTES=200 MiB, AUDIT_MAX_BYTES=100 MiB, PKI_MAX_BYTES=8 MiB, NONCES_MAX_BYTES=8 MiB, PRESENCE_MAX_BYTES=2 MiB (×2 buckets), ' +
-        'and 2 MiB for the lease and secret buckets), plus any other stream on the server. ' +
+        'and 1 MiB for the lease bucket), plus any other stream on the server. ' +
         'Raise max_file_store in the nats-server config, or lower these settings. (JetStream: insufficient storage resources available)',
     );
   });

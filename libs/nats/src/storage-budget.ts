@@ -9,7 +9,7 @@ import { formatBytes, type WhenFull } from '@beamline/domain';
 import { bucketStream, FIXED_BUCKET_BYTES } from './buckets';
 import { isJsError, JsCodes } from './jetstream-codes';
 import { STORAGE_LIMIT_SETTINGS, type StorageLimits } from './storage-settings';
-import { AUDIT_STREAM, BROKER_SECRETS_BUCKET, EVENTS_STREAM, LEASE_BUCKET, NONCE_BUCKET, PKI_STREAM, PRESENCE_BUCKET, PROXIES_BUCKET } from './subjects';
+import { AUDIT_STREAM, EVENTS_STREAM, LEASE_BUCKET, NONCE_BUCKET, PKI_STREAM, PRESENCE_BUCKET, PROXIES_BUCKET } from './subjects';
 
 export interface BudgetEntry {
   /** The JetStream stream (a bucket's is `KV_<bucket>`). */
@@ -31,7 +31,6 @@ export function storageBudget(limits: StorageLimits): BudgetEntry[] {
     { store: bucketStream(PRESENCE_BUCKET), setting: s.presenceMaxBytes, maxBytes: limits.presenceMaxBytes, whenFull: 'refuse' },
     { store: bucketStream(PROXIES_BUCKET), setting: s.presenceMaxBytes, maxBytes: limits.presenceMaxBytes, whenFull: 'refuse' },
     { store: bucketStream(LEASE_BUCKET), setting: 'fixed', maxBytes: FIXED_BUCKET_BYTES, whenFull: 'refuse' },
-    { store: bucketStream(BROKER_SECRETS_BUCKET), setting: 'fixed', maxBytes: FIXED_BUCKET_BYTES, whenFull: 'refuse' },
   ];
 }
 
@@ -68,7 +67,7 @@ export function reservationError(store: string, limits: StorageLimits, cause: un
   return new Error(
     `JetStream cannot reserve ${entry ? formatBytes(entry.maxBytes) : 'the limit'} for ${store}${entry && entry.setting !== 'fixed' ? ` (${entry.setting})` : ''}: ` +
       `nats-server's jetstream max_file_store must hold all of Beamline's limits at once, ${formatBytes(totalReservation(limits))} per node ` +
-      `(${list}, and ${formatBytes(fixed)} for the lease and secret buckets), plus any other stream on the server. ` +
+      `(${list}, and ${formatBytes(fixed)} for the lease bucket), plus any other stream on the server. ` +
       `Raise max_file_store in the nats-server config, or lower these settings. (JetStream: ${(cause as Error)?.message ?? String(cause)})`,
   );
 }

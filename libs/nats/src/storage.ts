@@ -9,6 +9,8 @@ import { bucketStream, openBucket, type BucketSpec } from './buckets';
 import { isReservationRefused, reservationError, storageBudget, type BudgetEntry } from './storage-budget';
 import type { StorageSettings } from './storage-settings';
 import { assertNoShrinkBelowUse, brokerStreamOptions, ensureStreams } from './streams';
+import { isJsError, JsCodes } from './jetstream-codes';
+import { LEGACY_SECRETS_BUCKET } from './subjects';
 
 /** The start-up reconciliation as a port: what an app's StorageSetup calls in onModuleInit. */
 export class StorageProvisioner {
@@ -16,6 +18,20 @@ export class StorageProvisioner {
 
   ensure(settings: StorageSettings, buckets: readonly BucketSpec[]): Promise<void> {
     return ensureStorage(this.nc, settings, buckets);
+  }
+
+  /**
+   * Deletes the bucket in which versions before issue 13 kept broker-api's session secret (created unless
+   * SESSION_SECRET was set): anyone who could read NATS could read it. Resolves to whether there was one.
+   */
+  async removeLegacySecrets(): Promise<boolean> {
+    const jsm = await jetstreamManager(this.nc);
+    try {
+      return await jsm.streams.delete(bucketStream(LEGACY_SECRETS_BUCKET));
+    } catch (err) {
+      if (isJsError(err, JsCodes.StreamNotFound)) return false;
+      throw err;
+    }
   }
 }
 

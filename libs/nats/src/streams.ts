@@ -111,8 +111,20 @@ export function auditStreamConfig(opts: StreamOptions): StreamSpec {
  * JetStream delete stored messages.
  */
 export async function ensureStreams(jsm: JetStreamManager, opts: StreamOptions = DEFAULT_STREAM_OPTIONS): Promise<void> {
+  await ensureStreamsOf(jsm, opts, [eventsStreamConfig(opts), pkiStreamConfig(opts), auditStreamConfig(opts)]);
+}
+
+/**
+ * The same for BEAM_PKI alone: what the CA's tools need, and all that the CA's NATS user may create
+ * (infra/nats/auth.conf); the brokers create the other streams when they start.
+ */
+export async function ensurePkiStream(jsm: JetStreamManager, opts: StreamOptions = DEFAULT_STREAM_OPTIONS): Promise<void> {
+  await ensureStreamsOf(jsm, opts, [pkiStreamConfig(opts)]);
+}
+
+async function ensureStreamsOf(jsm: JetStreamManager, opts: StreamOptions, configs: StreamSpec[]): Promise<void> {
   const budget = storageBudget(opts.limits);
-  for (const config of [eventsStreamConfig(opts), pkiStreamConfig(opts), auditStreamConfig(opts)]) {
+  for (const config of configs) {
     const entry = budget.find((e) => e.store === config.name) as BudgetEntry;
     try {
       await ensureStream(jsm, config, opts.reconcile, entry);

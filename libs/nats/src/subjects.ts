@@ -22,9 +22,11 @@ export const NONCE_BUCKET = 'beam-nonces';
 /** Leases of elected roles (e.g. the expiry leader among broker-store replicas). */
 export const LEASE_BUCKET = 'beam-leases';
 export const EXPIRY_LEADER_LEASE = 'expiry-leader';
-/** Secrets every broker-api replica shares (the session-key secret, unless SESSION_SECRET is set). */
-export const BROKER_SECRETS_BUCKET = 'beam-broker-secrets';
-export const SESSION_SECRET_KEY = 'session-secret';
+/**
+ * Where broker-api used to keep a session secret it made itself. Nothing secret is kept in NATS any more
+ * (SESSION_SECRET is required); broker-api deletes this bucket at start-up if an older version left it.
+ */
+export const LEGACY_SECRETS_BUCKET = 'beam-broker-secrets';
 export const STORE_QUEUE_GROUP = 'broker-store';
 
 /**

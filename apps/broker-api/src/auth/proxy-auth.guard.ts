@@ -71,7 +71,7 @@ export class ProxyAuthGuard implements CanActivate {
       const cert = this.registry.validBySerial(claims.serial, now);
       if (cert.commonName !== claims.proxyId) throw new Unauthenticated('session: certificate does not match the session');
       bodyDigest = claimedBodyDigest(req);
-      nonce = verifyMacRequest(header as string, { ...head, bodyDigest }, sessionKeyFor(await this.sessions.get(), sessionId), window).nonce;
+      nonce = verifyMacRequest(header as string, { ...head, bodyDigest }, sessionKeyFor(this.sessions.get(), sessionId), window).nonce;
       req.proxy = { proxyId: cert.commonName, serial: cert.serial, viaSession: true };
     } else {
       const { kid } = readRequestAuth(header);

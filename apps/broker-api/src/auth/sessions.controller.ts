@@ -28,7 +28,7 @@ export class SessionsController {
     const cert = this.registry.validBySerial(proxy.serial);
     const expiresAt = Math.min(Date.now() + this.config.sessionTtlMs, cert.notAfter.getTime());
     const sessionId = newSessionId({ proxyId: proxy.proxyId, serial: proxy.serial, expiresAt });
-    const key = sessionKeyFor(await this.secret.get(), sessionId);
+    const key = sessionKeyFor(this.secret.get(), sessionId);
     res.status(201).json({ session_id: sessionId, wrapped_key: wrapSessionKey(key, cert.publicKey), expires_at: expiresAt });
   }
 }

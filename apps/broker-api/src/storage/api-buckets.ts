@@ -1,5 +1,5 @@
 /** The KV buckets broker-api uses, as `c` configures them: reconciled at start-up (StorageSetup), opened lazily by their stores. */
-import { nonceBucket, presenceBucket, proxiesBucket, secretsBucket, type BucketSpec } from '@beamline/nats';
+import { nonceBucket, presenceBucket, proxiesBucket, type BucketSpec } from '@beamline/nats';
 import type { BrokerConfig } from '../config';
 
 /** A nonce must be remembered as long as a request carrying it can pass the clock-skew check, on either side of now. */
@@ -9,9 +9,8 @@ export const apiBuckets = {
   nonces: (c: BrokerConfig): BucketSpec => nonceBucket(c.storage, 2 * c.maxClockSkewMs + NONCE_MARGIN_MS),
   presence: (c: BrokerConfig): BucketSpec => presenceBucket(c.storage),
   proxies: (c: BrokerConfig): BucketSpec => proxiesBucket(c.storage),
-  secrets: (c: BrokerConfig): BucketSpec => secretsBucket(c.storage),
 };
 
 export function allApiBuckets(c: BrokerConfig): BucketSpec[] {
-  return [apiBuckets.nonces(c), apiBuckets.presence(c), apiBuckets.proxies(c), apiBuckets.secrets(c)];
+  return [apiBuckets.nonces(c), apiBuckets.presence(c), apiBuckets.proxies(c)];
 }

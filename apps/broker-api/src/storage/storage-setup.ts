@@ -3,13 +3,15 @@
  * every onModuleInit before any onApplicationBootstrap). Limits nats-server cannot reserve stop start-up here,
  * with a message naming the settings.
  */
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { StorageProvisioner } from '@beamline/nats';
 import { BROKER_CONFIG, type BrokerConfig } from '../config';
 import { allApiBuckets } from './api-buckets';
 
 @Injectable()
 export class StorageSetup implements OnModuleInit {
+  private readonly logger = new Logger('StorageSetup');
+
   constructor(
     private readonly storage: StorageProvisioner,
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
@@ -17,5 +19,8 @@ export class StorageSetup implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.storage.ensure(this.config.storage, allApiBuckets(this.config));
+    if (await this.storage.removeLegacySecrets()) {
+      this.logger.warn('deleted KV beam-broker-secrets, where an older broker-api kept its session secret; sessions now derive from SESSION_SECRET');
+    }
   }
 }

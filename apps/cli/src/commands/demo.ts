@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { DEV_DEFAULTS, startDevNetwork, type DevNetwork } from '@beamline/devnet';
 import type { CliIo, Command } from '../command';
 import { wantsHelp } from '../command';
@@ -8,12 +9,16 @@ const PROXIES = [
   { id: 'proxy2.broker', port: 8082 },
 ];
 
-const USAGE = `Usage: beamline demo
+const USAGE = `Usage: beamline demo [--secure-nats]
 
 Starts a local Beamline network from the built apps (run "npm run build" first, or use "npm run demo"):
 NATS JetStream, broker-store, broker-api on :${BROKER_PORT} and the proxies ${PROXIES.map((p) => `${p.id} on :${p.port}`).join(', ')},
 each serving apps app1 and app2 with key App1Secret (Samply.Beam's "Getting started" setup).
 Logs of every component go to stdout. Ctrl-C stops everything.
+
+Options:
+  --secure-nats    run NATS as infra/nats does: TLS (a test CA; client certificates required) and the users
+                   of infra/nats/auth.conf; broker-api and broker-store log in as their own users
 
 Environment:
   NATS_URL         use this NATS server instead of starting one
@@ -29,8 +34,9 @@ export const demoCommand: Command = {
       io.out(USAGE);
       return 0;
     }
-    if (args.length > 0) {
-      io.err(`beamline demo: unexpected argument ${args[0]}\n\n${USAGE}`);
+    const unexpected = args.find((a) => a !== '--secure-nats');
+    if (unexpected !== undefined) {
+      io.err(`beamline demo: unexpected argument ${unexpected}\n\n${USAGE}`);
       return 2;
     }
     // A signal while starting: exit at once; the 'exit' hook of @beamline/devnet kills what was started.
@@ -42,6 +48,7 @@ export const demoCommand: Command = {
         brokerPort: BROKER_PORT,
         proxies: PROXIES,
         natsUrl: process.env.NATS_URL || undefined,
+        natsSecurity: args.includes('--secure-nats') || undefined,
         log: true,
         // Samply.Beam's socket example lists socket requests without parameters and expects to wait for one.
         extraEnv: { proxy: { SOCKET_LIST_WAIT: 'beam' } },
@@ -66,6 +73,12 @@ function nextSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+function natsNote(net: DevNetwork): string {
+  if (!net.nats) return '(from NATS_URL)';
+  if (!net.natsSecurity) return '(started for the demo, removed on exit)';
+  return `(TLS and the logins of infra/nats/auth.conf; CA ${net.natsSecurity.tls.caCertFile}, passwords in ${dirname(net.natsSecurity.tls.dir)})`;
+}
+
 function banner(net: DevNetwork): string {
   const brokerPort = new URL(net.brokerUrl).port;
   const first = net.proxies[0];
@@ -82,7 +95,7 @@ function banner(net: DevNetwork): string {
   const rows = [
     ['broker', `http://localhost:${brokerPort}`, `(BrokerId ${DEV_DEFAULTS.brokerId}, MONITORING_API_KEY=${DEV_DEFAULTS.monitoringApiKey})`],
     ...net.proxies.map((p) => [p.id, `http://localhost:${p.port}`, `(apps ${DEV_DEFAULTS.apps.map((a) => a.label).join(', ')})`]),
-    ['NATS', net.natsUrl, net.nats ? '(started for the demo, removed on exit)' : '(from NATS_URL)'],
+    ['NATS', net.natsUrl, natsNote(net)],
   ];
   return [
     '',

@@ -1,8 +1,9 @@
 import type { Command } from '../command';
 import { auditCommand } from './audit';
 import { demoCommand } from './demo';
+import { natsCertsCommand } from './nats-certs';
 import { natsClusterCommand } from './nats-cluster';
 import { pkiCommand } from './pki';
 
 /** Every `beamline` subcommand, in the order `beamline --help` lists them. */
-export const commands: readonly Command[] = [demoCommand, natsClusterCommand, pkiCommand, auditCommand];
+export const commands: readonly Command[] = [demoCommand, natsClusterCommand, natsCertsCommand, pkiCommand, auditCommand];

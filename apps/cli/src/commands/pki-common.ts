@@ -1,6 +1,6 @@
 /** Shared plumbing of the `beamline pki` subcommands: argument parsing, NATS, one-line errors. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DEFAULT_NATS_URL, withNatsConnection, type ConnectionWork } from '@beamline/nats';
+import { DEFAULT_NATS_URL, loadNatsSettings, withNatsConnection, type ConnectionWork } from '@beamline/nats';
 import type { CliIo, Command } from '../command';
 import { wantsHelp } from '../command';
 
@@ -69,9 +69,30 @@ export function natsUrlOf(args: ParsedArgs): string {
 /** The one connection name of every `pki` and `audit` subcommand, as the NATS server lists its clients. */
 const CONNECTION_NAME = 'beamline-pki';
 
-/** Runs `work` on a connection of its own; an unreachable NATS fails the command at once. */
+/**
+ * Runs `work` on a connection of its own to `url`, logged in and over TLS as the NATS_* variables say (the
+ * same variables, read by the same code, as broker-api's and broker-store's); an unreachable NATS or a
+ * refused login fails the command at once.
+ */
 export function withNats<T>(url: string, work: ConnectionWork<T>): Promise<T> {
-  return withNatsConnection(url, CONNECTION_NAME, work);
+  return withNatsConnection(loadNatsSettings('beamline', process.env, url), CONNECTION_NAME, work);
+}
+
+/** The NATS login and TLS variables, for the help of every subcommand that connects (`--nats-url`). */
+export const NATS_ENV_HELP = `
+NATS login and TLS (environment; as for broker-api and broker-store):
+  NATS_URL               NATS server(s) when --nats-url is not given
+  NATS_USER              the NATS user to log in as, e.g. beamline-ca (infra/nats/auth.conf)
+  NATS_PASSWORD_FILE     a file holding that user's password
+  NATS_CREDS             a .creds file (JWT and nkey seed) instead, for servers in operator mode
+  NATS_TLS_CA            the CA certificate (PEM) the server's certificate must chain to; set, TLS is required
+  NATS_TLS_CERT          a client certificate (PEM) for servers that verify clients, with
+  NATS_TLS_KEY           its private key (PEM)
+`;
+
+/** A subcommand's help: its usage, and the NATS variables when it connects to NATS. */
+export function helpOf(sub: PkiSubcommand): string {
+  return 'nats-url' in sub.options ? `${sub.usage}${NATS_ENV_HELP}` : sub.usage;
 }
 
 /** An error as one line (no stack): the message of a PkiError, CryptoError or anything else. */
@@ -97,7 +118,7 @@ export function commandGroup(name: string, summary: string, usage: string, subco
       }
       if (subName === 'help' || subName === '--help' || subName === '-h') {
         const topic = subcommands.find((s) => s.name === rest[0]);
-        io.out(topic ? topic.usage : usage);
+        io.out(topic ? helpOf(topic) : usage);
         return 0;
       }
       const sub = subcommands.find((s) => s.name === subName);
@@ -106,14 +127,14 @@ export function commandGroup(name: string, summary: string, usage: string, subco
         return 2;
       }
       if (wantsHelp(rest)) {
-        io.out(sub.usage);
+        io.out(helpOf(sub));
         return 0;
       }
       try {
         return await sub.run(parse(sub, rest), io);
       } catch (err) {
         if (err instanceof UsageError) {
-          io.err(`beamline ${name} ${sub.name}: ${err.message}\n\n${sub.usage}`);
+          io.err(`beamline ${name} ${sub.name}: ${err.message}\n\n${helpOf(sub)}`);
           return 2;
         }
         io.err(`beamline ${name} ${sub.name}: ${oneLine(err)}\n`);
