@@ -13,11 +13,13 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { natsClientEnv, natsClientSettings, type DevNatsSecurity, type NatsUser } from '@beamline/devnet';
-import { connectOnce, encodeJson, EVENTS_STREAM, subjects, type NatsConnectionSettings } from '@beamline/nats';
+import { connectOnce, encodeJson, EVENTS_STREAM, inboxPrefixOf, subjects, type NatsConnectionSettings } from '@beamline/nats';
 import { newResult, newTask } from './support/app-client';
 import { APP1, APP2, startTestNetwork, type TestNetwork } from './support/network';
 
 const CLI = resolve(__dirname, '..', 'dist', 'apps', 'cli', 'src', 'main.js');
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let t: TestNetwork;
 let sec: DevNatsSecurity;
@@ -117,6 +119,21 @@ describe('the CA operator (beamline-ca)', () => {
     await expect(jsm.streams.info(EVENTS_STREAM)).rejects.toThrow(/Permissions Violation|timeout/i);
     await expect(jsm.streams.delete('BEAM_PKI')).rejects.toThrow(/Permissions Violation|timeout/i);
     await expect((await new Kvm(nc).open('beam-nonces')).get('x')).rejects.toThrow(/Permissions Violation|timeout/i);
+  });
+
+  it("cannot read the replies meant for another user: subscriptions to all inboxes or broker-api's are refused", async () => {
+    const nc = await connectAs('beamline-ca');
+    const seen: string[] = [];
+    const everyInbox = nc.subscribe('_INBOX.>', { callback: (_err, m) => void (m && seen.push(m.subject)) });
+    const brokerInbox = nc.subscribe(`${inboxPrefixOf('broker-api')}.>`, { callback: (_err, m) => void (m && seen.push(m.subject)) });
+    // broker-api asks JetStream and broker-store for this cycle; their answers go to broker-api's inbox.
+    const task = newTask(APP1, [APP2]);
+    expect((await t.app1.postTask(task)).status).toBe(201);
+    expect((await t.app2.get('/v1/tasks?filter=todo')).status).toBe(200);
+    const outcome = (sub: { closed: Promise<void | Error> }) => Promise.race([sub.closed.then(String), sleep(3_000).then(() => 'still open')]);
+    expect(await outcome(everyInbox)).toMatch(/Permissions Violation for Subscription to "_INBOX\.>"/);
+    expect(await outcome(brokerInbox)).toMatch(/Permissions Violation for Subscription/);
+    expect(seen).toEqual([]);
   });
 
   it('the read-only audit user replays and verifies the audit trail', async () => {

@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,10 +151,13 @@ describe('startNatsServer', () => {
   });
 
   it('does not outlive the process that started it', async () => {
-    // Compile libs/devnet's plain-Node files to a temp dir and run them in a child that exits at once.
-    const out = mkdtempSync(join(tmpdir(), 'devnet-spec-exit-'));
+    // Compile libs/devnet's plain-Node files to a temp dir inside the repository (so that node-forge, which the
+    // TLS helpers import, resolves) and run them in a child that exits at once.
+    const scratch = join(__dirname, '..', '..', '.tmp');
+    mkdirSync(scratch, { recursive: true });
+    const out = mkdtempSync(join(scratch, 'devnet-spec-exit-'));
     try {
-      for (const file of ['child', 'nats-server']) {
+      for (const file of ['child', 'nats-server', 'nats-auth', 'nats-tls']) {
         const source = readFileSync(join(__dirname, '..', '..', 'libs', 'devnet', 'src', `${file}.ts`), 'utf8');
         const { outputText } = ts.transpileModule(source, {
           compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },

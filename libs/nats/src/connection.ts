@@ -1,4 +1,4 @@
-import { credsAuthenticator, type ConnectionOptions, type NatsConnection } from '@nats-io/nats-core';
+import { createInbox, credsAuthenticator, type ConnectionOptions, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { natsSettingsOf, type NatsTarget } from './nats-env';
 
@@ -13,9 +13,25 @@ export function natsConnectOptions(target: NatsTarget): ConnectionOptions {
   return {
     servers: s.servers.split(',').map((server) => server.trim()),
     ...(login && 'creds' in login ? { authenticator: credsAuthenticator(login.creds) } : {}),
-    ...(login && 'user' in login ? { user: login.user, pass: login.password } : {}),
+    ...(login && 'user' in login ? { user: login.user, pass: login.password, inboxPrefix: inboxPrefixOf(login.user) } : {}),
     ...(s.tls ? { tls: { ...s.tls } } : {}),
   };
+}
+
+/**
+ * Replies (JetStream API answers, store answers, pulled messages) to a logged-in user arrive under
+ * `_INBOX.<user>.`, so the server can let each user subscribe to its own replies only (infra/nats/auth.conf):
+ * no user reads the answers meant for another.
+ */
+export function inboxPrefixOf(user: string): string {
+  return `_INBOX.${user}`;
+}
+
+/** A fresh inbox subject under the connection's own prefix (see {@link inboxPrefixOf}). */
+export function connectionInbox(nc: NatsConnection): string {
+  // nats.js keeps the options it connected with on the connection; its interface does not declare them.
+  const options = (nc as unknown as { options?: ConnectionOptions }).options;
+  return createInbox(options?.inboxPrefix);
 }
 
 /** Where `target` points, for messages: the servers, never a credential. */

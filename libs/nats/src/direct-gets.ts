@@ -4,7 +4,8 @@
  * traces off: in a profile of a 50,000-task listing that was a fifth of broker-api's CPU. Here a reply is
  * matched to its request by the inbox token, with one timer sweeping expired requests.
  */
-import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/nats-core';
+import { type Msg, type NatsConnection, type Subscription } from '@nats-io/nats-core';
+import { connectionInbox } from './connection';
 
 interface Pending {
   resolve: (data: Uint8Array | null) => void;
@@ -23,7 +24,7 @@ export class DirectGetError extends Error {
 }
 
 export class DirectGets {
-  private readonly inbox = createInbox();
+  private readonly inbox: string;
   private sub: Subscription | undefined;
   private readonly pending = new Map<string, Pending>();
   private counter = 0;
@@ -33,7 +34,9 @@ export class DirectGets {
     private readonly nc: NatsConnection,
     private readonly stream: string,
     private readonly timeoutMs = 5_000,
-  ) {}
+  ) {
+    this.inbox = connectionInbox(nc);
+  }
 
   /** The stored message at `seq` (its data), or null when the stream has no message there. */
   get(seq: number): Promise<Uint8Array | null> {

@@ -5,12 +5,13 @@
  * messages (heartbeats, "request timeout", "message size exceeds max bytes") to it, so a late status of an
  * earlier request is told apart. Data messages arrive under their stream subject.
  */
-import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/nats-core';
+import { type Msg, type NatsConnection, type Subscription } from '@nats-io/nats-core';
+import { connectionInbox } from './connection';
 
 export type InboxEvent = { msg: Msg } | { silent: true } | { closed: true };
 
 export class PullInbox {
-  private readonly prefix = createInbox();
+  private readonly prefix: string;
   private readonly queue: Msg[] = [];
   private readonly sub: Subscription;
   private wake: (() => void) | undefined;
@@ -18,6 +19,7 @@ export class PullInbox {
   private requests = 0;
 
   constructor(nc: NatsConnection) {
+    this.prefix = connectionInbox(nc);
     this.sub = nc.subscribe(`${this.prefix}.*`, {
       callback: (err, msg) => {
         if (err) this.ended = true;
