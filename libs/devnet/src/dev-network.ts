@@ -1,4 +1,4 @@
-import { brokerStreamOptions, connectNats, ensurePkiStream, readStorageSettings, type NatsTarget, type StorageSettings } from '@beamline/nats';
+import { brokerStreamOptions, connectNats, ensurePkiStream, ensureStreams, readStorageSettings, type NatsTarget, type StorageSettings } from '@beamline/nats';
 import { publishCertificate, publishIntermediate } from '@beamline/pki';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { randomBytes } from 'node:crypto';
@@ -143,6 +143,7 @@ export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<Dev
       natsSecurity ? natsClientSettings(natsSecurity, 'beamline-ca', natsUrl) : natsUrl,
       pki,
       readStorageSettings({ ...storageEnv, STREAM_REPLICAS: String(streamReplicas) }),
+      { allStreams: !natsSecurity },
     );
 
     const storeReplicas = opts.brokerStoreReplicas ?? 1;
@@ -230,11 +231,18 @@ async function startProxies(opts: DevNetworkOptions, launch: Launch, brokerUrl: 
  * Creates BEAM_PKI and publishes the intermediate (signed by the root) and every proxy certificate (signed by
  * the intermediate) with the same functions as `beamline pki sign`, as the CA's NATS user would.
  */
-async function publishPki(nats: NatsTarget, pki: DevPki, storage: StorageSettings): Promise<void> {
+/**
+ * Publishes the dev PKI. With `allStreams` every stream is created first (what is missing only), as an operator
+ * would provision them before starting the brokers: on a 3-node cluster, broker-api reconciling a stream that
+ * broker-store created a moment earlier can wait longer than the JetStream API timeout while the new stream's
+ * group forms. The CA's login (natsSecurity) may create BEAM_PKI only; the brokers create the rest.
+ */
+async function publishPki(nats: NatsTarget, pki: DevPki, storage: StorageSettings, opts: { allStreams: boolean }): Promise<void> {
   const nc = await connectNats(nats, 'beamline-devnet');
   try {
-    // Create only what is missing, and only BEAM_PKI (all the CA may): the brokers create and reconcile the rest.
-    await ensurePkiStream(await jetstreamManager(nc), { ...brokerStreamOptions(storage), reconcile: false });
+    const jsm = await jetstreamManager(nc);
+    const options = { ...brokerStreamOptions(storage), reconcile: false };
+    await (opts.allStreams ? ensureStreams(jsm, options) : ensurePkiStream(jsm, options));
     const js = jetstream(nc);
     await publishIntermediate(js, pki.loadedCa);
     for (const proxy of pki.proxies) await publishCertificate(js, pki.loadedCa, proxy.certPem);
