@@ -15,6 +15,7 @@ import {
   isValidBeamId,
 } from '@beamline/domain';
 import { httpUrl, logEnv, parseBindAddr, type LOG_LEVELS } from '@beamline/http';
+import { caDirText, noProxyText, proxyUrlText, withProxyVariables, type EgressSettings } from './broker/egress-settings';
 
 export interface ProxyConfig {
   brokerUrl: string;
@@ -56,6 +57,8 @@ export interface ProxyConfig {
   socketListWait: 'now' | 'beam';
   /** How far a sender's clock may be off from this proxy's when it judges a message's signed times (`MESSAGE_CLOCK_SKEW`). */
   messageClockSkewMs: number;
+  /** How the proxy leaves the site's network: HTTP proxies and extra trusted CAs (broker/egress.ts). */
+  egress: EgressSettings;
 }
 
 /** The Nest token of the one ProxyConfig, loaded and validated in main.ts before the application starts. */
@@ -99,13 +102,29 @@ export const proxyEnvSchema = z.object({
     'now',
     '`GET /v1/sockets` without parameters answers at once (`now`) or waits for a request as Samply.Beam does (`beam`)',
   ),
+  HTTPS_PROXY: setting.optionalText(
+    'the HTTP proxy an `https://` `BROKER_URL` is reached through (`http://[user:pass@]host:port`; `https_proxy` wins); every connection to the broker, SSE, the control connection and socket upgrades included, is a CONNECT tunnel through it',
+    proxyUrlText,
+  ),
+  HTTP_PROXY: setting.optionalText('the same for an `http://` `BROKER_URL` (`http_proxy` wins)', proxyUrlText),
+  ALL_PROXY: setting.optionalText('the HTTP proxy for either scheme when its own variable is unset (`all_proxy` wins); SOCKS is not supported', proxyUrlText),
+  NO_PROXY: setting.text<string[]>(
+    [],
+    'hosts reached directly, comma-separated: `*`, `host`, `.domain` or `domain` (and its subdomains), each optionally `:port` (`no_proxy` wins)',
+    noProxyText,
+    'unset',
+  ),
+  TLS_CA_CERTIFICATES_DIR: setting.optionalText(
+    "a directory of PEM CA certificates trusted, in addition to Node's bundled CAs, for TLS to the broker (a TLS-inspecting middlebox's CA) and to an `https://` proxy; every file in it must hold one",
+    (raw) => ({ dir: raw, cas: caDirText(raw) }),
+  ),
 });
 
 /** `APP_<label>_KEY` cannot be declared by name; README's table lists it from here. */
 export const PROXY_APP_KEYS_DOC = { 'APP_<label>_KEY': { meaning: 'API key of app `<label>.<PROXY_ID>` (one variable per app)', default: 'no apps' } };
 
 export function loadProxyConfig(env: Readonly<Record<string, string | undefined>>): ProxyConfig {
-  const v = parseEnv('proxy', proxyEnvSchema, env);
+  const v = parseEnv('proxy', proxyEnvSchema, withProxyVariables(env));
   return {
     brokerUrl: v.BROKER_URL,
     proxyId: v.PROXY_ID,
@@ -129,6 +148,14 @@ export function loadProxyConfig(env: Readonly<Record<string, string | undefined>
     socketTtlMs: v.SOCKET_TTL,
     socketListWait: v.SOCKET_LIST_WAIT,
     messageClockSkewMs: v.MESSAGE_CLOCK_SKEW,
+    egress: {
+      httpsProxy: v.HTTPS_PROXY,
+      httpProxy: v.HTTP_PROXY,
+      allProxy: v.ALL_PROXY,
+      noProxy: v.NO_PROXY,
+      extraCas: v.TLS_CA_CERTIFICATES_DIR?.cas ?? [],
+      caDir: v.TLS_CA_CERTIFICATES_DIR?.dir,
+    },
   };
 }
 

@@ -3,6 +3,7 @@ import { PROXY_CONFIG, type ProxyConfig } from './config';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { BrokerClient } from './broker/broker-client';
 import { BrokerSession } from './broker/broker-session';
+import { Egress } from './broker/egress';
 import { ProxyIdentity } from './broker/proxy-identity';
 import { ControlConnection } from './control/control-connection';
 import { HealthController } from './health/health.controller';
@@ -27,6 +28,7 @@ export class ProxyModule {
         ApiKeyGuard,
         BrokerClient,
         BrokerSession,
+        Egress,
         ProxyIdentity,
         CertificateDirectory,
         Messages,

@@ -12,9 +12,22 @@ const HOST = '127.0.0.1';
 
 /**
  * Variables a service must only get from `opts.env`, never inherit from the shell that runs the tests: where
- * NATS is and how to log in to it, the broker's session secret, apps and proxies.
+ * NATS is and how to log in to it, the broker's session secret, apps and proxies, and the way out (a shell's
+ * HTTP proxy would otherwise carry the proxies' loopback traffic).
  */
-const PRIVATE_ENV_PREFIXES = ['APP_', 'NATS_URL', 'NATS_USER', 'NATS_PASSWORD', 'NATS_CREDS', 'NATS_TLS_', 'SESSION_SECRET', 'BROKER_', 'PROXY_'];
+const PRIVATE_ENV_PREFIXES = [
+  'APP_',
+  'NATS_URL',
+  'NATS_USER',
+  'NATS_PASSWORD',
+  'NATS_CREDS',
+  'NATS_TLS_',
+  'SESSION_SECRET',
+  'BROKER_',
+  'PROXY_',
+  ...['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY'].flatMap((name) => [name, name.toLowerCase()]),
+  'TLS_CA_CERTIFICATES_DIR',
+];
 
 export interface ServiceOptions {
   /** Shown as the `[name] ` log prefix and in errors. */

@@ -3,8 +3,8 @@
  * (method, path, query, body digest, time, nonce). Broker answers are mapped back to typed errors, and
  * transport failures to 502/504 — never to a crash.
  */
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { Agent, request } from 'undici';
+import { Inject, Injectable } from '@nestjs/common';
+import { request } from 'undici';
 import { BODY_DIGEST_HEADER, requestBodyDigest, signRequest } from '@beamline/crypto';
 import { readEventLines } from '@beamline/http';
 import { BrokerTimeout, BrokerUnavailable, parseDuration } from '@beamline/domain';
@@ -12,6 +12,7 @@ import { PROXY_CONFIG, type ProxyConfig } from '../config';
 import { brokerError } from './broker-errors';
 import { BrokerSession } from './broker-session';
 import { openBrokerUpgrade, type Upgraded } from './broker-upgrade';
+import { Egress } from './egress';
 import { ProxyIdentity } from './proxy-identity';
 
 /**
@@ -54,19 +55,13 @@ export interface SendOptions {
 }
 
 @Injectable()
-export class BrokerClient implements OnApplicationShutdown {
-  // No connection cap: every waiting long-poll or SSE stream holds one connection to the broker.
-  private readonly agent = new Agent({ headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000 });
-
+export class BrokerClient {
   constructor(
     private readonly identity: ProxyIdentity,
     private readonly session: BrokerSession,
+    private readonly egress: Egress,
     @Inject(PROXY_CONFIG) private readonly config: ProxyConfig,
   ) {}
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.agent.close();
-  }
 
   /**
    * Sends one request to the broker. Transport failures (refused, reset, timeout) and 502/503/504 answers are
@@ -136,7 +131,7 @@ export class BrokerClient implements OnApplicationShutdown {
         headers,
         body,
         signal,
-        dispatcher: this.agent,
+        dispatcher: this.egress.dispatcher,
         ...(opts.stream ? { bodyTimeout: this.config.brokerTimeoutMs } : {}),
       });
       if (opts.stream && res.statusCode < 300) {
@@ -171,7 +166,7 @@ export class BrokerClient implements OnApplicationShutdown {
       const headers = { ...(await this.headersFor('GET', pathAndQuery, undefined, {})), accept: 'text/event-stream', ...opts.headers };
       let res: Awaited<ReturnType<typeof request>>;
       try {
-        res = await request(this.config.brokerUrl + pathAndQuery, { method: 'GET', headers, signal: opts.signal, dispatcher: this.agent });
+        res = await request(this.config.brokerUrl + pathAndQuery, { method: 'GET', headers, signal: opts.signal, dispatcher: this.egress.dispatcher });
       } catch (err) {
         if (opts.signal.aborted) throw err;
         if (await this.backoff(started, retries++, opts.signal)) continue;
@@ -212,7 +207,8 @@ export class BrokerClient implements OnApplicationShutdown {
         throw new BrokerUnavailable(`broker answered ${res.status}`);
       };
       try {
-        return await openBrokerUpgrade(this.config.brokerUrl, method, pathAndQuery, authorization, refuse, signal);
+        const target = new URL(this.config.brokerUrl + pathAndQuery);
+        return await openBrokerUpgrade(target, (url) => this.egress.connect(url, signal), method, authorization, refuse, signal);
       } catch (err) {
         if (!sessionRefused) throw err;
         this.session.drop();

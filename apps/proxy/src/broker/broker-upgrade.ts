@@ -1,10 +1,10 @@
 /**
  * A raw HTTP Upgrade client to the broker's socket relay (`Upgrade: tcp`), with the `Authorization` the
- * BrokerClient made for it (session MAC or signature). Resolves with the upgraded connection once the broker answered 101; any other answer becomes
- * the matching typed error (410: SocketExpired).
+ * BrokerClient made for it (session MAC or signature), over a connection Egress opened (direct or through the
+ * site's HTTP proxy, TLS included). Resolves with the upgraded connection once the broker answered 101; any
+ * other answer becomes the matching typed error (410: SocketExpired).
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { BrokerUnavailable } from '@beamline/domain';
 
@@ -21,18 +21,23 @@ export interface Upgraded {
   headers: IncomingHttpHeaders;
 }
 
-export function openBrokerUpgrade(
-  brokerUrl: string,
+export async function openBrokerUpgrade(
+  url: URL,
+  connect: (url: URL) => Promise<Socket>,
   method: 'GET' | 'POST',
-  pathAndQuery: string,
   authorization: string,
   expect: (res: { status: number; body: unknown; headers: IncomingHttpHeaders }) => never,
   signal: AbortSignal,
 ): Promise<Upgraded> {
+  let connection: Socket;
+  try {
+    connection = await connect(url);
+  } catch (err) {
+    throw signal.aborted ? err : new BrokerUnavailable(`broker: unreachable (${(err as Error).message})`, undefined, { cause: err });
+  }
   return new Promise<Upgraded>((resolve, reject) => {
-    const url = new URL(brokerUrl + pathAndQuery);
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = request(url, { method, headers: { connection: 'Upgrade', upgrade: 'tcp', authorization, 'content-length': '0' }, signal });
+    const headers = { host: url.host, connection: 'Upgrade', upgrade: 'tcp', authorization, 'content-length': '0' };
+    const req = httpRequest({ method, path: url.pathname + url.search, headers, signal, createConnection: () => connection });
     req.on('upgrade', (res, socket, head) => {
       if (res.statusCode !== 101) {
         socket.destroy();
