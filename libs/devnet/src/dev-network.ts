@@ -60,9 +60,9 @@ export interface DevNetworkOptions {
   /** How many broker-store processes ('broker-store-1', ... ; 'broker-store' when there is one). 1 by default. */
   brokerStoreReplicas?: number;
   /**
-   * What the proxies' one BROKER_URL points at when there are several broker-api replicas: called with every
-   * replica's URL, returns the URL of something in front of them (tests pass a round-robin balancer) and how
-   * to close it (after the proxies stopped). Without it the proxies use the first replica.
+   * What the proxies' one BROKER_URL points at: called with every broker-api replica's URL, returns the URL of
+   * something in front of them (a round-robin balancer, a TLS front, a name only a forward proxy resolves)
+   * and how to close it (after the proxies stopped). Without it the proxies use the first replica.
    */
   brokerFront?: (replicaUrls: string[]) => Promise<{ url: string; close(): Promise<void> | void }>;
 }
@@ -75,7 +75,7 @@ export interface DevNetwork {
   natsCluster?: NatsCluster;
   /** With `natsSecurity`: the test CA, certificates and passwords (natsClientEnv / natsClientSettings log in with them). */
   natsSecurity?: DevNatsSecurity;
-  /** What the proxies use: the (first) broker-api replica's URL, or the `brokerFront` URL with several replicas. */
+  /** What the proxies use: the (first) broker-api replica's URL, or the `brokerFront` URL. */
   brokerUrl: string;
   /** Each broker-api replica's own `http://127.0.0.1:<port>`, in replica order. */
   brokerApiUrls: string[];
@@ -203,7 +203,7 @@ async function startBrokerApis(
     const replica = await launch.http(replicas === 1 ? 'broker-api' : `broker-api-${i}`, 'broker-api', env, i === 1 ? opts.brokerPort : undefined);
     brokerApiUrls.push(replica.url);
   }
-  if (replicas === 1 || !opts.brokerFront) return { brokerUrl: brokerApiUrls[0], brokerApiUrls };
+  if (!opts.brokerFront) return { brokerUrl: brokerApiUrls[0], brokerApiUrls };
   const front = await opts.brokerFront(brokerApiUrls);
   launch.onStop(() => front.close());
   return { brokerUrl: front.url, brokerApiUrls };
