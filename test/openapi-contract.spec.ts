@@ -114,6 +114,9 @@ describe('every documented answer, provoked', () => {
     expect((await call(t.app1, 'GET', results, `${tasks}/${created.id}/results?wait_count=5&wait_time=300ms`)).status).toBe(206);
     const sse = await call(t.app1, 'GET', results, `${tasks}/${created.id}/results`, { headers: { accept: 'text/event-stream' } });
     expect(sse.text).toContain('event: new_result');
+    const taskEvents = await call(t.app2, 'GET', tasks, `${tasks}?to=${APP2}&wait_time=300ms`, { headers: { accept: 'text/event-stream' } });
+    expect(taskEvents.text).toContain('event: new_task');
+    expect(taskEvents.text).toContain('event: wait_expired');
   });
 
   it('refusals of the task routes: 400, 401, 403, 404, 409, 413, 424', async () => {
