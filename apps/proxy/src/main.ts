@@ -2,9 +2,10 @@ import { loadOrExit } from '@beamline/config';
 import { runMain, startHttpApp } from '@beamline/http';
 import { loadProxyConfig } from './config';
 import { ProxyModule } from './proxy.module';
+import { serveApiDocs } from './openapi/api-docs';
 
 /** proxy: the site's gateway. Apps talk REST to it; it only dials out to the broker. */
 runMain(async () => {
   const config = loadOrExit(() => loadProxyConfig(process.env));
-  return startHttpApp(ProxyModule.forRoot(config), config);
+  return startHttpApp(ProxyModule.forRoot(config), { ...config, beforeListen: serveApiDocs });
 });

@@ -28,6 +28,8 @@ export interface HttpAppOptions {
   shutdownGraceMs?: number;
   /** `LOG_LEVEL` as the app's configuration parsed it (default info). */
   logLevel?: string;
+  /** Runs once the app is set up, before it listens: routes mounted here come before Nest's 404 handler. */
+  beforeListen?: (app: NestExpressApplication) => void;
 }
 
 const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
@@ -39,6 +41,7 @@ export async function startHttpApp(module: Type<unknown> | DynamicModule, opts: 
   if (opts.bodies !== 'by-guard') app.use(rawBodyParser(opts.bodyLimitBytes));
   app.useGlobalFilters(new ErrorFilter());
   app.disable('x-powered-by');
+  opts.beforeListen?.(app);
   await app.listen(opts.bind.port, opts.bind.host);
   for (const signal of ['SIGTERM', 'SIGINT'] as const)
     process.once(signal, () => void shutDown(app, signal, opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS));

@@ -3,6 +3,8 @@ import type { Response } from 'express';
 import { ProxyIdentity } from '../broker/proxy-identity';
 import { ControlConnection } from '../control/control-connection';
 import { CertificateDirectory } from '../pki/certificate-directory';
+import { ApiHealth } from '../openapi/route-docs';
+import { ApiTags } from '@nestjs/swagger';
 
 /**
  * 200 once the proxy is ready (its own certificate was found in the broker's directory), 503 before. The
@@ -10,6 +12,7 @@ import { CertificateDirectory } from '../pki/certificate-directory';
  * initialised, whether or not the broker currently sees it.
  */
 @Controller('v1/health')
+@ApiTags('health')
 export class HealthController {
   constructor(
     private readonly directory: CertificateDirectory,
@@ -18,6 +21,7 @@ export class HealthController {
   ) {}
 
   @Get()
+  @ApiHealth()
   health(@Res() res: Response): void {
     const ready = this.directory.ready;
     const pki = this.directory.pkiState;

@@ -8,10 +8,13 @@ import { DEFAULT_MAX_WAIT_MS, parseWaitParams, UpgradeRequired } from '@beamline
 import { abortOnClose, queryParam } from '@beamline/http';
 import { ApiKeyGuard, callerOf, type AppRequest } from '../auth/api-key.guard';
 import { AppWaitingCap } from '../tasks/waiting-apps';
+import { ApiAppRoutes } from '../openapi/responses';
+import { ApiConnectSocket, ApiListSockets, ApiOpenSocket } from '../openapi/route-docs';
 import { SocketMessages } from './socket-messages';
 import { PROXY_CONFIG, type ProxyConfig } from '../config';
 
 @Controller('v1/sockets')
+@ApiAppRoutes('sockets')
 @UseGuards(ApiKeyGuard)
 @UseInterceptors(AppWaitingCap)
 export class SocketsController {
@@ -25,6 +28,7 @@ export class SocketsController {
   }
 
   @Get()
+  @ApiListSockets()
   async list(@Req() req: AppRequest, @Res() res: Response): Promise<void> {
     const raw = { wait_count: queryParam(req, 'wait_count'), wait_time: queryParam(req, 'wait_time') };
     // docs/api.md: no parameters answer at once. SOCKET_LIST_WAIT=beam restores Samply.Beam's behaviour (wait
@@ -35,12 +39,14 @@ export class SocketsController {
     res.status(listing.complete ? 200 : 206).json(listing.items);
   }
 
-  @Post(':app')
+  @Post(':app_id')
+  @ApiOpenSocket()
   initiateWithoutUpgrade(): never {
     throw new UpgradeRequired('Upgrade: tcp required to open a socket');
   }
 
-  @Get(':id')
+  @Get(':socket_id')
+  @ApiConnectSocket()
   connectWithoutUpgrade(): never {
     throw new UpgradeRequired('Upgrade: tcp required to connect to a socket');
   }

@@ -5,10 +5,13 @@ import { DEFAULT_MAX_WAIT_MS, parseTaskListQuery, parseWaitParams, type WaitPara
 import { abortOnClose, lastEventId, parseJsonBody, queryParam, SseWriter, wantsEventStream, writeJsonArray } from '@beamline/http';
 import { PROXY_CONFIG, type ProxyConfig } from '../config';
 import { ApiKeyGuard, callerOf, type AppRequest } from '../auth/api-key.guard';
+import { ApiAppRoutes } from '../openapi/responses';
+import { ApiCreateTask, ApiGetTask, ApiListResults, ApiListTasks, ApiPutResult } from '../openapi/route-docs';
 import { TasksService } from './tasks.service';
 import { AppWaitingCap } from './waiting-apps';
 
 @Controller('v1/tasks')
+@ApiAppRoutes('tasks')
 @UseGuards(ApiKeyGuard)
 @UseInterceptors(AppWaitingCap)
 export class TasksController {
@@ -22,12 +25,14 @@ export class TasksController {
   }
 
   @Post()
+  @ApiCreateTask()
   async create(@Req() req: AppRequest, @Res() res: Response): Promise<void> {
     const id = await this.tasks.create(callerOf(req), parseJsonBody(req));
     res.status(201).setHeader('Location', `/v1/tasks/${id}`).end();
   }
 
   @Get()
+  @ApiListTasks()
   async list(@Req() req: AppRequest, @Res() res: Response): Promise<void> {
     const caller = callerOf(req);
     const raw = pick(req, 'from', 'to', 'filter', 'wait_count', 'wait_time');
@@ -39,18 +44,21 @@ export class TasksController {
   }
 
   @Get(':id')
+  @ApiGetTask()
   async getOne(@Param('id') id: string, @Req() req: AppRequest, @Res() res: Response): Promise<void> {
     const raw = pick(req, 'wait_count', 'wait_time');
     res.status(200).json(await this.tasks.get(callerOf(req), id, raw, waitOf(raw), abortOnClose(res)));
   }
 
-  @Put(':id/results/:app')
-  async putResult(@Param('id') id: string, @Param('app') app: string, @Req() req: AppRequest, @Res() res: Response): Promise<void> {
+  @Put(':id/results/:app_id')
+  @ApiPutResult()
+  async putResult(@Param('id') id: string, @Param('app_id') app: string, @Req() req: AppRequest, @Res() res: Response): Promise<void> {
     const created = await this.tasks.putResult(callerOf(req), id, app, parseJsonBody(req));
     res.status(created ? 201 : 204).end();
   }
 
   @Get(':id/results')
+  @ApiListResults()
   async results(@Param('id') id: string, @Req() req: AppRequest, @Res() res: Response): Promise<void> {
     const raw = pick(req, 'wait_count', 'wait_time');
     const wait = waitOf(raw);
