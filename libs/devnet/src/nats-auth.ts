@@ -45,7 +45,9 @@ export function makeDevNatsSecurity(dir: string): DevNatsSecurity {
   const passwords = {} as Record<NatsUser, string>;
   const passwordFiles = {} as Record<NatsUser, string>;
   for (const user of NATS_USERS) {
-    passwords[user] = randomBytes(24).toString('base64url');
+    // A letter first: nats-server reads a password from its environment as a config value, and one that starts
+    // with a digit or '-' (e.g. '2024-…', '12e4…') is taken for a number or a date and stops it from starting.
+    passwords[user] = `p${randomBytes(24).toString('base64url')}`;
     passwordFiles[user] = join(dir, `${user}.password`);
     writeFileSync(passwordFiles[user], `${passwords[user]}\n`, { mode: 0o600 });
   }
