@@ -9,6 +9,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { startNatsServer, type NatsServerHandle } from '@beamline/devnet';
+import { EVENTS_STREAM } from '@beamline/nats';
 import { CLI, runCli, type CliRun } from './support/cli';
 
 const mainOf = (app: string): string => resolve(__dirname, '..', 'dist', 'apps', app, 'src', 'main.js');
@@ -36,6 +40,14 @@ function runMainOf(app: string, env: Record<string, string>, args: string[] = []
 /** `beamline <args>` with exactly `env` (and PATH). */
 const beamline = (args: string[], env: Record<string, string> = {}): Promise<CliRun> =>
   runCli(args, { env: { ...Object.fromEntries(Object.keys(process.env).map((k) => [k, ''])), PATH: process.env.PATH ?? '', BEAMLINE_DEMO_ENV: '', ...env } });
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 const noStack = (r: CliRun): void => expect(`${r.stdout}${r.stderr}`).not.toMatch(/^\s+at /m);
 
@@ -129,21 +141,30 @@ describe('start commands: --help and --print-config', () => {
 });
 
 describe('start-up against an unreachable NATS', () => {
-  it('broker-store logs "Waiting for NATS at …" instead of hanging silently', async () => {
+  it('broker-store logs "Waiting for NATS at …" instead of hanging silently, then starts once NATS is there', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, [mainOf('broker-store')], { env: { PATH: process.env.PATH ?? '', NATS_URL: `nats://127.0.0.1:${port}` } });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    let nats: NatsServerHandle | undefined;
     try {
-      const deadline = Date.now() + 10_000;
-      while (!output.includes('Waiting for NATS') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await until(() => output.includes('Waiting for NATS'), 10_000);
       expect(output).toContain(`Waiting for NATS at nats://127.0.0.1:${port}`);
+      expect(output.match(/Waiting for NATS/g)).toHaveLength(1); // once, then every 10 s
       expect(child.exitCode).toBeNull(); // still waiting, not dead
+      nats = await startNatsServer({ port });
+      const nc = await connect({ servers: nats.url });
+      const jsm = await jetstreamManager(nc);
+      // Connected and reconciled: broker-store created the event log.
+      await until(async () => (await jsm.streams.info(EVENTS_STREAM).catch(() => undefined)) !== undefined, 20_000);
+      await nc.close();
+      expect(child.exitCode).toBeNull();
     } finally {
       child.kill('SIGKILL');
+      await nats?.stop();
     }
-  });
+  }, 60_000);
 });
 
 describe('beamline CLI edges', () => {
