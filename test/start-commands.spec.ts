@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { startNatsServer, type NatsServerHandle } from '@beamline/devnet';
+import { resolveNatsServerBinary, startNatsServer, type NatsServerHandle } from '@beamline/devnet';
 import { EVENTS_STREAM } from '@beamline/nats';
 import { CLI, runCli, type CliRun } from './support/cli';
 
@@ -165,6 +165,33 @@ describe('start-up against an unreachable NATS', () => {
       await nats?.stop();
     }
   }, 60_000);
+});
+
+describe('start-up against a NATS that refuses the login', () => {
+  it('broker-store stops with exit 1 and one line naming the server, no stack trace', async () => {
+    const port = await freePort();
+    const server = spawn(resolveNatsServerBinary(), ['-a', '127.0.0.1', '-p', String(port), '--user', 'broker-store', '--pass', 'right']);
+    try {
+      await until(
+        () =>
+          new Promise((r) =>
+            connect({ servers: `nats://127.0.0.1:${port}`, user: 'broker-store', pass: 'right' }).then(
+              (nc) => r(nc.close().then(() => true)),
+              () => r(false),
+            ),
+          ),
+        10_000,
+      );
+      const passwordFile = join(dir, 'wrong.password');
+      writeFileSync(passwordFile, 'wrong\n');
+      const run = await runMainOf('broker-store', { NATS_URL: `nats://127.0.0.1:${port}`, NATS_USER: 'broker-store', NATS_PASSWORD_FILE: passwordFile });
+      expect(run.code).toBe(1);
+      expect(`${run.stdout}${run.stderr}`).toContain(`NATS at nats://127.0.0.1:${port} refused the login: Authorization Violation`);
+      noStack(run);
+    } finally {
+      server.kill();
+    }
+  });
 });
 
 describe('beamline CLI edges', () => {

@@ -8,6 +8,7 @@ import {
 } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { natsSettingsOf, type NatsTarget } from './nats-env';
+import { StartupFailure } from './startup-retry';
 
 /**
  * The one place that turns connection settings into nats.js options: the servers, the login (a .creds file,
@@ -77,7 +78,7 @@ export async function connectNats(target: NatsTarget, name: string, log: (line: 
     try {
       return await connect(options);
     } catch (err) {
-      if (isLoginRefused(err)) throw new Error(`NATS at ${natsServersOf(target)} refused the login: ${(err as Error).message}`, { cause: err });
+      if (isLoginRefused(err)) throw new StartupFailure(`NATS at ${natsServersOf(target)} refused the login: ${(err as Error).message}`);
       if (Date.now() - lastLog >= WAITING_LOG_INTERVAL_MS) {
         log(`Waiting for NATS at ${natsServersOf(target)} (${(err as Error).message}); retrying every second`);
         lastLog = Date.now();

@@ -7,6 +7,19 @@
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { NoRespondersError, TimeoutError } from '@nats-io/nats-core';
 
+/**
+ * A start-up failure the operator must fix (a refused login, a limit that does not fit): its message says
+ * everything, so it carries no stack trace, and the logs show one line (Nest logs a failed provider's error
+ * with its stack).
+ */
+export class StartupFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupFailure';
+    this.stack = `${this.name}: ${message}`;
+  }
+}
+
 /** JetStream's "system temporarily unavailable" (JSClusterNotAvailErr). */
 const CLUSTER_NOT_AVAILABLE = 10008;
 
