@@ -6,7 +6,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -51,12 +51,12 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs: number)
 
 const noStack = (r: CliRun): void => expect(`${r.stdout}${r.stderr}`).not.toMatch(/^\s+at /m);
 
+/**
+ * A free port below the OS's ephemeral range (32768 and up on Linux), so no server another test binds to port 0
+ * meanwhile can take it between this check and its use here.
+ */
 async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
+  return freePortRun(1);
 }
 
 describe('start commands: bad configuration', () => {
@@ -238,13 +238,13 @@ describe('beamline CLI edges', () => {
   });
 });
 
-/** A base port with it and the next two free on 127.0.0.1. */
-async function freePortRun(): Promise<number> {
+/** A base port with it and the next `count - 1` free on 127.0.0.1, below the ephemeral range (see freePort). */
+async function freePortRun(count = 3): Promise<number> {
   for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
     const servers = [];
     try {
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < count; i++) {
         const server = createServer();
         await new Promise<void>((ok, fail) => server.once('error', fail).listen(base + i, '127.0.0.1', ok));
         servers.push(server);
