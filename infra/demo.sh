@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `npm run demo`: Samply.Beam's "Getting started" network on this machine — broker on :8080, proxies
 # proxy1.broker on :8081 and proxy2.broker on :8082 (apps app1 and app2, key App1Secret). Ctrl-C stops it.
-# Set NATS_URL to use an existing NATS server (2.9+ with JetStream) instead of starting one.
+# Set NATS_URL to use an existing NATS server (2.9+ with JetStream) instead of starting one. Arguments go to
+# `beamline demo` (`npm run demo -- --port-base 9080`, `--secure-nats`). While it runs, .beamline/demo.env
+# names its NATS URL and CA directory (.beamline/demo-ca) for every other `beamline` command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

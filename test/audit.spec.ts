@@ -4,6 +4,7 @@
  * log; `beamline audit verify` passes an honest log and names every event altered in the audit stream; and
  * the expiry sweeper purges BEAM_EVENTS only once BEAM_AUDIT holds a copy.
  */
+import { execFile } from 'node:child_process';
 import { randomUUID, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -105,7 +106,7 @@ describe('beamline audit', () => {
     ]) {
       const run = await audit(args);
       expect({ args, code: run.code }).toEqual({ args, code: 2 });
-      expect(run.stderr).toMatch(/Usage: beamline audit/);
+      expect(run.stderr).toMatch(/^beamline audit[^\n]*: [^\n]+\nRun "beamline audit( \w+)? --help" for [^\n]+\n$/);
     }
   });
 
@@ -181,6 +182,13 @@ describe('beamline audit', () => {
       new RegExp(`TaskCreated\\s+task=${a.id}\\s+${APP1.replace(/\./g, '\\.')} → ${APP2.replace(/\./g, '\\.')}\\s+message=\\d+B\\s+ciphertext=\\d+B`),
     );
     expect(text.stdout).toMatch(new RegExp(`ResultPut\\s+task=${a.id}\\s+.*status=succeeded`));
+    // One trail, oldest first: the directory (published as the network started) merged in before the tasks,
+    // each event numbered in its own stream.
+    expect(text.stdout).toMatch(/^\S+ {2}pki#\d+ {2}IntermediatePublished/m);
+    expect(text.stdout).toMatch(/^\S+ {2}audit#\d+ {2}TaskCreated/m);
+    const kinds = records.map((r) => r.stream);
+    expect(kinds.indexOf('pki')).toBeLessThan(kinds.indexOf('audit'));
+    expect(new Set(kinds)).toEqual(new Set(['pki', 'audit']));
     for (const out of [text.stdout, JSON.stringify(records), verified.stdout]) for (const s of secrets) expect(out).not.toContain(s);
   });
 
@@ -213,6 +221,15 @@ describe('beamline audit', () => {
     const future = await audit(withNats(['replay', '--since', new Date(Date.now() + 3_600_000).toISOString()]));
     expect(future).toMatchObject({ code: 0, stdout: '' });
     expect(future.stderr).toMatch(/no events matched/);
+  });
+
+  it('"audit replay | head -1" ends quietly with status 0 (no EPIPE crash)', async () => {
+    const script = `node ${JSON.stringify(CLI)} audit replay --nats-url ${t.net.natsUrl} | head -1; echo "status=\${PIPESTATUS[0]}" >&2`;
+    const run = await new Promise<{ stdout: string; stderr: string }>((done) =>
+      execFile('bash', ['-c', script], { env: { ...process.env, BEAMLINE_DEMO_ENV: '' } }, (_err, stdout, stderr) => done({ stdout, stderr })),
+    );
+    expect(run.stdout.split('\n')).toHaveLength(2); // one line and the end
+    expect(run.stderr).toBe('status=0\n');
   });
 
   it('--follow prints events as they arrive until interrupted', async () => {

@@ -57,7 +57,7 @@ describe('beamline pki (CLI)', () => {
     for (const sub of Object.keys(flags)) expect(top.stdout).toContain(`  ${sub}`);
   });
 
-  it('usage errors exit 2 with the usage on stderr', async () => {
+  it('usage errors exit 2 with one line and a pointer to --help on stderr, not the whole usage', async () => {
     for (const args of [
       [],
       ['frobnicate'],
@@ -68,7 +68,7 @@ describe('beamline pki (CLI)', () => {
     ]) {
       const run = await pki(args);
       expect({ args, code: run.code }).toEqual({ args, code: 2 });
-      expect(run.stderr).toMatch(/Usage: beamline pki/);
+      expect(run.stderr).toMatch(/^beamline pki[^\n]*: [^\n]+\nRun "beamline pki( \w+)? --help" for [^\n]+\n$/);
     }
     expect(existsSync(caDir)).toBe(false);
   });

@@ -15,12 +15,16 @@ export interface CliRun {
 
 export type AuditRun = CliRun;
 
-/** Runs `beamline <args>` without NATS_URL or ROOTCERT_FILE from the test's environment (unless `env` sets them). */
+/**
+ * Runs `beamline <args>` without NATS_URL or ROOTCERT_FILE from the test's environment (unless `env` sets them),
+ * and without a running demo's `.beamline/demo.env` (`BEAMLINE_DEMO_ENV` empty unless `env` names a file).
+ */
 export function runCli(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliRun> {
   return new Promise((done) => {
     const e = { ...process.env };
     delete e.NATS_URL;
     delete e.ROOTCERT_FILE;
+    e.BEAMLINE_DEMO_ENV = '';
     Object.assign(e, opts.env);
     execFile(process.execPath, [CLI, ...args], { env: e, cwd: opts.cwd, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });

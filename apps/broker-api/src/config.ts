@@ -1,7 +1,7 @@
 /** broker-api configuration: one schema, parsed once at boot (main.ts); every bad variable is named at once. */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, parseEnvChecked, setting } from '@beamline/config';
+import { ConfigError, parseEnvChecked, setting, type ComponentDoc } from '@beamline/config';
 import { DEFAULT_MAX_RECIPIENTS, DEFAULT_MAX_WAIT_MS, isValidBeamId, parseByteSize } from '@beamline/domain';
 import { httpUrl, logEnv, parseBindAddr, type LOG_LEVELS } from '@beamline/http';
 import {
@@ -115,6 +115,14 @@ export const brokerEnvSchema = z.object({
   ),
   ...storageEnv,
 });
+
+/** What `beamline broker-api --help` and `--print-config` show. */
+export const BROKER_API_DOC: ComponentDoc = {
+  component: 'broker-api',
+  summary:
+    "The broker's HTTP frontend, any number of replicas behind a plain load balancer: it authenticates proxies, verifies and authorises messages, appends events to NATS JetStream and serves reads, long-polls, event streams and direct sockets.",
+  schema: brokerEnvSchema,
+};
 
 export function loadBrokerConfig(env: Readonly<Record<string, string | undefined>>): BrokerConfig {
   const v = parseBrokerEnv(env);

@@ -1,13 +1,13 @@
 import { loadOrExit } from '@beamline/config';
 import { runMain, startHttpApp } from '@beamline/http';
 import { ApiModule } from './api.module';
-import { loadBrokerConfig } from './config';
+import { BROKER_API_DOC, loadBrokerConfig } from './config';
 
 /**
  * broker-api: stateless HTTP frontend. Verifies, authorises, appends events; serves reads from broker-store.
  * Bodies are read by ProxyAuthGuard once the headers authenticate, never before.
  */
 runMain(async () => {
-  const config = loadOrExit(() => loadBrokerConfig(process.env));
+  const config = loadOrExit(() => loadBrokerConfig(process.env), BROKER_API_DOC);
   return startHttpApp(ApiModule.forRoot(config), { ...config, bodies: 'by-guard' });
 });

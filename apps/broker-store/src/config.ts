@@ -1,6 +1,6 @@
 /** broker-store configuration: one schema, parsed once at boot (main.ts); every bad variable is named at once. */
 import { z } from 'zod';
-import { parseEnvChecked, setting } from '@beamline/config';
+import { parseEnvChecked, setting, type ComponentDoc } from '@beamline/config';
 import { logEnv, type LOG_LEVELS } from '@beamline/http';
 import {
   checkNatsEnvPairs,
@@ -19,6 +19,14 @@ export const storeEnvSchema = z.object({
   CATCH_UP_TIMEOUT_MS: setting.int(2_000, "how long (ms) a query waits for this replica to reach the writer's sequence before it answers `behind`"),
   ...storageEnv,
 });
+
+/** What `beamline broker-store --help` and `--print-config` show. */
+export const BROKER_STORE_DOC: ComponentDoc = {
+  component: 'broker-store',
+  summary:
+    'The projector, any number of replicas: it follows the event log in NATS JetStream into in-memory views, answers the queries of broker-api, and (one leader) expires tasks and copies the audit trail.',
+  schema: storeEnvSchema,
+};
 
 /** The Nest token of the one StoreConfig, built in main.ts before the application starts. */
 export const STORE_CONFIG = Symbol('StoreConfig');

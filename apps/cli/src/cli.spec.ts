@@ -60,13 +60,39 @@ describe('beamline', () => {
     expect(await runCli(['nats-certs'], capture())).toBe(2);
   });
 
-  it('an unknown command or no command prints the usage on stderr and exits 2', async () => {
+  it('an unknown command is one line with a suggestion and a pointer to --help, exit 2; no command prints the usage', async () => {
     const io = capture();
     expect(await runCli(['frobnicate'], io)).toBe(2);
-    expect(io.stderr).toMatch(/unknown command "frobnicate"[\s\S]*Usage: beamline/);
+    expect(io.stderr).toBe('beamline: unknown command "frobnicate"\nRun "beamline --help" for the commands.\n');
     expect(io.stdout).toBe('');
-    expect(await runCli([], capture())).toBe(2);
-    expect(await runCli(['demo', '--bogus'], capture())).toBe(2);
+    const typo = capture();
+    expect(await runCli(['pki', 'sing'], typo)).toBe(2);
+    expect(typo.stderr).toBe('beamline pki: unknown subcommand "sing"; did you mean "sign"?\nRun "beamline pki --help" for the subcommands.\n');
+    const option = capture();
+    expect(await runCli(['audit', 'replay', '--nats-ur', 'x'], option)).toBe(2);
+    expect(option.stderr).toMatch(/^beamline audit replay: unknown option --nats-ur; did you mean "--nats-url"\?\nRun "beamline audit replay --help"/);
+    expect(option.stderr).not.toContain('Usage:');
+    const none = capture();
+    expect(await runCli([], none)).toBe(2);
+    expect(none.stderr).toMatch(/^Usage: beamline/);
+    const demo = capture();
+    expect(await runCli(['demo', '--bogus'], demo)).toBe(2);
+    expect(demo.stderr).not.toContain('Usage:');
+    expect(await runCli(['demo', '--port-base', '70000'], capture())).toBe(2);
+  });
+
+  it('--version prints the version of package.json', async () => {
+    const io = capture();
+    expect(await runCli(['--version'], io)).toBe(0);
+    expect(io.stdout).toBe(
+      `beamline ${(JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version}\n`,
+    );
+  });
+
+  it('lists the start commands of the components', async () => {
+    const io = capture();
+    expect(await runCli(['--help'], io)).toBe(0);
+    for (const name of ['proxy', 'broker-api', 'broker-store']) expect(io.stdout).toMatch(new RegExp(`\n  ${name} +start `));
   });
 
   it('turns a failing command into exit code 1 with the error on stderr', async () => {

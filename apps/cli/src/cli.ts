@@ -1,6 +1,8 @@
 import type { CliIo, Command } from './command';
 import { wantsHelp } from './command';
 import { commands as allCommands } from './commands';
+import { didYouMean } from './suggest';
+import { packageVersion } from './version';
 
 /** The process's own stdout and stderr. */
 export const processIo: CliIo = {
@@ -12,6 +14,7 @@ export function usage(commands: readonly Command[] = allCommands): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   return [
     'Usage: beamline <command> [options]',
+    '       beamline --version',
     '',
     'Commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
@@ -28,20 +31,35 @@ export async function runCli(argv: string[], io: CliIo = processIo, commands: re
     io.err(usage(commands));
     return 2;
   }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.out(`beamline ${packageVersion()}\n`);
+    return 0;
+  }
   if (name === 'help' || (name.startsWith('-') && wantsHelp([name]))) {
     const topic = commands.find((c) => c.name === rest[0]);
-    io.out(topic ? topic.usage : usage(commands));
+    if (topic) return runCommand(topic, ['--help'], io);
+    io.out(usage(commands));
     return 0;
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    io.err(`beamline: unknown command "${name}"\n\n${usage(commands)}`);
+    const what = name.startsWith('-') ? 'option' : 'command';
+    io.err(
+      `beamline: unknown ${what} "${name}"${didYouMean(
+        name,
+        commands.map((c) => c.name),
+      )}\nRun "beamline --help" for the commands.\n`,
+    );
     return 2;
   }
+  return runCommand(command, rest, io);
+}
+
+async function runCommand(command: Command, args: string[], io: CliIo): Promise<number> {
   try {
-    return await command.run(rest, io);
+    return await command.run(args, io);
   } catch (err) {
-    io.err(`beamline ${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    io.err(`beamline ${command.name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return 1;
   }
 }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { privateKeyFromPem } from '@beamline/crypto';
 import { z } from 'zod';
-import { parseEnv, setting } from '@beamline/config';
+import { parseEnvChecked, setting, type ComponentDoc, type ConfigProblems } from '@beamline/config';
 import {
   appIdOf,
   brokerIdOfProxy,
@@ -120,11 +120,22 @@ export const proxyEnvSchema = z.object({
   ),
 });
 
+const APP_KEY = /^APP_(.+)_KEY$/;
+
 /** `APP_<label>_KEY` cannot be declared by name; README's table lists it from here. */
 export const PROXY_APP_KEYS_DOC = { 'APP_<label>_KEY': { meaning: 'API key of app `<label>.<PROXY_ID>` (one variable per app)', default: 'no apps' } };
 
+/** What `beamline proxy --help` and `--print-config` show. */
+export const PROXY_DOC: ComponentDoc = {
+  component: 'proxy',
+  summary: "The site's gateway: apps talk Samply.Beam's v1 API to it (ApiKey); it seals, signs and verifies every message and only dials out, to the broker.",
+  schema: proxyEnvSchema,
+  extra: PROXY_APP_KEYS_DOC,
+  extraPattern: APP_KEY,
+};
+
 export function loadProxyConfig(env: Readonly<Record<string, string | undefined>>): ProxyConfig {
-  const v = parseEnv('proxy', proxyEnvSchema, withProxyVariables(env));
+  const v = parseEnvChecked('proxy', proxyEnvSchema, withProxyVariables(env), (problems) => checkAppKeys(env, problems));
   return {
     brokerUrl: v.BROKER_URL,
     proxyId: v.PROXY_ID,
@@ -164,11 +175,27 @@ function proxyIdText(raw: string): string {
   return raw;
 }
 
+/** Every `APP_<label>_KEY` must name a valid app label (checked with a stand-in when PROXY_ID itself is bad). */
+function checkAppKeys(env: Readonly<Record<string, string | undefined>>, problems: ConfigProblems): void {
+  const proxyId = isValidBeamId(env.PROXY_ID) && env.PROXY_ID.includes('.') ? env.PROXY_ID : 'proxy.broker';
+  for (const name of Object.keys(env)) {
+    const m = APP_KEY.exec(name);
+    if (!m || !env[name]) continue;
+    problems.check(name, () => {
+      try {
+        appIdOf(m[1], proxyId);
+      } catch {
+        throw new Error(`${JSON.stringify(m[1])} is not a valid app label, or app ${m[1]}.${proxyId} is too long`);
+      }
+    });
+  }
+}
+
 /** `APP_<label>_KEY=<key>` defines app `<label>.<PROXY_ID>`. */
 function apiKeysFrom(env: Readonly<Record<string, string | undefined>>, proxyId: string): Map<string, Buffer> {
   const keys = new Map<string, Buffer>();
   for (const [name, value] of Object.entries(env)) {
-    const m = /^APP_(.+)_KEY$/.exec(name);
+    const m = APP_KEY.exec(name);
     if (!m || !value) continue;
     keys.set(appIdOf(m[1], proxyId), createHash('sha256').update(value).digest());
   }

@@ -1,11 +1,11 @@
 import { loadOrExit } from '@beamline/config';
 import { runMain, startHttpApp } from '@beamline/http';
-import { loadProxyConfig } from './config';
+import { PROXY_DOC, loadProxyConfig } from './config';
 import { ProxyModule } from './proxy.module';
 import { serveApiDocs } from './openapi/api-docs';
 
 /** proxy: the site's gateway. Apps talk REST to it; it only dials out to the broker. */
 runMain(async () => {
-  const config = loadOrExit(() => loadProxyConfig(process.env));
+  const config = loadOrExit(() => loadProxyConfig(process.env), PROXY_DOC);
   return startHttpApp(ProxyModule.forRoot(config), { ...config, beforeListen: serveApiDocs });
 });

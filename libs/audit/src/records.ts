@@ -22,8 +22,10 @@ export type AuditRecordType =
   | 'Unreadable';
 
 export interface AuditRecord {
-  /** BEAM_AUDIT stream sequence. */
+  /** BEAM_AUDIT stream sequence (BEAM_PKI's for directory events). */
   seq: number;
+  /** Which stream `seq` numbers: `audit` (BEAM_AUDIT) or `pki` (BEAM_PKI); shown as `audit#17`, `pki#3`. */
+  stream?: 'audit' | 'pki';
   subject: string;
   /** ISO 8601: receivedAt (task events), expiredAt (TaskExpired), revokedAt or the time BEAM_AUDIT stored it (PKI). */
   time: string;
@@ -205,7 +207,7 @@ export function matchesFilter(record: AuditRecord, filter: RecordFilter, parties
 
 /** One human-readable line (no trailing newline). */
 export function formatRecord(r: AuditRecord): string {
-  const cols: string[] = [r.time, `#${r.seq}`, r.type.padEnd(21)];
+  const cols: string[] = [r.time, `${r.stream ?? ''}#${r.seq}`, r.type.padEnd(21)];
   if (r.type === 'TaskCreated' || r.type === 'ResultPut' || r.type === 'TaskExpired') {
     cols.push(`task=${r.taskId}`);
     if (r.from !== undefined) cols.push(`${r.from} → ${(r.to ?? []).join(',')}`);

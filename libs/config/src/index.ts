@@ -1,3 +1,4 @@
 export * from './setting';
 export * from './load';
 export * from './table';
+export * from './startup';

@@ -3,8 +3,10 @@
  * stack trace, and the process exits 2 (a configuration error, not a crash).
  */
 import type { z } from 'zod';
+import type { EnvSchema } from './setting';
+import { effectiveConfig, settingsHelp, type ComponentDoc } from './startup';
 
-export type EnvSchema = z.ZodObject<Record<string, z.ZodType<unknown, string | undefined>>>;
+export type { EnvSchema };
 
 /** Every bad variable of a configuration, one line each (`NAME: reason`). */
 export class ConfigError extends Error {
@@ -76,14 +78,36 @@ export function parseEnvChecked<S extends EnvSchema>(
 
 /**
  * Loads with `load`; on ConfigError prints its lines to stderr and exits 2. Any other failure is a bug and
- * propagates.
+ * propagates. With `doc`, the process's arguments are the start command's: `--help` prints every variable and
+ * exits 0, `--print-config` loads (a bad value still exits 2), prints the effective configuration with secrets
+ * redacted and exits 0, anything else is a usage error (exit 2).
  */
-export function loadOrExit<T>(load: () => T): T {
+export function loadOrExit<T>(load: () => T, doc?: ComponentDoc, argv: readonly string[] = process.argv.slice(2)): T {
+  const action = doc ? startAction(doc, argv) : 'start';
   try {
-    return load();
+    const config = load();
+    if (action === 'print-config' && doc) {
+      process.stdout.write(effectiveConfig(doc, process.env));
+      process.exit(0);
+    }
+    return config;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${err.message}\n`);
     process.exit(2);
   }
+}
+
+/** What the start command's arguments ask for; `--help` and usage errors end the process here. */
+function startAction(doc: ComponentDoc, argv: readonly string[]): 'start' | 'print-config' {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(settingsHelp(doc));
+    process.exit(0);
+  }
+  const unknown = argv.find((a) => a !== '--print-config');
+  if (unknown !== undefined) {
+    process.stderr.write(`${doc.component}: unknown argument ${JSON.stringify(unknown)}; every setting is an environment variable (--help lists them)\n`);
+    process.exit(2);
+  }
+  return argv.length > 0 ? 'print-config' : 'start';
 }

@@ -15,6 +15,9 @@ export interface SettingMeta {
 
 type Raw = string | undefined;
 
+/** A component's variables: one setting per name. */
+export type EnvSchema = z.ZodObject<Record<string, z.ZodType<unknown, string | undefined>>>;
+
 /** What an unset (or empty) variable means: a default value, a refusal, or "not set" (undefined). */
 type WhenUnset<T> = { value: T } | 'required' | 'unset';
 

@@ -29,6 +29,8 @@ export interface DevNetworkOptions {
   monitoringApiKey?: string;
   /** Where the PKI files go; a temporary directory (removed on stop) by default. */
   dir?: string;
+  /** Where the dev CA and the proxies' keys go (must not hold a CA yet); `<dir>/pki` by default. The demo names it. */
+  pkiDir?: string;
   /** Echo every component's output to stdout with a `[name] ` prefix. */
   log?: boolean;
   /** The build output holding `apps/<app>/src/main.js`; default `<repo root>/dist`. */
@@ -136,7 +138,7 @@ export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<Dev
     };
     const proxySpecs = opts.proxies ?? DEV_DEFAULTS.proxies;
     const pki = generateDevPki(
-      join(dir, 'pki'),
+      opts.pkiDir ?? join(dir, 'pki'),
       proxySpecs.map((p) => p.id),
     );
     await publishPki(

@@ -35,3 +35,4 @@ export * from './notifications';
 export * from './relay-channel';
 export * from './jetstream-codes';
 export * from './nats-env';
+export * from './startup-retry';

@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { natsConnectOptions } from './connection';
-import { loadNatsSettings } from './nats-env';
+import { loadNatsSettings, parseNatsServers } from './nats-env';
+import { isTransientNatsError } from './startup-retry';
+import { NoRespondersError, RequestError, TimeoutError } from '@nats-io/nats-core';
 
 const dir = mkdtempSync(join(tmpdir(), 'nats-env-'));
 const file = (name: string, text: string): string => {
@@ -69,5 +71,25 @@ describe('NATS connection settings from the environment', () => {
     expect(message).toMatch(/NATS_TLS_CA: cannot read .*missing\.pem: ENOENT/);
     expect(message).toMatch(/NATS_TLS_CERT: .*password holds no PEM certificate/);
     expect(message).not.toContain('correct horse');
+  });
+
+  it('takes nats:// and tls:// URLs (or host:port) with a host and a port, and nothing else', () => {
+    expect(parseNatsServers('nats://n1:4222, tls://u:p@n2:4443,127.0.0.1:4222,nats://[::1]:4222')).toBe(
+      'nats://n1:4222,tls://u:p@n2:4443,127.0.0.1:4222,nats://[::1]:4222',
+    );
+    expect(() => parseNatsServers('http://nats:4222')).toThrow('expected nats://host:port (comma-separated for several), got "http://nats:4222"');
+    expect(() => parseNatsServers('nats://nats.example.org')).toThrow(/the port is missing/);
+    expect(() => parseNatsServers('ws://nats:8080')).toThrow(/WebSocket URLs are not supported/);
+    expect(() => parseNatsServers('nats://:4222')).toThrow(/expected nats:\/\/host:port/);
+    expect(() => parseNatsServers('nats://n1:4222/path')).toThrow(/expected nats:\/\/host:port/);
+  });
+});
+
+describe('transient NATS failures at start-up', () => {
+  it('are timeouts and no responders, also wrapped; not other errors', () => {
+    expect(isTransientNatsError(new TimeoutError())).toBe(true);
+    expect(isTransientNatsError(new RequestError('no responders', { cause: new NoRespondersError('$JS.API.INFO') }))).toBe(true);
+    expect(isTransientNatsError(new Error('insufficient storage resources'))).toBe(false);
+    expect(isTransientNatsError('timeout')).toBe(false);
   });
 });

@@ -14,12 +14,23 @@ export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 
 const SERVER = /^(?:(?:nats|tls):\/\/)?(?:[^\s:/@]+(?::[^\s:/@]*)?@)?(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/;
 
-/** NATS servers, comma-separated: `nats://host:port`, `tls://host:port` or `host:port`; never an HTTP URL. */
+/**
+ * NATS servers, comma-separated: `nats://host:port`, `tls://host:port` or `host:port`, each with its port;
+ * never an HTTP URL, and not `ws://` (the Node client speaks the NATS protocol over TCP only).
+ */
 export function parseNatsServers(raw: string): string {
   const servers = raw.split(',').map((s) => s.trim());
-  const bad = servers.find((s) => !SERVER.test(s));
-  if (bad !== undefined) throw new Error(`expected nats://host:port (comma-separated for several), got ${JSON.stringify(bad)}`);
+  for (const server of servers) checkNatsServer(server);
   return servers.join(',');
+}
+
+function checkNatsServer(server: string): void {
+  const expected = `expected nats://host:port (comma-separated for several), got ${JSON.stringify(server)}`;
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(server)?.[1].toLowerCase();
+  if (scheme === 'ws' || scheme === 'wss') throw new Error(`${expected}: WebSocket URLs are not supported (the Node client speaks NATS over TCP)`);
+  if (!SERVER.test(server)) throw new Error(expected);
+  const url = new URL(scheme ? server : `nats://${server}`);
+  if (url.port === '') throw new Error(`${expected}: the port is missing (NATS listens on 4222 by default)`);
 }
 
 /** How a component logs in to NATS; none: the server must allow anonymous clients (the dev server does). */

@@ -49,7 +49,8 @@ export class NatsModule {
           provide: NATS_CONNECTION,
           useFactory: async () => {
             const o = options();
-            return connectNats(o.connection, o.name);
+            const logger = new Logger('NATS');
+            return connectNats(o.connection, o.name, (line) => logger.warn(line));
           },
         },
         natsProvider(EventLog, (nc) => new EventLog(nc)),

@@ -9,6 +9,7 @@ import { formatBytes, type WhenFull } from '@beamline/domain';
 import { bucketStream, FIXED_BUCKET_BYTES } from './buckets';
 import { isJsError, JsCodes } from './jetstream-codes';
 import { STORAGE_LIMIT_SETTINGS, type StorageLimits } from './storage-settings';
+import { StartupFailure } from './startup-retry';
 import { AUDIT_STREAM, EVENTS_STREAM, LEASE_BUCKET, NONCE_BUCKET, PKI_STREAM, PRESENCE_BUCKET, PROXIES_BUCKET } from './subjects';
 
 export interface BudgetEntry {
@@ -64,7 +65,7 @@ export function reservationError(store: string, limits: StorageLimits, cause: un
       return `${setting}=${formatBytes(bytes[0])}${bytes.length > 1 ? ` (×${bytes.length} buckets)` : ''}`;
     })
     .join(', ');
-  return new Error(
+  return new StartupFailure(
     `JetStream cannot reserve ${entry ? formatBytes(entry.maxBytes) : 'the limit'} for ${store}${entry && entry.setting !== 'fixed' ? ` (${entry.setting})` : ''}: ` +
       `nats-server's jetstream max_file_store must hold all of Beamline's limits at once, ${formatBytes(totalReservation(limits))} per node ` +
       `(${list}, and ${formatBytes(fixed)} for the lease bucket), plus any other stream on the server. ` +
@@ -74,7 +75,7 @@ export function reservationError(store: string, limits: StorageLimits, cause: un
 
 /** Start-up error instead of a config update with which JetStream would delete stored messages to fit. */
 export function shrinkError(entry: BudgetEntry, usedBytes: number): Error {
-  return new Error(
+  return new StartupFailure(
     `${entry.setting}=${formatBytes(entry.maxBytes)} is less than ${entry.store} holds now (${formatBytes(usedBytes)}); ` +
       `lowering its limit below that would make JetStream delete acknowledged messages. Keep ${entry.setting} at least ` +
       `${formatBytes(usedBytes)} until the store has shrunk (expired tasks are purged, nonces and presence age out).`,

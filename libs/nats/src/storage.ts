@@ -10,14 +10,19 @@ import { isReservationRefused, reservationError, storageBudget, type BudgetEntry
 import type { StorageSettings } from './storage-settings';
 import { assertNoShrinkBelowUse, brokerStreamOptions, ensureStreams } from './streams';
 import { isJsError, JsCodes } from './jetstream-codes';
+import { retryTransient } from './startup-retry';
 import { LEGACY_SECRETS_BUCKET } from './subjects';
 
 /** The start-up reconciliation as a port: what an app's StorageSetup calls in onModuleInit. */
 export class StorageProvisioner {
   constructor(private readonly nc: NatsConnection) {}
 
-  ensure(settings: StorageSettings, buckets: readonly BucketSpec[]): Promise<void> {
-    return ensureStorage(this.nc, settings, buckets);
+  /**
+   * Creates or updates the streams and `buckets`. Transient NATS failures (a timeout while a just-created
+   * replicated stream elects its leader, no responders) are retried with a line through `log`.
+   */
+  ensure(settings: StorageSettings, buckets: readonly BucketSpec[], log: (line: string) => void = () => undefined): Promise<void> {
+    return retryTransient('reconciling the streams and buckets', () => ensureStorage(this.nc, settings, buckets), { log });
   }
 
   /**

@@ -4,7 +4,7 @@
  * with a message naming the settings.
  */
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { StorageProvisioner } from '@beamline/nats';
+import { retryTransient, StorageProvisioner } from '@beamline/nats';
 import { BROKER_CONFIG, type BrokerConfig } from '../config';
 import { allApiBuckets } from './api-buckets';
 
@@ -18,8 +18,9 @@ export class StorageSetup implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.storage.ensure(this.config.storage, allApiBuckets(this.config));
-    if (await this.storage.removeLegacySecrets()) {
+    const log = (line: string): void => this.logger.warn(line);
+    await this.storage.ensure(this.config.storage, allApiBuckets(this.config), log);
+    if (await retryTransient('removing the legacy secrets bucket', () => this.storage.removeLegacySecrets(), { log })) {
       this.logger.warn('deleted KV beam-broker-secrets, where an older broker-api kept its session secret; sessions now derive from SESSION_SECRET');
     }
   }

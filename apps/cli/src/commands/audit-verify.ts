@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { AuditVerifier, escapeControls, jsonForTerminal, readAudit, type AuditFailure, type AuditSummary } from '@beamline/audit';
 import { subjects, PKI_STREAM } from '@beamline/nats';
-import { CA_FILES } from '@beamline/pki';
+import { Progress } from '../progress';
 import type { PkiSubcommand as AuditSubcommand } from './pki-common';
-import { DEFAULT_NATS_URL, natsUrlOf, optionalString, UsageError, withNats } from './pki-common';
+import { DEFAULT_NATS_URL, natsUrlOf, rootCertFileOf, UsageError, withNats } from './pki-common';
 
 const USAGE = `Usage: beamline audit verify [--nats-url URL] [--root-cert FILE | --ca-dir DIR] [--json]
 
@@ -33,11 +32,12 @@ then a summary on stdout. Everything printed comes from NATS: control characters
 line separators) are shown escaped (\\x1b, \\r, \\u202e); --json escapes them as \\uNNNN, losslessly.
 
 Options:
-  --root-cert FILE   the pinned root certificate (default $ROOTCERT_FILE)
+  --root-cert FILE   the pinned root certificate (default $ROOTCERT_FILE, else the running demo's)
   --ca-dir DIR       take the root certificate from a CA directory
   --json             print one JSON object instead: {ok, checked, passed, failed, byType, unsigned, pkiEvents,
                      certificates, failures: [{seq, subject, type, taskId, socketId, reason}]}
-  --nats-url URL     NATS server(s), comma-separated (default $NATS_URL, else ${DEFAULT_NATS_URL})
+  --nats-url URL     NATS server(s), comma-separated (default $NATS_URL, else the running demo's, else
+                     ${DEFAULT_NATS_URL})
   -h, --help         show this help
 
 Exit codes: 0 every event verified, 1 any event failed (or verification could not run), 2 usage error.
@@ -69,10 +69,7 @@ export const auditVerify: AuditSubcommand = {
   options: { 'nats-url': { type: 'string' }, json: { type: 'boolean' }, 'root-cert': { type: 'string' }, 'ca-dir': { type: 'string' } },
   positionals: [0, 0],
   async run(args, io) {
-    const caDir = optionalString(args, 'ca-dir');
-    const rootOpt = optionalString(args, 'root-cert');
-    if (caDir !== undefined && rootOpt !== undefined) throw new UsageError('give either --root-cert or --ca-dir, not both');
-    const rootFile = rootOpt ?? (caDir ? join(resolve(caDir), CA_FILES.rootCert) : process.env.ROOTCERT_FILE || undefined);
+    const rootFile = rootCertFileOf(args);
     if (!rootFile) throw new UsageError('the pinned root is required: --root-cert FILE, --ca-dir DIR or $ROOTCERT_FILE');
     let rootCertPem: string;
     try {
@@ -86,13 +83,24 @@ export const auditVerify: AuditSubcommand = {
     } catch (err) {
       throw new Error(`${rootFile} is not a certificate: ${(err as Error).message}`, { cause: err });
     }
-    await withNats(natsUrlOf(args), async (nc) => {
-      // Pass 1: the directory, complete, before any event is judged (the audit stream interleaves the two
-      // sources in arrival order, not causally).
-      await readAudit(nc, { stream: PKI_STREAM, filterSubject: subjects.allPki }, (m) => verifier.addPki(m));
-      verifier.finishPki();
-      await readAudit(nc, { filterSubject: subjects.allEvents }, (m) => verifier.addEvent(m));
-    });
+    const progress = new Progress('audit verify');
+    try {
+      await withNats(natsUrlOf(args), async (nc) => {
+        // Pass 1: the directory, complete, before any event is judged (the audit stream interleaves the two
+        // sources in arrival order, not causally).
+        await readAudit(nc, { stream: PKI_STREAM, filterSubject: subjects.allPki }, (m) => {
+          progress.tick();
+          verifier.addPki(m);
+        });
+        verifier.finishPki();
+        await readAudit(nc, { filterSubject: subjects.allEvents }, (m) => {
+          progress.tick();
+          return verifier.addEvent(m);
+        });
+      });
+    } finally {
+      progress.done();
+    }
     const s = verifier.summary();
     if (args.values.json === true) {
       io.out(`${jsonForTerminal(s)}\n`);

@@ -4,6 +4,16 @@ import { demoCommand } from './demo';
 import { natsCertsCommand } from './nats-certs';
 import { natsClusterCommand } from './nats-cluster';
 import { pkiCommand } from './pki';
+import { brokerApiCommand, brokerStoreCommand, proxyCommand } from './services';
 
 /** Every `beamline` subcommand, in the order `beamline --help` lists them. */
-export const commands: readonly Command[] = [demoCommand, natsClusterCommand, natsCertsCommand, pkiCommand, auditCommand];
+export const commands: readonly Command[] = [
+  proxyCommand,
+  brokerApiCommand,
+  brokerStoreCommand,
+  demoCommand,
+  natsClusterCommand,
+  natsCertsCommand,
+  pkiCommand,
+  auditCommand,
+];

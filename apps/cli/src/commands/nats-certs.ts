@@ -27,6 +27,8 @@ Example:
   beamline nats-certs --dir /etc/nats/tls --host nats-1 --host nats-2 --host nats-3
 `;
 
+const MORE = 'Run "beamline nats-certs --help" for its options.\n';
+
 export const natsCertsCommand: Command = {
   name: 'nats-certs',
   summary: 'make a test CA and certificates for NATS TLS (infra/nats)',
@@ -49,12 +51,12 @@ export const natsCertsCommand: Command = {
         strict: true,
       }).values;
     } catch (err) {
-      io.err(`beamline nats-certs: ${(err as Error).message.split('\n')[0]}\n\n${USAGE}`);
+      io.err(`beamline nats-certs: ${(err as Error).message.split('\n')[0].split('. To specify')[0]}\n${MORE}`);
       return Promise.resolve(2);
     }
     const days = values['validity-days'] === undefined ? 825 : Number(values['validity-days']);
     if (!values.dir || !Number.isSafeInteger(days) || days < 1) {
-      io.err(`beamline nats-certs: ${values.dir ? '--validity-days must be a positive integer' : '--dir is required'}\n\n${USAGE}`);
+      io.err(`beamline nats-certs: ${values.dir ? '--validity-days must be a positive integer' : '--dir is required'}\n${MORE}`);
       return Promise.resolve(2);
     }
     const dir = resolve(values.dir);

@@ -1,6 +1,7 @@
 import { startNatsCluster, type NatsCluster } from '@beamline/devnet';
 import type { CliIo, Command } from '../command';
 import { wantsHelp } from '../command';
+import { didYouMean } from '../suggest';
 
 const USAGE = `Usage: beamline nats-cluster [--quiet]
 
@@ -27,7 +28,9 @@ export const natsClusterCommand: Command = {
     }
     const unexpected = args.find((a) => a !== '--quiet');
     if (unexpected) {
-      io.err(`beamline nats-cluster: unexpected argument ${unexpected}\n\n${USAGE}`);
+      io.err(
+        `beamline nats-cluster: unexpected argument ${unexpected}${didYouMean(unexpected, ['--quiet'])}\nRun "beamline nats-cluster --help" for its options.\n`,
+      );
       return 2;
     }
     const abort = (): never => process.exit(130);

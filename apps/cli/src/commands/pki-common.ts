@@ -1,12 +1,16 @@
 /** Shared plumbing of the `beamline pki` subcommands: argument parsing, NATS, one-line errors. */
+import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CA_FILES } from '@beamline/pki';
 import { DEFAULT_NATS_URL, loadNatsSettings, withNatsConnection, type ConnectionWork } from '@beamline/nats';
 import type { CliIo, Command } from '../command';
 import { wantsHelp } from '../command';
+import { cliEnv } from '../demo-env';
+import { didYouMean } from '../suggest';
 
 export { DEFAULT_NATS_URL };
 
-/** A mistake in how the command was called: exit 2 with the usage. */
+/** A mistake in how the command was called: exit 2 with one line and a pointer to --help. */
 export class UsageError extends Error {}
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -31,7 +35,10 @@ export function parse(sub: PkiSubcommand, args: string[]): ParsedArgs {
   try {
     parsed = parseArgs({ args, options: sub.options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0].split('. To specify')[0]);
+    const message = (err as Error).message.split('\n')[0].split('. To specify')[0];
+    const unknown = /^Unknown option '(--?[^']+)'/.exec(message)?.[1];
+    const options = Object.keys(sub.options).map((o) => `--${o}`);
+    throw new UsageError(unknown ? `unknown option ${unknown}${didYouMean(unknown, options)}` : message);
   }
   const [min, max] = sub.positionals;
   if (parsed.positionals.length < min) throw new UsageError(min === 1 ? 'missing argument' : `expected ${min} arguments`);
@@ -61,9 +68,24 @@ export function integerOption(args: ParsedArgs, name: string, fallback: number, 
   return n;
 }
 
-/** --nats-url, else $NATS_URL, else the local default. */
+/** --nats-url, else $NATS_URL, else the running demo's (.beamline/demo.env), else the local default. */
 export function natsUrlOf(args: ParsedArgs): string {
-  return optionalString(args, 'nats-url') ?? (process.env.NATS_URL || DEFAULT_NATS_URL);
+  return optionalString(args, 'nats-url') ?? (cliEnv().NATS_URL || DEFAULT_NATS_URL);
+}
+
+/** --ca-dir, else $BEAMLINE_CA_DIR, else the running demo's CA directory; required. */
+export function caDirOf(args: ParsedArgs): string {
+  const dir = optionalString(args, 'ca-dir') ?? cliEnv().BEAMLINE_CA_DIR;
+  if (dir === undefined) throw new UsageError('--ca-dir is required (or $BEAMLINE_CA_DIR, or a running demo)');
+  return resolve(dir);
+}
+
+/** --root-cert, else the root of --ca-dir, else $ROOTCERT_FILE, else the running demo's root certificate. */
+export function rootCertFileOf(args: ParsedArgs): string | undefined {
+  const caDir = optionalString(args, 'ca-dir');
+  const rootCert = optionalString(args, 'root-cert');
+  if (caDir !== undefined && rootCert !== undefined) throw new UsageError('give either --root-cert or --ca-dir, not both');
+  return rootCert ?? (caDir ? join(resolve(caDir), CA_FILES.rootCert) : cliEnv().ROOTCERT_FILE);
 }
 
 /** The one connection name of every `pki` and `audit` subcommand, as the NATS server lists its clients. */
@@ -75,13 +97,14 @@ const CONNECTION_NAME = 'beamline-pki';
  * refused login fails the command at once.
  */
 export function withNats<T>(url: string, work: ConnectionWork<T>): Promise<T> {
-  return withNatsConnection(loadNatsSettings('beamline', process.env, url), CONNECTION_NAME, work);
+  return withNatsConnection(loadNatsSettings('beamline', cliEnv(), url), CONNECTION_NAME, work);
 }
 
 /** The NATS login and TLS variables, for the help of every subcommand that connects (`--nats-url`). */
 export const NATS_ENV_HELP = `
 NATS login and TLS (environment; as for broker-api and broker-store):
-  NATS_URL               NATS server(s) when --nats-url is not given
+  NATS_URL               NATS server(s) when --nats-url is not given (else the running demo's, from
+                         .beamline/demo.env, else ${DEFAULT_NATS_URL})
   NATS_USER              the NATS user to log in as, e.g. beamline-ca (infra/nats/auth.conf)
   NATS_PASSWORD_FILE     a file holding that user's password
   NATS_CREDS             a .creds file (JWT and nkey seed) instead, for servers in operator mode
@@ -113,7 +136,7 @@ export function commandGroup(name: string, summary: string, usage: string, subco
     async run(args: string[], io: CliIo): Promise<number> {
       const [subName, ...rest] = args;
       if (subName === undefined) {
-        io.err(usage);
+        io.err(`beamline ${name}: a subcommand is required: ${subcommands.map((s) => s.name).join(', ')}\nRun "beamline ${name} --help" for more.\n`);
         return 2;
       }
       if (subName === 'help' || subName === '--help' || subName === '-h') {
@@ -123,7 +146,8 @@ export function commandGroup(name: string, summary: string, usage: string, subco
       }
       const sub = subcommands.find((s) => s.name === subName);
       if (!sub) {
-        io.err(`beamline ${name}: unknown subcommand "${subName}"\n\n${usage}`);
+        const names = subcommands.map((s) => s.name);
+        io.err(`beamline ${name}: unknown subcommand "${subName}"${didYouMean(subName, names)}\nRun "beamline ${name} --help" for the subcommands.\n`);
         return 2;
       }
       if (wantsHelp(rest)) {
@@ -134,7 +158,7 @@ export function commandGroup(name: string, summary: string, usage: string, subco
         return await sub.run(parse(sub, rest), io);
       } catch (err) {
         if (err instanceof UsageError) {
-          io.err(`beamline ${name} ${sub.name}: ${err.message}\n\n${helpOf(sub)}`);
+          io.err(`beamline ${name} ${sub.name}: ${err.message}\nRun "beamline ${name} ${sub.name} --help" for its options.\n`);
           return 2;
         }
         io.err(`beamline ${name} ${sub.name}: ${oneLine(err)}\n`);

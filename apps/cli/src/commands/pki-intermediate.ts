@@ -1,8 +1,7 @@
-import { resolve } from 'node:path';
 import { PkiLog } from '@beamline/nats';
 import { loadCa, loadDirectory, normaliseSerial, PkiError, publishIntermediate, publishIntermediateRetirement, rotateIntermediate } from '@beamline/pki';
 import type { PkiSubcommand } from './pki-common';
-import { DEFAULT_NATS_URL, integerOption, natsUrlOf, optionalString, requireString, UsageError, withNats } from './pki-common';
+import { DEFAULT_NATS_URL, integerOption, natsUrlOf, optionalString, UsageError, withNats, caDirOf } from './pki-common';
 
 const USAGE = `Usage: beamline pki intermediate new --ca-dir DIR [--validity-days 3650] [--im-cn NAME] [--bits 4096] [--nats-url URL]
        beamline pki intermediate retire SERIAL --ca-dir DIR [--reason TEXT] [--nats-url URL]
@@ -18,12 +17,14 @@ Rotates the intermediate CA, with overlap. Run by the CA's administrator; both n
            a retired intermediate is never trusted again. The CA directory's current one cannot be retired.
 
 Options:
-  --ca-dir DIR           the CA directory made by "beamline pki init" (required)
+  --ca-dir DIR           the CA directory made by "beamline pki init" (default $BEAMLINE_CA_DIR, else
+                         the running demo's, from .beamline/demo.env)
   --validity-days N      new: validity of the new intermediate in days, at most the root's (default 3650)
   --im-cn NAME           new: its common name (default "Beamline Intermediate CA <date>")
   --bits N               new: RSA key size (default 4096)
   --reason TEXT          retire: why (recorded in the event)
-  --nats-url URL         NATS server(s), comma-separated (default $NATS_URL, else ${DEFAULT_NATS_URL})
+  --nats-url URL         NATS server(s), comma-separated (default $NATS_URL, else the running demo's,
+                         else ${DEFAULT_NATS_URL})
   -h, --help             show this help
 
 Example:
@@ -46,7 +47,7 @@ export const pkiIntermediate: PkiSubcommand = {
   positionals: [1, 2],
   async run(args, io) {
     const [action, serial] = args.positionals;
-    const caDir = resolve(requireString(args, 'ca-dir'));
+    const caDir = caDirOf(args);
     const natsUrl = natsUrlOf(args);
     if (action === 'new') {
       if (serial !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(serial)}`);

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { CA_FILES, loadDirectory } from '@beamline/pki';
+import { loadDirectory } from '@beamline/pki';
 import type { PkiSubcommand } from './pki-common';
-import { DEFAULT_NATS_URL, natsUrlOf, optionalString, withNats } from './pki-common';
+import { DEFAULT_NATS_URL, natsUrlOf, rootCertFileOf, withNats } from './pki-common';
 
 const USAGE = `Usage: beamline pki list [--nats-url URL] [--json] [--intermediates] [--root-cert FILE | --ca-dir DIR]
 
@@ -13,10 +12,12 @@ With the pinned root (--root-cert, --ca-dir, or $ROOTCERT_FILE) only CA-signed e
 broker sees them; ignored events are reported on stderr. Without a root nothing is verified (noted on stderr).
 
 Options:
-  --nats-url URL         NATS server(s), comma-separated (default $NATS_URL, else ${DEFAULT_NATS_URL})
+  --nats-url URL         NATS server(s), comma-separated (default $NATS_URL, else the running demo's,
+                         else ${DEFAULT_NATS_URL})
   --json                 print a JSON array of {serial, proxyId, notBefore, notAfter, status, ...} instead
   --intermediates        only the intermediate CAs (with --json: {serial, commonName, ..., status, retiredAt?})
-  --root-cert FILE       the pinned root certificate to verify the events with
+  --root-cert FILE       the pinned root certificate to verify the events with (default $ROOTCERT_FILE,
+                         else the running demo's)
   --ca-dir DIR           take the root certificate from a CA directory
   -h, --help             show this help
 
@@ -38,8 +39,7 @@ export const pkiList: PkiSubcommand = {
   positionals: [0, 0],
   async run(args, io) {
     const natsUrl = natsUrlOf(args);
-    const caDir = optionalString(args, 'ca-dir');
-    const rootFile = optionalString(args, 'root-cert') ?? (caDir ? join(resolve(caDir), CA_FILES.rootCert) : process.env.ROOTCERT_FILE || undefined);
+    const rootFile = rootCertFileOf(args);
     let rootCertPem: string | undefined;
     if (rootFile) {
       try {

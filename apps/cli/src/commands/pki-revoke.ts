@@ -1,8 +1,7 @@
-import { resolve } from 'node:path';
 import { PkiLog } from '@beamline/nats';
 import { loadCa, loadDirectory, normaliseSerial, PkiError, publishRevocation } from '@beamline/pki';
 import type { PkiSubcommand } from './pki-common';
-import { DEFAULT_NATS_URL, natsUrlOf, optionalString, requireString, withNats } from './pki-common';
+import { DEFAULT_NATS_URL, natsUrlOf, optionalString, withNats, caDirOf } from './pki-common';
 
 const USAGE = `Usage: beamline pki revoke SERIAL --ca-dir DIR [--reason TEXT] [--nats-url URL]
 
@@ -12,9 +11,11 @@ broker and the proxies stop accepting the certificate within a minute. The certi
 directory; revoking it twice changes nothing.
 
 Options:
-  --ca-dir DIR           the CA directory made by "beamline pki init" (required)
+  --ca-dir DIR           the CA directory made by "beamline pki init" (default $BEAMLINE_CA_DIR, else
+                         the running demo's, from .beamline/demo.env)
   --reason TEXT          why (recorded in the event, shown by "beamline pki list --json")
-  --nats-url URL         NATS server(s), comma-separated (default $NATS_URL, else ${DEFAULT_NATS_URL})
+  --nats-url URL         NATS server(s), comma-separated (default $NATS_URL, else the running demo's,
+                         else ${DEFAULT_NATS_URL})
   -h, --help             show this help
 
 Example:
@@ -29,7 +30,7 @@ export const pkiRevoke: PkiSubcommand = {
   positionals: [1, 1],
   async run(args, io) {
     const serial = normaliseSerial(args.positionals[0]);
-    const caDir = resolve(requireString(args, 'ca-dir'));
+    const caDir = caDirOf(args);
     const reason = optionalString(args, 'reason');
     const natsUrl = natsUrlOf(args);
     const ca = loadCa(caDir);

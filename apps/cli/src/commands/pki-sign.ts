@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { PkiLog } from '@beamline/nats';
 import { loadCa, publishCertificate, publishIntermediate, signCsr } from '@beamline/pki';
 import type { PkiSubcommand } from './pki-common';
-import { DEFAULT_NATS_URL, integerOption, natsUrlOf, optionalString, requireString, withNats } from './pki-common';
+import { DEFAULT_NATS_URL, integerOption, natsUrlOf, optionalString, requireString, withNats, caDirOf } from './pki-common';
 
 const USAGE = `Usage: beamline pki sign CSR_FILE --proxy-id ID --ca-dir DIR [--validity-days 365] [--out FILE]
                          [--nats-url URL] [--no-publish]
@@ -17,10 +17,12 @@ Refuses a CA that is expired or not yet valid.
 
 Options:
   --proxy-id ID          the proxy id the CSR must be for (required)
-  --ca-dir DIR           the CA directory made by "beamline pki init" (required)
+  --ca-dir DIR           the CA directory made by "beamline pki init" (default $BEAMLINE_CA_DIR, else
+                         the running demo's, from .beamline/demo.env)
   --validity-days N      certificate validity in days (default 365; at most the intermediate's)
   --out FILE             where to write the certificate (default <ID>.crt.pem)
-  --nats-url URL         NATS server(s), comma-separated (default $NATS_URL, else ${DEFAULT_NATS_URL})
+  --nats-url URL         NATS server(s), comma-separated (default $NATS_URL, else the running demo's,
+                         else ${DEFAULT_NATS_URL})
   --no-publish           only write the certificate file; publish nothing
   -h, --help             show this help
 
@@ -45,7 +47,7 @@ export const pkiSign: PkiSubcommand = {
   async run(args, io) {
     const csrFile = resolve(args.positionals[0]);
     const proxyId = requireString(args, 'proxy-id');
-    const caDir = resolve(requireString(args, 'ca-dir'));
+    const caDir = caDirOf(args);
     const validityDays = integerOption(args, 'validity-days', 365, 1, 36500);
     const out = resolve(optionalString(args, 'out') ?? `${proxyId}.crt.pem`);
     const publish = args.values['no-publish'] !== true;
