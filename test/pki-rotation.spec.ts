@@ -60,7 +60,7 @@ async function cycle(from: number, to: number): Promise<string | undefined> {
   if (posted.status !== 201) return `POST from ${sender.appId}: ${posted.status} ${posted.text}`;
   const put = await worker.putResult(task.id, newResult(task, worker.appId, [sender.appId], { body: 'ok' }));
   if (put.status !== 201) return `PUT by ${worker.appId}: ${put.status} ${put.text}`;
-  const got = await sender.get(`/v1/tasks/${task.id}/results?wait_count=1&wait_time=5s`);
+  const got = await sender.get(`/v1/tasks/${task.id}/results?wait_count=1&wait_time=20s`);
   return got.status === 200 && (got.json as { body: string }[])[0]?.body === 'ok' ? undefined : `results: ${got.status} ${got.text}`;
 }
 
