@@ -1,10 +1,15 @@
 import { loadOrExit } from '@beamline/config';
 import { runMain, startHttpApp } from '@beamline/http';
+import type { AppRequest } from './auth/api-key.guard';
 import { loadProxyConfig } from './config';
 import { ProxyModule } from './proxy.module';
 
 /** proxy: the site's gateway. Apps talk REST to it; it only dials out to the broker. */
 runMain(async () => {
   const config = loadOrExit(() => loadProxyConfig(process.env));
-  return startHttpApp(ProxyModule.forRoot(config), config);
+  return startHttpApp(ProxyModule.forRoot(config), {
+    ...config,
+    service: 'proxy',
+    callerOf: (req) => ({ app: (req as AppRequest).app_id }),
+  });
 });

@@ -38,7 +38,13 @@ describe('startHttpApp', () => {
       return true;
     });
     try {
-      app = await startHttpApp(PingModule, { bind: { host: '127.0.0.1', port: 0 }, bodyLimitBytes: 1024 });
+      app = await startHttpApp(PingModule, {
+        service: 'test',
+        logFormat: 'pretty',
+        logLevel: 'error',
+        bind: { host: '127.0.0.1', port: 0 },
+        bodyLimitBytes: 1024,
+      });
     } finally {
       write.mockRestore();
     }

@@ -6,7 +6,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Agent, request } from 'undici';
 import { BODY_DIGEST_HEADER, requestBodyDigest, signRequest } from '@beamline/crypto';
-import { readEventLines } from '@beamline/http';
+import { beamlineVersion, currentRequestId, newRequestId, readEventLines, REQUEST_ID_HEADER, VERSION_HEADER, VersionWatch } from '@beamline/http';
 import { BrokerTimeout, BrokerUnavailable, parseDuration } from '@beamline/domain';
 import { PROXY_CONFIG, type ProxyConfig } from '../config';
 import { brokerError } from './broker-errors';
@@ -57,6 +57,8 @@ export interface SendOptions {
 export class BrokerClient implements OnApplicationShutdown {
   // No connection cap: every waiting long-poll or SSE stream holds one connection to the broker.
   private readonly agent = new Agent({ headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000 });
+  /** Warns once when the broker answers with another Beamline version than ours. */
+  private readonly versions = new VersionWatch();
 
   constructor(
     private readonly identity: ProxyIdentity,
@@ -139,6 +141,7 @@ export class BrokerClient implements OnApplicationShutdown {
         dispatcher: this.agent,
         ...(opts.stream ? { bodyTimeout: this.config.brokerTimeoutMs } : {}),
       });
+      this.versions.check('broker', res.headers[VERSION_HEADER]);
       if (opts.stream && res.statusCode < 300) {
         clearTimeout(timer); // the head is here; from now on only a stalled body (bodyTimeout) or the app aborts it
         return { status: res.statusCode, body: res.body, headers: res.headers };
@@ -230,7 +233,8 @@ export class BrokerClient implements OnApplicationShutdown {
   }
 
   private async headersFor(method: string, pathAndQuery: string, body: Buffer | undefined, opts: SendOptions): Promise<Record<string, string>> {
-    const headers: Record<string, string> = {};
+    // The app's request id (or a new one for the proxy's own requests), so both sides log the same id.
+    const headers: Record<string, string> = { [REQUEST_ID_HEADER]: currentRequestId() ?? newRequestId(), [VERSION_HEADER]: beamlineVersion() };
     if (body) headers['content-type'] = 'application/json';
     if (opts.anonymous) return headers;
     // The MAC binds it; the broker checks the MAC before it reads the body, then the body against it.
