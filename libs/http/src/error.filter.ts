@@ -16,7 +16,7 @@ export class ErrorFilter implements ExceptionFilter {
       return;
     }
     // The client went away (an app that aborted its long-poll): whatever failed for it is nobody's error.
-    if (req.socket.destroyed || res.destroyed) {
+    if (clientGone(req, res)) {
       this.logger.debug(`${req.method} ${pathOf(req)}: client went away (${(err as { name?: string } | undefined)?.name ?? 'error'})`);
       res.destroy();
       return;
@@ -66,6 +66,11 @@ const authFailureListeners: ((reason: string) => void)[] = [];
 /** Calls `listener` with the reason of every authentication the error filter answers 401 (metrics). */
 export function onAuthenticationRefused(listener: (reason: string) => void): void {
   authFailureListeners.push(listener);
+}
+
+function clientGone(req: Request, res: Response): boolean {
+  const socket = req.socket as Request['socket'] | undefined;
+  return socket?.destroyed === true || res.destroyed === true;
 }
 
 function pathOf(req: Request): string {

@@ -50,7 +50,9 @@ export async function startHttpApp(module: Type<unknown> | DynamicModule, opts: 
   const format = resolveLogFormat(opts.logFormat);
   const root = createRootLogger({ service: opts.service, level: opts.logLevel, format, destination: opts.logDestination });
   const version = beamlineVersion();
-  root.info({ version, node: process.version }, `${opts.service} ${version} starting`);
+  // The start-up and listening lines are written whatever LOG_LEVEL says: whoever started the app reads them.
+  const always = root.child({ version }, { level: 'info' });
+  always.info({ node: process.version }, `${opts.service} ${version} starting`);
   const app = await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, logger: nestLoggerFor(root) });
   hardenHttpServer(app.getHttpServer());
   app.use(requestLogging(root, { callerOf: opts.callerOf, onEnd: peerVersionCheck(opts) }));
@@ -68,7 +70,7 @@ export async function startHttpApp(module: Type<unknown> | DynamicModule, opts: 
     process.once(signal, () => void shutDown(app, signal, opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS));
   const line = listeningLine(app.getHttpServer().address());
   // The line whoever started the app reads its port from: plain on a terminal, a JSON log line otherwise.
-  if (format === 'json') root.info({ version }, line);
+  if (format === 'json') always.info(line);
   else (opts.logDestination ?? process.stdout).write(`${line}\n`);
   return app;
 }
