@@ -3,7 +3,7 @@
  * waiting clients, refused authentications, Node's own), and the text a `/metrics` route answers. Each app
  * adds its own metrics to `metricsRegistry` (see README, "Metrics", for every name).
  */
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { onAuthenticationRefused } from './error.filter';
 import type { AccessLine } from './request-log';
@@ -69,4 +69,44 @@ export function observeRequest(line: AccessLine): void {
 /** The registry in Prometheus' text format, and its content type. */
 export async function metricsText(): Promise<{ contentType: string; text: string }> {
   return { contentType: metricsRegistry.contentType, text: await metricsRegistry.metrics() };
+}
+
+/** Answers a `/metrics` request with the registry. */
+export async function sendMetrics(res: Response): Promise<void> {
+  const { contentType, text } = await metricsText();
+  // end(), not send(): Express would rewrite the content type prom-client gives.
+  res.status(200).setHeader('Content-Type', contentType).end(text);
+}
+
+/**
+ * A gauge whose value is read at each scrape (`read` returns it; undefined leaves it unset), e.g. NATS
+ * connection state or projection lag. Registered again (replacing the old one) when an app is built twice
+ * in one process, as tests do.
+ */
+export function scrapedGauge(name: string, help: string, read: () => Promise<number | undefined> | number | undefined): void {
+  metricsRegistry.removeSingleMetric(name);
+  new Gauge({
+    name,
+    help,
+    registers: [metricsRegistry],
+    async collect() {
+      const value = await read();
+      if (value === undefined || !Number.isFinite(value)) this.reset();
+      else this.set(value);
+    },
+  });
+}
+
+/** A counter whose total is read at each scrape from a running count kept elsewhere (e.g. retransmitted bytes). */
+export function scrapedCounter(name: string, help: string, read: () => number): void {
+  metricsRegistry.removeSingleMetric(name);
+  new Counter({
+    name,
+    help,
+    registers: [metricsRegistry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
 }
