@@ -1,6 +1,9 @@
+import { Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { countAuthFailure } from '@beamline/http';
 import { checkMonitoringAuth, MONITORING_CHALLENGE } from './basic-auth';
+
+const logger = new Logger('Monitoring');
 
 /**
  * The monitoring API's gate (`/v1/health/proxies`, `/metrics`): answers 501 (no `MONITORING_API_KEY`
@@ -21,6 +24,7 @@ export function authoriseMonitoring(apiKey: string | undefined, req: Request, re
         ? 'authorization: expected Basic base64(":" + MONITORING_API_KEY)'
         : 'authorization: wrong monitoring credentials';
   countAuthFailure(`monitoring_${result}`);
+  logger.warn({ reason: `monitoring_${result}` }, `${req.method} ${req.path}: authentication refused (${message})`);
   // Written here rather than thrown: the shared error mapping would announce the apps' ApiKey scheme.
   res.status(401).setHeader('WWW-Authenticate', MONITORING_CHALLENGE).json({ error: 'unauthenticated', message });
   return false;
