@@ -20,8 +20,9 @@ const http = require('node:http');
 const id = process.env.PROXY_ID ?? '${name}';
 fs.writeFileSync(require('node:path').join(process.env.ENV_OUT, id + '.json'), JSON.stringify(process.env));
 if (id === 'crashing.broker') { console.error('cannot read PRIVKEY_FILE'); process.exit(1); }
-if (process.env.BIND_ADDR) {
-  const [host, port] = process.env.BIND_ADDR.split(':');
+const bind = process.env.BIND_ADDR ?? process.env.METRICS_ADDR;
+if (bind) {
+  const [host, port] = bind.split(':');
   const server = http.createServer((req, res) => { res.statusCode = req.url === '/v1/health' ? 200 : 404; res.end(); });
   server.listen(Number(port), host, () => console.log('listening on http://' + host + ':' + server.address().port));
 } else {
@@ -75,7 +76,7 @@ describe('startDevNetwork (with stand-in apps)', () => {
       expect(net.brokerApiUrls).toEqual([net.brokerUrl]);
       expect((await fetch(`${net.brokerUrl}/v1/health`)).status).toBe(200);
 
-      expect(envOf('broker-store')).toMatchObject({ NATS_URL: net.natsUrl, LOG_LEVEL: 'info' });
+      expect(envOf('broker-store')).toMatchObject({ NATS_URL: net.natsUrl, LOG_LEVEL: 'info', METRICS_ADDR: '127.0.0.1:0' });
       expect(envOf('broker-api')).toMatchObject({
         NATS_URL: net.natsUrl,
         BROKER_ID: 'broker',

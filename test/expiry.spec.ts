@@ -107,7 +107,7 @@ describe('the expiry leader', () => {
     second = await startService({
       name: 'broker-store-2',
       script: join(__dirname, '..', 'dist', 'apps', 'broker-store', 'src', 'main.js'),
-      env: { NATS_URL: t.net.natsUrl, LOG_LEVEL: 'warn' },
+      env: { NATS_URL: t.net.natsUrl, LOG_LEVEL: 'warn', METRICS_ADDR: '127.0.0.1:0' },
     });
     const first = t.net.services.get('broker-store')!;
     const holder = await leaseHolder();

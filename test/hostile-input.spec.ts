@@ -773,7 +773,7 @@ describe('hostile input', () => {
       for (const base of Object.values(bases)) expect([base, (await fetch(`${base}/v1/health`)).status]).toEqual([base, 200]);
       const crashes = dumpLogs(t.net)
         .split('\n')
-        .filter((l) => /ERROR \[HTTP\]|unhandled|uncaught/i.test(l));
+        .filter((l) => /"level":"error","[^\n]*"context":"HTTP"|unhandled|uncaught/i.test(l));
       expect(crashes.slice(0, 10)).toEqual([]);
     });
 

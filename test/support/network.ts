@@ -24,3 +24,17 @@ export async function startTestNetwork(opts: DevNetworkOptions = {}): Promise<Te
 export function dumpLogs(net: DevNetwork): string {
   return [...net.services.values()].map((s) => `--- ${s.name}\n${s.recentLogs()}`).join('\n');
 }
+
+/** The JSON log lines in a service's output (services log JSON lines when stdout is not a terminal); other lines are skipped. */
+export function logEntries(logs: string): Array<Record<string, unknown>> {
+  const entries: Array<Record<string, unknown>> = [];
+  for (const line of logs.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      entries.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // a line cut by the tail's limit
+    }
+  }
+  return entries;
+}

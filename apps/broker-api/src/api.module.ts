@@ -7,6 +7,7 @@ import { SessionsController } from './auth/sessions.controller';
 import { UploadSlots } from './auth/upload-slots';
 import { BROKER_CONFIG, type BrokerConfig } from './config';
 import { HealthController } from './health/health.controller';
+import { MetricsController } from './monitoring/metrics.controller';
 import { CertificateRegistry } from './pki/certificate-registry';
 import { PkiController, PkiEventsController } from './pki/pki.controller';
 import { ControlController } from './presence/control.controller';
@@ -50,6 +51,7 @@ export class ApiModule {
       ],
       controllers: [
         HealthController,
+        MetricsController,
         PkiController,
         PkiEventsController,
         TasksController,

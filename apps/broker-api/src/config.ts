@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, parseEnvChecked, setting, type ComponentDoc } from '@beamline/config';
 import { DEFAULT_MAX_RECIPIENTS, DEFAULT_MAX_WAIT_MS, isValidBeamId, parseByteSize } from '@beamline/domain';
-import { httpUrl, logEnv, parseBindAddr, type LOG_LEVELS } from '@beamline/http';
+import { httpUrl, logEnv, parseBindAddr, type LOG_LEVELS, type LogFormat } from '@beamline/http';
 import {
   checkNatsEnvPairs,
   natsEnv,
@@ -20,6 +20,8 @@ export interface BrokerConfig {
   /** Where NATS is, how to log in and TLS (`NATS_*`). */
   nats: NatsConnectionSettings;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** `LOG_FORMAT`; undefined: pretty on a terminal, JSON lines otherwise. */
+  logFormat: LogFormat | undefined;
   brokerId: string;
   bind: { host: string; port: number };
   rootCertPem: string;
@@ -133,6 +135,7 @@ export function loadBrokerConfig(env: Readonly<Record<string, string | undefined
   return {
     nats: natsSettingsFrom(v),
     logLevel: v.LOG_LEVEL,
+    logFormat: v.LOG_FORMAT,
     brokerId,
     bind: v.BIND_ADDR,
     rootCertPem: v.ROOTCERT_FILE,

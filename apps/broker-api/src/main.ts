@@ -1,6 +1,7 @@
 import { loadOrExit } from '@beamline/config';
 import { runMain, startHttpApp } from '@beamline/http';
 import { ApiModule } from './api.module';
+import type { ProxyRequest } from './auth/proxy-auth.guard';
 import { BROKER_API_DOC, loadBrokerConfig } from './config';
 
 /**
@@ -9,5 +10,10 @@ import { BROKER_API_DOC, loadBrokerConfig } from './config';
  */
 runMain(async () => {
   const config = loadOrExit(() => loadBrokerConfig(process.env), BROKER_API_DOC);
-  return startHttpApp(ApiModule.forRoot(config), { ...config, bodies: 'by-guard' });
+  return startHttpApp(ApiModule.forRoot(config), {
+    ...config,
+    service: 'broker-api',
+    bodies: 'by-guard',
+    callerOf: (req) => ({ proxy: (req as ProxyRequest).proxy?.proxyId }),
+  });
 });

@@ -1,7 +1,7 @@
 /** broker-store configuration: one schema, parsed once at boot (main.ts); every bad variable is named at once. */
 import { z } from 'zod';
 import { parseEnvChecked, setting, type ComponentDoc } from '@beamline/config';
-import { logEnv, type LOG_LEVELS } from '@beamline/http';
+import { logEnv, parseBindAddr, type LOG_LEVELS, type LogFormat } from '@beamline/http';
 import {
   checkNatsEnvPairs,
   natsEnv,
@@ -15,6 +15,12 @@ import {
 export const storeEnvSchema = z.object({
   ...natsEnv,
   ...logEnv,
+  METRICS_ADDR: setting.text(
+    parseBindAddr('127.0.0.1:9100'),
+    "address and port of broker-store's own HTTP listener (`/metrics`, `/v1/health`); loopback by default",
+    (raw) => parseBindAddr(raw, 'value'),
+    '127.0.0.1:9100',
+  ),
   EXPIRY_SWEEP_MS: setting.int(250, 'how often (ms) the expiry leader looks for tasks past their deadline'),
   CATCH_UP_TIMEOUT_MS: setting.int(2_000, "how long (ms) a query waits for this replica to reach the writer's sequence before it answers `behind`"),
   ...storageEnv,
@@ -35,6 +41,10 @@ export interface StoreConfig {
   /** Where NATS is, how to log in and TLS (`NATS_*`). */
   nats: NatsConnectionSettings;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** `LOG_FORMAT`; undefined: pretty on a terminal, JSON lines otherwise. */
+  logFormat: LogFormat | undefined;
+  /** Where `/metrics` and `/v1/health` listen (`METRICS_ADDR`). */
+  bind: { host: string; port: number };
   /** How often the expiry sweeper looks for tasks past their deadline. */
   sweepIntervalMs: number;
   /** How long a query waits for this replica to catch up with the writer's sequence. */
@@ -48,6 +58,8 @@ export function loadStoreConfig(env: Readonly<Record<string, string | undefined>
   return {
     nats: natsSettingsFrom(v),
     logLevel: v.LOG_LEVEL,
+    logFormat: v.LOG_FORMAT,
+    bind: v.METRICS_ADDR,
     sweepIntervalMs: v.EXPIRY_SWEEP_MS,
     catchUpTimeoutMs: v.CATCH_UP_TIMEOUT_MS,
     storage: storageSettingsFrom(v),

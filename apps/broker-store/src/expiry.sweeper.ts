@@ -19,6 +19,7 @@ import { EventLog, subjects } from '@beamline/nats';
 import { Leadership } from './leadership';
 import { STORE_CONFIG, type StoreConfig } from './config';
 import { ProjectionService } from './projection.service';
+import { expirySweeps, tasksExpired } from './health/store-metrics';
 
 @Injectable()
 export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -63,7 +64,9 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
         if (failed) throw failed.reason;
       }
       await this.purgeAudited();
+      expirySweeps.inc({ outcome: 'ok' });
     } catch (err) {
+      expirySweeps.inc({ outcome: 'failed' });
       this.logger.warn(`sweep failed, will retry: ${String(err)}`);
     } finally {
       this.running = false;
@@ -75,6 +78,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     const event: TaskExpired = { type: 'TaskExpired', v: 1, taskId: task.taskId, expiredAt: task.expiresAt, from: task.from, to: task.to };
     const appended = await this.log.append(subjects.taskExpired(task.taskId), event, { msgId: `expired-${task.taskId}-${task.seq}` });
     this.done.add(generation);
+    tasksExpired.inc();
     if (!this.pendingPurges.has(generation)) {
       this.pendingPurges.set(generation, {
         taskId: task.taskId,

@@ -1,15 +1,13 @@
-import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
 import { loadOrExit } from '@beamline/config';
-import { logLevels, runMain } from '@beamline/http';
+import { runMain, startHttpApp } from '@beamline/http';
 import { BROKER_STORE_DOC, loadStoreConfig } from './config';
 import { StoreModule } from './store.module';
 
-/** broker-store: the projector. Consumes BEAM_EVENTS, keeps the views, answers queries, drives expiry. */
-async function main(): Promise<void> {
+/**
+ * broker-store: the projector. Consumes BEAM_EVENTS, keeps the views, answers queries, drives expiry. Its small
+ * HTTP listener (`METRICS_ADDR`) serves only `/v1/health` and `/metrics`; it opens once the views are live.
+ */
+runMain(async () => {
   const config = loadOrExit(() => loadStoreConfig(process.env), BROKER_STORE_DOC);
-  const app = await NestFactory.createApplicationContext(StoreModule.forRoot(config), { logger: logLevels(config.logLevel) });
-  app.enableShutdownHooks();
-}
-
-runMain(main);
+  return startHttpApp(StoreModule.forRoot(config), { ...config, service: 'broker-store', bodyLimitBytes: 64 * 1024 });
+});

@@ -4,6 +4,8 @@ import { natsProvider, NatsModule, StoreResponder } from '@beamline/nats';
 import { STORE_CONFIG, type StoreConfig } from './config';
 import { AuditCopier } from './audit.copier';
 import { ExpirySweeper } from './expiry.sweeper';
+import { HealthController } from './health/health.controller';
+import { MetricsController } from './health/metrics.controller';
 import { Leadership } from './leadership';
 import { ProjectionService } from './projection.service';
 import { QueryResponder } from './query.responder';
@@ -15,6 +17,7 @@ export class StoreModule {
   static forRoot(config: StoreConfig): DynamicModule {
     return {
       module: StoreModule,
+      controllers: [HealthController, MetricsController],
       imports: [NatsModule.forRoot(() => ({ connection: config.nats, name: `broker-store-${process.pid}` }))],
       providers: [
         { provide: STORE_CONFIG, useValue: config },

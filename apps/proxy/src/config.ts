@@ -14,7 +14,7 @@ import {
   DEFAULT_SOCKET_TTL_MS,
   isValidBeamId,
 } from '@beamline/domain';
-import { httpUrl, logEnv, parseBindAddr, type LOG_LEVELS } from '@beamline/http';
+import { httpUrl, logEnv, parseBindAddr, type LOG_LEVELS, type LogFormat } from '@beamline/http';
 import { caDirText, noProxyText, proxyUrlText, withProxyVariables, type EgressSettings } from './broker/egress-settings';
 
 export interface ProxyConfig {
@@ -51,6 +51,8 @@ export interface ProxyConfig {
   /** After SIGTERM, waits end at once; connections still open after this long are closed (`SHUTDOWN_GRACE`). */
   shutdownGraceMs: number;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** `LOG_FORMAT`; undefined: pretty on a terminal, JSON lines otherwise. */
+  logFormat: LogFormat | undefined;
   /** How long a socket request waits for its recipient (`SOCKET_TTL`). */
   socketTtlMs: number;
   /** `GET /v1/sockets` without parameters: answer at once, or wait as Samply.Beam does (`SOCKET_LIST_WAIT`). */
@@ -144,6 +146,7 @@ export function loadProxyConfig(env: Readonly<Record<string, string | undefined>
     rootCertPem: v.ROOTCERT_FILE,
     bind: v.BIND_ADDR,
     logLevel: v.LOG_LEVEL,
+    logFormat: v.LOG_FORMAT,
     apiKeys: apiKeysFrom(env, v.PROXY_ID),
     maxTtlMs: DEFAULT_MAX_TTL_MS,
     maxRecipients: v.MAX_RECIPIENTS,

@@ -7,6 +7,7 @@ import { Egress } from './broker/egress';
 import { ProxyIdentity } from './broker/proxy-identity';
 import { ControlConnection } from './control/control-connection';
 import { HealthController } from './health/health.controller';
+import { MetricsController } from './health/metrics.controller';
 import { CertificateDirectory } from './pki/certificate-directory';
 import { Messages } from './tasks/messages';
 import { TasksController } from './tasks/tasks.controller';
@@ -22,7 +23,7 @@ export class ProxyModule {
   static forRoot(config: ProxyConfig): DynamicModule {
     return {
       module: ProxyModule,
-      controllers: [HealthController, TasksController, SocketsController],
+      controllers: [HealthController, MetricsController, TasksController, SocketsController],
       providers: [
         { provide: PROXY_CONFIG, useValue: config },
         ApiKeyGuard,

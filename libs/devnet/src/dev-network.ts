@@ -33,6 +33,8 @@ export interface DevNetworkOptions {
   pkiDir?: string;
   /** Echo every component's output to stdout with a `[name] ` prefix. */
   log?: boolean;
+  /** Also write each service's whole output to `<logDir>/<name>.log` (the directory must exist). */
+  logDir?: string;
   /** The build output holding `apps/<app>/src/main.js`; default `<repo root>/dist`. */
   distDir?: string;
   /** Extra environment per component (for every proxy under 'proxy', every replica under its component). */
@@ -90,6 +92,8 @@ export interface DevNetwork {
   sessionSecret: string;
   /** 'broker-store', 'broker-api' (or 'broker-store-<i>', 'broker-api-<i>' with several replicas) and each proxy id. */
   services: Map<string, ServiceHandle>;
+  /** Each broker-store replica's own listener (`/metrics`, `/v1/health`), in replica order. */
+  brokerStoreUrls: string[];
   /** Stops proxies, broker-api, broker-store, then NATS (if started), then removes the temporary directory. */
   stop(): Promise<void>;
 }
@@ -121,7 +125,7 @@ export function devSessionSecret(): string {
  * /v1/health is 200). On a failure half-way it stops what it started and rethrows.
  */
 export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<DevNetwork> {
-  const launch = new Launch(opts.distDir ?? defaultDistDir(), opts.log ?? false);
+  const launch = new Launch(opts.distDir ?? defaultDistDir(), opts.log ?? false, opts.logDir);
   try {
     const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'beamline-devnet-'));
     if (!opts.dir) launch.onStop(() => rmSync(dir, { recursive: true, force: true }));
@@ -149,9 +153,10 @@ export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<Dev
     );
 
     const storeReplicas = opts.brokerStoreReplicas ?? 1;
+    const brokerStoreUrls: string[] = [];
     for (let i = 1; i <= storeReplicas; i++) {
       const env = { ...natsEnvOf('broker-store'), LOG_LEVEL: 'info', ...storageEnv, ...opts.extraEnv?.['broker-store'] };
-      await launch.service(storeReplicas === 1 ? 'broker-store' : `broker-store-${i}`, 'broker-store', env);
+      brokerStoreUrls.push((await launch.http(storeReplicas === 1 ? 'broker-store' : `broker-store-${i}`, 'broker-store', env, undefined)).url);
     }
     // One secret for every replica (a session opened on one is valid on all), passed to them and kept nowhere else.
     const sessionSecret = devSessionSecret();
@@ -159,7 +164,20 @@ export async function startDevNetwork(opts: DevNetworkOptions = {}): Promise<Dev
     const { brokerUrl, brokerApiUrls } = await startBrokerApis(opts, launch, brokerApiEnv);
     const proxies = await startProxies(opts, launch, brokerUrl, pki);
     const services = launch.services;
-    return { natsUrl, nats, natsCluster, natsSecurity, brokerUrl, brokerApiUrls, proxies, pki, sessionSecret, services, stop: () => launch.stop() };
+    return {
+      natsUrl,
+      nats,
+      natsCluster,
+      natsSecurity,
+      brokerUrl,
+      brokerApiUrls,
+      brokerStoreUrls,
+      proxies,
+      pki,
+      sessionSecret,
+      services,
+      stop: () => launch.stop(),
+    };
   } catch (err) {
     await launch.stop().catch(() => undefined); // the original failure is the one worth reporting
     throw err;

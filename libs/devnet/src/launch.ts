@@ -3,7 +3,7 @@
  * that, in reverse order, reporting every failure to stop.
  */
 import { join } from 'node:path';
-import { startHttpService, startService, type HttpServiceHandle, type ServiceHandle } from './service';
+import { startHttpService, type HttpServiceHandle, type ServiceHandle } from './service';
 
 export type LaunchedApp = 'broker-api' | 'broker-store' | 'proxy';
 
@@ -14,6 +14,8 @@ export class Launch {
   constructor(
     private readonly distDir: string,
     private readonly log: boolean,
+    /** Where each service's whole output goes, as `<name>.log` (DevNetworkOptions.logDir). */
+    private readonly logDir?: string,
   ) {}
 
   /** Runs `cleanup` on stop, before everything registered earlier. */
@@ -33,14 +35,24 @@ export class Launch {
     if (errors.length > 0) throw new AggregateError(errors, 'dev network did not stop cleanly');
   }
 
-  /** A built app without an HTTP endpoint (broker-store). */
-  async service(name: string, app: LaunchedApp, env: Record<string, string>): Promise<ServiceHandle> {
-    return this.track(await startService({ name, script: this.scriptOf(app), env, log: this.log }));
-  }
-
-  /** A built app that is ready once it reported its address and its /v1/health answers 200. */
+  /**
+   * A built app that is ready once it reported its address and its /v1/health answers 200. broker-store's
+   * listener (metrics and health) takes its address in `METRICS_ADDR`, and opens once the store replayed the log.
+   */
   async http(name: string, app: LaunchedApp, env: Record<string, string>, port: number | undefined): Promise<HttpServiceHandle> {
-    return this.track(await startHttpService({ name, script: this.scriptOf(app), env, port, healthPath: '/v1/health', log: this.log }));
+    const store = app === 'broker-store';
+    return this.track(
+      await startHttpService({
+        name,
+        script: this.scriptOf(app),
+        env,
+        port,
+        healthPath: '/v1/health',
+        log: this.log,
+        ...(this.logDir !== undefined ? { logFile: join(this.logDir, `${name}.log`) } : {}),
+        ...(store ? { bindVariable: 'METRICS_ADDR', readyTimeoutMs: 120_000 } : {}),
+      }),
+    );
   }
 
   private scriptOf(app: LaunchedApp): string {

@@ -203,8 +203,16 @@ describe('parseListeningLine', () => {
       'listening on http://127.0.0.1:70000',
       'listening on http://127.0.0.1:80/x',
       'listening on https://127.0.0.1:80',
+      '{"level":"info","msg":"[Nest] listening on http://127.0.0.1:1"}',
+      '{"level":"info","msg":"{\\"x\\":1}"}',
+      '{"level":"info","msg":',
     ]) {
       expect(parseListeningLine(other)).toBeUndefined();
     }
+  });
+
+  it('reads it from the message of a JSON log line', () => {
+    const line = JSON.stringify({ level: 'info', time: '2026-01-01T00:00:00.000Z', service: 'proxy', msg: 'listening on http://127.0.0.1:43127' });
+    expect(parseListeningLine(line)).toEqual({ url: 'http://127.0.0.1:43127', host: '127.0.0.1', port: 43127 });
   });
 });

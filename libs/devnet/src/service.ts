@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { LogTail, awaitLine, isAddressInUse, isRunning, terminate, trackChild } from './child';
 import { parseListeningLine } from './listening-line';
 
@@ -38,6 +38,8 @@ export interface ServiceOptions {
   env: Record<string, string>;
   /** Echo the service's output to stdout as `[name] ...`. */
   log?: boolean;
+  /** Also append every line of its output to this file (all of it, unlike `recentLogs`). */
+  logFile?: string;
   /** How long an HTTP service may take to listen and turn healthy; 30 s by default. */
   readyTimeoutMs?: number;
 }
@@ -53,6 +55,8 @@ export interface HttpServiceOptions extends ServiceOptions {
    * service counts as ready once it listens.
    */
   healthPath?: string;
+  /** The variable the address goes in: `BIND_ADDR` by default (broker-store's listener: `METRICS_ADDR`). */
+  bindVariable?: string;
 }
 
 /** A running Node service (one of the apps) started from its built script. */
@@ -95,8 +99,9 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
  */
 export async function startHttpService(opts: HttpServiceOptions): Promise<HttpServiceHandle> {
   requireScript(opts);
-  if ('BIND_ADDR' in opts.env) {
-    throw new Error(`${opts.name}: give the port as \`port\`, not BIND_ADDR in env (startHttpService sets BIND_ADDR itself)`);
+  const bindVariable = opts.bindVariable ?? 'BIND_ADDR';
+  if (bindVariable in opts.env) {
+    throw new Error(`${opts.name}: give the port as \`port\`, not ${bindVariable} in env (startHttpService sets ${bindVariable} itself)`);
   }
   const port = opts.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -131,6 +136,8 @@ class Service implements ServiceHandle {
     this.name = opts.name;
     // One tail for the handle's whole life, so recentLogs() after a restart still shows the crash.
     this.logs = new LogTail(`[${opts.name}] `, opts.log ?? false);
+    const file = opts.logFile;
+    if (file !== undefined) this.logs.onLine((line) => appendFileSync(file, `${line}\n`));
   }
 
   get pid(): number {
@@ -210,7 +217,7 @@ class HttpService extends Service implements HttpServiceHandle {
    * its clients would not find it.
    */
   protected override launchEnv(): Record<string, string> {
-    return { ...this.opts.env, BIND_ADDR: `${HOST}:${this.bound?.port ?? this.requestedPort}` };
+    return { ...this.opts.env, [this.http.bindVariable ?? 'BIND_ADDR']: `${HOST}:${this.bound?.port ?? this.requestedPort}` };
   }
 
   protected override async waitReady(child: ChildProcess): Promise<void> {

@@ -38,7 +38,13 @@ describe('startHttpApp', () => {
       return true;
     });
     try {
-      app = await startHttpApp(PingModule, { bind: { host: '127.0.0.1', port: 0 }, bodyLimitBytes: 1024 });
+      app = await startHttpApp(PingModule, {
+        service: 'test',
+        logFormat: 'pretty',
+        logLevel: 'error',
+        bind: { host: '127.0.0.1', port: 0 },
+        bodyLimitBytes: 1024,
+      });
     } finally {
       write.mockRestore();
     }
@@ -54,6 +60,28 @@ describe('startHttpApp', () => {
     expect(port).toBe((app.getHttpServer().address() as { port: number }).port);
     const res = await fetch(`http://127.0.0.1:${port}/ping`);
     expect(await res.json()).toEqual({ pong: true });
+  });
+});
+
+describe('startHttpApp with JSON logs', () => {
+  it('writes the start-up line with the version and the listening line even at LOG_LEVEL=error', async () => {
+    const lines: string[] = [];
+    const app = await startHttpApp(PingModule, {
+      service: 'test',
+      logFormat: 'json',
+      logLevel: 'error',
+      logDestination: { write: (l: string) => lines.push(...l.split('\n').filter(Boolean)) },
+      bind: { host: '127.0.0.1', port: 0 },
+      bodyLimitBytes: 1024,
+    });
+    try {
+      const entries = lines.map((l) => JSON.parse(l) as { msg: string; version?: string });
+      const port = (app.getHttpServer().address() as { port: number }).port;
+      expect(entries.map((e) => e.msg)).toEqual([expect.stringMatching(/^test \S+ starting$/), `listening on http://127.0.0.1:${port}`]);
+      expect(entries.every((e) => typeof e.version === 'string')).toBe(true);
+    } finally {
+      await app.close();
+    }
   });
 });
 

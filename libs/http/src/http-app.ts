@@ -2,13 +2,17 @@ import 'reflect-metadata';
 import { Logger, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { rawBodyParser } from './body';
 import { ErrorFilter } from './error.filter';
 import { hardenHttpServer, requireHost } from './http-server';
 import { listeningLine } from './listening';
-import { logLevels } from './log-levels';
+import { countWaiting, observeRequest } from './metrics';
+import { resolveLogFormat, type LogFormat } from './log-format';
+import { createRootLogger, nestLoggerFor } from './logger';
+import { requestLogging, type AccessLine } from './request-log';
 import { beginShutdown, shutdownSignal } from './shutdown';
+import { beamlineVersion, VERSION_HEADER, VersionWatch } from './version';
 
 /**
  * Starts one of Beamline's HTTP apps: raw bodies with a size limit, the shared error mapping, shutdown hooks.
@@ -16,6 +20,8 @@ import { beginShutdown, shutdownSignal } from './shutdown';
  * OS gave it when `bind.port` is 0.
  */
 export interface HttpAppOptions {
+  /** `proxy`, `broker-api` or `broker-store`: on every log line, and in the start-up line with the version. */
+  service: string;
   bind: { host: string; port: number };
   bodyLimitBytes: number;
   /**
@@ -30,13 +36,33 @@ export interface HttpAppOptions {
   logLevel?: string;
   /** Runs once the app is set up, before it listens: routes mounted here come before Nest's 404 handler. */
   beforeListen?: (app: NestExpressApplication) => void;
+  /** `LOG_FORMAT`; unset: pretty on a terminal, JSON lines otherwise. */
+  logFormat?: LogFormat;
+  /** Where log lines go (stdout by default; tests). */
+  logDestination?: { write(line: string): unknown };
+  /** Who made a request, for its access line (`{ app }`, `{ proxy }`), once the app's guard knows. */
+  callerOf?: (req: Request) => Record<string, string | undefined>;
+  /** Called as each answer ends (metrics). */
+  onRequestEnd?: (req: Request, res: Response, line: AccessLine) => void;
 }
 
 const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 export async function startHttpApp(module: Type<unknown> | DynamicModule, opts: HttpAppOptions): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, logger: logLevels(opts.logLevel) });
+  const format = resolveLogFormat(opts.logFormat);
+  const root = createRootLogger({ service: opts.service, level: opts.logLevel, format, destination: opts.logDestination });
+  const version = beamlineVersion();
+  // The start-up and listening lines are written whatever LOG_LEVEL says: whoever started the app reads them.
+  const always = root.child({ version }, { level: 'info' });
+  always.info({ node: process.version }, `${opts.service} ${version} starting`);
+  const app = await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, logger: nestLoggerFor(root) });
   hardenHttpServer(app.getHttpServer());
+  app.use(requestLogging(root, { callerOf: opts.callerOf, onEnd: peerVersionCheck(opts) }));
+  app.use((req: Request, res: Response, next: () => void) => {
+    res.setHeader(VERSION_HEADER, version);
+    res.once('close', countWaiting(req));
+    next();
+  });
   app.use(requireHost);
   if (opts.bodies !== 'by-guard') app.use(rawBodyParser(opts.bodyLimitBytes));
   app.useGlobalFilters(new ErrorFilter());
@@ -45,8 +71,25 @@ export async function startHttpApp(module: Type<unknown> | DynamicModule, opts: 
   await app.listen(opts.bind.port, opts.bind.host);
   for (const signal of ['SIGTERM', 'SIGINT'] as const)
     process.once(signal, () => void shutDown(app, signal, opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS));
-  process.stdout.write(`${listeningLine(app.getHttpServer().address())}\n`);
+  const line = listeningLine(app.getHttpServer().address());
+  // The line whoever started the app reads its port from: plain on a terminal, a JSON log line otherwise.
+  if (format === 'json') always.info(line);
+  else (opts.logDestination ?? process.stdout).write(`${line}\n`);
   return app;
+}
+
+/** Warns when a caller that says which Beamline it runs (a proxy, at the broker) runs another version. */
+function peerVersionCheck(opts: HttpAppOptions): (req: Request, res: Response, line: AccessLine) => void {
+  const watch = new VersionWatch();
+  return (req, res, line) => {
+    const theirs = req.headers[VERSION_HEADER];
+    if (theirs !== undefined) {
+      const caller = Object.entries(opts.callerOf?.(req) ?? {}).find(([, v]) => v !== undefined);
+      watch.check(caller ? `${caller[0]} ${caller[1]}` : 'a caller', theirs);
+    }
+    observeRequest(line);
+    opts.onRequestEnd?.(req, res, line);
+  };
 }
 
 /**

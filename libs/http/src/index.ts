@@ -15,3 +15,8 @@ export * from './waiting';
 export * from './waiting-cap';
 export * from './shutdown';
 export * from './log-env';
+export * from './log-format';
+export * from './logger';
+export * from './request-log';
+export * from './version';
+export * from './metrics';

@@ -6,6 +6,7 @@ import { BROKER_CONFIG, type BrokerConfig } from '../config';
 import { CertificateRegistry } from '../pki/certificate-registry';
 import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from './proxy-auth.guard';
 import { SessionSecret } from './session-secret';
+import { sessionsOpened } from '../monitoring/broker-metrics';
 
 /**
  * `POST /v1/sessions`: a proxy that proved its key with a request signature gets a session: its id and
@@ -30,5 +31,6 @@ export class SessionsController {
     const sessionId = newSessionId({ proxyId: proxy.proxyId, serial: proxy.serial, expiresAt });
     const key = sessionKeyFor(this.secret.get(), sessionId);
     res.status(201).json({ session_id: sessionId, wrapped_key: wrapSessionKey(key, cert.publicKey), expires_at: expiresAt });
+    sessionsOpened.inc();
   }
 }

@@ -1,5 +1,6 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import type { Response } from 'express';
+import { beamlineVersion } from '@beamline/http';
 import { usedRatio } from '@beamline/domain';
 import { NatsProbe } from '@beamline/nats';
 import { CertificateRegistry } from '../pki/certificate-registry';
@@ -41,6 +42,7 @@ export class HealthController {
     if (pki.dropped > 0) reasons.push(`pki: ${pki.dropped} directory events signed by unknown intermediates were dropped (buffer full)`);
     res.status(healthy ? 200 : 503).json({
       summary: !healthy ? 'unhealthy' : reasons.length > 0 ? 'degraded' : 'healthy',
+      version: beamlineVersion(),
       reasons,
       nats: { status: natsOk ? 'ok' : 'unavailable' },
       store: storeSeq === undefined ? { status: 'unavailable' } : { status: 'ok', applied_seq: storeSeq },

@@ -8,7 +8,7 @@ import type { Request, Response } from 'express';
 import { BrokerUnavailable, InvalidInput, isValidBeamId, NotFound } from '@beamline/domain';
 import { BROKER_CONFIG, type BrokerConfig } from '../config';
 import { PresenceStore } from '../presence/presence-store';
-import { checkMonitoringAuth, MONITORING_CHALLENGE } from './basic-auth';
+import { authoriseMonitoring } from './monitoring-auth';
 
 @Controller('v1/health/proxies')
 export class MonitoringController {
@@ -46,23 +46,8 @@ export class MonitoringController {
     });
   }
 
-  /** Answers 501 (no key configured) or 401 (missing, malformed or wrong credentials) itself; true when authorised. */
   private authorised(req: Request, res: Response): boolean {
-    if (this.apiKey === undefined) {
-      res.status(501).json({ error: 'monitoring_disabled', message: 'monitoring: the broker was started without MONITORING_API_KEY' });
-      return false;
-    }
-    const result = checkMonitoringAuth(req.headers.authorization, this.apiKey);
-    if (result === 'ok') return true;
-    const message =
-      result === 'missing'
-        ? 'authorization: required (Basic, empty user, MONITORING_API_KEY as password)'
-        : result === 'malformed'
-          ? 'authorization: expected Basic base64(":" + MONITORING_API_KEY)'
-          : 'authorization: wrong monitoring credentials';
-    // Written here rather than thrown: the shared error mapping would announce the apps' ApiKey scheme.
-    res.status(401).setHeader('WWW-Authenticate', MONITORING_CHALLENGE).json({ error: 'unauthenticated', message });
-    return false;
+    return authoriseMonitoring(this.apiKey, req, res);
   }
 
   private async read<T>(op: () => Promise<T>): Promise<T> {

@@ -91,6 +91,11 @@ export class RelayLink {
     private readonly opts: RelayLinkOptions = DEFAULT_RELAY_LINK_OPTIONS,
   ) {}
 
+  /** Bytes of our TCP connection sent on to the peer (metrics). */
+  get bytesSent(): number {
+    return this.sent;
+  }
+
   get finished(): boolean {
     return this.outcome !== undefined;
   }

@@ -40,6 +40,7 @@ export class SocketRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly logger = new Logger('SocketRelay');
   private readonly ends = new Set<RelayEnd>();
   private retransmittedBytes = 0;
+  private relayedBytes = 0;
 
   constructor(
     private readonly channels: RelayChannels,
@@ -62,16 +63,18 @@ export class SocketRelay implements OnApplicationBootstrap, OnApplicationShutdow
     for (const end of [...this.ends]) end.abort();
   }
 
-  stats(): { relays: number; subscriptions: number; waiting: number; retransmitted_bytes: number } {
+  stats(): { relays: number; subscriptions: number; waiting: number; retransmitted_bytes: number; bytes: number } {
     let subscriptions = 0;
     let waiting = 0;
     let retransmitted = this.retransmittedBytes;
+    let bytes = this.relayedBytes;
     for (const e of this.ends) {
       if (e.subscribed) subscriptions++;
       if (!e.paired) waiting++;
       retransmitted += e.retransmittedBytes;
+      bytes += e.relayedBytes;
     }
-    return { relays: this.ends.size, subscriptions, waiting, retransmitted_bytes: retransmitted };
+    return { relays: this.ends.size, subscriptions, waiting, retransmitted_bytes: retransmitted, bytes };
   }
 
   private async accept(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -117,6 +120,7 @@ export class SocketRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   private released(end: RelayEnd): void {
     this.retransmittedBytes += end.retransmittedBytes;
+    this.relayedBytes += end.relayedBytes;
     this.ends.delete(end);
   }
 
@@ -157,6 +161,11 @@ class RelayEnd {
 
   get retransmittedBytes(): number {
     return this.link?.retransmittedBytes ?? 0;
+  }
+
+  /** Bytes of this end's TCP connection sent on to the peer. */
+  get relayedBytes(): number {
+    return this.link?.bytesSent ?? 0;
   }
 
   /** Resolves once paired and switched to the byte stream; throws SocketGone at `expiresAt`. */

@@ -5,6 +5,7 @@
  */
 import { Conflict, type Decision } from '@beamline/domain';
 import { AppendConflict, type Appended, type EventLog, type StoredEvent } from '@beamline/nats';
+import { appendDuration } from '../monitoring/broker-metrics';
 
 const MAX_ATTEMPTS = 5;
 
@@ -27,10 +28,13 @@ export async function appendDecided<E>(log: EventLog, write: DecidedAppend<E>): 
     const prior = attempt === 0 && write.assumeEmpty ? undefined : ((await log.lastOn(write.subject)) ?? undefined);
     const decision = write.decide(prior);
     if (decision.kind === 'already') return decision;
+    const timer = appendDuration.startTimer();
     try {
       const appended = await log.append(write.subject, decision.event, { expectedLastSubjectSeq: decision.expectedLastSubjectSeq, msgId: write.msgId });
+      timer({ outcome: 'appended' });
       return { kind: 'appended', appended };
     } catch (err) {
+      timer({ outcome: err instanceof AppendConflict ? 'conflict' : 'failed' });
       if (!(err instanceof AppendConflict)) throw err;
     }
   }

@@ -6,7 +6,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { request } from 'undici';
 import { BODY_DIGEST_HEADER, requestBodyDigest, signRequest } from '@beamline/crypto';
-import { readEventLines } from '@beamline/http';
+import { beamlineVersion, currentRequestId, newRequestId, readEventLines, REQUEST_ID_HEADER, VERSION_HEADER, VersionWatch } from '@beamline/http';
 import { BrokerTimeout, BrokerUnavailable, parseDuration } from '@beamline/domain';
 import { PROXY_CONFIG, type ProxyConfig } from '../config';
 import { brokerError } from './broker-errors';
@@ -56,6 +56,9 @@ export interface SendOptions {
 
 @Injectable()
 export class BrokerClient {
+  /** Warns once when the broker answers with another Beamline version than ours. */
+  private readonly versions = new VersionWatch();
+
   constructor(
     private readonly identity: ProxyIdentity,
     private readonly session: BrokerSession,
@@ -134,6 +137,7 @@ export class BrokerClient {
         dispatcher: this.egress.dispatcher,
         ...(opts.stream ? { bodyTimeout: this.config.brokerTimeoutMs } : {}),
       });
+      this.versions.check('broker', res.headers[VERSION_HEADER]);
       if (opts.stream && res.statusCode < 300) {
         clearTimeout(timer); // the head is here; from now on only a stalled body (bodyTimeout) or the app aborts it
         return { status: res.statusCode, body: res.body, headers: res.headers };
@@ -226,7 +230,8 @@ export class BrokerClient {
   }
 
   private async headersFor(method: string, pathAndQuery: string, body: Buffer | undefined, opts: SendOptions): Promise<Record<string, string>> {
-    const headers: Record<string, string> = {};
+    // The app's request id (or a new one for the proxy's own requests), so both sides log the same id.
+    const headers: Record<string, string> = { [REQUEST_ID_HEADER]: currentRequestId() ?? newRequestId(), [VERSION_HEADER]: beamlineVersion() };
     if (body) headers['content-type'] = 'application/json';
     if (opts.anonymous) return headers;
     // The MAC binds it; the broker checks the MAC before it reads the body, then the body against it.

@@ -1,5 +1,6 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import type { Response } from 'express';
+import { beamlineVersion } from '@beamline/http';
 import { ProxyIdentity } from '../broker/proxy-identity';
 import { ControlConnection } from '../control/control-connection';
 import { CertificateDirectory } from '../pki/certificate-directory';
@@ -27,6 +28,7 @@ export class HealthController {
     const pki = this.directory.pkiState;
     res.status(ready ? 200 : 503).json({
       summary: ready ? 'healthy' : 'starting',
+      version: beamlineVersion(),
       certificate: this.identity.serial ?? null,
       control: this.control.state,
       pki: { revoked_certificates: pki.revoked, held_events: pki.held, dropped_events: pki.dropped },
