@@ -243,7 +243,8 @@ function startUnit(unit: string): DeclaredService {
 /**
  * The declared environment as it must be on this one host:
  * - every MAPPING key (paths, host names, the broker's URL) replaced by its value;
- * - BIND_ADDR `0.0.0.0:<port>` (one container each) → 127.0.0.1, port 0: the OS assigns one, the app prints it;
+ * - BIND_ADDR and METRICS_ADDR `0.0.0.0:<port>` (one container each) → 127.0.0.1, port 0: the OS assigns one,
+ *   the app prints it;
  * - HTTPS_PROXY / HTTP_PROXY dropped: there is no hospital forward proxy here (the egress tests cover them);
  * - a proxy's BROKER_URL → `brokerForProxies`.
  */
@@ -251,7 +252,7 @@ function localize(env: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     if (key === 'HTTPS_PROXY' || key === 'HTTP_PROXY') continue;
-    if (key === 'BIND_ADDR') {
+    if (key === 'BIND_ADDR' || key === 'METRICS_ADDR') {
       out[key] = '127.0.0.1:0';
       continue;
     }

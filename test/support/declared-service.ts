@@ -54,9 +54,12 @@ export class DeclaredService {
     });
   }
 
-  /** The URL from the `listening on http://…` line every Beamline HTTP app prints, once `healthPath` answers 200. */
+  /**
+   * The URL from the `listening on http://…` line every Beamline HTTP app prints (plain, or the `msg` of a JSON
+   * log line), once `healthPath` answers 200.
+   */
   async httpReady(healthPath = '/v1/health', timeoutMs = 60_000): Promise<string> {
-    const url = (await this.waitForLine(/^listening on (http:\/\/\S+)$/, timeoutMs))[1];
+    const url = (await this.waitForLine(/^(?:listening on |\{.*"msg":"listening on )(http:\/\/[^\s"]+)/, timeoutMs))[1];
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const status = await fetch(url + healthPath).then(
