@@ -1,16 +1,11 @@
-/** Beamline's version, from the package.json above this file (the source tree and dist/ both have one above them). */
-import { existsSync, readFileSync } from 'node:fs';
+/** Beamline's version and the package root (where package.json is: above the source tree and above dist/). */
+import { existsSync } from 'node:fs';
+import { beamlineVersion } from '@beamline/http';
 import { dirname, join } from 'node:path';
 
-export function packageVersion(from: string = __dirname): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) {
-      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'beamline' && typeof pkg.version === 'string') return pkg.version;
-    }
-    if (dirname(dir) === dir) return 'unknown';
-  }
+/** The same version the services report (libs/http reads it once). */
+export function packageVersion(): string {
+  return beamlineVersion();
 }
 
 /** The repository (or installed package) root: where package.json is, and where the demo writes `.beamline/`. */

@@ -4,9 +4,8 @@
  * swagger-ui-dist, installed with @nestjs/swagger, so the page works offline).
  */
 import type { INestApplication } from '@nestjs/common';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { beamlineVersion } from '@beamline/http';
 import { API_KEY_SCHEME } from './responses';
 import { SCHEMA_CLASSES } from './schemas';
 
@@ -34,18 +33,6 @@ export function proxyApiDocument(app: INestApplication, version: string): OpenAP
 
 /** Mounts `/v1/openapi.json` and `/docs` on `app`; call before it listens (Nest's 404 handler comes last). */
 export function serveApiDocs(app: INestApplication): void {
-  const document = proxyApiDocument(app, packageVersion());
+  const document = proxyApiDocument(app, beamlineVersion());
   SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: OPENAPI_JSON_PATH, raw: ['json'], customSiteTitle: 'Beamline app API' });
-}
-
-/** The version in Beamline's package.json, the nearest one above this file (in the sources and in dist/ alike). */
-function packageVersion(): string {
-  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) {
-      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'beamline' && pkg.version) return pkg.version;
-    }
-  }
-  return 'unknown';
 }
