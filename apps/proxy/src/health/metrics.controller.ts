@@ -1,12 +1,14 @@
 import { Controller, Get, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { scrapedGauge, sendMetrics } from '@beamline/http';
 import { ControlConnection } from '../control/control-connection';
 
 /**
  * Prometheus metrics, no auth, like `/v1/health`: the proxy listens inside the site, and the figures name no
- * app, key or message (README, "Metrics").
+ * app, key or message (README, "Metrics"). An operator's endpoint, not part of the app API's OpenAPI document.
  */
+@ApiExcludeController()
 @Controller('metrics')
 export class MetricsController {
   constructor(control: ControlConnection) {
