@@ -54,6 +54,11 @@ async function scrape(url: string, headers: Record<string, string> = {}): Promis
 const sum = (s: Scrape, name: string, labels: RegExp = /.*/): number =>
   s.samples.filter((x) => x.name === name && labels.test(x.labels)).reduce((a, x) => a + x.value, 0);
 
+/** Every metric named is exposed with its `# TYPE`. */
+function expectTypes(s: Scrape, expected: Record<string, string>): void {
+  for (const [name, type] of Object.entries(expected)) expect([name, s.types.get(name)]).toEqual([name, type]);
+}
+
 const HTTP_METRICS = {
   beamline_http_requests_total: 'counter',
   beamline_http_request_duration_seconds: 'histogram',
@@ -66,8 +71,7 @@ describe('/metrics', () => {
   it('on the proxy: requests by route and status with latency histograms, waiting clients, auth failures, the control connection', async () => {
     expect((await t.app1.request('GET', '/v1/tasks?filter=todo', undefined, { authorization: `ApiKey ${APP1} wrong` })).status).toBe(401);
     const s = await scrape(t.net.proxies[0].url);
-    for (const [name, type] of Object.entries({ ...HTTP_METRICS, beamline_broker_control_connected: 'gauge' }))
-      expect([name, s.types.get(name)]).toEqual([name, type]);
+    expectTypes(s, { ...HTTP_METRICS, beamline_broker_control_connected: 'gauge' });
     expect(sum(s, 'beamline_http_requests_total', /route="\/v1\/tasks".*status="201"|status="201".*route="\/v1\/tasks"/)).toBeGreaterThanOrEqual(1);
     expect(sum(s, 'beamline_http_request_duration_seconds_count', /route="\/v1\/tasks\/:id\/results"/)).toBeGreaterThanOrEqual(1);
     expect(sum(s, 'beamline_auth_failures_total', /reason="unauthenticated"/)).toBeGreaterThanOrEqual(1);
@@ -87,7 +91,7 @@ describe('/metrics', () => {
       beamline_socket_relay_bytes_total: 'counter',
       beamline_socket_retransmitted_bytes_total: 'counter',
     };
-    for (const [name, type] of Object.entries(expected)) expect([name, s.types.get(name)]).toEqual([name, type]);
+    expectTypes(s, expected);
     expect(sum(s, 'beamline_sessions_opened_total')).toBeGreaterThanOrEqual(2);
     expect(sum(s, 'beamline_append_duration_seconds_count', /outcome="appended"/)).toBeGreaterThanOrEqual(2);
     expect(sum(s, 'beamline_nats_connected')).toBe(1);
@@ -105,7 +109,7 @@ describe('/metrics', () => {
       beamline_tasks_expired_total: 'counter',
       beamline_expiry_leader: 'gauge',
     };
-    for (const [name, type] of Object.entries(expected)) expect([name, s.types.get(name)]).toEqual([name, type]);
+    expectTypes(s, expected);
     expect(sum(s, 'beamline_projection_applied_seq')).toBeGreaterThanOrEqual(2);
     expect(sum(s, 'beamline_projection_lag')).toBeLessThan(100);
     expect(sum(s, 'beamline_expiry_leader')).toBe(1);
