@@ -7,6 +7,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rawUpgrade } from '@beamline/devnet';
 import { beamlineVersion } from '@beamline/http';
 import { newResult, newTask } from './support/app-client';
 import { APP1, APP2, logEntries, startTestNetwork, type TestNetwork } from './support/network';
@@ -15,6 +16,7 @@ import { proxySigner, signed } from './support/proxy-signer';
 let t: TestNetwork;
 const logDir = mkdtempSync(join(tmpdir(), 'beamline-obs-logs-'));
 const debug = { LOG_LEVEL: 'debug' };
+const UPGRADE = { Upgrade: 'tcp', Connection: 'Upgrade' };
 const MONITORING_BASIC = `Basic ${Buffer.from(':SuperSecretKey').toString('base64')}`;
 
 beforeAll(async () => {
@@ -65,6 +67,37 @@ describe('logs', () => {
     const lines = logOf('proxy1.broker').split('\n').filter(Boolean);
     expect(lines.length).toBeGreaterThan(10);
     for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
+  });
+
+  it('carry the request id through a direct socket: echoed in both 101s, one access line at each proxy and at the broker', async () => {
+    const initiator = rawUpgrade(t.app1.proxyUrl, 'POST', `/v1/sockets/${APP2}`, APP1, { ...UPGRADE, 'x-request-id': 'obs-sock-a' }, t.app1.key);
+    const listing = await t.app2.get('/v1/sockets?wait_count=1&wait_time=10s');
+    const [offer] = listing.json as { id: string }[];
+    const recipient = await rawUpgrade(t.app2.proxyUrl, 'GET', `/v1/sockets/${offer.id}`, APP2, { ...UPGRADE, 'x-request-id': 'obs-sock-b' }, t.app2.key);
+    const opened = await initiator;
+    try {
+      for (const [end, id] of [
+        [opened, 'obs-sock-a'],
+        [recipient, 'obs-sock-b'],
+      ] as const) {
+        expect(end.status).toBe(101);
+        expect(end.head.split('\r\n')).toContain(`X-Request-Id: ${id}`);
+      }
+      const route = '/v1/sockets/:id';
+      for (const [service, id, who] of [
+        ['proxy1.broker', 'obs-sock-a', { app: APP1 }],
+        ['proxy2.broker', 'obs-sock-b', { app: APP2 }],
+        ['broker-api', 'obs-sock-a', { proxy: 'proxy1.broker' }],
+        ['broker-api', 'obs-sock-b', { proxy: 'proxy2.broker' }],
+      ] as const) {
+        const line = await eventually(`${service} access line of ${id}`, () => accessLines(service, id).find((e) => e.route === route));
+        expect(line).toMatchObject({ level: 'info', method: expect.any(String) as string, status: 101, completed: true, ...who });
+        expect(accessLines(service, id).filter((e) => e.route === route)).toHaveLength(1);
+      }
+    } finally {
+      opened.socket.destroy();
+      recipient.socket.destroy();
+    }
   });
 
   it('log a client that leaves a long-poll at debug, with no error', async () => {

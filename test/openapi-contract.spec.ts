@@ -4,6 +4,7 @@
  * status, content type and body match the document. The last test fails if any documented answer was never seen.
  */
 import { randomUUID } from 'node:crypto';
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { join } from 'node:path';
 import { rawUpgrade, startHttpService, type HttpServiceHandle } from '@beamline/devnet';
 import { AppClient, newResult, newTask } from './support/app-client';
@@ -67,6 +68,10 @@ function record(method: string, template: string, answer: { status: number; cont
 }
 
 describe('the document', () => {
+  it('validates against the OpenAPI 3 specification (swagger-parser, with the official schema)', async () => {
+    await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();
+  });
+
   it('is a valid OpenAPI 3 document: required fields, path parameters, every $ref resolving, every schema compiling', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(openApiProblems(doc)).toEqual([]);

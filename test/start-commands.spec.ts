@@ -14,6 +14,7 @@ import { connect } from '@nats-io/transport-node';
 import { resolveNatsServerBinary, startNatsServer, type NatsServerHandle } from '@beamline/devnet';
 import { EVENTS_STREAM } from '@beamline/nats';
 import { CLI, runCli, type CliRun } from './support/cli';
+import { newTask } from './support/app-client';
 
 const mainOf = (app: string): string => resolve(__dirname, '..', 'dist', 'apps', app, 'src', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'start-commands-'));
@@ -258,8 +259,16 @@ async function freePortRun(count = 3): Promise<number> {
   }
 }
 
+/** The lines the demo echoed for `service` (`[service] <line>`), each parsed as JSON; throws on one that is not. */
+function linesOf(output: string, service: string): Record<string, unknown>[] {
+  const prefix = `[${service}] `;
+  const lines = output.split('\n').filter((l) => l.startsWith(prefix));
+  expect(lines.length).toBeGreaterThan(0);
+  return lines.map((l) => JSON.parse(l.slice(prefix.length)) as Record<string, unknown>);
+}
+
 describe('beamline demo', () => {
-  it('--port-base N: broker and proxies on N..N+2; demo.env lets the README enrollment steps run as written; gone on stop', async () => {
+  it("--port-base N: broker and proxies on N..N+2; /metrics open on all three; JSON log lines whose reqId matches the broker's; demo.env lets the README enrollment steps run as written; gone on stop", async () => {
     const base = await freePortRun();
     const envFile = join(dir, 'demo', 'demo.env');
     const env: NodeJS.ProcessEnv = { ...process.env, BEAMLINE_DEMO_ENV: envFile };
@@ -274,6 +283,34 @@ describe('beamline demo', () => {
       while (!output.includes('Beamline dev network is up.') && Date.now() < deadline && demo.exitCode === null) await new Promise((r) => setTimeout(r, 200));
       expect(output).toContain('Beamline dev network is up.');
       for (const port of [base, base + 1, base + 2]) expect((await fetch(`http://127.0.0.1:${port}/v1/health`)).status).toBe(200);
+
+      // `curl :8080/metrics`, `:8081/metrics` and broker-store's (the banner names it), with no credentials.
+      const storeUrl = /^ {2}broker-store +(http:\/\/\S+)/m.exec(output)?.[1];
+      expect(storeUrl).toBeDefined();
+      for (const url of [`http://127.0.0.1:${base}`, `http://127.0.0.1:${base + 1}`, storeUrl]) {
+        const metrics = await fetch(`${url}/metrics`);
+        expect([url, metrics.status]).toEqual([url, 200]);
+        expect(await metrics.text()).toMatch(/^# TYPE beamline_http_requests_total counter$/m);
+      }
+
+      // The proxy's log under the demo: JSON lines, one access line per request, the same reqId as the broker's.
+      const created = await fetch(`http://127.0.0.1:${base + 1}/v1/tasks`, {
+        method: 'POST',
+        headers: { authorization: `ApiKey app1.proxy1.broker App1Secret`, 'content-type': 'application/json', 'x-request-id': 'demo-req-1' },
+        body: JSON.stringify(newTask('app1.proxy1.broker', ['app2.proxy2.broker'])),
+      });
+      expect(created.status).toBe(201);
+      const logged = async (service: string): Promise<Record<string, unknown>> => {
+        for (let i = 0; i < 100; i++) {
+          const found = linesOf(output, service).find((e) => e.reqId === 'demo-req-1' && e.route === '/v1/tasks');
+          if (found) return found;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        throw new Error(`no access line of demo-req-1 from ${service}`);
+      };
+      expect(await logged('proxy1.broker')).toMatchObject({ method: 'POST', status: 201, app: 'app1.proxy1.broker' });
+      expect(await logged('broker-api')).toMatchObject({ method: 'POST', status: 201, proxy: 'proxy1.broker' });
+      expect(linesOf(output, 'proxy1.broker').filter((e) => e.reqId === 'demo-req-1' && e.route !== undefined)).toHaveLength(1);
       const vars = readFileSync(envFile, 'utf8');
       expect(vars).toMatch(/^NATS_URL=nats:\/\/127\.0\.0\.1:\d+$/m);
       expect(vars).toContain(`BEAMLINE_CA_DIR=${join(dir, 'demo', 'demo-ca')}\n`);

@@ -1,7 +1,8 @@
 /**
- * Checks an OpenAPI 3.0 document's structure (no OpenAPI validator is installed: the required fields of 3.0, path
- * templates against their parameters, every `$ref` resolving, every schema compiling), and answers against it
- * (status documented, content type documented, JSON body valid against its schema, with ajv).
+ * Checks of an OpenAPI 3.0 document beyond swagger-parser's validation against the official schema (which the
+ * contract test runs too): path templates against their parameters, every `$ref` resolving, every schema
+ * compiling; and answers against it (status documented, content type documented, JSON body valid against its
+ * schema, with ajv).
  */
 import Ajv, { type ValidateFunction } from 'ajv';
 

@@ -26,6 +26,8 @@ export interface BrokerConfig {
   bind: { host: string; port: number };
   rootCertPem: string;
   monitoringApiKey: string | undefined;
+  /** `/metrics` without credentials (`METRICS_AUTH=none`). */
+  metricsOpen: boolean;
   maxTtlMs: number;
   /** The most recipients a task or result may name (`MAX_RECIPIENTS`). */
   maxRecipients: number;
@@ -80,7 +82,12 @@ export const brokerEnvSchema = z.object({
   ROOTCERT_FILE: setting.text<string>(undefined, 'the pinned root CA certificate (PEM): only what it signed is trusted', (raw) => readFileSync(raw, 'utf8')),
   ...natsEnv,
   ...logEnv,
-  MONITORING_API_KEY: setting.optionalText('password for `/v1/health/proxies` (Basic auth, empty user); unset: 501'),
+  MONITORING_API_KEY: setting.optionalText('password for `/v1/health/proxies` and `/metrics` (Basic auth, empty user); unset: 501'),
+  METRICS_AUTH: setting.oneOf(
+    ['monitoring-key', 'none'] as const,
+    'monitoring-key',
+    '`/metrics` asks for the monitoring key, or `none`: open to anyone who reaches this port (a private network; the demo)',
+  ),
   MAX_RECIPIENTS: setting.int(DEFAULT_MAX_RECIPIENTS, 'the most recipients a task or result may name; more is 400 `too_many_recipients`'),
   MAX_WAIT: setting.duration(DEFAULT_MAX_WAIT_MS, 'the longest `wait_time` a read may ask for'),
   MAX_CLOCK_SKEW: setting.duration(5 * 60_000, "how far a proxy's clock may be off; older or newer requests are refused"),
@@ -140,6 +147,7 @@ export function loadBrokerConfig(env: Readonly<Record<string, string | undefined
     bind: v.BIND_ADDR,
     rootCertPem: v.ROOTCERT_FILE,
     monitoringApiKey: v.MONITORING_API_KEY,
+    metricsOpen: v.METRICS_AUTH === 'none',
     maxTtlMs: storage.maxTtlMs,
     maxRecipients: v.MAX_RECIPIENTS,
     maxWaitMs: v.MAX_WAIT,

@@ -11,6 +11,7 @@ import { countWaiting, observeRequest } from './metrics';
 import { resolveLogFormat, type LogFormat } from './log-format';
 import { createRootLogger, nestLoggerFor } from './logger';
 import { requestLogging, type AccessLine } from './request-log';
+import { enableUpgradeLogging } from './upgrade-log';
 import { beginShutdown, shutdownSignal } from './shutdown';
 import { beamlineVersion, VERSION_HEADER, VersionWatch } from './version';
 
@@ -42,8 +43,6 @@ export interface HttpAppOptions {
   logDestination?: { write(line: string): unknown };
   /** Who made a request, for its access line (`{ app }`, `{ proxy }`), once the app's guard knows. */
   callerOf?: (req: Request) => Record<string, string | undefined>;
-  /** Called as each answer ends (metrics). */
-  onRequestEnd?: (req: Request, res: Response, line: AccessLine) => void;
 }
 
 const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
@@ -57,7 +56,9 @@ export async function startHttpApp(module: Type<unknown> | DynamicModule, opts: 
   always.info({ node: process.version }, `${opts.service} ${version} starting`);
   const app = await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, logger: nestLoggerFor(root) });
   hardenHttpServer(app.getHttpServer());
-  app.use(requestLogging(root, { callerOf: opts.callerOf, onEnd: peerVersionCheck(opts) }));
+  const onEnd = peerVersionCheck(opts);
+  app.use(requestLogging(root, { callerOf: opts.callerOf, onEnd: (req, _res, line) => onEnd(req, line) }));
+  enableUpgradeLogging(app.getHttpServer(), { root, callerOf: opts.callerOf, onEnd });
   app.use((req: Request, res: Response, next: () => void) => {
     res.setHeader(VERSION_HEADER, version);
     res.once('close', countWaiting(req));
@@ -79,16 +80,15 @@ export async function startHttpApp(module: Type<unknown> | DynamicModule, opts: 
 }
 
 /** Warns when a caller that says which Beamline it runs (a proxy, at the broker) runs another version. */
-function peerVersionCheck(opts: HttpAppOptions): (req: Request, res: Response, line: AccessLine) => void {
+function peerVersionCheck(opts: HttpAppOptions): (req: Request, line: AccessLine) => void {
   const watch = new VersionWatch();
-  return (req, res, line) => {
+  return (req, line) => {
     const theirs = req.headers[VERSION_HEADER];
     if (theirs !== undefined) {
       const caller = Object.entries(opts.callerOf?.(req) ?? {}).find(([, v]) => v !== undefined);
       watch.check(caller ? `${caller[0]} ${caller[1]}` : 'a caller', theirs);
     }
     observeRequest(line);
-    opts.onRequestEnd?.(req, res, line);
   };
 }
 

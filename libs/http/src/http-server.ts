@@ -8,6 +8,8 @@ import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { NextFunction, Request, Response } from 'express';
+import { currentRequestId } from './request-log';
+import { runLoggedUpgrade } from './upgrade-log';
 
 /** The status and JSON error Node's own `clientError` answer would have had. */
 export function clientErrorResponse(err: { code?: string; message?: string }): { status: number; reason: string; body: { error: string; message: string } } {
@@ -30,7 +32,20 @@ export function clientErrorResponse(err: { code?: string; message?: string }): {
 /** A complete HTTP/1.1 response that closes the connection, for answers written straight to the socket. */
 export function rawJsonResponse(status: number, reason: string, body: unknown): string {
   const json = JSON.stringify(body);
-  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`;
+  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n${requestIdLine()}Connection: close\r\n\r\n${json}`;
+}
+
+/**
+ * The `101` that turns a connection into a direct socket's byte stream; `extraHeaders` are complete
+ * `Name: value\r\n` lines. `requestId` for a caller that answers outside the request's own async context.
+ */
+export function rawSwitchingResponse(extraHeaders = '', requestId = currentRequestId()): string {
+  return `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${requestIdLine(requestId)}${extraHeaders}\r\n`;
+}
+
+/** Answers written to a raw socket echo the request id too, like every other answer. */
+function requestIdLine(id = currentRequestId()): string {
+  return id === undefined ? '' : `X-Request-Id: ${id}\r\n`;
 }
 
 export function hardenHttpServer(server: Server): void {
@@ -79,6 +94,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
  * closes), as Node does by default without an `upgrade` listener.
  */
 export interface UpgradeRoute {
+  /** The route pattern for access lines and metrics, e.g. `/v1/sockets/:id`. */
+  route: string;
   claims(req: IncomingMessage): boolean;
   handle(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
@@ -97,7 +114,7 @@ export function routeUpgrades(server: Server, route: UpgradeRoute): void {
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (route.claims(req)) {
-      route.handle(req, socket, head);
+      runLoggedUpgrade(server, route.route, req, socket, () => route.handle(req, socket, head));
       return;
     }
     // Not ours: answer it as an ordinary request on this connection, then close.

@@ -20,3 +20,4 @@ export * from './logger';
 export * from './request-log';
 export * from './version';
 export * from './metrics';
+export * from './upgrade-log';

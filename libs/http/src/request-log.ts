@@ -31,6 +31,11 @@ export function currentRequestId(): string | undefined {
   return requestIds.getStore();
 }
 
+/** Runs `fn` (and everything it starts) as the request `id`. */
+export function runWithRequestId<T>(id: string, fn: () => T): T {
+  return requestIds.run(id, fn);
+}
+
 export interface RequestLogOptions {
   /** Who made the request, once the app's guard knows (e.g. `{ app }` at the proxy, `{ proxy }` at the broker). */
   callerOf?: (req: Request) => Record<string, string | undefined>;

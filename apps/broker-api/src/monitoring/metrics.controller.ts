@@ -1,7 +1,8 @@
 /**
- * Prometheus metrics of a broker-api replica at `/metrics`, behind the monitoring API's credentials (Basic,
- * empty user, `MONITORING_API_KEY`; 501 without one), like `/v1/health/proxies`: broker-api's port faces
- * every proxy on the internet. Prometheus sends them with `basic_auth` (README, "Metrics").
+ * Prometheus metrics of a broker-api replica at `/metrics`, by default behind the monitoring API's credentials
+ * (Basic, empty user, `MONITORING_API_KEY`; 501 without one), like `/v1/health/proxies`: broker-api's port
+ * faces every proxy on the internet. Prometheus sends them with `basic_auth` (README, "Metrics").
+ * `METRICS_AUTH=none` opens them, for a port only a private network reaches (and the demo).
  */
 import { Inject, Controller, Get, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
@@ -14,9 +15,11 @@ import { authoriseMonitoring } from './monitoring-auth';
 @Controller('metrics')
 export class MetricsController {
   private readonly apiKey: string | undefined;
+  private readonly open: boolean;
 
   constructor(nats: NatsProbe, relay: SocketRelay, @Inject(BROKER_CONFIG) config: BrokerConfig) {
     this.apiKey = config.monitoringApiKey;
+    this.open = config.metricsOpen;
     scrapedGauge('beamline_nats_connected', '1 while the NATS connection is open and answers a round trip, else 0', async () =>
       (await nats.reachable()) ? 1 : 0,
     );
@@ -36,7 +39,7 @@ export class MetricsController {
 
   @Get()
   async metrics(@Req() req: Request, @Res() res: Response): Promise<void> {
-    if (!authoriseMonitoring(this.apiKey, req, res)) return;
+    if (!this.open && !authoriseMonitoring(this.apiKey, req, res)) return;
     await sendMetrics(res);
   }
 }

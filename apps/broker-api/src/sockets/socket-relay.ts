@@ -21,7 +21,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { canSignFor, decodePathParam, NotFound, parseBeamId, parseUuid, UpgradeRequired } from '@beamline/domain';
-import { httpErrorFor, rawJsonResponse, routeUpgrades } from '@beamline/http';
+import { currentRequestId, httpErrorFor, rawJsonResponse, rawSwitchingResponse, routeUpgrades } from '@beamline/http';
 import { RelayChannels, type RelayChannel, type RelayRole } from '@beamline/nats';
 import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from '../auth/proxy-auth.guard';
 import { ConnectSocketCommand, LiveSocketQuery } from './socket-writes';
@@ -54,6 +54,7 @@ export class SocketRelay implements OnApplicationBootstrap, OnApplicationShutdow
   onApplicationBootstrap(): void {
     const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
     routeUpgrades(server, {
+      route: '/v1/sockets/:id',
       claims: (req) => (req.method === 'GET' || req.method === 'POST') && SOCKET_PATH.test(req.url ?? ''),
       handle: (req, socket, head) => void this.accept(req, socket, head),
     });
@@ -141,6 +142,8 @@ class RelayEnd {
   private onPaired: (() => void) | undefined;
   private link: RelayLink | undefined;
   private released = false;
+  /** Pairing completes in a NATS callback, outside the upgrade request's async context. */
+  private readonly requestId = currentRequestId();
   paired = false;
 
   constructor(
@@ -221,7 +224,7 @@ class RelayEnd {
   private start(channel: RelayChannel): void {
     (this.socket as Duplex & { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
     const extra = this.requestJws ? `Beam-Socket-Request: ${this.requestJws}\r\n` : '';
-    this.socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${extra}\r\n`);
+    this.socket.write(rawSwitchingResponse(extra, this.requestId));
     const peerConn = this.peerConn as string;
     this.link = new RelayLink(
       this.socket,

@@ -101,8 +101,9 @@ async function startDemo(opts: DemoOptions, files: DemoFiles | undefined): Promi
       natsSecurity: opts.secureNats || undefined,
       pkiDir: files?.caDir,
       log: true,
-      // Samply.Beam's socket example lists socket requests without parameters and expects to wait for one.
-      extraEnv: { proxy: { SOCKET_LIST_WAIT: 'beam' } },
+      // Samply.Beam's socket example lists socket requests without parameters and expects to wait for one;
+      // `curl localhost:8080/metrics` works on the demo as on the proxies.
+      extraEnv: { proxy: { SOCKET_LIST_WAIT: 'beam' }, 'broker-api': { METRICS_AUTH: 'none' } },
     });
   } finally {
     process.off('SIGINT', abort).off('SIGTERM', abort);
@@ -138,6 +139,7 @@ function banner(net: DevNetwork, envFile: string | undefined): string {
   });
   const rows = [
     ['broker', `http://localhost:${brokerPort}`, `(BrokerId ${DEV_DEFAULTS.brokerId}, MONITORING_API_KEY=${DEV_DEFAULTS.monitoringApiKey})`],
+    ['broker-store', net.brokerStoreUrls[0], '(its /metrics and /v1/health; every service has /metrics)'],
     ...net.proxies.map((p) => [p.id, `http://localhost:${p.port}`, `(apps ${DEV_DEFAULTS.apps.map((a) => a.label).join(', ')})`]),
     ['NATS', net.natsUrl, natsNote(net)],
     ['CA', dirname(net.pki.rootCertFile), '(the demo\'s CA: "beamline pki sign" uses it)'],

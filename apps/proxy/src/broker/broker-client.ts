@@ -200,7 +200,7 @@ export class BrokerClient {
    */
   async openUpgrade(method: 'GET' | 'POST', pathAndQuery: string, signal: AbortSignal): Promise<Upgraded> {
     for (let reopened = false; ; reopened = true) {
-      const { authorization } = await this.headersFor(method, pathAndQuery, undefined, {});
+      const headers = await this.headersFor(method, pathAndQuery, undefined, {});
       let sessionRefused = false;
       const refuse = (res: BrokerResponse): never => {
         if (res.status === 401 && !reopened && this.config.brokerAuth === 'session') {
@@ -212,7 +212,7 @@ export class BrokerClient {
       };
       try {
         const target = new URL(this.config.brokerUrl + pathAndQuery);
-        return await openBrokerUpgrade(target, (url) => this.egress.connect(url, signal), method, authorization, refuse, signal);
+        return await openBrokerUpgrade(target, (url) => this.egress.connect(url, signal), method, headers, refuse, signal);
       } catch (err) {
         if (!sessionRefused) throw err;
         this.session.drop();

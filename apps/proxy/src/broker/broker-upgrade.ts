@@ -25,7 +25,8 @@ export async function openBrokerUpgrade(
   url: URL,
   connect: (url: URL) => Promise<Socket>,
   method: 'GET' | 'POST',
-  authorization: string,
+  /** Authorization, request id and version, as for every request to the broker. */
+  brokerHeaders: Record<string, string>,
   expect: (res: { status: number; body: unknown; headers: IncomingHttpHeaders }) => never,
   signal: AbortSignal,
 ): Promise<Upgraded> {
@@ -36,7 +37,7 @@ export async function openBrokerUpgrade(
     throw signal.aborted ? err : new BrokerUnavailable(`broker: unreachable (${(err as Error).message})`, undefined, { cause: err });
   }
   return new Promise<Upgraded>((resolve, reject) => {
-    const headers = { host: url.host, connection: 'Upgrade', upgrade: 'tcp', authorization, 'content-length': '0' };
+    const headers = { ...brokerHeaders, host: url.host, connection: 'Upgrade', upgrade: 'tcp', 'content-length': '0' };
     const req = httpRequest({ method, path: url.pathname + url.search, headers, signal, createConnection: () => connection });
     req.on('upgrade', (res, socket, head) => {
       if (res.statusCode !== 101) {

@@ -28,7 +28,7 @@ import {
   type SocketKeys,
 } from '@beamline/crypto';
 import { BrokerUnavailable, decodePathParam, NotFound, parseBeamId, parseSocketMetadataHeader, parseUuid, proxyIdOf, UpgradeRequired } from '@beamline/domain';
-import { httpErrorFor, rawJsonResponse, routeUpgrades } from '@beamline/http';
+import { httpErrorFor, rawJsonResponse, rawSwitchingResponse, routeUpgrades } from '@beamline/http';
 import { ApiKeyGuard, callerOf, type AppRequest } from '../auth/api-key.guard';
 import { BrokerClient } from '../broker/broker-client';
 import { ProxyIdentity } from '../broker/proxy-identity';
@@ -39,7 +39,6 @@ import { EncryptedRelay } from './encrypted-relay';
 import { SocketMessages } from './socket-messages';
 
 const SOCKET_PATH = /^\/v1\/sockets\/([^/?#]+)(?:\?.*)?$/;
-const SWITCHING = 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n';
 
 @Injectable()
 export class SocketUpgrades implements OnApplicationBootstrap {
@@ -58,6 +57,7 @@ export class SocketUpgrades implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     routeUpgrades(this.adapterHost.httpAdapter.getHttpServer() as Server, {
+      route: '/v1/sockets/:id',
       claims: (req) => (req.method === 'GET' || req.method === 'POST') && SOCKET_PATH.test(req.url ?? ''),
       handle: (req, socket, head) => void this.accept(req, socket as Socket, head),
     });
@@ -82,7 +82,7 @@ export class SocketUpgrades implements OnApplicationBootstrap {
       const opened = req.method === 'POST' ? await this.initiate(caller, param, req, aborted.signal) : await this.connect(caller, param, aborted.signal);
       relay = opened.relay;
       if (app.destroyed) throw new Error('app went away');
-      app.write(SWITCHING);
+      app.write(rawSwitchingResponse());
       if (opened.handshake) relay.write(opened.handshake);
       new EncryptedRelay(app, relay, opened.send, opened.receive, this.logger).start(head, opened.rest);
     } catch (err) {
