@@ -36,6 +36,16 @@ async function untilWaiting(done: (waiting: number) => boolean, stallMs: number,
   }
 }
 
+/** Waits until the proxy at `proxyUrl` holds `n` waiting app requests (its `beamline_waiting_requests` gauge). */
+async function untilProxyWaiting(n: number, proxyUrl = t.app1.proxyUrl): Promise<void> {
+  for (const until = Date.now() + 30_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+    const metrics = await (await fetch(`${proxyUrl}/metrics`)).text();
+    const waiting = [...metrics.matchAll(/^beamline_waiting_requests\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    if (waiting >= n) return;
+  }
+  throw new Error(`the proxy never held ${n} waiting requests`);
+}
+
 it('releases every broker waiter when 2,000 long-polling and SSE clients disconnect', async () => {
   const task = newTask(APP1, [APP2]);
   expect((await t.app1.postTask(task)).status).toBe(201);
@@ -59,11 +69,13 @@ it('releases every broker waiter when 2,000 long-polling and SSE clients disconn
       });
     return { controller, done };
   });
+  // Every SSE stream holds its own wait at the broker; the 1,500 identical long-polls share one (SharedWaits).
   await untilWaiting(
-    (n) => n >= 2_000,
+    (n) => n >= 500 + 1,
     30_000,
     () => endedEarly,
   );
+  await untilProxyWaiting(2_000);
 
   aborting = true;
   for (const c of clients) c.controller.abort();
@@ -78,3 +90,22 @@ it('releases every broker waiter when 2,000 long-polling and SSE clients disconn
   const res = await t.app1.get(`/v1/tasks/${task.id}/results?wait_count=1&wait_time=200ms`);
   expect(res.status).toBe(206);
 }, 300_000);
+
+it('holds one wait at the broker for 300 identical long-polls of one app, and one task wakes them all', async () => {
+  const worker = 'app1.proxy2.broker';
+  const proxyUrl = t.net.proxies[1].url;
+  const before = await brokerWaiting();
+  const polls = Array.from({ length: 300 }, () =>
+    fetch(`${proxyUrl}/v1/tasks?filter=todo&wait_count=1&wait_time=60s`, { headers: { authorization: `ApiKey ${worker} App1Secret` } }).then(async (res) => ({
+      status: res.status,
+      tasks: (await res.json()) as { id: string }[],
+    })),
+  );
+  await untilProxyWaiting(300, proxyUrl);
+  expect((await brokerWaiting()) - before).toBe(1);
+  const task = newTask(APP1, [worker]);
+  expect((await t.app1.postTask(task)).status).toBe(201);
+  const answers = await Promise.all(polls);
+  expect(answers.filter((a) => a.status === 200 && a.tasks.length === 1 && a.tasks[0].id === task.id)).toHaveLength(300);
+  expect(await brokerWaiting()).toBe(before);
+}, 60_000);

@@ -8,6 +8,7 @@ import type { SseWriter } from '@beamline/http';
 import { relayEvents } from './event-relay';
 import { mapInOrder } from './in-order';
 import { Messages, type ResultOutput, type TaskOutput } from './messages';
+import { SharedWaits, type SharedAnswer } from './shared-waits';
 
 /** A listing as it streams from the broker; `items` yields undefined for messages refused here. */
 export interface Listing<T> {
@@ -26,6 +27,8 @@ function resumeHeader(afterSeq: number): Record<string, string> {
 export class TasksService {
   /** The newest stream sequence of a write acknowledged to this proxy; reads ask for at least that. */
   private minSeq = 0;
+  /** Identical long-polls of one app: one wait at the broker. */
+  readonly sharedWaits = new SharedWaits<unknown>();
 
   constructor(
     private readonly broker: BrokerClient,
@@ -42,9 +45,7 @@ export class TasksService {
   }
 
   async list(caller: string, raw: Record<string, string | undefined>, wait: WaitParams, signal: AbortSignal): Promise<Listing<TaskOutput>> {
-    const { value: res, cutShort } = await waitUntilShutdown(raw, wait, signal, (r, w, s) =>
-      this.broker.lines(`/v1/tasks${this.queryString(r, caller)}`, this.waitOptions(w, s)),
-    );
+    const { value: res, cutShort } = await waitUntilShutdown(raw, wait, signal, (r, w, s) => this.lines(caller, '/v1/tasks', r, w, s));
     return { items: mapInOrder(res.lines, OPEN_CONCURRENCY, (line) => this.messages.openTask(line, caller)), complete: res.status === 200 && !cutShort };
   }
 
@@ -81,9 +82,7 @@ export class TasksService {
     signal: AbortSignal,
   ): Promise<Listing<ResultOutput>> {
     const id = parseUuid(idParam, 'task id');
-    const { value: res, cutShort } = await waitUntilShutdown(raw, wait, signal, (r, w, s) =>
-      this.broker.lines(`/v1/tasks/${id}/results${this.queryString(r, caller)}`, this.waitOptions(w, s)),
-    );
+    const { value: res, cutShort } = await waitUntilShutdown(raw, wait, signal, (r, w, s) => this.lines(caller, `/v1/tasks/${id}/results`, r, w, s));
     return { items: mapInOrder(res.lines, OPEN_CONCURRENCY, (line) => this.messages.openResult(line, caller, id)), complete: res.status === 200 && !cutShort };
   }
 
@@ -125,6 +124,34 @@ export class TasksService {
     );
   }
 
+  /**
+   * The broker's listing at `path` for `caller`, streamed; a read that waits joins the identical waiting reads
+   * of the same app (SharedWaits), and its (small) answer is read whole and shared.
+   */
+  private async lines(
+    caller: string,
+    path: string,
+    raw: Record<string, string | undefined>,
+    wait: WaitParams,
+    signal?: AbortSignal,
+  ): Promise<{ status: number; lines: AsyncIterable<unknown> }> {
+    if (wait.waitMs <= 0 || !signal) return this.broker.lines(`${path}${this.queryString(raw, caller)}`, this.waitOptions(wait, signal));
+    const { wait_time: _ownWait, ...rest } = raw;
+    const key = `${caller} ${path}?${new URLSearchParams(
+      Object.entries(rest)
+        .filter((e): e is [string, string] => e[1] !== undefined)
+        .sort(),
+    ).toString()}`;
+    const answer = await this.sharedWaits.read(key, this.minSeq, wait.waitMs, signal, async (waitMs, s): Promise<SharedAnswer<unknown>> => {
+      const query = { ...rest, wait_time: `${waitMs}ms` };
+      const res = await this.broker.lines(`${path}${this.queryString(query, caller)}`, this.waitOptions({ ...wait, waitMs }, s));
+      const lines: unknown[] = [];
+      for await (const line of res.lines) lines.push(line);
+      return { status: res.status, lines };
+    });
+    return { status: answer.status, lines: fromArray(answer.lines) };
+  }
+
   private noteSeq(res: BrokerResponse): void {
     const seq = Number(res.headers['beam-seq']);
     if (Number.isSafeInteger(seq) && seq > this.minSeq) this.minSeq = seq;
@@ -142,6 +169,10 @@ export class TasksService {
   private waitOptions(wait: WaitParams, signal?: AbortSignal): { timeoutMs: number; signal?: AbortSignal } {
     return { timeoutMs: wait.waitMs + this.config.brokerTimeoutMs, signal };
   }
+}
+
+async function* fromArray<T>(items: readonly T[]): AsyncGenerator<T> {
+  for (const item of items) yield item;
 }
 
 /** An SSE event's data as a line's JSON; undefined (refused by the opener) when it is not JSON. */
