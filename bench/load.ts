@@ -11,7 +11,10 @@
  * stay open, against the same with none. Prints one table: rates, latencies, and the ratios the performance
  * goals are stated in. Per-proxy quotas are lifted for the run: they would measure the quota, not the system.
  *
- *   npm run build && npm run bench:load -- [--seconds 10] [--concurrency 1,4,16,64] [--waiters 2000] [--profile DIR]
+ *   npm run build && npm run bench:load -- [--seconds 10] [--concurrency 1,4,16,64] [--waiters 2000] [--cluster] [--profile DIR]
+ *
+ * `--cluster` then starts the network again on a 3-node JetStream cluster (R3 streams, all on this machine)
+ * and measures creates at 1 client and at the highest concurrency there, against the single-node figures.
  *
  * `--profile DIR` runs every service under bench/cpu-profile-hook and writes `DIR/<pid>.cpuprofile` covering
  * the Beamline phases (not the baselines).
@@ -31,6 +34,8 @@ interface Options {
   concurrency: number[];
   /** Long-polls woken by one task (0: skip the wake-up phases). */
   waiters: number;
+  /** Also measure creates on a 3-node JetStream cluster with R3 streams. */
+  cluster: boolean;
   profileDir?: string;
 }
 
@@ -39,12 +44,16 @@ const APP2 = 'app2.proxy2.broker';
 const BODY = 'b'.repeat(1024);
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { seconds: 10, concurrency: [1, 4, 16, 64], waiters: 2000 };
+  const opts: Options = { seconds: 10, concurrency: [1, 4, 16, 64], waiters: 2000, cluster: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--help' || flag === '-h') {
-      console.log('usage: node dist/bench/load.js [--seconds 10] [--concurrency 1,4,16,64] [--waiters 2000] [--profile DIR]');
+      console.log('usage: node dist/bench/load.js [--seconds 10] [--concurrency 1,4,16,64] [--waiters 2000] [--cluster] [--profile DIR]');
       process.exit(0);
+    }
+    if (flag === '--cluster') {
+      opts.cluster = true;
+      continue;
     } else if (flag === '--seconds' && /^\d+$/.test(value ?? '')) opts.seconds = Number(value);
     else if (flag === '--concurrency' && /^\d+(,\d+)*$/.test(value ?? '')) opts.concurrency = value.split(',').map(Number);
     else if (flag === '--waiters' && /^\d+$/.test(value ?? '')) opts.waiters = Number(value);
@@ -141,7 +150,7 @@ function rsaSignBaseline(seconds: number): number {
   return n / ((performance.now() - started) / 1000);
 }
 
-async function startNetwork(opts: Options): Promise<DevNetwork> {
+async function startNetwork(opts: Options, natsCluster = false): Promise<DevNetwork> {
   const profile: Record<string, string> = opts.profileDir
     ? { NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile-hook.js')}`, BEAMLINE_PROFILE_DIR: opts.profileDir }
     : {};
@@ -149,6 +158,7 @@ async function startNetwork(opts: Options): Promise<DevNetwork> {
   const waiting = String(Math.max(opts.waiters, 1000) + 100);
   return startDevNetwork({
     log: false,
+    natsCluster: natsCluster || undefined,
     proxies: ['proxy1.broker', 'proxy2.broker', 'proxy3.broker', 'proxy4.broker'].map((id) => ({ id })),
     extraEnv: {
       proxy: { LOG_LEVEL: 'warn', MAX_WAITING_PER_APP: waiting, ...profile },
@@ -165,13 +175,10 @@ async function startNetwork(opts: Options): Promise<DevNetwork> {
   });
 }
 
-async function main(): Promise<void> {
-  const opts = parseArgs(process.argv.slice(2));
-  const dispatcher = new Agent({ pipelining: 1 });
-  const net = await startNetwork(opts);
-  process.once('SIGINT', () => void net.stop().finally(() => process.exit(130)));
-  const [p1, p2] = net.proxies.map((p) => p.url);
-  const call = async (url: string, app: string, method: 'POST' | 'PUT', body: unknown): Promise<number> => {
+type Call = (url: string, app: string, method: 'POST' | 'PUT', body: unknown) => Promise<number>;
+
+function caller(dispatcher: Agent): Call {
+  return async (url, app, method, body) => {
     const res = await request(url, {
       method,
       body: JSON.stringify(body),
@@ -181,14 +188,48 @@ async function main(): Promise<void> {
     await res.body.text();
     return res.statusCode;
   };
-  const created: string[] = [];
-  const createTask = async (to: string[] = [APP2]): Promise<boolean> => {
+}
+
+/** Posts a task from app1 of proxy1 (to app2 of proxy2 unless told), noting its id in `created`. */
+function taskCreator(call: Call, proxy1Url: string, created: string[]): (to?: string[]) => Promise<boolean> {
+  return async (to = [APP2]) => {
     const id = randomUUID();
-    const status = await call(`${p1}/v1/tasks`, APP1, 'POST', { id, from: APP1, to, body: BODY, failure_strategy: 'discard', ttl: '1h', metadata: null });
+    const status = await call(`${proxy1Url}/v1/tasks`, APP1, 'POST', {
+      id,
+      from: APP1,
+      to,
+      body: BODY,
+      failure_strategy: 'discard',
+      ttl: '1h',
+      metadata: null,
+    });
     if (status !== 201) throw new Error(`task create answered ${status}`);
     created.push(id);
     return true;
   };
+}
+
+/** Creates at 1 client and at `top` on a 3-node JetStream cluster with R3 streams. */
+async function clusterCreates(opts: Options, dispatcher: Agent, top: number): Promise<{ one: Phase; top: Phase }> {
+  const net = await startNetwork(opts, true);
+  try {
+    const createTask = taskCreator(caller(dispatcher), net.proxies[0].url, []);
+    await phase(4, 2, () => createTask());
+    return { one: await phase(1, opts.seconds, () => createTask()), top: await phase(top, opts.seconds, () => createTask()) };
+  } finally {
+    await net.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const dispatcher = new Agent({ pipelining: 1 });
+  const net = await startNetwork(opts);
+  process.once('SIGINT', () => void net.stop().finally(() => process.exit(130)));
+  const [p1, p2] = net.proxies.map((p) => p.url);
+  const call = caller(dispatcher);
+  const created: string[] = [];
+  const createTask = taskCreator(call, p1, created);
   const putResult = async (proxyUrl: string, app: string, task: string): Promise<void> => {
     const status = await call(`${proxyUrl}/v1/tasks/${task}/results/${app}`, app, 'PUT', {
       from: app,
@@ -240,6 +281,16 @@ async function main(): Promise<void> {
     console.log(`  CPU per create at ${top} clients: ${createCpu}`);
     if (wake) printWake(opts.waiters, wake);
     if (underWaiters) printUnderWaiters(underWaiters);
+    if (opts.cluster) {
+      await net.stop();
+      const cluster = await clusterCreates(opts, dispatcher, top);
+      const single = creates.get(top) as Phase;
+      console.log('\n3-node JetStream cluster, R3 streams (all on this machine)');
+      console.log(`  creates, 1 client: ${cluster.one.perSecond.toFixed(0)}/s, p50 ${cluster.one.p50.toFixed(1)} ms`);
+      console.log(
+        `  creates, ${top} clients: ${cluster.top.perSecond.toFixed(0)}/s, p50 ${cluster.top.p50.toFixed(1)} ms = ${(cluster.top.perSecond / single.perSecond).toFixed(2)}× the single node  [>= 0.6]`,
+      );
+    }
   } finally {
     await dispatcher.close();
     await net.stop();

@@ -109,3 +109,37 @@ it('holds one wait at the broker for 300 identical long-polls of one app, and on
   expect(answers.filter((a) => a.status === 200 && a.tasks.length === 1 && a.tasks[0].id === task.id)).toHaveLength(300);
   expect(await brokerWaiting()).toBe(before);
 }, 60_000);
+
+it('shares no answer too big to hold for everyone: identical long-polls each read a 9 MB task themselves', async () => {
+  const worker = 'app2.proxy1.broker';
+  const proxyUrl = t.net.proxies[0].url;
+  const polls = Array.from({ length: 3 }, () =>
+    fetch(`${proxyUrl}/v1/tasks?filter=todo&wait_count=1&wait_time=60s`, { headers: { authorization: `ApiKey ${worker} App1Secret` } }).then(async (res) => ({
+      status: res.status,
+      tasks: (await res.json()) as { id: string; body: string }[],
+    })),
+  );
+  await untilProxyWaiting(3, proxyUrl);
+  const listingsBefore = await brokerListings();
+  const task = newTask(APP1, [worker], { body: 'b'.repeat(9 * 1024 * 1024) });
+  expect((await t.app1.postTask(task)).status).toBe(201);
+  for (const answer of await Promise.all(polls)) {
+    expect(answer.status).toBe(200);
+    expect(answer.tasks.map((x) => [x.id, x.body.length])).toEqual([[task.id, task.body.length]]);
+  }
+  // The shared wait's answer, dropped as too big, then one read of each request (counted as each connection closes).
+  let listings = 0;
+  for (const until = Date.now() + 2_000; Date.now() < until && listings < 4; await new Promise((r) => setTimeout(r, 50)))
+    listings = (await brokerListings()) - listingsBefore;
+  expect(listings).toBe(1 + 3);
+}, 60_000);
+
+/** GET /v1/tasks answers broker-api gave so far (its metrics). */
+async function brokerListings(): Promise<number> {
+  const metrics = await (
+    await fetch(`${t.net.brokerUrl}/metrics`, { headers: { authorization: `Basic ${Buffer.from(':SuperSecretKey').toString('base64')}` } })
+  ).text();
+  return [...metrics.matchAll(/^beamline_http_requests_total\{([^}]*)\} (\d+)$/gm)]
+    .filter(([, labels]) => labels.includes('method="GET"') && labels.includes('route="/v1/tasks"'))
+    .reduce((sum, m) => sum + Number(m[2]), 0);
+}

@@ -13,6 +13,8 @@ export interface SharedAnswer<L> {
   /** 200: the wait was satisfied; 206: it ended first. */
   status: number;
   lines: L[];
+  /** Set when the answer was too big to hold for everyone: each request reads it itself, without waiting. */
+  tooBig?: true;
 }
 
 /** Reads the broker waiting up to `waitMs` (0: not at all), with `signal` ending the read. */

@@ -16,6 +16,9 @@ export interface Listing<T> {
   complete: boolean;
 }
 
+/** The most message text a shared long-poll answer holds for its requests (the rest read theirs themselves). */
+const MAX_SHARED_ANSWER_CHARS = 8 * 1024 * 1024;
+
 /** Messages verified (and opened) at once per listing: enough to keep the thread pool's cores busy. */
 const OPEN_CONCURRENCY = 8;
 
@@ -126,7 +129,9 @@ export class TasksService {
 
   /**
    * The broker's listing at `path` for `caller`, streamed; a read that waits joins the identical waiting reads
-   * of the same app (SharedWaits), and its (small) answer is read whole and shared.
+   * of the same app (SharedWaits), and its answer is read whole and shared, up to MAX_SHARED_ANSWER_CHARS of
+   * messages: a bigger one (a long-poll for thousands of tasks, or big bodies) each request reads for itself,
+   * streamed, once the shared wait is over.
    */
   private async lines(
     caller: string,
@@ -135,7 +140,9 @@ export class TasksService {
     wait: WaitParams,
     signal?: AbortSignal,
   ): Promise<{ status: number; lines: AsyncIterable<unknown> }> {
-    if (wait.waitMs <= 0 || !signal) return this.broker.lines(`${path}${this.queryString(raw, caller)}`, this.waitOptions(wait, signal));
+    const streamed = (query: Record<string, string | undefined>, w: WaitParams, s?: AbortSignal) =>
+      this.broker.lines(`${path}${this.queryString(query, caller)}`, this.waitOptions(w, s));
+    if (wait.waitMs <= 0 || !signal) return streamed(raw, wait, signal);
     const { wait_time: _ownWait, ...rest } = raw;
     const key = `${caller} ${path}?${new URLSearchParams(
       Object.entries(rest)
@@ -143,12 +150,17 @@ export class TasksService {
         .sort(),
     ).toString()}`;
     const answer = await this.sharedWaits.read(key, this.minSeq, wait.waitMs, signal, async (waitMs, s): Promise<SharedAnswer<unknown>> => {
-      const query = { ...rest, wait_time: `${waitMs}ms` };
-      const res = await this.broker.lines(`${path}${this.queryString(query, caller)}`, this.waitOptions({ ...wait, waitMs }, s));
+      const res = await streamed({ ...rest, wait_time: `${waitMs}ms` }, { ...wait, waitMs }, s);
       const lines: unknown[] = [];
-      for await (const line of res.lines) lines.push(line);
+      let chars = 0;
+      for await (const line of res.lines) {
+        chars += messageChars(line);
+        if (chars > MAX_SHARED_ANSWER_CHARS) return { status: res.status, lines: [], tooBig: true };
+        lines.push(line);
+      }
       return { status: res.status, lines };
     });
+    if (answer.tooBig) return streamed({ ...rest, wait_time: '0ms' }, { ...wait, waitMs: 0 }, signal);
     return { status: answer.status, lines: fromArray(answer.lines) };
   }
 
@@ -169,6 +181,12 @@ export class TasksService {
   private waitOptions(wait: WaitParams, signal?: AbortSignal): { timeoutMs: number; signal?: AbortSignal } {
     return { timeoutMs: wait.waitMs + this.config.brokerTimeoutMs, signal };
   }
+}
+
+/** The size of a listing line (`{ event: { message, ... } }`): its signed message, which is nearly all of it. */
+function messageChars(line: unknown): number {
+  const message = (line as { event?: { message?: unknown } } | null)?.event?.message;
+  return typeof message === 'string' ? message.length : 1_024;
 }
 
 async function* fromArray<T>(items: readonly T[]): AsyncGenerator<T> {
