@@ -11,22 +11,24 @@
  * stay open, against the same with none. Prints one table: rates, latencies, and the ratios the performance
  * goals are stated in. Per-proxy quotas are lifted for the run: they would measure the quota, not the system.
  *
- *   npm run build && npm run bench:load -- [--seconds 10] [--concurrency 1,4,16,64] [--waiters 2000] [--cluster] [--profile DIR]
+ *   npm run build && npm run bench:load -- [--seconds 10] [--concurrency 1,4,16,64] [--waiters 2000] [--cluster] [--replicas] [--profile DIR]
  *
  * `--cluster` then starts the network again on a 3-node JetStream cluster (R3 streams, all on this machine)
  * and measures creates at 1 client and at the highest concurrency there, against the single-node figures.
+ * `--replicas` measures creates at the highest concurrency with one broker-api replica pinned to core 0 and
+ * with two pinned to cores 0 and 1 (`taskset`), both behind the same round-robin front.
  *
  * `--profile DIR` runs every service under bench/cpu-profile-hook and writes `DIR/<pid>.cpuprofile` covering
  * the Beamline phases (not the baselines).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { constants, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Agent, request } from 'undici';
-import { startDevNetwork, type DevNetwork } from '@beamline/devnet';
+import { startDevNetwork, startRoundRobin, type DevNetwork } from '@beamline/devnet';
 import { connectNats } from '@beamline/nats';
 
 interface Options {
@@ -36,6 +38,8 @@ interface Options {
   waiters: number;
   /** Also measure creates on a 3-node JetStream cluster with R3 streams. */
   cluster: boolean;
+  /** Also measure creates with 1 and 2 broker-api replicas, each pinned to its own core. */
+  replicas: boolean;
   profileDir?: string;
 }
 
@@ -44,15 +48,15 @@ const APP2 = 'app2.proxy2.broker';
 const BODY = 'b'.repeat(1024);
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { seconds: 10, concurrency: [1, 4, 16, 64], waiters: 2000, cluster: false };
+  const opts: Options = { seconds: 10, concurrency: [1, 4, 16, 64], waiters: 2000, cluster: false, replicas: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--help' || flag === '-h') {
-      console.log('usage: node dist/bench/load.js [--seconds 10] [--concurrency 1,4,16,64] [--waiters 2000] [--cluster] [--profile DIR]');
+      console.log('usage: node dist/bench/load.js [--seconds 10] [--concurrency 1,4,16,64] [--waiters 2000] [--cluster] [--replicas] [--profile DIR]');
       process.exit(0);
     }
-    if (flag === '--cluster') {
-      opts.cluster = true;
+    if (flag === '--cluster' || flag === '--replicas') {
+      opts[flag === '--cluster' ? 'cluster' : 'replicas'] = true;
       continue;
     } else if (flag === '--seconds' && /^\d+$/.test(value ?? '')) opts.seconds = Number(value);
     else if (flag === '--concurrency' && /^\d+(,\d+)*$/.test(value ?? '')) opts.concurrency = value.split(',').map(Number);
@@ -150,7 +154,7 @@ function rsaSignBaseline(seconds: number): number {
   return n / ((performance.now() - started) / 1000);
 }
 
-async function startNetwork(opts: Options, natsCluster = false): Promise<DevNetwork> {
+async function startNetwork(opts: Options, natsCluster = false, brokerApiReplicas?: number): Promise<DevNetwork> {
   const profile: Record<string, string> = opts.profileDir
     ? { NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile-hook.js')}`, BEAMLINE_PROFILE_DIR: opts.profileDir }
     : {};
@@ -159,6 +163,7 @@ async function startNetwork(opts: Options, natsCluster = false): Promise<DevNetw
   return startDevNetwork({
     log: false,
     natsCluster: natsCluster || undefined,
+    ...(brokerApiReplicas ? { brokerApiReplicas, brokerFront: (urls: string[]) => startRoundRobin(urls) } : {}),
     proxies: ['proxy1.broker', 'proxy2.broker', 'proxy3.broker', 'proxy4.broker'].map((id) => ({ id })),
     extraEnv: {
       proxy: { LOG_LEVEL: 'warn', MAX_WAITING_PER_APP: waiting, ...profile },
@@ -216,6 +221,20 @@ async function clusterCreates(opts: Options, dispatcher: Agent, top: number): Pr
     const createTask = taskCreator(caller(dispatcher), net.proxies[0].url, []);
     await phase(4, 2, () => createTask());
     return { one: await phase(1, opts.seconds, () => createTask()), top: await phase(top, opts.seconds, () => createTask()) };
+  } finally {
+    await net.stop();
+  }
+}
+
+/** Creates at `clients` with `replicas` broker-api replicas, replica i pinned to core i, behind a round-robin front. */
+async function pinnedReplicas(opts: Options, dispatcher: Agent, clients: number, replicas: number): Promise<Phase> {
+  const net = await startNetwork(opts, false, replicas);
+  try {
+    const apis = [...net.services.values()].filter((s) => s.name.startsWith('broker-api'));
+    apis.forEach((api, core) => execFileSync('taskset', ['-a', '-p', '-c', String(core), String(api.pid)], { stdio: 'ignore' }));
+    const createTask = taskCreator(caller(dispatcher), net.proxies[0].url, []);
+    await phase(4, 2, () => createTask());
+    return await phase(clients, opts.seconds, () => createTask());
   } finally {
     await net.stop();
   }
@@ -281,8 +300,15 @@ async function main(): Promise<void> {
     console.log(`  CPU per create at ${top} clients: ${createCpu}`);
     if (wake) printWake(opts.waiters, wake);
     if (underWaiters) printUnderWaiters(underWaiters);
+    if (opts.cluster || opts.replicas) await net.stop();
+    if (opts.replicas) {
+      const one = await pinnedReplicas(opts, dispatcher, top, 1);
+      const two = await pinnedReplicas(opts, dispatcher, top, 2);
+      console.log(`\nbroker-api replicas pinned to their own cores (taskset), behind a round-robin front, ${top} clients`);
+      console.log(`  1 replica (core 0):      ${one.perSecond.toFixed(0)}/s, p50 ${one.p50.toFixed(1)} ms`);
+      console.log(`  2 replicas (cores 0, 1): ${two.perSecond.toFixed(0)}/s, p50 ${two.p50.toFixed(1)} ms = ${(two.perSecond / one.perSecond).toFixed(2)}×`);
+    }
     if (opts.cluster) {
-      await net.stop();
       const cluster = await clusterCreates(opts, dispatcher, top);
       const single = creates.get(top) as Phase;
       console.log('\n3-node JetStream cluster, R3 streams (all on this machine)');

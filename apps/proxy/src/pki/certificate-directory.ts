@@ -61,20 +61,37 @@ export class CertificateDirectory implements OnApplicationBootstrap, OnApplicati
 
   /** The newest valid certificate of `proxyId`, refreshing the cache once on a miss. */
   async forProxy(proxyId: string): Promise<CertInfo | undefined> {
-    return this.lookup(() => this.newestFor(proxyId));
+    return this.lookup(() => this.newestFor(proxyId), false);
   }
 
+  /**
+   * The certificate `serial` while it is valid and trusted. A serial the directory has never seen waits for the
+   * next refresh (a peer re-enrolled a moment ago signs with it); a known one that is revoked, expired or
+   * untrusted does not: a refresh cannot make it usable.
+   */
   async bySerialNumber(serial: string): Promise<CertInfo | undefined> {
+    const unseen = this.directory.get(serial) === undefined && !this.directory.isRevoked(serial);
     return this.lookup(() => {
       const cert = this.bySerial.get(serial);
       return cert && this.usable(cert) ? cert : undefined;
-    });
+    }, unseen);
   }
 
-  private async lookup(find: () => CertInfo | undefined): Promise<CertInfo | undefined> {
+  /**
+   * A miss refreshes the directory, at most once per MIN_REFRESH_GAP_MS. With `waitForNext`, a miss just after
+   * a refresh waits for the next one rather than giving up at once (without, it gives up); a refresh that ended
+   * after the miss already holds what the broker knew then.
+   */
+  private async lookup(find: () => CertInfo | undefined, waitForNext: boolean): Promise<CertInfo | undefined> {
     const hit = find();
-    if (hit || Date.now() - this.lastRefresh < MIN_REFRESH_GAP_MS) return hit;
-    await this.refresh().catch((err) => this.logger.warn(`directory refresh failed: ${String(err)}`));
+    if (hit) return hit;
+    const missedAt = Date.now();
+    const gap = this.lastRefresh + MIN_REFRESH_GAP_MS - missedAt;
+    if (gap > 0) {
+      if (!waitForNext) return undefined;
+      await new Promise((r) => setTimeout(r, gap));
+    }
+    if (this.lastRefresh <= missedAt) await this.refresh().catch((err) => this.logger.warn(`directory refresh failed: ${String(err)}`));
     return find();
   }
 
