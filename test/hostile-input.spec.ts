@@ -675,6 +675,17 @@ describe('hostile input', () => {
       );
     });
 
+    it('refuses a body announced over the limit with 413 before 100 Continue: the app never uploads it', async () => {
+      const port = t.net.proxies[0].port;
+      const head =
+        `POST /v1/tasks HTTP/1.1\r\nHost: localhost\r\nAuthorization: ApiKey ${APP1} App1Secret\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${16 * 1024 * 1024 + 1}\r\nExpect: 100-continue\r\n\r\n`;
+      const answer = await rawRequest(port, head, 3_000);
+      expect(answer.raw).not.toMatch(/100 Continue/);
+      expect(answer.status).toBe(413);
+      expect(JSON.parse(answer.text)).toEqual({ error: 'payload_too_large', message: expect.stringMatching(/larger than the limit/) });
+    });
+
     it('answers 404 JSON for unknown routes and 404/405 JSON for wrong methods, on every server', async () => {
       for (const base of Object.values(bases)) {
         await expectJsonError(await fetchAnswer(`${base}/v1/nope`, { headers: auth }), 404);

@@ -28,8 +28,13 @@ describe('hardenHttpServer', () => {
     const app = express();
     app.use(requireHost);
     app.get('/ok', (_req, res) => void res.json({ ok: true }));
+    app.post('/echo', (req, res) => {
+      let n = 0;
+      req.on('data', (c: Buffer) => (n += c.length));
+      req.on('end', () => void res.json({ received: n }));
+    });
     server = createServer(app);
-    hardenHttpServer(server);
+    hardenHttpServer(server, { bodyLimitBytes: 1000 });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as { port: number }).port;
   });
@@ -53,6 +58,31 @@ describe('hardenHttpServer', () => {
   it('still serves normal requests, HTTP/1.0 without Host included', async () => {
     expect(await raw(port, 'GET /ok HTTP/1.1\r\nHost: x\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 [\s\S]*\{"ok":true\}$/);
     expect(await raw(port, 'GET /ok HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it('refuses a body announced over the limit with 413 before 100 Continue', async () => {
+    const answer = await raw(port, 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\nExpect: 100-continue\r\n\r\n');
+    expect(answer).not.toMatch(/100 Continue/);
+    expect(answer).toMatch(/^HTTP\/1\.1 413 [\s\S]*\r\nconnection: close\r\n/i);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: 'payload_too_large',
+      message: 'body: larger than the limit of 1000 bytes',
+    });
+  });
+
+  it('sends 100 Continue for a body within the limit, then serves the request', async () => {
+    const answer = await new Promise<string>((resolve) => {
+      let out = '';
+      const s = connect(port, '127.0.0.1', () => s.write('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n'));
+      s.on('data', (c) => {
+        out += c.toString('latin1');
+        if (out === 'HTTP/1.1 100 Continue\r\n\r\n') s.write('y'.repeat(1000));
+        if (out.endsWith('}')) s.end();
+      });
+      s.on('close', () => resolve(out));
+      setTimeout(() => s.destroy(), 2_000);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 [\s\S]*\{"received":1000\}$/);
   });
 
   it('maps parser error codes like Node does', () => {

@@ -55,7 +55,7 @@ export async function startHttpApp(module: Type<unknown> | DynamicModule, opts: 
   const always = root.child({ version }, { level: 'info' });
   always.info({ node: process.version }, `${opts.service} ${version} starting`);
   const app = await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, logger: nestLoggerFor(root) });
-  hardenHttpServer(app.getHttpServer());
+  hardenHttpServer(app.getHttpServer(), { bodyLimitBytes: opts.bodyLimitBytes });
   const onEnd = peerVersionCheck(opts);
   app.use(requestLogging(root, { callerOf: opts.callerOf, onEnd: (req, _res, line) => onEnd(req, line) }));
   enableUpgradeLogging(app.getHttpServer(), { root, callerOf: opts.callerOf, onEnd });

@@ -2,7 +2,8 @@
  * Answers, as `{"error","message"}` JSON, the requests Node's HTTP server would otherwise refuse by itself
  * with an empty body (or by closing the socket), before Express and Nest ever see them: malformed HTTP
  * (400), oversized request headers or URL (431), a request timeout (408), an `Expect` we do not support
- * (417), an HTTP/1.1 request without `Host` (400) and `CONNECT` (405).
+ * (417), an HTTP/1.1 request without `Host` (400) and `CONNECT` (405); and a body announced larger than the
+ * limit with `Expect: 100-continue` (413, before the client sends it).
  */
 import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -48,7 +49,15 @@ function requestIdLine(id = currentRequestId()): string {
   return id === undefined ? '' : `X-Request-Id: ${id}\r\n`;
 }
 
-export function hardenHttpServer(server: Server): void {
+export interface HardeningOptions {
+  /**
+   * A request that announces a larger body (`Content-Length`) and asks `Expect: 100-continue` is refused
+   * with 413 before `100 Continue`, so the client never uploads a body that would be refused.
+   */
+  bodyLimitBytes?: number;
+}
+
+export function hardenHttpServer(server: Server, opts: HardeningOptions = {}): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
     if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
@@ -60,6 +69,15 @@ export function hardenHttpServer(server: Server): void {
   });
   server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
     sendJson(res, 417, { error: 'expectation_failed', message: 'Expect: only "100-continue" is supported' });
+  });
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    const announced = Number(req.headers['content-length'] ?? 0);
+    if (opts.bodyLimitBytes !== undefined && announced > opts.bodyLimitBytes) {
+      sendJson(res, 413, { error: 'payload_too_large', message: `body: larger than the limit of ${opts.bodyLimitBytes} bytes` });
+      return;
+    }
+    res.writeContinue();
+    server.emit('request', req, res);
   });
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     socket.on('error', () => socket.destroy());
