@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { randomUUID, type KeyObject } from 'node:crypto';
 import { MESSAGE_JWS_TYP, privateKeyFromPem, REQUEST_JWS_TYP, signRequest } from '@beamline/crypto';
+import { MAX_APP_REQUEST_BYTES } from '@beamline/domain';
 import { signCompactJws } from '../libs/crypto/src/jws-core';
 import { newResult, newTask } from './support/app-client';
 import {
@@ -667,19 +668,17 @@ describe('hostile input', () => {
     const auth = { authorization: `ApiKey ${APP1} App1Secret` };
 
     it('answers 413 JSON for a body over the proxy limit', async () => {
-      const body = JSON.stringify({ ...task(), body: 'x'.repeat(16 * 1024 * 1024 + 1) });
-      await expectJsonError(
-        await fetchAnswer(`${bases.proxy1}/v1/tasks`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body }),
-        413,
-        'payload_too_large',
-      );
+      // Sent raw: the answer is read whether or not the proxy still takes the rest of the upload once it answered.
+      const body = Buffer.from(JSON.stringify({ ...task(), body: 'x'.repeat(MAX_APP_REQUEST_BYTES + 1) }));
+      const head = `POST /v1/tasks HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${auth.authorization}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+      await expectJsonError(await rawRequest(t.net.proxies[0].port, Buffer.concat([Buffer.from(head), body]), 60_000), 413, 'payload_too_large');
     });
 
     it('refuses a body announced over the limit with 413 before 100 Continue: the app never uploads it', async () => {
       const port = t.net.proxies[0].port;
       const head =
         `POST /v1/tasks HTTP/1.1\r\nHost: localhost\r\nAuthorization: ApiKey ${APP1} App1Secret\r\n` +
-        `Content-Type: application/json\r\nContent-Length: ${16 * 1024 * 1024 + 1}\r\nExpect: 100-continue\r\n\r\n`;
+        `Content-Type: application/json\r\nContent-Length: ${MAX_APP_REQUEST_BYTES + 1}\r\nExpect: 100-continue\r\n\r\n`;
       const answer = await rawRequest(port, head, 3_000);
       expect(answer.raw).not.toMatch(/100 Continue/);
       expect(answer.status).toBe(413);

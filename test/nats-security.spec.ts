@@ -69,6 +69,36 @@ describe('the dev network on a NATS with TLS and least-privilege logins', () => 
     // Nothing any component did was refused by the server.
     expect(t.net.nats!.recentLogs()).not.toMatch(/Permissions Violation/);
   });
+
+  it("carries big bodies through the blob store, and deletes them at expiry, with their users' permissions", async () => {
+    const body = 'b'.repeat(3 * 2 ** 20);
+    const task = newTask(APP1, [APP2], { body, ttl: '3s' });
+    expect((await t.app1.postTask(task)).status).toBe(201);
+    const todo = await t.app2.get(`/v1/tasks/${task.id}`);
+    expect({ status: todo.status, intact: (todo.json as { body?: string }).body === body }).toEqual({ status: 200, intact: true });
+    expect((await t.app2.putResult(task.id, newResult(task, APP2, [APP1], { body }))).status).toBe(201);
+    const results = await t.app1.get(`/v1/tasks/${task.id}/results?wait_count=1`);
+    expect((results.json as Array<{ body?: string }>)[0]?.body === body).toBe(true);
+    // The expiry leader deletes the blobs once the task is purged: broker-store's login may do that too.
+    const blobBytes = async (): Promise<number> => {
+      const health = (await (await fetch(`${t.net.brokerUrl}/v1/health`)).json()) as { storage: Record<string, { used_bytes: number }> };
+      return health.storage['OBJ_beam-blobs'].used_bytes;
+    };
+    // Health reads a gauge polled once a second: first both bodies stored, then none.
+    const until = async (check: (bytes: number) => boolean): Promise<number> => {
+      const deadline = Date.now() + 30_000;
+      let bytes = await blobBytes();
+      while (!check(bytes) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        bytes = await blobBytes();
+      }
+      return bytes;
+    };
+    expect(await until((bytes) => bytes > 6 * 2 ** 20)).toBeGreaterThan(6 * 2 ** 20);
+    expect(await until((bytes) => bytes < 2 ** 20)).toBeLessThan(2 ** 20);
+    expect(t.net.nats!.recentLogs().match(/.*Permissions Violation.*/g) ?? []).toEqual([]);
+    expect(t.net.services.get('broker-store')!.recentLogs()).not.toMatch(/not deleted/);
+  }, 60_000);
 });
 
 describe('the CA operator (beamline-ca)', () => {

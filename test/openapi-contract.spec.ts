@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { join } from 'node:path';
 import { rawUpgrade, startHttpService, type HttpServiceHandle } from '@beamline/devnet';
+import { MAX_APP_REQUEST_BYTES } from '@beamline/domain';
 import { AppClient, newResult, newTask } from './support/app-client';
 import { startDelayingForwarder, type DelayingForwarder } from './support/delaying-forwarder';
 import { APP1, APP2, startTestNetwork, type TestNetwork } from './support/network';
@@ -14,7 +15,7 @@ import { answerProblems, documentedAnswers, openApiProblems } from './support/op
 
 const PROXY_MAIN = join(__dirname, '..', 'dist', 'apps', 'proxy', 'src', 'main.js');
 const SOCKET_TTL = '3s';
-const BIG_BODY = 'x'.repeat(17 * 1024 * 1024);
+const BIG_BODY = 'x'.repeat(MAX_APP_REQUEST_BYTES + 1);
 
 let t: TestNetwork;
 let doc: Record<string, unknown>;

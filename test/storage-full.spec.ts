@@ -30,12 +30,20 @@ let jsm: JetStreamManager;
 
 beforeAll(async () => {
   t = await startTestNetwork({
-    // 96 + 64 + 8 + 8 + 2 × 2 + 2 MiB of limits reserved in a 256 MiB store.
-    maxFileStore: 256 * MiB,
-    storageEnv: { EVENTS_MAX_BYTES: '96MiB', AUDIT_MAX_BYTES: '64MiB', PKI_MAX_BYTES: '8MiB', NONCES_MAX_BYTES: '8MiB', PRESENCE_MAX_BYTES: '2MiB' },
+    // 96 + 64 + 8 + 8 + 2 × 2 + 160 + 1 MiB of limits reserved in a 416 MiB store.
+    maxFileStore: 416 * MiB,
+    storageEnv: {
+      EVENTS_MAX_BYTES: '96MiB',
+      AUDIT_MAX_BYTES: '64MiB',
+      PKI_MAX_BYTES: '8MiB',
+      NONCES_MAX_BYTES: '8MiB',
+      PRESENCE_MAX_BYTES: '2MiB',
+      BLOBS_MAX_BYTES: '160MiB',
+    },
     // One app stands in for a whole network filling the log: its proxy's byte quota (half the log by default,
     // test/quotas.spec.ts) would stop it first.
-    extraEnv: { 'broker-api': { QUOTA_LIVE_BYTES: '96MiB' } },
+    // Bodies stay inside their events (INLINE_BODY_MAX at its ceiling): this test fills the event log.
+    extraEnv: { 'broker-api': { QUOTA_LIVE_BYTES: '96MiB' }, proxy: { INLINE_BODY_MAX: '16MiB' } },
   });
   log = await StreamAccess.open(t.net.natsUrl);
   jsm = await jetstreamManager(log.nc);

@@ -26,7 +26,14 @@ import {
 } from '@beamline/nats';
 
 const MiB = 2 ** 20;
-const LIMITS = { EVENTS_MAX_BYTES: '200MiB', AUDIT_MAX_BYTES: '100MiB', PKI_MAX_BYTES: '8MiB', NONCES_MAX_BYTES: '8MiB', PRESENCE_MAX_BYTES: '2MiB' };
+const LIMITS = {
+  EVENTS_MAX_BYTES: '200MiB',
+  AUDIT_MAX_BYTES: '100MiB',
+  PKI_MAX_BYTES: '8MiB',
+  NONCES_MAX_BYTES: '8MiB',
+  PRESENCE_MAX_BYTES: '2MiB',
+  BLOBS_MAX_BYTES: '160MiB',
+};
 const settings = readStorageSettings(LIMITS);
 const buckets = (s: StorageSettings) => [nonceBucket(s, 660_000), presenceBucket(s), proxiesBucket(s), leaseBucket(s, 3_000)];
 
@@ -35,8 +42,8 @@ let nc: NatsConnection;
 let jsm: JetStreamManager;
 
 beforeAll(async () => {
-  // Room for the 321 MiB these limits add up to, not for twice as much.
-  server = await startNatsServer({ maxFileStore: 400 * MiB });
+  // Room for the 481 MiB these limits add up to, not for twice as much.
+  server = await startNatsServer({ maxFileStore: 560 * MiB });
   nc = await connect({ servers: server.url });
   jsm = await jetstreamManager(nc);
 });
@@ -63,7 +70,7 @@ describe('ensureStorage on a capped JetStream', () => {
 
   it('gives every stream and bucket its limit', async () => {
     const limits: Record<string, [number, DiscardPolicy]> = {};
-    for (const name of ['BEAM_EVENTS', 'BEAM_AUDIT', 'BEAM_PKI', ...allBucketStreams()]) {
+    for (const name of ['BEAM_EVENTS', 'BEAM_AUDIT', 'BEAM_PKI', 'OBJ_beam-blobs', ...allBucketStreams()]) {
       const c = await config(name);
       limits[name] = [c.max_bytes / MiB, c.discard];
     }
@@ -71,6 +78,7 @@ describe('ensureStorage on a capped JetStream', () => {
       BEAM_EVENTS: [200, DiscardPolicy.New],
       BEAM_AUDIT: [100, DiscardPolicy.Old],
       BEAM_PKI: [8, DiscardPolicy.New],
+      'OBJ_beam-blobs': [160, DiscardPolicy.New],
       'KV_beam-nonces': [8, DiscardPolicy.New],
       'KV_beam-presence': [2, DiscardPolicy.New],
       'KV_beam-proxies': [2, DiscardPolicy.New],
@@ -81,7 +89,7 @@ describe('ensureStorage on a capped JetStream', () => {
   it('stops with a message naming the settings when the server cannot reserve them (no hang)', async () => {
     const tooBig = readStorageSettings({ ...LIMITS, AUDIT_MAX_BYTES: '300MiB' });
     await expect(ensureStorage(nc, tooBig, buckets(tooBig))).rejects.toThrow(
-      /^JetStream cannot reserve 300 MiB for BEAM_AUDIT \(AUDIT_MAX_BYTES\): nats-server's jetstream max_file_store must hold all of Beamline's limits at once, 521 MiB per node \(EVENTS_MAX_BYTES=200 MiB, AUDIT_MAX_BYTES=300 MiB, .*Raise max_file_store/,
+      /^JetStream cannot reserve 300 MiB for BEAM_AUDIT \(AUDIT_MAX_BYTES\): nats-server's jetstream max_file_store must hold all of Beamline's limits at once, 681 MiB per node \(EVENTS_MAX_BYTES=200 MiB, AUDIT_MAX_BYTES=300 MiB, .*Raise max_file_store/,
     );
     expect((await config('BEAM_AUDIT')).max_bytes).toBe(100 * MiB);
   });

@@ -1,7 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { natsProvider, natsProviderWith, NatsModule, NonceStore, Notifications, RelayChannels } from '@beamline/nats';
+import { BlobStore, natsProvider, natsProviderWith, NatsModule, NonceStore, Notifications, RelayChannels } from '@beamline/nats';
 import { ProxyAuthGuard } from './auth/proxy-auth.guard';
+import { BlobsController } from './blobs/blobs.controller';
 import { SessionSecret } from './auth/session-secret';
 import { SessionsController } from './auth/sessions.controller';
 import { UploadSlots } from './auth/upload-slots';
@@ -55,6 +56,7 @@ export class ApiModule {
         PkiController,
         PkiEventsController,
         TasksController,
+        BlobsController,
         ControlController,
         SessionsController,
         SocketsController,
@@ -78,6 +80,7 @@ export class ApiModule {
         ListResultsHandler,
         TaskStreams,
         natsProvider(Notifications, (nc) => new Notifications(nc)),
+        natsProvider(BlobStore, (nc) => new BlobStore(nc)),
         Wakeups,
         RequestSocketHandler,
         ConnectSocketHandler,

@@ -13,9 +13,9 @@
  * max_age, nothing is lost.
  */
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { expiredTasks, type TaskExpired, type TaskView } from '@beamline/domain';
+import { expiredTasks, type StoredBlob, type TaskExpired, type TaskView } from '@beamline/domain';
 import { AuditProgress, copyStateAt } from '@beamline/audit';
-import { EventLog, subjects } from '@beamline/nats';
+import { BlobStore, EventLog, subjects } from '@beamline/nats';
 import { Leadership } from './leadership';
 import { STORE_CONFIG, type StoreConfig } from './config';
 import { ProjectionService } from './projection.service';
@@ -33,6 +33,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
 
   constructor(
     @Inject(EventLog) private readonly log: EventLog,
+    @Inject(BlobStore) private readonly blobs: BlobStore,
     private readonly audit: AuditProgress,
     private readonly projection: ProjectionService,
     private readonly leadership: Leadership,
@@ -84,6 +85,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
         taskId: task.taskId,
         seqs: [...task.logSeqs, appended.seq],
         expiredSeq: appended.seq,
+        blobs: task.blobs ?? [],
         since: Date.now(),
         warned: false,
       });
@@ -113,7 +115,18 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
       const batch = audited.slice(i, i + PURGE_BATCH);
       await this.log.remove(batch.flatMap(([, p]) => p.seqs));
       for (const [generation] of batch) this.pendingPurges.delete(generation);
+      await this.deleteBlobs(batch.flatMap(([, p]) => p.blobs));
     }
+  }
+
+  /**
+   * The bodies the purged events named. A delete that fails leaves its blob to the store's max_age (MAX_TTL
+   * plus a day): the events that named it are gone, so nothing can fetch it any more.
+   */
+  private async deleteBlobs(blobs: StoredBlob[]): Promise<void> {
+    const results = await Promise.allSettled(blobs.map((b) => this.blobs.delete(b.uploader, b.sha256)));
+    const failed = results.filter((r) => r.status === 'rejected').length;
+    if (failed > 0) this.logger.warn(`${failed} of ${blobs.length} expired blobs not deleted; they go at the blob store's max_age`);
   }
 }
 
@@ -134,6 +147,8 @@ interface PendingPurge {
   seqs: number[];
   /** The TaskExpired's BEAM_EVENTS sequence: once BEAM_AUDIT holds it, it holds everything before it. */
   expiredSeq: number;
+  /** The bodies its events named in the blob store, deleted with them. */
+  blobs: StoredBlob[];
   since: number;
   warned: boolean;
 }

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { AuditProgress } from '@beamline/audit';
-import { natsProvider, NatsModule, StoreResponder } from '@beamline/nats';
+import { BlobStore, natsProvider, NatsModule, StoreResponder } from '@beamline/nats';
 import { STORE_CONFIG, type StoreConfig } from './config';
 import { AuditCopier } from './audit.copier';
 import { ExpirySweeper } from './expiry.sweeper';
@@ -22,6 +22,7 @@ export class StoreModule {
       providers: [
         { provide: STORE_CONFIG, useValue: config },
         natsProvider(StoreResponder, (nc) => new StoreResponder(nc)),
+        natsProvider(BlobStore, (nc) => new BlobStore(nc)),
         natsProvider(AuditProgress, (nc) => new AuditProgress(nc)),
         StorageSetup,
         ProjectionService,

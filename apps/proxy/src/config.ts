@@ -12,7 +12,9 @@ import {
   DEFAULT_MAX_TTL_MS,
   DEFAULT_MESSAGE_CLOCK_SKEW_MS,
   DEFAULT_SOCKET_TTL_MS,
+  INLINE_BODY_MAX_BYTES,
   isValidBeamId,
+  MAX_APP_REQUEST_BYTES,
 } from '@beamline/domain';
 import { httpUrl, logEnv, parseBindAddr, type LOG_LEVELS, type LogFormat } from '@beamline/http';
 import { caDirText, noProxyText, proxyUrlText, withProxyVariables, type EgressSettings } from './broker/egress-settings';
@@ -32,6 +34,8 @@ export interface ProxyConfig {
   /** The most recipients a task or result may name (`MAX_RECIPIENTS`); checked before any sealing. */
   maxRecipients: number;
   bodyLimitBytes: number;
+  /** Bodies larger than this (UTF-8 bytes) are sealed into the broker's blob store, not into their message (`INLINE_BODY_MAX`). */
+  inlineBodyMaxBytes: number;
   /** Extra time given to the broker beyond a long-poll's own wait before answering 504. */
   brokerTimeoutMs: number;
   /**
@@ -78,6 +82,11 @@ export const proxyEnvSchema = z.object({
   MAX_RECIPIENTS: setting.int(
     DEFAULT_MAX_RECIPIENTS,
     'the most recipients a task or result may name; more is 400 `too_many_recipients`, before anything is sealed',
+  ),
+  INLINE_BODY_MAX: setting.byteSize(
+    INLINE_BODY_MAX_BYTES,
+    "bodies larger than this travel as a sealed blob in the broker's blob store, named by their message; smaller ones inside it (at most 16MiB: a message must fit NATS' max_payload)",
+    { maxBytes: 16 * 2 ** 20 },
   ),
   MAX_WAITING_PER_APP: setting.int(100, 'long-polls and event streams one app may have open at once; beyond it 429 `too_many_waiting`'),
   BROKER_TIMEOUT: setting.duration(30_000, 'how long the broker may take beyond a wait before the app gets 504'),
@@ -151,7 +160,8 @@ export function loadProxyConfig(env: Readonly<Record<string, string | undefined>
     maxTtlMs: DEFAULT_MAX_TTL_MS,
     maxRecipients: v.MAX_RECIPIENTS,
     maxWaitingPerApp: v.MAX_WAITING_PER_APP,
-    bodyLimitBytes: 16 * 1024 * 1024,
+    bodyLimitBytes: MAX_APP_REQUEST_BYTES,
+    inlineBodyMaxBytes: v.INLINE_BODY_MAX,
     brokerTimeoutMs: v.BROKER_TIMEOUT,
     brokerRetryBudgetMs: v.BROKER_RETRY_BUDGET,
     sseKeepAliveMs: v.SSE_KEEPALIVE,

@@ -10,6 +10,7 @@ import { HealthController } from './health/health.controller';
 import { MetricsController } from './health/metrics.controller';
 import { CertificateDirectory } from './pki/certificate-directory';
 import { Messages } from './tasks/messages';
+import { BodyBlobs } from './tasks/body-blobs';
 import { TasksController } from './tasks/tasks.controller';
 import { TasksService } from './tasks/tasks.service';
 import { AppWaitingCap, WaitingApps } from './tasks/waiting-apps';
@@ -33,6 +34,7 @@ export class ProxyModule {
         ProxyIdentity,
         CertificateDirectory,
         Messages,
+        BodyBlobs,
         TasksService,
         ControlConnection,
         SocketMessages,

@@ -79,11 +79,12 @@ export const setting = {
   },
 
   /** A byte size such as `256MiB`, at least `minBytes`. */
-  byteSize(fallback: number | undefined, meaning: string, opts: { minBytes?: number; default?: string } = {}): z.ZodType<number, Raw> {
+  byteSize(fallback: number | undefined, meaning: string, opts: { minBytes?: number; maxBytes?: number; default?: string } = {}): z.ZodType<number, Raw> {
     return parsed(
       (raw) => {
         const bytes = parseByteSize(raw, 'value');
         if (opts.minBytes !== undefined && bytes < opts.minBytes) throw new Error(`at least ${formatBytes(opts.minBytes)}, got ${JSON.stringify(raw)}`);
+        if (opts.maxBytes !== undefined && bytes > opts.maxBytes) throw new Error(`at most ${formatBytes(opts.maxBytes)}, got ${JSON.stringify(raw)}`);
         return bytes;
       },
       whenUnset(fallback),

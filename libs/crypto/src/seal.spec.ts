@@ -1,7 +1,7 @@
 import { constants, createHash, createHmac, privateDecrypt, randomBytes } from 'crypto';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha';
 import { CryptoError } from './errors';
-import { openBody, sealBinding, sealBody, type SealBinding } from './seal';
+import { openBlob, openBody, sealBinding, sealBlob, sealBody, type SealBinding } from './seal';
 import { testKeys } from './test-keys';
 
 function expectDecryptFailed(fn: () => unknown): void {
@@ -143,3 +143,30 @@ function u32(n: number): Buffer {
   out.writeUInt32BE(n);
   return out;
 }
+
+describe('sealBlob / openBlob (bodies stored as blobs)', () => {
+  const [a, b] = testKeys(2);
+  const binding: SealBinding = { kind: 'result', taskId: '6d1c6b1e-2b56-4d2b-9a39-1f0d3b7a1c01', from: 'app2.proxy2.broker', to: ['app1.proxy1.broker'] };
+
+  it('round-trips as raw bytes, 40 bytes longer than the body, not base64', () => {
+    const body = 'ü'.repeat(500_000);
+    const sealed = sealBlob(Buffer.from(body), [a.publicKey], binding);
+    expect(sealed.blob.length).toBe(Buffer.byteLength(body) + 40);
+    expect(openBlob(sealed, 0, a.privateKey, binding)).toBe(body);
+  });
+
+  it('is the same format as an inline body, so either opens the other', () => {
+    const sealed = sealBlob(Buffer.from('same bytes'), [a.publicKey], binding);
+    expect(openBody({ ...sealed, encrypted: sealed.blob.toString('base64') }, 0, a.privateKey, binding)).toBe('same bytes');
+  });
+
+  it('refuses a flipped byte, a truncated blob, another message and another key alike', () => {
+    const sealed = sealBlob(Buffer.from('secret'), [a.publicKey], binding);
+    const flipped = Buffer.from(sealed.blob);
+    flipped[30] ^= 1;
+    expectDecryptFailed(() => openBlob({ ...sealed, blob: flipped }, 0, a.privateKey, binding));
+    expectDecryptFailed(() => openBlob({ ...sealed, blob: sealed.blob.subarray(0, sealed.blob.length - 1) }, 0, a.privateKey, binding));
+    expectDecryptFailed(() => openBlob(sealed, 0, a.privateKey, { ...binding, kind: 'task' }));
+    expectDecryptFailed(() => openBlob(sealed, 0, b.privateKey, binding));
+  });
+});

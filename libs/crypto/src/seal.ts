@@ -75,11 +75,27 @@ function checkBinding(binding: SealBinding, recipients: number): void {
   if (binding.to.length !== recipients) throw new CryptoError('malformed', `${recipients} recipient keys for ${binding.to.length} recipients`);
 }
 
+/** A body sealed as raw bytes, for the blob store: `blob` is nonce(24) ‖ ciphertext ‖ tag(16), not base64. */
+export interface SealedBlob {
+  blob: Buffer;
+  encryption_keys: string[];
+  key_commitment: string;
+}
+
 /**
  * Seals a UTF-8 body for the recipients of one message (`recipientKeys[i]` is the proxy key of `binding.to[i]`)
  * with a fresh random key and nonce, bound to that message and each recipient's position.
  */
 export function sealBody(plaintext: string, recipientKeys: KeyObject[], binding: SealBinding): SealedBody {
+  const { blob, ...keys } = sealBlob(Buffer.from(plaintext, 'utf8'), recipientKeys, binding);
+  return { encrypted: blob.toString('base64'), ...keys };
+}
+
+/**
+ * The same sealing with the ciphertext as bytes: what a proxy stores in the broker's blob store when a body is
+ * too big to travel inside its message (the message then carries the blob's SHA-256 and size, signed).
+ */
+export function sealBlob(plaintext: Uint8Array, recipientKeys: KeyObject[], binding: SealBinding): SealedBlob {
   checkBinding(binding, recipientKeys.length);
   for (const pub of recipientKeys) if (pub.asymmetricKeyType !== 'rsa') throw new CryptoError('malformed', 'recipient key is not an RSA key');
   const ad = sealBinding(binding);
@@ -87,9 +103,9 @@ export function sealBody(plaintext: string, recipientKeys: KeyObject[], binding:
   const key = randomBytes(XCHACHA_KEY_BYTES);
   const nonce = randomBytes(XCHACHA_NONCE_BYTES);
   try {
-    const sealed = xchachaEncrypt(key, nonce, Buffer.from(plaintext, 'utf8'), ad);
+    const sealed = xchachaEncrypt(key, nonce, plaintext, ad);
     return {
-      encrypted: Buffer.concat([nonce, sealed]).toString('base64'),
+      blob: Buffer.concat([nonce, sealed]),
       encryption_keys: recipientKeys.map((pub, i) => publicEncrypt(oaep(pub, wrapLabel(adHash, i)), key).toString('base64')),
       key_commitment: keyCommitment(key, nonce, ad).toString('base64'),
     };
@@ -105,14 +121,21 @@ export function sealBody(plaintext: string, recipientKeys: KeyObject[], binding:
  * malformed fields) throws the same CryptoError('decrypt_failed'), so callers cannot become a decryption oracle.
  */
 export function openBody(sealed: SealedBody, keyIndex: number, privateKey: KeyObject, binding: SealBinding): string {
+  const blob = decodeBase64Strict(sealed?.encrypted);
+  if (!blob) throw new CryptoError('decrypt_failed', 'cannot open sealed body: bad ciphertext');
+  return openBlob({ ...sealed, blob }, keyIndex, privateKey, binding);
+}
+
+/** {@link openBody} for a body sealed by {@link sealBlob}: the same checks, the same single error. */
+export function openBlob(sealed: SealedBlob, keyIndex: number, privateKey: KeyObject, binding: SealBinding): string {
   const fail = (why: string): never => {
     throw new CryptoError('decrypt_failed', `cannot open sealed body: ${why}`);
   };
   const keys = sealed?.encryption_keys;
   if (!Array.isArray(keys) || keys.length !== binding.to.length) return fail('encryption_keys do not match the recipients');
   if (!Number.isInteger(keyIndex) || keyIndex < 0 || keyIndex >= keys.length) return fail('bad key index');
-  const blob = decodeBase64Strict(sealed.encrypted);
-  if (!blob || blob.length < XCHACHA_NONCE_BYTES + POLY1305_TAG_BYTES) return fail('bad ciphertext');
+  const blob = sealed.blob;
+  if (!Buffer.isBuffer(blob) || blob.length < XCHACHA_NONCE_BYTES + POLY1305_TAG_BYTES) return fail('bad ciphertext');
   const wrappedKey = decodeBase64Strict(keys[keyIndex]);
   const commitment = decodeBase64Strict(sealed.key_commitment);
   if (!wrappedKey || !commitment || commitment.length !== COMMITMENT_BYTES) return fail('bad wrapped key or key commitment');

@@ -16,7 +16,7 @@ export const NATS_MAX_PAYLOAD = 32 * 1024 * 1024;
 
 /**
  * JetStream's `max_file_store` of dev servers. nats-server reserves every stream's byte limit against it
- * (a reservation, not disk space), so it must hold the brokers' default limits (8.6 GiB, libs/nats
+ * (a reservation, not disk space), so it must hold the brokers' default limits (10.6 GiB, libs/nats
  * storage-settings.ts) with room to spare for the streams a test makes of its own.
  */
 export const DEV_MAX_FILE_STORE = 16 * 2 ** 30;

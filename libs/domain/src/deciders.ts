@@ -5,7 +5,7 @@
  * docs/decisions/0001-idempotent-retry.md says why a retry is recognised by sender and digest.
  */
 import { Conflict, Forbidden, NotFound } from './errors';
-import type { ResultPut, TaskCreated } from './events';
+import type { ResultPut, StoredBlob, TaskCreated } from './events';
 import type { WorkStatus } from './messages';
 import { type SocketConnected, type SocketRequested } from './events';
 import { isLateClaim, isLive, isOlderResult, isRecipient, isSameTask } from './write-rules';
@@ -40,6 +40,8 @@ export interface CreateTask {
   /** The sender's keyed digest of the task's content, which recognises a retry. */
   digest: string;
   ttlMs: number;
+  /** The body, when the message names a blob instead of carrying it. */
+  blob?: StoredBlob;
 }
 
 /**
@@ -62,6 +64,7 @@ export function decideCreateTask(prior: Stored<TaskCreated> | undefined, command
     digest: command.digest,
     receivedAt: now,
     expiresAt: now + command.ttlMs,
+    ...(command.blob ? { blob: command.blob } : {}),
   };
   return { kind: 'append', event, expectedLastSubjectSeq: prior?.seq ?? 0 };
 }
@@ -87,6 +90,8 @@ export interface PutResult {
   message: string;
   /** The signed message's creation time. */
   created: number;
+  /** The body, when the message names a blob instead of carrying it. */
+  blob?: StoredBlob;
 }
 
 /** What putting a result decides, and whether it is the worker's first result for this task (201) or replaces one (204). */
@@ -113,6 +118,7 @@ export function decidePutResult(task: Stored<TaskCreated> | undefined, prior: St
     message: command.message,
     receivedAt: now,
     created: command.created,
+    ...(command.blob ? { blob: command.blob } : {}),
   };
   return { kind: 'append', event, expectedLastSubjectSeq: prior?.seq ?? 0, replaces: earlier !== undefined };
 }

@@ -1,7 +1,7 @@
 import { parseBeamId } from './beam-id';
 import { describeValue } from './describe-value';
 import { parseDuration } from './duration';
-import { InvalidInput } from './errors';
+import { InvalidInput, PayloadTooLarge } from './errors';
 import { expectNonNegativeInt, expectObject, expectRecipients, expectString, field, guarded, JsonObject } from './json-fields';
 import { jsonValueTooDeep, MAX_JSON_DEPTH } from './json-depth';
 import { parseUuid } from './uuid';
@@ -39,9 +39,29 @@ export interface ResultInput {
  */
 export const MESSAGE_FORMAT_VERSION = 2;
 
-/** The sealed body fields (from the crypto lib); the broker checks their shape, never their content. */
+/**
+ * A sealed body kept in the broker's blob store instead of inside its message: the SHA-256 (base64url) and the
+ * byte length of the sealed bytes. Signed with the message, so the broker can neither swap nor cut the body.
+ */
+export interface BlobRef {
+  sha256: string;
+  size: number;
+}
+
+/** Bodies above this many bytes (UTF-8) travel as a blob, not inside their message. */
+export const INLINE_BODY_MAX_BYTES = 1024 * 1024;
+/** The largest request an app may send a proxy: a 64 MiB body with room for its JSON. */
+export const MAX_APP_REQUEST_BYTES = 72 * 1024 * 1024;
+/** The largest sealed blob: a body of the largest request, plus the nonce and tag (40 bytes). */
+export const MAX_BLOB_BYTES = MAX_APP_REQUEST_BYTES + 1024;
+
+/**
+ * The sealed body fields (from the crypto lib); the broker checks their shape, never their content. Exactly one
+ * of `encrypted` (inline, base64) and `encrypted_blob` (a reference to the blob store) is present.
+ */
 export interface SealedBodyFields {
-  encrypted: string;
+  encrypted?: string;
+  encrypted_blob?: BlobRef;
   encryption_keys: string[];
   key_commitment: string;
 }
@@ -151,6 +171,27 @@ function expectKeys(v: unknown, to: string[], name = 'encryption_keys'): string[
   return v.map((k, i) => expectBase64(k, `${name}[${i}]`));
 }
 
+/** The sealed body of a message: inline or a blob reference (exactly one), with its wrapped keys and commitment. */
+function sealedBodyOf(o: JsonObject, to: string[]): SealedBodyFields {
+  const inline = field(o, 'encrypted');
+  const blob = field(o, 'encrypted_blob');
+  if ((inline === undefined || inline === null) === (blob === undefined || blob === null)) {
+    throw new InvalidInput('encrypted: expected exactly one of encrypted and encrypted_blob');
+  }
+  const keys = { encryption_keys: expectKeys(field(o, 'encryption_keys'), to), key_commitment: expectCommitment(field(o, 'key_commitment')) };
+  return inline !== undefined && inline !== null ? { encrypted: expectBase64(inline, 'encrypted'), ...keys } : { encrypted_blob: parseBlobRef(blob), ...keys };
+}
+
+/** Parses a blob reference `{sha256, size}`: a base64url SHA-256 and a size of at most MAX_BLOB_BYTES. */
+export function parseBlobRef(v: unknown, name = 'encrypted_blob'): BlobRef {
+  const o = expectObject(v, name);
+  const sha256 = expectString(field(o, 'sha256'), `${name}.sha256`);
+  if (!/^[A-Za-z0-9_-]{43}$/.test(sha256)) throw new InvalidInput(`${name}.sha256: expected a base64url SHA-256 (43 characters)`);
+  const size = expectNonNegativeInt(field(o, 'size'), `${name}.size`);
+  if (size > MAX_BLOB_BYTES) throw new PayloadTooLarge(`${name}.size: at most ${MAX_BLOB_BYTES} bytes`);
+  return { sha256, size };
+}
+
 function expectFormatVersion(o: JsonObject): typeof MESSAGE_FORMAT_VERSION {
   const v = field(o, 'v');
   if (v !== MESSAGE_FORMAT_VERSION) {
@@ -214,9 +255,7 @@ export function parseSealedTask(json: unknown, limits: TaskLimits): SealedTask {
       id: parseUuid(field(o, 'id'), 'id'),
       from: parseBeamId(field(o, 'from'), 'from'),
       to,
-      encrypted: expectBase64(field(o, 'encrypted'), 'encrypted'),
-      encryption_keys: expectKeys(field(o, 'encryption_keys'), to),
-      key_commitment: expectCommitment(field(o, 'key_commitment')),
+      ...sealedBodyOf(o, to),
       failure_strategy: parseFailureStrategy(field(o, 'failure_strategy')),
       ttl: parseTtl(field(o, 'ttl'), limits),
       created: expectNonNegativeInt(field(o, 'created'), 'created'),
@@ -237,17 +276,15 @@ export function parseSealedResult(json: unknown, limits: ResultLimits = {}): Sea
     const status = parseWorkStatus(field(o, 'status'));
     const created = expectNonNegativeInt(field(o, 'created'), 'created');
     const result: SealedResult = { v, task, from, to, status, created, metadata: metadataOf(o) };
-    const absent = (['encrypted', 'encryption_keys', 'key_commitment'] as const).map((name) => field(o, name) === undefined || field(o, name) === null);
+    const isAbsent = (name: string): boolean => field(o, name) === undefined || field(o, name) === null;
+    const absent = [isAbsent('encrypted') && isAbsent('encrypted_blob'), isAbsent('encryption_keys'), isAbsent('key_commitment')];
     if (absent.some((a) => a !== absent[0])) {
-      throw new InvalidInput('encrypted: encrypted, encryption_keys and key_commitment must be all present or all absent');
+      throw new InvalidInput('encrypted: encrypted (or encrypted_blob), encryption_keys and key_commitment must be all present or all absent');
     }
     if (absent[0]) {
       if (status !== 'claimed') throw new InvalidInput(`encrypted: required for status ${status}`);
       return result;
     }
-    result.encrypted = expectBase64(field(o, 'encrypted'), 'encrypted');
-    result.encryption_keys = expectKeys(field(o, 'encryption_keys'), to);
-    result.key_commitment = expectCommitment(field(o, 'key_commitment'));
-    return result;
+    return { ...result, ...sealedBodyOf(o, to) };
   });
 }

@@ -289,6 +289,23 @@ describe('usage per proxy (the quotas)', () => {
     expect(usageOfProxy(s, 'proxy3.broker')).toEqual({ tasks: 0, bytes: 0 });
   });
 
+  it('charges the blobs events name to their writers, lists them on the task, and gives them back at expiry', () => {
+    const taskBlob = { uploader: 'proxy1.broker', sha256: 'a'.repeat(43), size: 5_000 };
+    const resultBlob = { uploader: 'proxy2.broker', sha256: 'b'.repeat(43), size: 7_000 };
+    const s = sized([created(T1, { blob: taskBlob }), 100], [put(T1, A1P2, 'succeeded', { blob: resultBlob }), 30]);
+    expect(usageOfProxy(s, 'proxy1.broker')).toEqual({ tasks: 1, bytes: 5_100 });
+    expect(usageOfProxy(s, 'proxy2.broker')).toEqual({ tasks: 0, bytes: 7_030 });
+    expect(s.tasks.get(T1)?.blobs).toEqual([taskBlob, resultBlob]);
+    expect(expiredTasks(s, 11_000).map((t) => t.blobs)).toEqual([[taskBlob, resultBlob]]);
+    applyEvent(s, expired(T1), 3);
+    expect(usageOfProxy(s, 'proxy1.broker')).toEqual({ tasks: 0, bytes: 0 });
+    expect(usageOfProxy(s, 'proxy2.broker')).toEqual({ tasks: 0, bytes: 0 });
+  });
+
+  it('keeps no blob list for a task whose events name none', () => {
+    expect(sized([created(T1), 100], [put(T1, A1P2, 'succeeded'), 30]).tasks.get(T1)?.blobs).toBeUndefined();
+  });
+
   it('gives everything back when the task expires, and forgets senders that hold nothing', () => {
     const s = sized([created(T1), 100], [put(T1, A1P2, 'succeeded'), 30], [created(T2), 70]);
     applyEvent(s, expired(T1), 4);

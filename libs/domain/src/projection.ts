@@ -1,4 +1,4 @@
-import type { ResultPut, TaskCreated, TaskExpired } from './events';
+import type { ResultPut, StoredBlob, TaskCreated, TaskExpired } from './events';
 import type { WorkStatus } from './messages';
 import { belongsToProxy, type SenderUsage } from './quota';
 import { type LogEvent, type SocketRequested } from './events';
@@ -27,7 +27,8 @@ export interface ResultView extends LogPosition {
  * A task as the projection keeps it; `seq`/`bytes` are the TaskCreated's, results are keyed by result.from.
  * `logSeqs`: every event of this generation in the log (its TaskCreated and every ResultPut, replaced and
  * ignored ones too), which is what the expiry sweeper removes from the live log. `charged`: the bytes of those
- * events by who wrote them, taken off their usage when the generation goes.
+ * events (and of the blobs they name) by who wrote them, taken off their usage when the generation goes.
+ * `blobs`: the bodies this generation's events name in the blob store, which the sweeper deletes with them.
  */
 export interface TaskView extends LogPosition {
   taskId: string;
@@ -38,6 +39,8 @@ export interface TaskView extends LogPosition {
   results: Map<string, ResultView>;
   logSeqs: number[];
   charged: Map<string, number>;
+  /** Absent when no event of the task names a blob (most tasks): no array per task. */
+  blobs?: StoredBlob[];
 }
 /**
  * The mutable projection state (tasks plus recipient/sender indexes of task ids). `usage`: per sender (app or
@@ -121,9 +124,10 @@ function onTaskCreated(state: ProjectionState, e: TaskCreated, { seq, bytes }: L
     bytes,
     results: new Map(),
     logSeqs: [seq],
-    charged: new Map([[e.from, bytes]]),
+    charged: new Map([[e.from, bytes + (e.blob?.size ?? 0)]]),
+    ...(e.blob ? { blobs: [e.blob] } : {}),
   });
-  charge(state, e.from, 1, bytes);
+  charge(state, e.from, 1, bytes + (e.blob?.size ?? 0));
   indexAdd(state.bySender, e.from, e.taskId);
   for (const r of e.to) indexAdd(state.byRecipient, r, e.taskId);
 }
@@ -132,8 +136,10 @@ function onResultPut(state: ProjectionState, e: ResultPut, { seq, bytes }: LogPo
   const task = state.tasks.get(e.taskId);
   if (!task) return;
   task.logSeqs.push(seq);
-  task.charged.set(e.from, (task.charged.get(e.from) ?? 0) + bytes);
-  charge(state, e.from, 0, bytes);
+  const charged = bytes + (e.blob?.size ?? 0);
+  task.charged.set(e.from, (task.charged.get(e.from) ?? 0) + charged);
+  charge(state, e.from, 0, charged);
+  if (e.blob) (task.blobs ??= []).push(e.blob);
   if (!isLive(task.expiresAt, e.receivedAt) || !isRecipient(task, e.from)) return;
   const prior = task.results.get(e.from);
   if (isLateClaim(prior, e.status) || isOlderResult(prior, e.created)) return;

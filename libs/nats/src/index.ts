@@ -36,3 +36,4 @@ export * from './relay-channel';
 export * from './jetstream-codes';
 export * from './nats-env';
 export * from './startup-retry';
+export * from './blob-store';

@@ -10,7 +10,7 @@ import { bucketStream, FIXED_BUCKET_BYTES } from './buckets';
 import { isJsError, JsCodes } from './jetstream-codes';
 import { STORAGE_LIMIT_SETTINGS, type StorageLimits } from './storage-settings';
 import { StartupFailure } from './startup-retry';
-import { AUDIT_STREAM, EVENTS_STREAM, LEASE_BUCKET, NONCE_BUCKET, PKI_STREAM, PRESENCE_BUCKET, PROXIES_BUCKET } from './subjects';
+import { AUDIT_STREAM, BLOBS_STREAM, EVENTS_STREAM, LEASE_BUCKET, NONCE_BUCKET, PKI_STREAM, PRESENCE_BUCKET, PROXIES_BUCKET } from './subjects';
 
 export interface BudgetEntry {
   /** The JetStream stream (a bucket's is `KV_<bucket>`). */
@@ -31,6 +31,7 @@ export function storageBudget(limits: StorageLimits): BudgetEntry[] {
     { store: bucketStream(NONCE_BUCKET), setting: s.noncesMaxBytes, maxBytes: limits.noncesMaxBytes, whenFull: 'refuse' },
     { store: bucketStream(PRESENCE_BUCKET), setting: s.presenceMaxBytes, maxBytes: limits.presenceMaxBytes, whenFull: 'refuse' },
     { store: bucketStream(PROXIES_BUCKET), setting: s.presenceMaxBytes, maxBytes: limits.presenceMaxBytes, whenFull: 'refuse' },
+    { store: BLOBS_STREAM, setting: s.blobsMaxBytes, maxBytes: limits.blobsMaxBytes, whenFull: 'refuse' },
     { store: bucketStream(LEASE_BUCKET), setting: 'fixed', maxBytes: FIXED_BUCKET_BYTES, whenFull: 'refuse' },
   ];
 }

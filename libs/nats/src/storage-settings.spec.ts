@@ -17,6 +17,7 @@ describe('readStorageSettings', () => {
       PKI_MAX_BYTES: '64MiB',
       NONCES_MAX_BYTES: '1073741824',
       PRESENCE_MAX_BYTES: '8MiB',
+      BLOBS_MAX_BYTES: '20GiB',
       STREAM_REPLICAS: '3',
       AUDIT_RETENTION: '7d',
       MAX_TTL: '1h',
@@ -25,7 +26,14 @@ describe('readStorageSettings', () => {
       replicas: 3,
       maxTtlMs: 3_600_000,
       auditRetentionMs: 7 * 86_400_000,
-      limits: { eventsMaxBytes: 40 * GiB, auditMaxBytes: 500 * GiB, pkiMaxBytes: 64 * MiB, noncesMaxBytes: GiB, presenceMaxBytes: 8 * MiB },
+      limits: {
+        eventsMaxBytes: 40 * GiB,
+        auditMaxBytes: 500 * GiB,
+        pkiMaxBytes: 64 * MiB,
+        noncesMaxBytes: GiB,
+        presenceMaxBytes: 8 * MiB,
+        blobsMaxBytes: 20 * GiB,
+      },
     });
   });
 
@@ -38,6 +46,7 @@ describe('readStorageSettings', () => {
     ['EVENTS_MAX_BYTES', '32MiB', /^  EVENTS_MAX_BYTES: at least 64 MiB, got "32MiB"/m],
     ['AUDIT_MAX_BYTES', '1MiB', /^  AUDIT_MAX_BYTES: at least 64 MiB/m],
     ['NONCES_MAX_BYTES', '1000', /^  NONCES_MAX_BYTES: at least 1 MiB/m],
+    ['BLOBS_MAX_BYTES', '64MiB', /^  BLOBS_MAX_BYTES: at least 160 MiB/m],
     ['STREAM_REPLICAS', '7', /^  STREAM_REPLICAS: expected an integer from 1 to 5/m],
     ['AUDIT_RETENTION', 'forever', /^  AUDIT_RETENTION: /m],
     ['MAX_TTL', '-1s', /^  MAX_TTL: /m],
@@ -57,6 +66,6 @@ describe('readStorageSettings', () => {
   });
 
   it('keeps the defaults inside the dev server store and the 100GB of infra/nats', () => {
-    expect(totalReservation(DEFAULT_STORAGE_LIMITS)).toBeLessThan(9 * GiB);
+    expect(totalReservation(DEFAULT_STORAGE_LIMITS)).toBeLessThan(11 * GiB);
   });
 });

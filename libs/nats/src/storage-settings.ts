@@ -18,6 +18,8 @@ export interface StorageLimits {
   noncesMaxBytes: number;
   /** KV beam-presence and KV beam-proxies, each. */
   presenceMaxBytes: number;
+  /** Object store beam-blobs: the sealed bodies too big to travel inside their messages. Uploads are refused (507) when full. */
+  blobsMaxBytes: number;
 }
 
 export interface StorageSettings {
@@ -40,10 +42,11 @@ export const STORAGE_LIMIT_SETTINGS: Readonly<Record<keyof StorageLimits, string
   pkiMaxBytes: 'PKI_MAX_BYTES',
   noncesMaxBytes: 'NONCES_MAX_BYTES',
   presenceMaxBytes: 'PRESENCE_MAX_BYTES',
+  blobsMaxBytes: 'BLOBS_MAX_BYTES',
 };
 
 /**
- * Defaults for one modest node: 8.6 GiB in all with the fixed buckets, inside the `max_file_store` of the dev
+ * Defaults for one modest node: 10.6 GiB in all with the fixed buckets, inside the `max_file_store` of the dev
  * server (libs/devnet) and of infra/nats. A production broker sizes EVENTS and AUDIT from its load (README).
  */
 export const DEFAULT_STORAGE_LIMITS: Readonly<StorageLimits> = {
@@ -52,6 +55,7 @@ export const DEFAULT_STORAGE_LIMITS: Readonly<StorageLimits> = {
   pkiMaxBytes: 256 * MiB,
   noncesMaxBytes: 256 * MiB,
   presenceMaxBytes: 64 * MiB,
+  blobsMaxBytes: 2 * GiB,
 };
 
 /**
@@ -64,6 +68,7 @@ const MIN_LIMITS: Readonly<StorageLimits> = {
   pkiMaxBytes: MiB,
   noncesMaxBytes: MiB,
   presenceMaxBytes: MiB,
+  blobsMaxBytes: 160 * MiB,
 };
 
 export const DEFAULT_AUDIT_RETENTION_MS = 30 * 24 * 3_600_000;
@@ -88,6 +93,7 @@ export const storageEnv = {
   PKI_MAX_BYTES: limit('pkiMaxBytes', 'byte limit of BEAM_PKI, the certificate directory'),
   NONCES_MAX_BYTES: limit('noncesMaxBytes', 'byte limit of KV beam-nonces (requests refused with 507 when full; see Storage limits)'),
   PRESENCE_MAX_BYTES: limit('presenceMaxBytes', 'byte limit of KV beam-presence and KV beam-proxies, each'),
+  BLOBS_MAX_BYTES: limit('blobsMaxBytes', 'byte limit of the object store beam-blobs, the sealed bodies over 1 MiB (uploads refused with 507 when full)'),
 };
 
 function limit(key: keyof StorageLimits, meaning: string): ReturnType<typeof setting.byteSize> {
@@ -106,6 +112,7 @@ export function storageSettingsFrom(v: z.output<z.ZodObject<typeof storageEnv>>)
       pkiMaxBytes: v.PKI_MAX_BYTES,
       noncesMaxBytes: v.NONCES_MAX_BYTES,
       presenceMaxBytes: v.PRESENCE_MAX_BYTES,
+      blobsMaxBytes: v.BLOBS_MAX_BYTES,
     },
   };
 }

@@ -4,7 +4,7 @@ import { nanos } from '@nats-io/nats-core';
 import { isReservationRefused, reservationError, shrinkError, storageBudget, type BudgetEntry } from './storage-budget';
 import { isJsError, JsCodes } from './jetstream-codes';
 import { DEFAULT_STORAGE_SETTINGS, type StorageLimits, type StorageSettings } from './storage-settings';
-import { AUDIT_STREAM, EVENTS_STREAM, PKI_STREAM, subjects } from './subjects';
+import { AUDIT_STREAM, BLOBS_BUCKET, BLOBS_STREAM, EVENTS_STREAM, PKI_STREAM, subjects } from './subjects';
 
 /** A stream configuration with its name (what `streams.add` requires). */
 export type StreamSpec = Partial<StreamConfig> & { name: string };
@@ -106,12 +106,35 @@ export function auditStreamConfig(opts: StreamOptions): StreamSpec {
 }
 
 /**
+ * The stream behind the object store beam-blobs, configured here like every other stream (the object store
+ * client of @nats-io/obj only opens it): chunks on `$O.<bucket>.C.<object nuid>`, each object's description on
+ * `$O.<bucket>.M.<name>`, rolled up per name. Discard new: a full store refuses an upload (507) rather than
+ * dropping a body a live message refers to. Blobs outlive their tasks by at most the log's own margin; the
+ * expiry leader deletes them with their tasks.
+ */
+export function blobsStreamConfig(opts: StreamOptions): StreamSpec {
+  return {
+    name: BLOBS_STREAM,
+    subjects: [`$O.${BLOBS_BUCKET}.C.>`, `$O.${BLOBS_BUCKET}.M.>`],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.New,
+    max_bytes: opts.limits.blobsMaxBytes,
+    num_replicas: opts.replicas,
+    max_age: nanos(opts.maxTtlMs + EXPIRY_MARGIN_MS),
+    duplicate_window: nanos(opts.duplicateWindowMs),
+    allow_rollup_hdrs: true,
+    allow_direct: true,
+  };
+}
+
+/**
  * Creates the streams that are missing; with `reconcile`, also brings existing ones up to `opts`. Throws an
  * error naming the settings when nats-server cannot reserve the limits, or when a lowered limit would make
  * JetStream delete stored messages.
  */
 export async function ensureStreams(jsm: JetStreamManager, opts: StreamOptions = DEFAULT_STREAM_OPTIONS): Promise<void> {
-  await ensureStreamsOf(jsm, opts, [eventsStreamConfig(opts), pkiStreamConfig(opts), auditStreamConfig(opts)]);
+  await ensureStreamsOf(jsm, opts, [eventsStreamConfig(opts), pkiStreamConfig(opts), auditStreamConfig(opts), blobsStreamConfig(opts)]);
 }
 
 /**

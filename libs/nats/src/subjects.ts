@@ -14,6 +14,9 @@ export const EVENTS_STREAM = 'BEAM_EVENTS';
 export const PKI_STREAM = 'BEAM_PKI';
 /** Copies of BEAM_EVENTS' events, filed by kind (`subjects.auditCopy`), kept for the audit retention (BEAM_PKI keeps its own forever). */
 export const AUDIT_STREAM = 'BEAM_AUDIT';
+/** The object store of sealed bodies too big to travel inside their messages (the stream behind it is OBJ_<bucket>). */
+export const BLOBS_BUCKET = 'beam-blobs';
+export const BLOBS_STREAM = `OBJ_${BLOBS_BUCKET}`;
 /** Header on an audit copy: the BEAM_EVENTS sequence it copies. */
 export const AUDIT_ORIGIN_SEQ_HEADER = 'Beam-Origin-Seq';
 /** Header on an audit copy: the BEAM_EVENTS subject it copies (the copy's own subject names only the event kind). */

@@ -12,7 +12,8 @@
  * limit, in one of the proxy's upload slots) and checked against that digest. A request whose headers do
  * not authenticate is answered at once, and its body is never buffered.
  */
-import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import {
   assertBodyDigest,
@@ -42,7 +43,19 @@ export interface AuthenticatedProxy {
   viaSession: boolean;
 }
 
-export type ProxyRequest = Request & { proxy?: AuthenticatedProxy };
+export type ProxyRequest = Request & {
+  proxy?: AuthenticatedProxy;
+  /** On a route with a streamed body: the digest the authentication bound, for the handler to check as it reads. */
+  streamedBodyDigest?: string;
+};
+
+const STREAMED_BODY = 'beamline:streamed-body';
+
+/**
+ * Marks a route whose handler reads the body itself, streamed, and checks it against `req.streamedBodyDigest`
+ * (blob uploads of up to 72 MiB, which are never buffered whole). Everything else is checked as for any route.
+ */
+export const StreamedBody = (): MethodDecorator => SetMetadata(STREAMED_BODY, true);
 
 const EMPTY_BODY_DIGEST = requestBodyDigest(undefined);
 
@@ -53,6 +66,7 @@ export class ProxyAuthGuard implements CanActivate {
     private readonly nonces: NonceStore,
     private readonly sessions: SessionSecret,
     private readonly uploads: UploadSlots,
+    private readonly reflector: Reflector,
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
   ) {}
 
@@ -83,7 +97,10 @@ export class ProxyAuthGuard implements CanActivate {
       req.proxy = { proxyId: cert.commonName, serial: cert.serial, viaSession: false };
     }
     if (!(await this.nonces.claim(nonce))) throw new Unauthenticated('request: nonce already used (replay)', 'replayed');
-    await this.takeBody(req, req.proxy.proxyId, bodyDigest);
+    // Socket upgrades authenticate outside Nest's routing, with no handler to carry the mark.
+    const handler = typeof ctx.getHandler === 'function' ? ctx.getHandler() : undefined;
+    if (handler && this.reflector.get<boolean>(STREAMED_BODY, handler)) req.streamedBodyDigest = bodyDigest;
+    else await this.takeBody(req, req.proxy.proxyId, bodyDigest);
     return true;
   }
 

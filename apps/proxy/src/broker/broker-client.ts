@@ -52,6 +52,8 @@ export interface SendOptions {
    * answer's head, and the body may pause for at most BROKER_TIMEOUT between chunks.
    */
   stream?: boolean;
+  /** The body's type when `payload` is a Buffer sent as it is (JSON otherwise). */
+  contentType?: string;
 }
 
 @Injectable()
@@ -76,7 +78,7 @@ export class BrokerClient {
    */
   async send(method: string, pathAndQuery: string, payload?: unknown, opts: SendOptions = {}): Promise<BrokerResponse> {
     // Serialised once: every attempt carries exactly the same bytes.
-    const body = payload === undefined ? undefined : Buffer.from(JSON.stringify(payload));
+    const body = payload === undefined ? undefined : Buffer.isBuffer(payload) ? payload : Buffer.from(JSON.stringify(payload));
     const started = Date.now();
     const waitMs = waitTimeOf(pathAndQuery);
     for (let attempt = 0; ; attempt++) {
@@ -232,7 +234,7 @@ export class BrokerClient {
   private async headersFor(method: string, pathAndQuery: string, body: Buffer | undefined, opts: SendOptions): Promise<Record<string, string>> {
     // The app's request id (or a new one for the proxy's own requests), so both sides log the same id.
     const headers: Record<string, string> = { [REQUEST_ID_HEADER]: currentRequestId() ?? newRequestId(), [VERSION_HEADER]: beamlineVersion() };
-    if (body) headers['content-type'] = 'application/json';
+    if (body) headers['content-type'] = opts.contentType ?? 'application/json';
     if (opts.anonymous) return headers;
     // The MAC binds it; the broker checks the MAC before it reads the body, then the body against it.
     if (body) headers[BODY_DIGEST_HEADER] = requestBodyDigest(body);

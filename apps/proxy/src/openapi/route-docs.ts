@@ -16,7 +16,7 @@ export const ApiCreateTask = (): MethodDecorator =>
     ApiResponse({ status: 201, description: 'Created (or an identical retry). `Location: /v1/tasks/<id>`, empty body.' }),
     ApiErrorResponse(400, 'Malformed JSON, wrong types, bad id, ttl or recipients, naming the field.'),
     ApiErrorResponse(409, '`task_exists`: another task under a live id.'),
-    ApiErrorResponse(413, '`payload_too_large`: the body exceeds 16 MiB.'),
+    ApiErrorResponse(413, '`payload_too_large`: the request exceeds 72 MiB (answered before `100 Continue` when the app sends `Expect: 100-continue`).'),
     ApiJsonResponse(424, 'Recipients whose proxy has no valid certificate (task not created): their ProxyIds.', { type: 'array', items: { type: 'string' } }),
     ApiBrokeredRoute(),
   );
@@ -57,7 +57,7 @@ export const ApiPutResult = (): MethodDecorator =>
     ApiErrorResponse(400, 'Path id ≠ body `task`, path app ≠ body `from`, or a malformed result.'),
     ApiErrorResponse(403, "The author is not among the task's recipients."),
     ApiErrorResponse(404, 'Unknown or expired task.'),
-    ApiErrorResponse(413, '`payload_too_large`: the body exceeds 16 MiB.'),
+    ApiErrorResponse(413, '`payload_too_large`: the request exceeds 72 MiB (answered before `100 Continue` when the app sends `Expect: 100-continue`).'),
     ApiBrokeredRoute(),
   );
 

@@ -7,7 +7,7 @@
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
-import { canonicalJson, keyedDigest, openBody, readJwsKid, sealBody, signMessage, verifyMessage } from '@beamline/crypto';
+import { canonicalJson, keyedDigest, openBlob, openBody, readJwsKid, sealBlob, signMessage, verifyMessage, type SealBinding } from '@beamline/crypto';
 import {
   canSignFor,
   expectObject,
@@ -24,13 +24,16 @@ import {
   resultStaleness,
   taskStaleness,
   type LogEvent,
+  type BlobRef,
   type ResultInput,
+  type SealedBodyFields,
   type SealedResult,
   type SealedTask,
   type TaskInput,
   type WorkStatus,
 } from '@beamline/domain';
 import { ProxyIdentity } from '../broker/proxy-identity';
+import { BodyBlobs } from './body-blobs';
 import { NewestResults } from './newest-results';
 import { OpenedMessages } from './opened-messages';
 import { PROXY_CONFIG, type ProxyConfig } from '../config';
@@ -78,19 +81,19 @@ export class Messages {
   constructor(
     private readonly directory: CertificateDirectory,
     private readonly identity: ProxyIdentity,
+    private readonly blobs: BodyBlobs,
     @Inject(PROXY_CONFIG) private readonly config: ProxyConfig,
   ) {
     this.opened = new OpenedMessages(async (kid) => (await this.directory.bySerialNumber(kid)) !== undefined);
   }
 
   async sealTask(task: TaskInput): Promise<string> {
-    const keys = await this.recipientKeys(task.to);
     const { body, ...rest } = task;
     const sealed: SealedTask = {
       v: MESSAGE_FORMAT_VERSION,
       ...rest,
       created: Date.now(),
-      ...sealBody(body, keys, { kind: 'task', taskId: task.id, from: task.from, to: task.to }),
+      ...(await this.sealedBody(body, { kind: 'task', taskId: task.id, from: task.from, to: task.to })),
       digest: keyedDigest(this.identity.digestKey, canonicalJson(task)),
     };
     return this.sign(sealed);
@@ -100,8 +103,25 @@ export class Messages {
     const { body, ...rest } = result;
     const head: SealedResult = { v: MESSAGE_FORMAT_VERSION, ...rest, created: Date.now() };
     const binding = { kind: 'result', taskId: result.task, from: result.from, to: result.to } as const;
-    const sealed: SealedResult = body === undefined ? head : { ...head, ...sealBody(body, await this.recipientKeys(result.to), binding) };
+    const sealed: SealedResult = body === undefined ? head : { ...head, ...(await this.sealedBody(body, binding)) };
     return this.sign(sealed);
+  }
+
+  /** A body sealed inside its message, or, over INLINE_BODY_MAX, uploaded as a blob that the message names. */
+  private async sealedBody(body: string, binding: SealBinding): Promise<SealedBodyFields> {
+    const bytes = Buffer.from(body, 'utf8');
+    const { blob, ...keys } = sealBlob(bytes, await this.recipientKeys(binding.to), binding);
+    if (bytes.length <= this.config.inlineBodyMaxBytes) return { encrypted: blob.toString('base64'), ...keys };
+    const readers = [...new Set(binding.to.map((r) => proxyIdOf(r, this.config.brokerId)))].filter((p) => p !== this.identity.proxyId);
+    return { encrypted_blob: await this.blobs.upload(blob, readers), ...keys };
+  }
+
+  /** Opens the body of a verified message, fetching it first when it was stored as a blob by the sender's proxy. */
+  private async openSealed(sealed: SealedBodyFields, index: number, binding: SealBinding): Promise<string> {
+    const { encrypted, encrypted_blob, encryption_keys, key_commitment } = sealed;
+    if (encrypted !== undefined) return openBody({ encrypted, encryption_keys, key_commitment }, index, this.identity.privateKey, binding);
+    const blob = await this.blobs.download(proxyIdOf(binding.from, this.config.brokerId), encrypted_blob as BlobRef);
+    return openBlob({ blob, encryption_keys, key_commitment }, index, this.identity.privateKey, binding);
   }
 
   /** The task of a streamed line as `reader` may see it, or undefined (logged) when it is refused. */
@@ -165,7 +185,7 @@ export class Messages {
     const task = parseSealedTask(await this.verified(jws), NO_LIMITS);
     const index = task.to.indexOf(reader);
     const binding = { kind: 'task', taskId: task.id, from: task.from, to: task.to } as const;
-    const body = index < 0 ? NOT_FOR_YOU : openBody(task, index, this.identity.privateKey, binding);
+    const body = index < 0 ? NOT_FOR_YOU : await this.openSealed(task, index, binding);
     const { id, from, to, failure_strategy, ttl, metadata, created } = task;
     return { id, from, to, body, failure_strategy, ttl, metadata, created };
   }
@@ -173,11 +193,10 @@ export class Messages {
   private async openResultMessage(jws: string, reader: string): Promise<OpenedResult> {
     const result = parseSealedResult(await this.verified(jws), NO_LIMITS);
     const index = result.to.indexOf(reader);
-    const { encrypted, encryption_keys, key_commitment } = result;
-    const sealed =
-      encrypted !== undefined && encryption_keys !== undefined && key_commitment !== undefined ? { encrypted, encryption_keys, key_commitment } : undefined;
+    const { encrypted, encrypted_blob, encryption_keys, key_commitment } = result;
+    const sealed = encryption_keys !== undefined && key_commitment !== undefined ? { encrypted, encrypted_blob, encryption_keys, key_commitment } : undefined;
     const binding = { kind: 'result', taskId: result.task, from: result.from, to: result.to } as const;
-    const body = sealed === undefined ? {} : { body: index < 0 ? NOT_FOR_YOU : openBody(sealed, index, this.identity.privateKey, binding) };
+    const body = sealed === undefined ? {} : { body: index < 0 ? NOT_FOR_YOU : await this.openSealed(sealed, index, binding) };
     return { from: result.from, to: result.to, task: result.task, status: result.status, ...body, metadata: result.metadata, created: result.created };
   }
 
@@ -196,7 +215,7 @@ export class Messages {
     return payload;
   }
 
-  private async recipientKeys(to: string[]): Promise<KeyObject[]> {
+  private async recipientKeys(to: readonly string[]): Promise<KeyObject[]> {
     const proxies = to.map((r, i) => proxyIdOf(r, this.config.brokerId, `to[${i}]`));
     const certs = new Map<string, KeyObject>();
     const missing: string[] = [];

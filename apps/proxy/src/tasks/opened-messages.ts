@@ -34,11 +34,17 @@ export class OpenedMessages {
     const underway = this.opening.get(key);
     if (underway) return underway as Promise<T>;
     const opened = open().then((value) => {
-      // Sized by the message: the opened value (plaintext and fields) is never larger than the sealed message.
-      this.entries.set(key, { kid: readJwsKid(jws), value, size: jws.length });
+      // Sized by the message and its body: a body kept as a blob is far larger than the message that names it.
+      const size = jws.length + bodyChars(value);
+      if (size <= MAX_CACHED_MESSAGE_CHARS) this.entries.set(key, { kid: readJwsKid(jws), value, size });
       return value;
     });
     this.opening.set(key, opened);
     return opened.finally(() => this.opening.delete(key));
   }
+}
+
+function bodyChars(value: unknown): number {
+  const body = (value as { body?: unknown } | null)?.body;
+  return typeof body === 'string' ? body.length : 0;
 }

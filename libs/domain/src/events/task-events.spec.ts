@@ -25,10 +25,19 @@ const put = {
 };
 const expired = { type: 'TaskExpired', v: 1, taskId: ID, expiredAt: 11_000 };
 const expiredWithParties = { ...expired, from: 'app1.proxy1.broker', to: ['app1.proxy2.broker'] };
+const blob = { uploader: 'proxy1.broker', sha256: 'A'.repeat(43), size: 60_000_000 };
+const createdWithBlob = { ...created, blob };
+const putWithBlob = { ...put, blob: { ...blob, uploader: 'proxy2.broker' } };
 
 describe('parseEvent', () => {
-  it.each([created, put, expired, expiredWithParties])('round-trips a valid %s event through JSON', (event) => {
+  it.each([created, put, expired, expiredWithParties, createdWithBlob, putWithBlob])('round-trips a valid %s event through JSON', (event) => {
     expect(parseEvent(JSON.parse(JSON.stringify(event)))).toEqual(event);
+  });
+
+  it('rejects a blob without a valid uploader, digest or size', () => {
+    expect(() => parseEvent({ ...created, blob: { ...blob, uploader: 'not an id' } })).toThrow(/^blob.uploader: /);
+    expect(() => parseEvent({ ...created, blob: { ...blob, sha256: 'short' } })).toThrow(/^blob.sha256: /);
+    expect(() => parseEvent({ ...put, blob: { ...blob, size: -1 } })).toThrow(/^blob.size: /);
   });
 
   it('drops unknown extra fields', () => {

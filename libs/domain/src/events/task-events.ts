@@ -2,10 +2,15 @@ import { parseBeamId } from '../beam-id';
 import { describeValue } from '../describe-value';
 import { InvalidInput } from '../errors';
 import { expectNonNegativeInt, expectObject, expectRecipients, expectString, field, guarded, JsonObject } from '../json-fields';
-import { parseWorkStatus, WorkStatus } from '../messages';
+import { parseBlobRef, parseWorkStatus, WorkStatus, type BlobRef } from '../messages';
 import { parseUuid } from '../uuid';
 
-/** A task was accepted by the broker; `message` is the sender's compact JWS, verbatim. */
+/** A sealed body in the blob store that an event's message names: `uploader`'s blob `sha256` of `size` bytes. */
+export interface StoredBlob extends BlobRef {
+  uploader: string;
+}
+
+/** A task was accepted by the broker; `message` is the sender's compact JWS, verbatim. `blob`: the body it names, if stored as a blob. */
 export interface TaskCreated {
   type: 'TaskCreated';
   v: 1;
@@ -16,6 +21,7 @@ export interface TaskCreated {
   digest: string;
   receivedAt: number;
   expiresAt: number;
+  blob?: StoredBlob;
 }
 /**
  * A result was put (new or replacing the same app's earlier result). `created` repeats the signed message's
@@ -32,6 +38,7 @@ export interface ResultPut {
   message: string;
   receivedAt: number;
   created?: number;
+  blob?: StoredBlob;
 }
 /**
  * A task passed its TTL and was swept. `from`/`to` repeat the task's parties, so an audit trail that starts
@@ -54,8 +61,16 @@ function nonEmptyString(v: unknown, name: string): string {
   return s;
 }
 
+/** The event's `blob`, if it names one. */
+function blobOf(o: JsonObject): { blob?: StoredBlob } {
+  const v = field(o, 'blob');
+  if (v === undefined || v === null) return {};
+  return { blob: { uploader: parseBeamId(field(expectObject(v, 'blob'), 'uploader'), 'blob.uploader'), ...parseBlobRef(v, 'blob') } };
+}
+
 function parseTaskCreated(o: JsonObject): TaskCreated {
   return {
+    ...blobOf(o),
     type: 'TaskCreated',
     v: 1,
     taskId: parseUuid(field(o, 'taskId'), 'taskId'),
@@ -80,7 +95,7 @@ function parseResultPut(o: JsonObject): ResultPut {
     receivedAt: expectNonNegativeInt(field(o, 'receivedAt'), 'receivedAt'),
   };
   if (field(o, 'created') !== undefined) event.created = expectNonNegativeInt(field(o, 'created'), 'created');
-  return event;
+  return { ...event, ...blobOf(o) };
 }
 
 function parseTaskExpired(o: JsonObject): TaskExpired {

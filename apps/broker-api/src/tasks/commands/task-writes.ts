@@ -22,9 +22,12 @@ import {
   RecipientsWithoutCertificate,
   requireAnswerable,
   ttlMsOf,
+  type BlobRef,
   type CreateTask,
+  type PutResult,
   type ResultPut,
   type Stored,
+  type StoredBlob,
   type TaskCreated,
 } from '@beamline/domain';
 import { subjects, type StoredEvent } from '@beamline/nats';
@@ -59,42 +62,66 @@ export class CreateTaskHandler extends SignedWrite implements ICommandHandler<Cr
   async execute({ sender, message }: CreateTaskCommand): Promise<{ taskId: string; seq: number }> {
     this.quotas.admitWrite(sender.proxyId); // before any verification work
     const task = parseSealedTask(await this.verifier.verify(message, sender), { maxTtlMs: this.config.maxTtlMs, maxRecipients: this.config.maxRecipients });
-    this.verifier.assertCanSignFor(sender, task.from);
-    this.assertSealedNow(task.created);
-    this.assertRecipientsHaveCertificates(task.to);
-    const jws = message as string;
-    const command: CreateTask = { taskId: task.id, from: task.from, to: task.to, message: jws, digest: task.digest, ttlMs: ttlMsOf(task) };
-    const subject = subjects.taskCreated(task.id);
-    this.storage.assertRoomForEvent(jws);
+    return this.droppingBlobIfRefused(ownBlob(sender, task.encrypted_blob), async () => {
+      this.verifier.assertCanSignFor(sender, task.from);
+      this.assertSealedNow(task.created);
+      this.assertRecipientsHaveCertificates(task.to);
+      const jws = message as string;
+      this.storage.assertRoomForEvent(jws);
+      const blob = await this.storedBlob(sender, task.encrypted_blob, task.to);
+      const command: CreateTask = {
+        taskId: task.id,
+        from: task.from,
+        to: task.to,
+        message: jws,
+        digest: task.digest,
+        ttlMs: ttlMsOf(task),
+        ...(blob ? { blob } : {}),
+      };
+      return this.append(sender, command);
+    });
+  }
+
+  private async append(sender: AuthenticatedProxy, command: CreateTask): Promise<{ taskId: string; seq: number }> {
+    const subject = subjects.taskCreated(command.taskId);
     try {
-      await this.quotas.reserve(sender.proxyId, { newTask: true, bytes: jws.length });
+      await this.quotas.reserve(sender.proxyId, { newTask: true, bytes: command.message.length + (command.blob?.size ?? 0) });
     } catch (err) {
       // A retry of a task that was stored is answered as before, whatever the quota says now.
       const stored = err instanceof QuotaExceeded ? await this.storedRetryOf(subject, command) : undefined;
       if (stored === undefined) throw err;
-      return { taskId: task.id, seq: stored };
+      await this.dropBlob(command.blob, stored.event.blob);
+      return { taskId: command.taskId, seq: stored.seq };
     }
+    let kept: TaskCreated | undefined;
     const outcome = await appendDecided(this.log, {
       subject,
-      decide: (prior) => decideCreateTask(prior && asStored<TaskCreated>(prior, 'TaskCreated'), command, Date.now()),
-      msgId: `tc-${sha256Base64Url(jws)}`,
+      decide: (prior) => {
+        const stored = prior && asStored<TaskCreated>(prior, 'TaskCreated');
+        kept = stored?.event;
+        return decideCreateTask(stored, command, Date.now());
+      },
+      msgId: `tc-${sha256Base64Url(command.message)}`,
       assumeEmpty: true,
-      contention: `id: task ${task.id} is being written concurrently, retry`,
+      contention: `id: task ${command.taskId} is being written concurrently, retry`,
     });
-    if (outcome.kind === 'already') return { taskId: task.id, seq: outcome.seq };
+    if (outcome.kind === 'already') {
+      await this.dropBlob(command.blob, kept?.blob); // an app's retry, sealed afresh: the stored task keeps its own blob
+      return { taskId: command.taskId, seq: outcome.seq };
+    }
     const { seq, bytes, duplicate } = outcome.appended;
     if (!duplicate) this.storage.appended(bytes);
     this.quotas.appended(sender.proxyId, seq);
-    this.wakeups.notify([...new Set([task.from, ...task.to])].map(subjects.notifyApp), seq);
-    return { taskId: task.id, seq };
+    this.wakeups.notify([...new Set([command.from, ...command.to])].map(subjects.notifyApp), seq);
+    return { taskId: command.taskId, seq };
   }
 
-  /** The sequence of the live TaskCreated on `subject` if it is this very task from the same sender. */
-  private async storedRetryOf(subject: string, command: CreateTask): Promise<number | undefined> {
+  /** The live TaskCreated on `subject` if it is this very task from the same sender. */
+  private async storedRetryOf(subject: string, command: CreateTask): Promise<Stored<TaskCreated> | undefined> {
     const existing = await this.log.lastOn(subject);
     if (!existing) return undefined;
     const prior = asStored<TaskCreated>(existing, 'TaskCreated');
-    return isLive(prior.event.expiresAt, Date.now()) && isSameTask(prior.event, command) ? prior.seq : undefined;
+    return isLive(prior.event.expiresAt, Date.now()) && isSameTask(prior.event, command) ? prior : undefined;
   }
 
   private assertRecipientsHaveCertificates(to: string[]): void {
@@ -111,34 +138,61 @@ export class PutResultHandler extends SignedWrite implements ICommandHandler<Put
     this.quotas.admitWrite(sender.proxyId);
     const taskId = parseUuid(taskIdParam, 'task id');
     const result = parseSealedResult(await this.verifier.verify(message, sender), { maxRecipients: this.config.maxRecipients });
-    if (result.task !== taskId) throw new InvalidInput(`task: ${result.task} does not match the task id in the path (${taskId})`);
-    if (result.from !== appParam) throw new InvalidInput(`from: ${result.from} does not match the app id in the path (${appParam})`);
-    this.verifier.assertCanSignFor(sender, result.from);
-    this.assertSealedNow(result.created);
-    const stored = await this.log.lastOn(subjects.taskCreated(taskId));
-    const task = requireAnswerable(stored ? asStored<TaskCreated>(stored, 'TaskCreated') : undefined, taskId, result.from, Date.now());
-    const jws = message as string;
-    const command = { taskId, from: result.from, to: result.to, status: result.status, message: jws, created: result.created };
-    this.storage.assertRoomForEvent(jws);
-    await this.quotas.reserve(sender.proxyId, { newTask: false, bytes: jws.length });
+    return this.droppingBlobIfRefused(ownBlob(sender, result.encrypted_blob), async () => {
+      if (result.task !== taskId) throw new InvalidInput(`task: ${result.task} does not match the task id in the path (${taskId})`);
+      if (result.from !== appParam) throw new InvalidInput(`from: ${result.from} does not match the app id in the path (${appParam})`);
+      this.verifier.assertCanSignFor(sender, result.from);
+      this.assertSealedNow(result.created);
+      const stored = await this.log.lastOn(subjects.taskCreated(taskId));
+      const task = requireAnswerable(stored ? asStored<TaskCreated>(stored, 'TaskCreated') : undefined, taskId, result.from, Date.now());
+      const jws = message as string;
+      this.storage.assertRoomForEvent(jws);
+      const blob = await this.storedBlob(sender, result.encrypted_blob, result.to);
+      const command: PutResult = {
+        taskId,
+        from: result.from,
+        to: result.to,
+        status: result.status,
+        message: jws,
+        created: result.created,
+        ...(blob ? { blob } : {}),
+      };
+      return this.append(sender, task, command);
+    });
+  }
+
+  private async append(sender: AuthenticatedProxy, task: Stored<TaskCreated>, command: PutResult): Promise<{ created: boolean; seq: number }> {
+    await this.quotas.reserve(sender.proxyId, { newTask: false, bytes: command.message.length + (command.blob?.size ?? 0) });
     let replaces = false;
+    let kept: ResultPut | undefined;
     const outcome = await appendDecided(this.log, {
-      subject: subjects.taskResult(taskId, result.from),
+      subject: subjects.taskResult(command.taskId, command.from),
       decide: (prior) => {
-        const decision = decidePutResult(task, prior && asStored<ResultPut>(prior, 'ResultPut'), command, Date.now());
+        const earlier = prior && asStored<ResultPut>(prior, 'ResultPut');
+        kept = earlier?.event;
+        const decision = decidePutResult(task, earlier, command, Date.now());
         replaces = decision.replaces;
         return decision;
       },
-      msgId: `rp-${sha256Base64Url(jws)}`,
-      contention: `result: concurrent writes for ${result.from} on task ${taskId}, retry`,
+      msgId: `rp-${sha256Base64Url(command.message)}`,
+      contention: `result: concurrent writes for ${command.from} on task ${command.taskId}, retry`,
     });
-    if (outcome.kind === 'already') return { created: false, seq: outcome.seq }; // a late claim never overwrites a final result
+    if (outcome.kind === 'already') {
+      await this.dropBlob(command.blob, kept?.blob); // not stored: a late claim never overwrites a final result
+      return { created: false, seq: outcome.seq };
+    }
     const { seq, duplicate, bytes } = outcome.appended;
     if (!duplicate) this.storage.appended(bytes);
     this.quotas.appended(sender.proxyId, seq);
-    if (!duplicate) this.wakeups.notify([...new Set([task.event.from, ...result.to])].map(subjects.notifyApp).concat(subjects.notifyTask(taskId)), seq);
+    const notify = [...new Set([task.event.from, ...command.to])].map(subjects.notifyApp).concat(subjects.notifyTask(command.taskId));
+    if (!duplicate) this.wakeups.notify(notify, seq);
     return { created: !replaces, seq };
   }
+}
+
+/** The blob a verified message of `sender` names, as the sender's own: the only one a refusal may drop. */
+function ownBlob(sender: AuthenticatedProxy, ref: BlobRef | undefined): StoredBlob | undefined {
+  return ref && { uploader: sender.proxyId, ...ref };
 }
 
 /** The event the log holds on a subject of one kind; anything else there is a broken log, not a client's error. */
