@@ -400,6 +400,117 @@ describe('across broker-api replicas', () => {
   });
 });
 
+/** Everything one app's end of a socket saw: bytes (SHA-256), a clean end, errors, how it closed. */
+interface EndLog {
+  bytes: number;
+  sha: string;
+  ended: boolean;
+  errors: string[];
+  closedWithError: boolean | undefined;
+}
+
+/**
+ * Watches an app's end of a socket as a half-close-aware app (a Python socket after `shutdown(SHUT_WR)`):
+ * it keeps reading after its own FIN and keeps writing after the peer's. `closed` resolves with the log when
+ * the socket closes, or rejects after `timeoutMs`, so a hang fails the test instead of passing it.
+ */
+function watchEnd(socket: Socket, timeoutMs: number): { log: EndLog; closed: Promise<EndLog> } {
+  socket.allowHalfOpen = true;
+  const hash = createHash('sha256');
+  const log: EndLog = { bytes: 0, sha: '', ended: false, errors: [], closedWithError: undefined };
+  socket.on('data', (c: Buffer) => {
+    hash.update(c);
+    log.bytes += c.length;
+  });
+  socket.on('end', () => (log.ended = true));
+  socket.on('error', (err: NodeJS.ErrnoException) => log.errors.push(err.code ?? err.message));
+  const closedPromise = new Promise<EndLog>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`socket not closed within ${timeoutMs} ms: ${JSON.stringify(log)}`)), timeoutMs);
+    socket.once('close', (hadError: boolean) => {
+      clearTimeout(timer);
+      log.closedWithError = hadError;
+      log.sha = hash.digest('hex');
+      resolve(log);
+    });
+  });
+  socket.resume();
+  return { log, closed: closedPromise };
+}
+
+/** Resolves on 'drain' or 'close', whichever comes first, and leaves no listener behind. */
+function drainedOrClosed(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.once('drain', done);
+    socket.once('close', done);
+  });
+}
+
+describe('half-close', () => {
+  const TOTAL = 8 * 1024 * 1024;
+  const PIECE = 256 * 1024;
+
+  /**
+   * `closer` says goodbye and half-closes at once; `sender` keeps sending TOTAL bytes in pieces (the first
+   * MiB before the FIN reached it, the rest after its 'end'), then ends its side too.
+   */
+  async function halfCloseWhileSending(closer: Socket, sender: Socket): Promise<void> {
+    const closerEnd = watchEnd(closer, 45_000);
+    const senderEnd = watchEnd(sender, 45_000);
+    const sent = createHash('sha256');
+    const bye = Buffer.from('bye, but keep talking');
+    let written = 0;
+    const writePiece = async (): Promise<void> => {
+      const piece = randomBytes(PIECE);
+      sent.update(piece);
+      written += piece.length;
+      if (!sender.write(piece)) await drainedOrClosed(sender);
+    };
+    await writePiece();
+    closer.end(bye);
+    while (written < 1024 * 1024 && !sender.destroyed) await writePiece();
+    // The closer's FIN has crossed both proxies and the broker before the rest is sent.
+    await eventually(async () => senderEnd.log.ended || sender.destroyed, 10_000);
+    while (written < TOTAL && !sender.destroyed) await writePiece();
+    sender.end();
+    const [closerLog, senderLog] = await Promise.all([closerEnd.closed, senderEnd.closed]);
+    expect({
+      closer: {
+        bytes: closerLog.bytes,
+        intact: closerLog.sha === sent.digest('hex'),
+        ended: closerLog.ended,
+        errors: closerLog.errors,
+        closedWithError: closerLog.closedWithError,
+      },
+      sender: {
+        bytes: senderLog.bytes,
+        intact: senderLog.sha === createHash('sha256').update(bye).digest('hex'),
+        ended: senderLog.ended,
+        errors: senderLog.errors,
+        closedWithError: senderLog.closedWithError,
+      },
+    }).toEqual({
+      closer: { bytes: TOTAL, intact: true, ended: true, errors: [], closedWithError: false },
+      sender: { bytes: bye.length, intact: true, ended: true, errors: [], closedWithError: false },
+    });
+    await eventually(async () => (await relayStats(t.net.brokerUrl)).relays === 0 && (await relayStats(broker2Url)).relays === 0, 15_000);
+  }
+
+  it('delivers everything the recipient still sends after the initiator half-closed, and both ends close cleanly', async () => {
+    const pair = await openSocketPair(t.app1, app2ViaBroker2);
+    await halfCloseWhileSending(pair.initiator, pair.recipient);
+  }, 60_000);
+
+  it('delivers everything the initiator still sends after the recipient half-closed, and both ends close cleanly', async () => {
+    const pair = await openSocketPair(t.app1, app2ViaBroker2);
+    await halfCloseWhileSending(pair.recipient, pair.initiator);
+  }, 60_000);
+});
+
 describe('when a broker-api replica dies mid-stream', () => {
   it('the surviving side resets within SOCKET_PEER_TIMEOUT and keeps no relay', async () => {
     const replica = await startBrokerReplica('broker-api-3', t.net.natsUrl);

@@ -4,7 +4,7 @@
  * length fits. Nothing a query does can end the process: every failure is logged and answered as an error.
  */
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { liveTask, resultsFor, socketsFor, tasksMatching, usageOfProxy } from '@beamline/domain';
+import { filesFor, liveFileFor, liveTask, resultsFor, socketsFor, tasksMatching, usageOfProxy } from '@beamline/domain';
 import { StoreResponder, type ChunkedAnswer, type StoreErrorCode, type StoreQuery } from '@beamline/nats';
 import { STORE_CONFIG, type StoreConfig } from './config';
 import { ProjectionService } from './projection.service';
@@ -68,6 +68,13 @@ export class QueryResponder implements OnApplicationBootstrap, OnApplicationShut
       }
       case 'sockets':
         return { head: { seq }, items: socketsFor(state, query.asApp, now).map((s) => ({ seq: s.seq, bytes: s.bytes, expiresAt: s.expiresAt })) };
+      case 'files':
+        return { head: { seq }, items: filesFor(state.files, query.asApp, now).map((f) => ({ seq: f.seq, bytes: f.bytes, expiresAt: f.expiresAt })) };
+      case 'file': {
+        const file = liveFileFor(state.files, query.fileId, query.asApp, now);
+        if (!file) return refusal('not_found', `file ${query.fileId} not found`);
+        return { head: { seq }, items: [{ seq: file.seq, bytes: file.bytes, expiresAt: file.expiresAt }] };
+      }
       case 'usage':
         return { head: { seq, ...usageOfProxy(state, query.asApp) }, items: [] };
     }

@@ -3,7 +3,7 @@
  * envelope is unsigned, so every field a reader acts on must be the signed one.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { ttlMsOf, type ResultPut, type SocketRequested, type TaskCreated } from '@beamline/domain';
+import { ttlMsOf, type FileOffered, type ResultPut, type SocketRequested, type TaskCreated } from '@beamline/domain';
 
 type Compare = (name: string, envelope: unknown, signed: unknown) => void;
 
@@ -14,7 +14,7 @@ function comparer(mismatches: string[]): Compare {
 }
 
 /** expiresAt = receivedAt + the signed ttl (task and socket requests). */
-function checkExpiry(event: TaskCreated | SocketRequested, payload: Record<string, unknown>, mismatches: string[]): void {
+function checkExpiry(event: TaskCreated | SocketRequested | FileOffered, payload: Record<string, unknown>, mismatches: string[]): void {
   let ttlMs: number | undefined;
   try {
     ttlMs = ttlMsOf({ ttl: payload.ttl as string });
@@ -29,9 +29,22 @@ function checkExpiry(event: TaskCreated | SocketRequested, payload: Record<strin
 }
 
 /** The mismatches between a signed event's envelope and its verified payload (empty when they agree). */
-export function envelopeMismatches(event: TaskCreated | ResultPut | SocketRequested, payload: Record<string, unknown>): string[] {
+export function envelopeMismatches(event: TaskCreated | ResultPut | SocketRequested | FileOffered, payload: Record<string, unknown>): string[] {
   const mismatches: string[] = [];
   const cmp = comparer(mismatches);
+  if (event.type === 'FileOffered') {
+    cmp('fileId', event.fileId, payload.id);
+    cmp('from', event.from, payload.from);
+    cmp('to', event.to, payload.to);
+    cmp('size', event.size, payload.size);
+    cmp(
+      'parts',
+      event.parts.map(({ sha256, size }) => ({ sha256, size })),
+      payload.parts,
+    );
+    checkExpiry(event, payload, mismatches);
+    return mismatches;
+  }
   if (event.type === 'SocketRequested') {
     cmp('socketId', event.socketId, payload.id);
     cmp('from', event.from, payload.from);

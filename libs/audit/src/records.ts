@@ -15,6 +15,9 @@ export type AuditRecordType =
   | 'TaskExpired'
   | 'SocketRequested'
   | 'SocketConnected'
+  | 'FileOffered'
+  | 'FileDropped'
+  | 'FileExpired'
   | 'CertificatePublished'
   | 'CertificateRevoked'
   | 'IntermediatePublished'
@@ -33,6 +36,10 @@ export interface AuditRecord {
   taskId?: string;
   /** Socket requests (direct sockets). */
   socketId?: string;
+  /** Files sent store-and-forward. */
+  fileId?: string;
+  /** A file's plaintext size. */
+  fileBytes?: number;
   from?: string;
   to?: string[];
   status?: string;
@@ -139,6 +146,17 @@ function describeEvent(seq: number, subject: string, data: Uint8Array, storedAt:
         taskId: event.taskId,
         ...(event.from && event.to ? { from: event.from, to: event.to } : {}),
       };
+    default:
+      return describeOtherEvent(base, event);
+  }
+}
+
+/** Socket and file events. */
+function describeOtherEvent(
+  base: { seq: number; subject: string },
+  event: Exclude<LogEvent, { type: 'TaskCreated' | 'ResultPut' | 'TaskExpired' }>,
+): AuditRecord {
+  switch (event.type) {
     case 'SocketRequested':
       return {
         ...base,
@@ -152,6 +170,22 @@ function describeEvent(seq: number, subject: string, data: Uint8Array, storedAt:
       };
     case 'SocketConnected':
       return { ...base, time: iso(event.connectedAt), type: event.type, socketId: event.socketId, from: event.by };
+    case 'FileOffered':
+      return {
+        ...base,
+        time: iso(event.receivedAt),
+        type: event.type,
+        fileId: event.fileId,
+        from: event.from,
+        to: event.to,
+        fileBytes: event.size,
+        messageBytes: event.message.length,
+        expiresAt: iso(event.expiresAt),
+      };
+    case 'FileDropped':
+      return { ...base, time: iso(event.droppedAt), type: event.type, fileId: event.fileId, from: event.by };
+    case 'FileExpired':
+      return { ...base, time: iso(event.expiredAt), type: event.type, fileId: event.fileId };
   }
 }
 

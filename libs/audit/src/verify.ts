@@ -16,7 +16,7 @@
  * (socket-requests.ts). PKI events the reducer does not honour (unsigned, forged, misplaced, signed by an
  * intermediate never published) are failures too: an honest CA never writes one.
  */
-import { parseLogEvent, type LogEvent, type ResultPut, type SocketRequested, type TaskCreated } from '@beamline/domain';
+import { parseLogEvent, type FileOffered, type LogEvent, type ResultPut, type SocketRequested, type TaskCreated } from '@beamline/domain';
 import { decodeJson, subjects, taskIdOfSubject } from '@beamline/nats';
 import { PkiDirectory } from '@beamline/pki';
 import type { AuditMessage } from './audit-reader';
@@ -123,7 +123,7 @@ export class AuditVerifier {
       return;
     }
     this.count(event.type);
-    if (event.type === 'TaskExpired' || event.type === 'SocketConnected') {
+    if (event.type === 'TaskExpired' || event.type === 'SocketConnected' || event.type === 'FileDropped' || event.type === 'FileExpired') {
       this.unsigned++;
       const reason = this.checkUnsigned(event, m.subject);
       if (reason !== undefined) this.fail(m, event, reason);
@@ -151,7 +151,14 @@ export class AuditVerifier {
   }
 
   /** Why a broker-written, unsigned event cannot be genuine, or undefined. */
-  private checkUnsigned(event: Extract<LogEvent, { type: 'TaskExpired' | 'SocketConnected' }>, subject: string): string | undefined {
+  private checkUnsigned(
+    event: Extract<LogEvent, { type: 'TaskExpired' | 'SocketConnected' | 'FileDropped' | 'FileExpired' }>,
+    subject: string,
+  ): string | undefined {
+    if (event.type === 'FileDropped')
+      return subject === subjects.fileDropped(event.fileId, event.by) ? undefined : `FileDropped of file ${event.fileId} found on ${subject}`;
+    if (event.type === 'FileExpired')
+      return subject === subjects.fileExpired(event.fileId) ? undefined : `FileExpired of file ${event.fileId} found on ${subject}`;
     if (event.type === 'TaskExpired')
       return subject === subjects.taskExpired(event.taskId) ? undefined : `TaskExpired of task ${event.taskId} found on ${subject}`;
     if (subject !== subjects.socketConnected(event.socketId)) return `SocketConnected of socket ${event.socketId} found on ${subject}`;
@@ -159,13 +166,15 @@ export class AuditVerifier {
   }
 
   /** Why a signed event fails, or undefined when it verifies. */
-  private async checkSigned(event: TaskCreated | ResultPut | SocketRequested, m: AuditMessage): Promise<string | undefined> {
+  private async checkSigned(event: TaskCreated | ResultPut | SocketRequested | FileOffered, m: AuditMessage): Promise<string | undefined> {
     const expectedSubject =
       event.type === 'SocketRequested'
         ? subjects.socketCreated(event.socketId)
-        : event.type === 'TaskCreated'
-          ? subjects.taskCreated(event.taskId)
-          : subjects.taskResult(event.taskId, event.from);
+        : event.type === 'FileOffered'
+          ? subjects.fileOffered(event.fileId)
+          : event.type === 'TaskCreated'
+            ? subjects.taskCreated(event.taskId)
+            : subjects.taskResult(event.taskId, event.from);
     if (m.subject !== expectedSubject) return `${event.type} from ${event.from} found on ${m.subject}, expected ${expectedSubject}`;
     const replayed = event.type === 'SocketRequested' ? this.sockets.requested(event) : undefined;
     const checked = await checkSignedMessage({ directory: this.directory, revokedAt: this.revokedAt }, event.message, {

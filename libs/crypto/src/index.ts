@@ -11,3 +11,4 @@ export * from './rsa-key-policy';
 export * from './session-auth';
 export * from './socket-frames';
 export * from './socket-handshake';
+export * from './file-seal';

@@ -1,4 +1,5 @@
-import { KeyObject, constants, createHash, createHmac, privateDecrypt, publicEncrypt, randomBytes, timingSafeEqual } from 'crypto';
+import { KeyObject, createHash, createHmac, privateDecrypt, publicEncrypt, randomBytes, timingSafeEqual } from 'crypto';
+import { lp, oaep, u32 } from './framing';
 import { decodeBase64Strict } from './encoding';
 import { CryptoError } from './errors';
 import { POLY1305_TAG_BYTES, XCHACHA_KEY_BYTES, XCHACHA_NONCE_BYTES, xchachaDecrypt, xchachaEncrypt } from './xchacha';
@@ -39,18 +40,6 @@ const WRAP_LABEL = 'beamline wrapped key v2';
 const COMMIT_LABEL = 'beamline key commitment v2';
 const COMMITMENT_BYTES = 32;
 
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
-}
-
-/** A length-prefixed string: u32be(byte length) ‖ UTF-8 bytes. */
-function lp(s: string): Buffer {
-  const bytes = Buffer.from(s, 'utf8');
-  return Buffer.concat([u32(bytes.length), bytes]);
-}
-
 /** The associated data of a sealed body: lp(label) ‖ lp(kind) ‖ lp(taskId) ‖ lp(from) ‖ u32be(n) ‖ lp(to[0]) ‖ … */
 export function sealBinding(binding: SealBinding): Buffer {
   const { kind, taskId, from, to } = binding;
@@ -65,10 +54,6 @@ function wrapLabel(adHash: Buffer, index: number): Buffer {
 /** HMAC-SHA-256(key, lp(label) ‖ nonce ‖ AD). */
 function keyCommitment(key: Buffer, nonce: Uint8Array, ad: Buffer): Buffer {
   return createHmac('sha256', key).update(lp(COMMIT_LABEL)).update(nonce).update(ad).digest();
-}
-
-function oaep(key: KeyObject, label: Buffer): { key: KeyObject; padding: number; oaepHash: string; oaepLabel: Buffer } {
-  return { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: label };
 }
 
 function checkBinding(binding: SealBinding, recipients: number): void {

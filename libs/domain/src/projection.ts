@@ -2,6 +2,7 @@ import type { ResultPut, StoredBlob, TaskCreated, TaskExpired } from './events';
 import type { WorkStatus } from './messages';
 import { belongsToProxy, type SenderUsage } from './quota';
 import { type LogEvent, type SocketRequested } from './events';
+import { applyFileEvent, type FileView } from './file-views';
 import { isTodoFor } from './todo';
 import { isLateClaim, isLive, isOlderResult, isRecipient } from './write-rules';
 
@@ -53,6 +54,8 @@ export interface ProjectionState {
   bySender: Map<string, Set<string>>;
   sockets: Map<string, SocketView>;
   usage: Map<string, SenderUsage>;
+  /** Files sent store-and-forward, by id (file-views.ts). */
+  files: Map<string, FileView>;
 }
 /** A live (not yet connected) socket request; `seq`/`bytes` are the SocketRequested's. */
 export interface SocketView extends LogPosition {
@@ -71,7 +74,7 @@ export interface TaskQuery {
 
 /** A fresh, empty projection. */
 export function emptyProjection(): ProjectionState {
-  return { lastSeq: 0, tasks: new Map(), byRecipient: new Map(), bySender: new Map(), sockets: new Map(), usage: new Map() };
+  return { lastSeq: 0, tasks: new Map(), byRecipient: new Map(), bySender: new Map(), sockets: new Map(), usage: new Map(), files: new Map() };
 }
 
 /** True when the task is dead at `now` (now >= expiresAt). */
@@ -175,6 +178,11 @@ export function applyEvent(state: ProjectionState, event: LogEvent, seq: number,
       break;
     case 'SocketConnected':
       state.sockets.delete(event.socketId);
+      break;
+    case 'FileOffered':
+    case 'FileDropped':
+    case 'FileExpired':
+      applyFileEvent(state.files, event, seq, bytes, (sender, charged) => charge(state, sender, 0, charged));
       break;
   }
   state.lastSeq = Math.max(state.lastSeq, seq);

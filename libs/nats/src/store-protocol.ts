@@ -15,6 +15,9 @@ export type StoreQuery =
   | { q: 'task'; asApp: string; taskId: string; minSeq?: number }
   | { q: 'results'; asApp: string; taskId: string; minSeq?: number }
   | { q: 'sockets'; asApp: string; minSeq?: number }
+  /** Files offered to `asApp` that it has not dropped; `file`: one file for its sender or a recipient. */
+  | { q: 'files'; asApp: string; minSeq?: number }
+  | { q: 'file'; asApp: string; fileId: string; minSeq?: number }
   /** What one proxy's apps hold in the live log (its quotas); `asApp` is the proxy id here. */
   | { q: 'usage'; asApp: string; minSeq?: number };
 
@@ -40,6 +43,8 @@ export interface StoreAnswers {
   task: { items: ExpiringRef[] };
   results: { items: ResultRef[]; expiresAt: number };
   sockets: { items: ExpiringRef[] };
+  files: { items: ExpiringRef[] };
+  file: { items: ExpiringRef[] };
   /** No list (`items` stays empty): the figures are in the head. */
   usage: { items: ExpiringRef[]; tasks: number; bytes: number };
 }
@@ -77,7 +82,10 @@ export function parseStoreQuery(json: unknown): StoreQuery {
       case 'task':
       case 'results':
         return { q, asApp, taskId: parseUuid(field(o, 'taskId'), 'taskId'), minSeq };
+      case 'file':
+        return { q, asApp, fileId: parseUuid(field(o, 'fileId'), 'fileId'), minSeq };
       case 'sockets':
+      case 'files':
       case 'usage':
         return { q, asApp, minSeq };
       default:

@@ -61,6 +61,9 @@ export const subjects = {
   /** Socket requests: SocketRequested on `.created` (create-once), SocketConnected on `.connected` (once). */
   socketCreated: (socketId: string) => `beam.ev.socket.${socketId}.created`,
   socketConnected: (socketId: string) => `beam.ev.socket.${socketId}.connected`,
+  fileOffered: (fileId: string) => `beam.ev.file.${fileId}.offered`,
+  fileDropped: (fileId: string, app: string) => `beam.ev.file.${fileId}.dropped.${subjectToken(app)}`,
+  fileExpired: (fileId: string) => `beam.ev.file.${fileId}.expired`,
   socketAggregate: (socketId: string) => `beam.ev.socket.${socketId}.>`,
   /**
    * Core-NATS relay of direct sockets between broker-api replicas (ciphertext frames only). Each end
@@ -83,7 +86,7 @@ export const subjects = {
    */
   auditCopy: (subject: string) => {
     const [, , aggregate, , kind] = subject.split('.');
-    return aggregate === 'task' || aggregate === 'socket' ? `audit.${aggregate}.${kind ?? 'other'}` : 'audit.other';
+    return aggregate === 'task' || aggregate === 'socket' || aggregate === 'file' ? `audit.${aggregate}.${kind ?? 'other'}` : 'audit.other';
   },
   /** The subject copies had before the Beam-Origin-Subject header (the whole original subject after `audit.`). */
   legacyAudit: (subject: string) => `audit.${subject}`,

@@ -223,6 +223,8 @@ class RelayEnd {
 
   private start(channel: RelayChannel): void {
     (this.socket as Duplex & { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
+    // Each direction ends on its own FIN (RelayLink): the proxy's FIN must not end what we still send to it.
+    this.socket.allowHalfOpen = true;
     const extra = this.requestJws ? `Beam-Socket-Request: ${this.requestJws}\r\n` : '';
     this.socket.write(rawSwitchingResponse(extra, this.requestId));
     const peerConn = this.peerConn as string;

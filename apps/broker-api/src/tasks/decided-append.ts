@@ -3,7 +3,7 @@
  * decision was made from (JetStream's expected-last-subject-sequence), so of two replicas writing one subject
  * only one wins and the other decides again on what the winner wrote.
  */
-import { Conflict, type Decision } from '@beamline/domain';
+import { Conflict, parseLogEvent, type Decision, type Stored } from '@beamline/domain';
 import { AppendConflict, type Appended, type EventLog, type StoredEvent } from '@beamline/nats';
 import { appendDuration } from '../monitoring/broker-metrics';
 
@@ -39,4 +39,11 @@ export async function appendDecided<E>(log: EventLog, write: DecidedAppend<E>): 
     }
   }
   throw new Conflict(write.contention, 'write_contention');
+}
+
+/** The event the log holds on a subject of one kind; anything else there is a broken log, not a client's error. */
+export function asStored<E extends { type: string }>(stored: StoredEvent, type: E['type']): Stored<E> {
+  const event = parseLogEvent(stored.event);
+  if (event.type !== type) throw new Error(`event #${stored.seq}: expected ${type}, found ${event.type}`);
+  return { seq: stored.seq, event: event as unknown as E };
 }

@@ -1,6 +1,6 @@
 /** What every write of a signed message needs: the log, the signature check, and the write path's side effects. */
 import { Inject, Logger } from '@nestjs/common';
-import { DomainError, InvalidInput, proxyIdOf, type BlobRef, type StoredBlob } from '@beamline/domain';
+import { DomainError, InvalidInput, proxyIdOf, RecipientsWithoutCertificate, type BlobRef, type StoredBlob } from '@beamline/domain';
 import { BlobStore, EventLog } from '@beamline/nats';
 import type { AuthenticatedProxy } from '../auth/proxy-auth.guard';
 import { BROKER_CONFIG, type BrokerConfig } from '../config';
@@ -41,16 +41,16 @@ export abstract class SignedWrite {
   }
 
   /**
-   * Runs the rest of a write whose message names `blob` (the sender's own, whether stored or not); when the
-   * write is refused for good, the blob goes too, since nothing else can name it (every sealing draws a fresh
+   * Runs the rest of a write whose message names `blobs` (the sender's own, whether stored or not); when the
+   * write is refused for good, they go too, since nothing else can name them (every sealing draws a fresh
    * key, so another message never has the same blob). The proxy retries failures on the way (502, 504, a
    * refused session) with the same blob, which therefore stays.
    */
-  protected async droppingBlobIfRefused<T>(blob: StoredBlob | undefined, write: () => Promise<T>): Promise<T> {
+  protected async droppingBlobsIfRefused<T>(blobs: readonly StoredBlob[], write: () => Promise<T>): Promise<T> {
     try {
       return await write();
     } catch (err) {
-      if (blob && isFinalRefusal(err)) await this.dropBlob(blob);
+      if (isFinalRefusal(err)) for (const blob of blobs) await this.dropBlob(blob);
       throw err;
     }
   }
@@ -61,6 +61,13 @@ export abstract class SignedWrite {
     await this.blobs
       .delete(blob.uploader, blob.sha256)
       .catch((err: unknown) => this.logger.warn(`blob ${blob.uploader}/${blob.sha256} left to expire: ${String(err)}`));
+  }
+
+  /** Every recipient's proxy must have a valid certificate, or nobody could open the message (424). */
+  protected assertRecipientsHaveCertificates(to: readonly string[]): void {
+    const proxies = new Set(to.map((recipient, i) => proxyIdOf(recipient, this.config.brokerId, `to[${i}]`)));
+    const missing = [...proxies].filter((proxyId) => !this.registry.currentFor(proxyId));
+    if (missing.length > 0) throw new RecipientsWithoutCertificate(missing);
   }
 
   /**

@@ -1,10 +1,25 @@
 /**
  * Pipes an app's socket ⇄ the broker's relay through sealed socket frames (libs/crypto socket-frames), with
  * backpressure both ways; any failure resets both.
+ *
+ * The two directions end independently, as TCP's do: the app's FIN becomes our final frame and the relay's
+ * FIN (after the peer's final frame) becomes the app's FIN, while the other direction keeps flowing until its
+ * own end. Both connections are therefore half-open (`allowHalfOpen`): a socket that is not ends its own write
+ * side when the peer's FIN arrives, so the broker's FIN for the peer's direction would end ours too, without
+ * a final frame (the peer app saw its connection reset mid-stream). The connection to the app closes once
+ * both directions ended, or on a real error.
  */
 import type { Logger } from '@nestjs/common';
 import type { Socket } from 'node:net';
 import { FrameOpener, FrameSealer } from '@beamline/crypto';
+
+/**
+ * Lets the peer's FIN end only the readable side of `socket` (Node ends the writable side too unless the
+ * socket allows half-open). Call before the socket reads, so no FIN is processed the other way first.
+ */
+export function allowHalfOpen(socket: Socket): void {
+  socket.allowHalfOpen = true;
+}
 
 export class EncryptedRelay {
   private readonly sealer: FrameSealer;
@@ -31,6 +46,8 @@ export class EncryptedRelay {
   /** Starts relaying; `appHead` and `relayRest` are bytes each side sent before the pipe existed. */
   start(appHead: Buffer, relayRest: Buffer): void {
     const { app, relay } = this;
+    allowHalfOpen(app);
+    allowHalfOpen(relay);
     app.setNoDelay(true);
     relay.setNoDelay(true);
     app.on('data', this.fromApp);
@@ -108,9 +125,9 @@ export class EncryptedRelay {
   private onRelayClose(): void {
     if (this.clean()) return;
     if (this.opener.done && !this.dead) {
-      // The peer's direction ended cleanly and then the relay closed (a FIN closes a socket that is not
-      // half-open): everything for the app is queued ahead of its end. A reset here dropped what was still
-      // queued (the last ~200 KB of a 100 MB transfer under load); let it drain, only the app's own
+      // The peer's direction ended cleanly, then the relay closed before the app's did (the broker let go of
+      // a half-open relay): everything for the app is queued ahead of its end. A reset here dropped what was
+      // still queued (the last ~200 KB of a 100 MB transfer under load); let it drain, only the app's own
       // direction is lost.
       this.dead = true;
       this.app.off('data', this.fromApp);

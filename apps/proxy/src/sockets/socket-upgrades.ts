@@ -35,7 +35,7 @@ import { ProxyIdentity } from '../broker/proxy-identity';
 import { PROXY_CONFIG, type ProxyConfig } from '../config';
 import { CertificateDirectory } from '../pki/certificate-directory';
 import { SocketExpired, type Upgraded } from '../broker/broker-upgrade';
-import { EncryptedRelay } from './encrypted-relay';
+import { allowHalfOpen, EncryptedRelay } from './encrypted-relay';
 import { SocketMessages } from './socket-messages';
 
 const SOCKET_PATH = /^\/v1\/sockets\/([^/?#]+)(?:\?.*)?$/;
@@ -70,6 +70,7 @@ export class SocketUpgrades implements OnApplicationBootstrap {
 
   private async accept(req: IncomingMessage, app: Socket, head: Buffer): Promise<void> {
     app.on('error', () => app.destroy());
+    allowHalfOpen(app);
     const aborted = new AbortController();
     app.once('close', () => aborted.abort());
     this.live++;
@@ -114,6 +115,7 @@ export class SocketUpgrades implements OnApplicationBootstrap {
     const eph = generateSocketEphemeral();
     await this.messages.request({ id, from: caller, to: [to], metadata, eph: eph.publicKey });
     const up = await this.broker.openUpgrade('POST', `/v1/sockets/${id}`, signal);
+    allowHalfOpen(up.socket);
     try {
       const { jws, rest } = await readHandshake(up);
       const kid = readJwsKid(jws);
@@ -135,6 +137,7 @@ export class SocketUpgrades implements OnApplicationBootstrap {
   private async connect(caller: string, param: string, signal: AbortSignal): Promise<Opened> {
     const id = parseUuid(param, 'socket id');
     const up = await this.broker.openUpgrade('GET', `/v1/sockets/${id}?beam_app=${encodeURIComponent(caller)}`, signal);
+    allowHalfOpen(up.socket);
     try {
       const jws = up.headers['beam-socket-request'];
       if (typeof jws !== 'string') throw new Error('the broker sent no socket request');

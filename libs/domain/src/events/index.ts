@@ -1,3 +1,4 @@
 export * from './task-events';
 export * from './socket-events';
 export * from './pki-events';
+export * from './file-events';

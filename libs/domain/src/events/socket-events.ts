@@ -8,6 +8,7 @@ import { InvalidInput } from '../errors';
 import { expectNonNegativeInt, expectObject, expectString, field, guarded, type JsonObject } from '../json-fields';
 import { parseUuid } from '../uuid';
 import { parseEvent, type BeamEvent } from './task-events';
+import { FILE_EVENT_TYPES, parseFileEvent, type FileEvent } from './file-events';
 
 /** A socket request was accepted by the broker; `message` is the initiator proxy's compact JWS, verbatim. */
 export interface SocketRequested {
@@ -29,8 +30,8 @@ export interface SocketConnected {
   connectedAt: number;
 }
 export type SocketEvent = SocketRequested | SocketConnected;
-/** Every event of the BEAM_EVENTS log: task events and socket events. */
-export type LogEvent = BeamEvent | SocketEvent;
+/** Every event of the BEAM_EVENTS log: task, socket and file events. */
+export type LogEvent = BeamEvent | SocketEvent | FileEvent;
 
 function parseSocketRequested(o: JsonObject): SocketRequested {
   const to = field(o, 'to');
@@ -60,11 +61,13 @@ function parseSocketConnected(o: JsonObject): SocketConnected {
 /** Validates any event of the log (task or socket); throws InvalidInput on unknown type/version or bad fields. */
 export function parseLogEvent(json: unknown): LogEvent {
   const type = typeof json === 'object' && json !== null ? (json as JsonObject).type : undefined;
-  if (type !== 'SocketRequested' && type !== 'SocketConnected') return parseEvent(json);
+  const isFile = typeof type === 'string' && FILE_EVENT_TYPES.has(type);
+  if (type !== 'SocketRequested' && type !== 'SocketConnected' && !isFile) return parseEvent(json);
   return guarded(() => {
     const o = expectObject(json, 'event');
     const v = field(o, 'v');
     if (v !== 1) throw new InvalidInput(`v: unsupported event version ${describeValue(v)}`);
+    if (isFile) return parseFileEvent(o);
     return type === 'SocketRequested' ? parseSocketRequested(o) : parseSocketConnected(o);
   });
 }

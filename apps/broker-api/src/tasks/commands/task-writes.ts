@@ -13,13 +13,10 @@ import {
   InvalidInput,
   isLive,
   isSameTask,
-  parseEvent,
   parseSealedResult,
   parseSealedTask,
   parseUuid,
-  proxyIdOf,
   QuotaExceeded,
-  RecipientsWithoutCertificate,
   requireAnswerable,
   ttlMsOf,
   type BlobRef,
@@ -30,9 +27,9 @@ import {
   type StoredBlob,
   type TaskCreated,
 } from '@beamline/domain';
-import { subjects, type StoredEvent } from '@beamline/nats';
+import { subjects } from '@beamline/nats';
 import type { AuthenticatedProxy } from '../../auth/proxy-auth.guard';
-import { appendDecided } from '../decided-append';
+import { appendDecided, asStored } from '../decided-append';
 import { SignedWrite } from '../signed-write';
 
 /** A proxy posts a task: appends TaskCreated; answers the task id and the stream sequence that holds it. */
@@ -62,7 +59,7 @@ export class CreateTaskHandler extends SignedWrite implements ICommandHandler<Cr
   async execute({ sender, message }: CreateTaskCommand): Promise<{ taskId: string; seq: number }> {
     this.quotas.admitWrite(sender.proxyId); // before any verification work
     const task = parseSealedTask(await this.verifier.verify(message, sender), { maxTtlMs: this.config.maxTtlMs, maxRecipients: this.config.maxRecipients });
-    return this.droppingBlobIfRefused(ownBlob(sender, task.encrypted_blob), async () => {
+    return this.droppingBlobsIfRefused(ownBlobs(sender, task.encrypted_blob), async () => {
       this.verifier.assertCanSignFor(sender, task.from);
       this.assertSealedNow(task.created);
       this.assertRecipientsHaveCertificates(task.to);
@@ -123,13 +120,6 @@ export class CreateTaskHandler extends SignedWrite implements ICommandHandler<Cr
     const prior = asStored<TaskCreated>(existing, 'TaskCreated');
     return isLive(prior.event.expiresAt, Date.now()) && isSameTask(prior.event, command) ? prior : undefined;
   }
-
-  private assertRecipientsHaveCertificates(to: string[]): void {
-    const proxies = new Set(to.map((recipient, i) => proxyIdOf(recipient, this.config.brokerId, `to[${i}]`)));
-    const missing = new Set<string>();
-    for (const proxyId of proxies) if (!this.registry.currentFor(proxyId)) missing.add(proxyId);
-    if (missing.size > 0) throw new RecipientsWithoutCertificate([...missing]);
-  }
 }
 
 @CommandHandler(PutResultCommand)
@@ -138,7 +128,7 @@ export class PutResultHandler extends SignedWrite implements ICommandHandler<Put
     this.quotas.admitWrite(sender.proxyId);
     const taskId = parseUuid(taskIdParam, 'task id');
     const result = parseSealedResult(await this.verifier.verify(message, sender), { maxRecipients: this.config.maxRecipients });
-    return this.droppingBlobIfRefused(ownBlob(sender, result.encrypted_blob), async () => {
+    return this.droppingBlobsIfRefused(ownBlobs(sender, result.encrypted_blob), async () => {
       if (result.task !== taskId) throw new InvalidInput(`task: ${result.task} does not match the task id in the path (${taskId})`);
       if (result.from !== appParam) throw new InvalidInput(`from: ${result.from} does not match the app id in the path (${appParam})`);
       this.verifier.assertCanSignFor(sender, result.from);
@@ -191,13 +181,6 @@ export class PutResultHandler extends SignedWrite implements ICommandHandler<Put
 }
 
 /** The blob a verified message of `sender` names, as the sender's own: the only one a refusal may drop. */
-function ownBlob(sender: AuthenticatedProxy, ref: BlobRef | undefined): StoredBlob | undefined {
-  return ref && { uploader: sender.proxyId, ...ref };
-}
-
-/** The event the log holds on a subject of one kind; anything else there is a broken log, not a client's error. */
-function asStored<E extends { type: string }>(stored: StoredEvent, type: E['type']): Stored<E> {
-  const event = parseEvent(stored.event);
-  if (event.type !== type) throw new Error(`event #${stored.seq}: expected ${type}, found ${event.type}`);
-  return { seq: stored.seq, event: event as unknown as E };
+function ownBlobs(sender: AuthenticatedProxy, ref: BlobRef | undefined): StoredBlob[] {
+  return ref ? [{ uploader: sender.proxyId, ...ref }] : [];
 }
