@@ -6,7 +6,8 @@ let t: TestNetwork;
 
 beforeAll(async () => {
   // One app holds 2,000 waits here, twenty times what an app may by default (MAX_WAITING_PER_APP).
-  t = await startTestNetwork({ extraEnv: { proxy: { MAX_WAITING_PER_APP: '2000' } } });
+  // Bodies stay inside their messages (INLINE_BODY_MAX at its ceiling), so a 9 MB task makes a 9 MB+ answer.
+  t = await startTestNetwork({ extraEnv: { proxy: { MAX_WAITING_PER_APP: '2000', INLINE_BODY_MAX: '16MiB' } } });
 }, 120_000);
 
 afterAll(async () => {

@@ -3,6 +3,9 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { BlobStore, natsProvider, natsProviderWith, NatsModule, NonceStore, Notifications, RelayChannels } from '@beamline/nats';
 import { ProxyAuthGuard } from './auth/proxy-auth.guard';
 import { BlobsController } from './blobs/blobs.controller';
+import { FilesController } from './files/files.controller';
+import { GetFileHandler, ListFilesHandler } from './files/file-reads';
+import { DropFileHandler, OfferFileHandler } from './files/file-writes';
 import { SessionSecret } from './auth/session-secret';
 import { SessionsController } from './auth/sessions.controller';
 import { UploadSlots } from './auth/upload-slots';
@@ -57,6 +60,7 @@ export class ApiModule {
         PkiEventsController,
         TasksController,
         BlobsController,
+        FilesController,
         ControlController,
         SessionsController,
         SocketsController,
@@ -78,6 +82,10 @@ export class ApiModule {
         ListTasksHandler,
         GetTaskHandler,
         ListResultsHandler,
+        OfferFileHandler,
+        DropFileHandler,
+        ListFilesHandler,
+        GetFileHandler,
         TaskStreams,
         natsProvider(Notifications, (nc) => new Notifications(nc)),
         natsProvider(BlobStore, (nc) => new BlobStore(nc)),

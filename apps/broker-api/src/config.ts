@@ -35,6 +35,8 @@ export interface BrokerConfig {
   /** Requests whose timestamp is further than this from broker time are rejected. */
   maxClockSkewMs: number;
   bodyLimitBytes: number;
+  /** The largest file sent store-and-forward (`MAX_FILE_SIZE`). */
+  maxFileBytes: number;
   /** Long-polls and event streams one proxy may have open at once at this replica (`MAX_WAITING_PER_PROXY`). */
   maxWaitingPerProxy: number;
   /** Request bodies one proxy may have in flight at once (`MAX_UPLOADS_PER_PROXY`). */
@@ -112,6 +114,9 @@ export const brokerEnvSchema = z.object({
     minMs: 1_000,
   }),
   SHUTDOWN_GRACE: setting.duration(10_000, 'after SIGTERM, waits end at once; connections still open this long are closed'),
+  MAX_FILE_SIZE: setting.byteSize(2 ** 30, 'the largest file an app may send store-and-forward (`POST /v1/files`); beyond it 413 `file_too_large`; the files live in the blob store (`BLOBS_MAX_BYTES`)', {
+    minBytes: 2 ** 20,
+  }),
   QUOTA_WRITE_RATE: setting.int(
     200,
     'writes (tasks, results, socket requests) per second one proxy may make at one replica, bursts of twice that; beyond it 429',
@@ -155,6 +160,7 @@ export function loadBrokerConfig(env: Readonly<Record<string, string | undefined
     // Below the event log's 32 MiB message limit, leaving room for the event envelope around the message.
     bodyLimitBytes: 30 * 1024 * 1024,
     maxUploadsPerProxy: v.MAX_UPLOADS_PER_PROXY,
+    maxFileBytes: v.MAX_FILE_SIZE,
     maxWaitingPerProxy: v.MAX_WAITING_PER_PROXY,
     wakeRecheckMs: v.WAKE_RECHECK,
     sseKeepAliveMs: v.SSE_KEEPALIVE,

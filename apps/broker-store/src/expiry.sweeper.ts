@@ -13,7 +13,7 @@
  * max_age, nothing is lost.
  */
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { expiredTasks, type StoredBlob, type TaskExpired, type TaskView } from '@beamline/domain';
+import { expiredTasks, filesToRemove, type FileExpired, type StoredBlob, type TaskExpired, type TaskView } from '@beamline/domain';
 import { AuditProgress, copyStateAt } from '@beamline/audit';
 import { BlobStore, EventLog, subjects } from '@beamline/nats';
 import { Leadership } from './leadership';
@@ -27,6 +27,8 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private readonly done = new Set<string>();
+  /** Files whose parts were deleted and whose FileExpired is written, until the projection applied it. */
+  private readonly filesDone = new Set<string>();
 
   /** Purges waiting for BEAM_AUDIT to copy the task's events, by generation. */
   private readonly pendingPurges = new Map<string, PendingPurge>();
@@ -65,6 +67,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
         if (failed) throw failed.reason;
       }
       await this.purgeAudited();
+      await this.removeFiles();
       expirySweeps.inc({ outcome: 'ok' });
     } catch (err) {
       expirySweeps.inc({ outcome: 'failed' });
@@ -116,6 +119,23 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
       await this.log.remove(batch.flatMap(([, p]) => p.seqs));
       for (const [generation] of batch) this.pendingPurges.delete(generation);
       await this.deleteBlobs(batch.flatMap(([, p]) => p.blobs));
+    }
+  }
+
+  /**
+   * Files past their TTL, or dropped by every recipient: their parts are deleted, then FileExpired is recorded
+   * (deduplicated per file, so a replica that takes over repeats at most the deletions, which are no-ops).
+   * The file's events stay in the log until its max_age, like a socket's.
+   */
+  private async removeFiles(): Promise<void> {
+    const { files } = this.projection.state;
+    for (const id of this.filesDone) if (!files.has(id)) this.filesDone.delete(id);
+    for (const file of filesToRemove(files, Date.now())) {
+      if (this.filesDone.has(file.fileId)) continue;
+      await this.deleteBlobs(file.parts);
+      const event: FileExpired = { type: 'FileExpired', v: 1, fileId: file.fileId, expiredAt: Math.min(Date.now(), file.expiresAt) };
+      await this.log.append(subjects.fileExpired(file.fileId), event, { msgId: `fe-${file.fileId}` });
+      this.filesDone.add(file.fileId);
     }
   }
 

@@ -34,6 +34,8 @@ export interface ProxyConfig {
   /** The most recipients a task or result may name (`MAX_RECIPIENTS`); checked before any sealing. */
   maxRecipients: number;
   bodyLimitBytes: number;
+  /** The largest file an app may send store-and-forward (`MAX_FILE_SIZE`). */
+  maxFileBytes: number;
   /** Bodies larger than this (UTF-8 bytes) are sealed into the broker's blob store, not into their message (`INLINE_BODY_MAX`). */
   inlineBodyMaxBytes: number;
   /** Extra time given to the broker beyond a long-poll's own wait before answering 504. */
@@ -83,6 +85,9 @@ export const proxyEnvSchema = z.object({
     DEFAULT_MAX_RECIPIENTS,
     'the most recipients a task or result may name; more is 400 `too_many_recipients`, before anything is sealed',
   ),
+  MAX_FILE_SIZE: setting.byteSize(2 ** 30, 'the largest file an app may send with `POST /v1/files`; beyond it 413 `file_too_large` (the broker has its own `MAX_FILE_SIZE`)', {
+    minBytes: 2 ** 20,
+  }),
   INLINE_BODY_MAX: setting.byteSize(
     INLINE_BODY_MAX_BYTES,
     "bodies larger than this travel as a sealed blob in the broker's blob store, named by their message; smaller ones inside it (at most 16MiB: a message must fit NATS' max_payload)",
@@ -162,6 +167,7 @@ export function loadProxyConfig(env: Readonly<Record<string, string | undefined>
     maxWaitingPerApp: v.MAX_WAITING_PER_APP,
     bodyLimitBytes: MAX_APP_REQUEST_BYTES,
     inlineBodyMaxBytes: v.INLINE_BODY_MAX,
+    maxFileBytes: v.MAX_FILE_SIZE,
     brokerTimeoutMs: v.BROKER_TIMEOUT,
     brokerRetryBudgetMs: v.BROKER_RETRY_BUDGET,
     sseKeepAliveMs: v.SSE_KEEPALIVE,

@@ -12,6 +12,8 @@ runMain(async () => {
     ...config,
     service: 'proxy',
     beforeListen: serveApiDocs,
+    // File uploads stream through the sealing as they arrive; every other body is read whole (72 MiB at most).
+    streamedBodies: { matches: (req) => req.method === 'POST' && /^\/v1\/files\/?(\?|$)/.test(req.url ?? ''), limitBytes: config.maxFileBytes },
     callerOf: (req) => ({ app: (req as AppRequest).app_id }),
   });
 });

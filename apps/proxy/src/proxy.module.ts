@@ -17,6 +17,9 @@ import { AppWaitingCap, WaitingApps } from './tasks/waiting-apps';
 import { SocketMessages } from './sockets/socket-messages';
 import { SocketUpgrades } from './sockets/socket-upgrades';
 import { SocketsController } from './sockets/sockets.controller';
+import { FileOffers } from './files/file-offers';
+import { FilesController } from './files/files.controller';
+import { FilesService } from './files/files.service';
 
 @Module({})
 export class ProxyModule {
@@ -24,7 +27,7 @@ export class ProxyModule {
   static forRoot(config: ProxyConfig): DynamicModule {
     return {
       module: ProxyModule,
-      controllers: [HealthController, MetricsController, TasksController, SocketsController],
+      controllers: [HealthController, MetricsController, TasksController, SocketsController, FilesController],
       providers: [
         { provide: PROXY_CONFIG, useValue: config },
         ApiKeyGuard,
@@ -35,6 +38,8 @@ export class ProxyModule {
         CertificateDirectory,
         Messages,
         BodyBlobs,
+        FileOffers,
+        FilesService,
         TasksService,
         ControlConnection,
         SocketMessages,

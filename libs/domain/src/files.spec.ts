@@ -9,6 +9,7 @@ import {
   fileChunkCount,
   filePartSizes,
   fileReadStart,
+  parseFileRequest,
   parseSealedFileOffer,
   SEALED_FILE_CHUNK_BYTES,
   sealedFileSize,
@@ -175,5 +176,22 @@ describe('file events in the log', () => {
     const base = { type: 'FileOffered', v: 1, fileId: ID, from: A1P1, to: [A2P2], message: 'jws', size: 3, receivedAt: 1, expiresAt: 2 };
     expect(() => parseLogEvent({ ...base, parts: [] })).toThrow(/^parts: /);
     expect(() => parseLogEvent({ ...base, parts: [{ sha256: sha('c'), size: 19 }] })).toThrow(/^parts\[0\].uploader: /);
+  });
+});
+
+describe('parseFileRequest', () => {
+  const limits = { maxTtlMs: 86_400_000 };
+
+  it('takes comma-separated recipients, a ttl (1d when none) and JSON metadata', () => {
+    expect(parseFileRequest({ to: `${A2P2},${A3P3}`, metadata: '{"name":"x"}' }, limits)).toEqual({ to: [A2P2, A3P3], ttl: '1d', metadata: { name: 'x' } });
+    expect(parseFileRequest({ to: A2P2, ttl: '5m' }, limits)).toEqual({ to: [A2P2], ttl: '5m', metadata: null });
+  });
+
+  it('names the parameter at fault', () => {
+    expect(() => parseFileRequest({}, limits)).toThrow(/^to: required/);
+    expect(() => parseFileRequest({ to: 'not an id' }, limits)).toThrow(/^to\[0\]: /);
+    expect(() => parseFileRequest({ to: `${A2P2},${A2P2}` }, limits)).toThrow(/^to: duplicate/);
+    expect(() => parseFileRequest({ to: A2P2, ttl: '30d' }, limits)).toThrow(/^ttl: /);
+    expect(() => parseFileRequest({ to: A2P2, metadata: '{' }, limits)).toThrow(/^Beam-Metadata: not JSON/);
   });
 });

@@ -7,6 +7,7 @@
 import { parseBeamId } from './beam-id';
 import { InvalidInput, PayloadTooLarge } from './errors';
 import { expectNonNegativeInt, expectObject, expectRecipients, field, guarded } from './json-fields';
+import { jsonTextTooDeep, MAX_JSON_DEPTH } from './json-depth';
 import { checkedMetadata, DEFAULT_MAX_RECIPIENTS, MESSAGE_FORMAT_VERSION, parseBlobRef, parseTtl, type BlobRef, type TaskLimits } from './messages';
 import { parseUuid } from './uuid';
 
@@ -103,4 +104,30 @@ export function parseSealedFileOffer(json: unknown, limits: TaskLimits & { maxFi
       key_commitment: commitment,
     };
   });
+}
+
+/** The TTL of a file whose sender names none. */
+export const DEFAULT_FILE_TTL = '1d';
+
+/** What an app says about a file it uploads: query `to` (comma-separated) and `ttl`, header `Beam-Metadata` (JSON). */
+export interface FileRequestParams {
+  to?: string;
+  ttl?: string;
+  metadata?: string;
+}
+
+/** Validates an upload's parameters before a byte of the file is read; names the parameter at fault. */
+export function parseFileRequest(params: FileRequestParams, limits: TaskLimits): { to: string[]; ttl: string; metadata: unknown } {
+  if (params.to === undefined || params.to === '') throw new InvalidInput('to: required, the recipients (comma-separated app ids)');
+  const to = expectRecipients(params.to.split(','), 'to', limits.maxRecipients ?? DEFAULT_MAX_RECIPIENTS);
+  const ttl = parseTtl(params.ttl ?? DEFAULT_FILE_TTL, limits);
+  if (params.metadata === undefined) return { to, ttl, metadata: null };
+  if (jsonTextTooDeep(params.metadata)) throw new InvalidInput(`Beam-Metadata: JSON nested deeper than ${MAX_JSON_DEPTH} levels`, 'too_deep');
+  let metadata: unknown;
+  try {
+    metadata = JSON.parse(params.metadata);
+  } catch {
+    throw new InvalidInput('Beam-Metadata: not JSON');
+  }
+  return { to, ttl, metadata: checkedMetadata(metadata) };
 }

@@ -28,13 +28,13 @@ describe('hardenHttpServer', () => {
     const app = express();
     app.use(requireHost);
     app.get('/ok', (_req, res) => void res.json({ ok: true }));
-    app.post('/echo', (req, res) => {
+    app.post(['/echo', '/stream'], (req, res) => {
       let n = 0;
       req.on('data', (c: Buffer) => (n += c.length));
       req.on('end', () => void res.json({ received: n }));
     });
     server = createServer(app);
-    hardenHttpServer(server, { bodyLimitBytes: 1000 });
+    hardenHttpServer(server, { bodyLimitBytes: 1000, streamedBodies: { matches: (req) => req.url === '/stream', limitBytes: 5000 } });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as { port: number }).port;
   });
@@ -83,6 +83,14 @@ describe('hardenHttpServer', () => {
       setTimeout(() => s.destroy(), 2_000);
     });
     expect(answer).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 [\s\S]*\{"received":1000\}$/);
+  });
+
+  it('holds a streamed route to its own limit before 100 Continue, not to the body limit', async () => {
+    const within = await raw(port, 'POST /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\nExpect: 100-continue\r\n\r\n');
+    expect(within).toMatch(/^HTTP\/1\.1 100 Continue/);
+    const over = await raw(port, 'POST /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 5001\r\nExpect: 100-continue\r\n\r\n');
+    expect(over).toMatch(/^HTTP\/1\.1 413 /);
+    expect(over).toMatch(/larger than the limit of 5000 bytes/);
   });
 
   it('maps parser error codes like Node does', () => {

@@ -2,10 +2,10 @@ import 'reflect-metadata';
 import { Logger, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { Request, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { rawBodyParser } from './body';
 import { ErrorFilter } from './error.filter';
-import { hardenHttpServer, requireHost } from './http-server';
+import { hardenHttpServer, requireHost, type StreamedBodies } from './http-server';
 import { listeningLine } from './listening';
 import { countWaiting, observeRequest } from './metrics';
 import { resolveLogFormat, type LogFormat } from './log-format';
@@ -41,6 +41,8 @@ export interface HttpAppOptions {
   logFormat?: LogFormat;
   /** Where log lines go (stdout by default; tests). */
   logDestination?: { write(line: string): unknown };
+  /** Routes that stream their bodies themselves (skipped by the body parser), with their own limit. */
+  streamedBodies?: StreamedBodies;
   /** Who made a request, for its access line (`{ app }`, `{ proxy }`), once the app's guard knows. */
   callerOf?: (req: Request) => Record<string, string | undefined>;
 }
@@ -55,7 +57,7 @@ export async function startHttpApp(module: Type<unknown> | DynamicModule, opts: 
   const always = root.child({ version }, { level: 'info' });
   always.info({ node: process.version }, `${opts.service} ${version} starting`);
   const app = await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, logger: nestLoggerFor(root) });
-  hardenHttpServer(app.getHttpServer(), { bodyLimitBytes: opts.bodyLimitBytes });
+  hardenHttpServer(app.getHttpServer(), { bodyLimitBytes: opts.bodyLimitBytes, streamedBodies: opts.streamedBodies });
   const onEnd = peerVersionCheck(opts);
   app.use(requestLogging(root, { callerOf: opts.callerOf, onEnd: (req, _res, line) => onEnd(req, line) }));
   enableUpgradeLogging(app.getHttpServer(), { root, callerOf: opts.callerOf, onEnd });
@@ -65,7 +67,11 @@ export async function startHttpApp(module: Type<unknown> | DynamicModule, opts: 
     next();
   });
   app.use(requireHost);
-  if (opts.bodies !== 'by-guard') app.use(rawBodyParser(opts.bodyLimitBytes));
+  if (opts.bodies !== 'by-guard') {
+    const parse = rawBodyParser(opts.bodyLimitBytes);
+    const streamed = opts.streamedBodies;
+    app.use((req: Request, res: Response, next: NextFunction) => (streamed?.matches(req) ? next() : parse(req, res, next)));
+  }
   app.useGlobalFilters(new ErrorFilter());
   app.disable('x-powered-by');
   opts.beforeListen?.(app);

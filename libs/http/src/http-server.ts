@@ -55,6 +55,14 @@ export interface HardeningOptions {
    * with 413 before `100 Continue`, so the client never uploads a body that would be refused.
    */
   bodyLimitBytes?: number;
+  /** Routes whose handler streams the body itself, with their own, larger limit (file uploads). */
+  streamedBodies?: StreamedBodies;
+}
+
+/** Requests whose body a route streams itself (never buffered whole), and the most it takes. */
+export interface StreamedBodies {
+  matches: (req: IncomingMessage) => boolean;
+  limitBytes: number;
 }
 
 export function hardenHttpServer(server: Server, opts: HardeningOptions = {}): void {
@@ -72,8 +80,9 @@ export function hardenHttpServer(server: Server, opts: HardeningOptions = {}): v
   });
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     const announced = Number(req.headers['content-length'] ?? 0);
-    if (opts.bodyLimitBytes !== undefined && announced > opts.bodyLimitBytes) {
-      sendJson(res, 413, { error: 'payload_too_large', message: `body: larger than the limit of ${opts.bodyLimitBytes} bytes` });
+    const limit = opts.streamedBodies?.matches(req) ? opts.streamedBodies.limitBytes : opts.bodyLimitBytes;
+    if (limit !== undefined && announced > limit) {
+      sendJson(res, 413, { error: 'payload_too_large', message: `body: larger than the limit of ${limit} bytes` });
       return;
     }
     res.writeContinue();

@@ -200,11 +200,13 @@ export class Messages {
     return { from: result.from, to: result.to, task: result.task, status: result.status, ...body, metadata: result.metadata, created: result.created };
   }
 
-  private async sign(payload: object): Promise<string> {
+  /** Signs a message payload with this proxy's key (a compact message JWS). */
+  async sign(payload: object): Promise<string> {
     return signMessage(payload, this.identity.privateKey, this.identity.requireSerial());
   }
 
-  private async verified(jws: string): Promise<unknown> {
+  /** The payload of a message JWS whose signer's certificate is valid and may sign for its `from`; throws otherwise. */
+  async verified(jws: string): Promise<unknown> {
     const kid = readJwsKid(jws);
     const cert = await this.directory.bySerialNumber(kid);
     if (!cert) throw new Error(`signer certificate ${kid} is unknown, invalid or revoked`);
@@ -215,7 +217,8 @@ export class Messages {
     return payload;
   }
 
-  private async recipientKeys(to: readonly string[]): Promise<KeyObject[]> {
+  /** The proxy key of each recipient (aligned with `to`); RecipientsWithoutCertificate (424) names those without one. */
+  async recipientKeys(to: readonly string[]): Promise<KeyObject[]> {
     const proxies = to.map((r, i) => proxyIdOf(r, this.config.brokerId, `to[${i}]`));
     const certs = new Map<string, KeyObject>();
     const missing: string[] = [];
