@@ -114,9 +114,13 @@ export const brokerEnvSchema = z.object({
     minMs: 1_000,
   }),
   SHUTDOWN_GRACE: setting.duration(10_000, 'after SIGTERM, waits end at once; connections still open this long are closed'),
-  MAX_FILE_SIZE: setting.byteSize(2 ** 30, 'the largest file an app may send store-and-forward (`POST /v1/files`); beyond it 413 `file_too_large`; the files live in the blob store (`BLOBS_MAX_BYTES`)', {
-    minBytes: 2 ** 20,
-  }),
+  MAX_FILE_SIZE: setting.byteSize(
+    2 ** 30,
+    'the largest file an app may send store-and-forward (`POST /v1/files`); beyond it 413 `file_too_large`; the files live in the blob store (`BLOBS_MAX_BYTES`)',
+    {
+      minBytes: 2 ** 20,
+    },
+  ),
   QUOTA_WRITE_RATE: setting.int(
     200,
     'writes (tasks, results, socket requests) per second one proxy may make at one replica, bursts of twice that; beyond it 429',

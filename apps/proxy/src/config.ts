@@ -85,9 +85,13 @@ export const proxyEnvSchema = z.object({
     DEFAULT_MAX_RECIPIENTS,
     'the most recipients a task or result may name; more is 400 `too_many_recipients`, before anything is sealed',
   ),
-  MAX_FILE_SIZE: setting.byteSize(2 ** 30, 'the largest file an app may send with `POST /v1/files`; beyond it 413 `file_too_large` (the broker has its own `MAX_FILE_SIZE`)', {
-    minBytes: 2 ** 20,
-  }),
+  MAX_FILE_SIZE: setting.byteSize(
+    2 ** 30,
+    'the largest file an app may send with `POST /v1/files`; beyond it 413 `file_too_large` (the broker has its own `MAX_FILE_SIZE`)',
+    {
+      minBytes: 2 ** 20,
+    },
+  ),
   INLINE_BODY_MAX: setting.byteSize(
     INLINE_BODY_MAX_BYTES,
     "bodies larger than this travel as a sealed blob in the broker's blob store, named by their message; smaller ones inside it (at most 16MiB: a message must fit NATS' max_payload)",
