@@ -5,7 +5,7 @@ module.exports = {
   testMatch: ['**/*.spec.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: 'tsconfig.json' }] },
   moduleNameMapper: {
-    '^@beamline/(domain|crypto|nats|devnet|http|pki|audit|config)$': '<rootDir>/libs/$1/src',
+    '^@beamline/(domain|crypto|nats|devnet|http|pki|audit|config|client)$': '<rootDir>/libs/$1/src',
   },
   testTimeout: 60000,
   maxWorkers: 2,

@@ -1,8 +1,10 @@
-/** The app's client of its Beam proxy: tasks, results, event streams and direct sockets. */
+/** The app's client of its Beam proxy: tasks, results, event streams, direct sockets and files. */
 import type { Socket } from 'node:net';
 import { decodeResult, decodeTask } from './bodies';
 import { BeamHttpError, httpError } from './errors';
-import { BeamEventStream } from './event-stream';
+import { BeamEventStream, streamWait } from './event-stream';
+import { openDownload, type BeamFileDownload } from './file-download';
+import { uploadFile, type FileSource } from './file-upload';
 import { exchange, headerOf, type Answer, type RequestSpec, type Transport } from './http';
 import { withRetries, type RetryPolicy } from './retry';
 import { upgrade, upgradeNotSent } from './sockets';
@@ -12,26 +14,26 @@ import type {
   CallOptions,
   ClientOptions,
   CreateSocketOptions,
+  DownloadFileOptions,
+  FileInfo,
   GetTaskOptions,
+  ListFilesOptions,
   ListSocketsOptions,
   NewResult,
   NewTask,
   PollOptions,
   PostedTask,
   PutOutcome,
+  SendFileOptions,
+  SentFile,
   SocketRequest,
+  StreamOptions,
   TaskRequest,
   TaskResult,
   WaitOptions,
 } from './types';
 import { CLIENT_VERSION } from './version';
 import { asciiJson, isSameTask, parseJson, parseJsonArray, ResultCounter, segment, TaskCounter, waitParams, wireResult, wireTask, withQuery } from './wire';
-
-/** Options of {@link BeamClient.streamResults} and {@link BeamClient.streamTasks}. */
-export interface StreamOptions extends PollOptions {
-  /** Resume after this event id (a stream's {@link BeamEventStream.lastEventId}, e.g. saved before a restart). */
-  lastEventId?: string;
-}
 
 /**
  * A client of one app at its Beam proxy, the TypeScript counterpart of beam-lib's `BeamClient`.
@@ -220,6 +222,46 @@ export class BeamClient {
     return withRetries(() => upgrade(this.transport, spec), this.policy, opts.signal, upgradeNotSent);
   }
 
+  /**
+   * Sends a file to the apps in `to` (`POST /v1/files`, a Beamline addition), streamed as it is read: a file
+   * path (its size is sent as `Content-Length`), a `Readable` or an async iterable of bytes (sent chunked).
+   * Transient failures are retried from the start for a path (not after the whole body went out: the proxy
+   * may hold the file), for a stream only while none of it was read. Fails with 413 `file_too_large`,
+   * 424 `failed_dependency` (a recipient's proxy has no certificate), 507, or `source_error` (reading failed).
+   */
+  sendFile(to: string | string[], source: FileSource, opts: SendFileOptions = {}): Promise<SentFile> {
+    return uploadFile(this.transport, this.policy, to, source, opts);
+  }
+
+  /** The files offered to this app (`GET /v1/files`); long-polls as the options say (200 or 206, both success). */
+  async listFiles(opts: ListFilesOptions = {}): Promise<FileInfo[]> {
+    const path = (waitMs: number | undefined): string => withQuery('/v1/files', waitParams({ waitCount: opts.waitCount, waitTimeMs: waitMs }));
+    return parseJsonArray<FileInfo>((await this.poll(path, opts, [200, 206], opts.signal)).text, 'files');
+  }
+
+  /**
+   * Downloads file `id` from byte `offset` (`GET /v1/files/{id}`, `Range: bytes=<offset>-`). Resolves once the
+   * proxy answered (a 404 rejects: not a recipient, expired or deleted) with a `Readable` of the bytes; a
+   * connection cut mid-way is resumed from the first missing byte, and a download that cannot be completed
+   * fails the stream with code `truncated`, never ends it early. The signal aborts the download too.
+   */
+  downloadFile(id: string, opts: DownloadFileOptions = {}): Promise<BeamFileDownload> {
+    return openDownload(this.transport, this.policy, id, opts);
+  }
+
+  /** Drops file `id` for this app (`DELETE /v1/files/{id}`). A retry that meets 404 counts as done. */
+  async deleteFile(id: string, opts: CallOptions = {}): Promise<void> {
+    const spec: RequestSpec = { method: 'DELETE', path: `/v1/files/${segment(id, 'id')}`, signal: opts.signal };
+    await withRetries(
+      (attempt) =>
+        this.expect(spec, [200, 204]).catch((err: unknown) => {
+          if (!(attempt > 0 && err instanceof BeamHttpError && err.status === 404)) throw err;
+        }),
+      this.policy,
+      opts.signal,
+    );
+  }
+
   /** One exchange that must answer one of `statuses`; any other answer is its {@link BeamHttpError}. */
   private async expect(spec: RequestSpec, statuses: number[]): Promise<Answer> {
     const answer = await exchange(this.transport, spec);
@@ -253,11 +295,4 @@ export class BeamClient {
       return false;
     }
   }
-}
-
-/** The stream options the event stream needs, checked before anything is sent. */
-function streamWait(opts: StreamOptions): Pick<StreamOptions, 'waitCount' | 'waitTimeMs' | 'signal' | 'lastEventId'> {
-  waitParams(opts);
-  if (opts.lastEventId !== undefined && /[\r\n\0]/.test(opts.lastEventId)) throw new TypeError('lastEventId must not contain CR, LF or NUL');
-  return { waitCount: opts.waitCount, waitTimeMs: opts.waitTimeMs, signal: opts.signal, lastEventId: opts.lastEventId };
 }

@@ -17,10 +17,12 @@ export interface Transport {
 
 /** One request: `path` holds the query string too. */
 export interface RequestSpec {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   headers?: Record<string, string>;
   body?: string;
+  /** The caller streams the body itself (its headers name the length or leave it chunked). */
+  streamed?: boolean;
   signal?: AbortSignal;
 }
 
@@ -44,7 +46,7 @@ export function createRequest(transport: Transport, spec: RequestSpec): ClientRe
   if (spec.body !== undefined) {
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(Buffer.byteLength(spec.body));
-  } else if (spec.method !== 'GET') {
+  } else if (spec.method !== 'GET' && !spec.streamed) {
     headers['content-length'] = '0';
   }
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;

@@ -1,11 +1,13 @@
 /**
  * `@beamline/client`: a TypeScript client for apps of a Beam network (Beamline or Samply.Beam), the
  * counterpart of Samply.Beam's Rust beam-lib. No dependencies: Node 20's `node:http`, `node:https`,
- * `node:net` and `node:crypto` only.
+ * `node:net`, `node:crypto`, `node:fs` and `node:stream` only.
  *
  * @packageDocumentation
  */
-export { BeamClient, type StreamOptions } from './client';
+export { BeamClient } from './client';
+export { BeamFileDownload } from './file-download';
+export type { FileSource } from './file-upload';
 export { BeamEventStream, type StreamEndReason } from './event-stream';
 export { BeamAbortError, BeamBodyError, BeamError, BeamHttpError, BeamNetworkError } from './errors';
 export { SseParser, type SseCommentItem, type SseEvent, type SseEventItem, type SseItem } from './sse-parser';
@@ -18,8 +20,11 @@ export type {
   CallOptions,
   ClientOptions,
   CreateSocketOptions,
+  DownloadFileOptions,
   FailureStrategy,
+  FileInfo,
   GetTaskOptions,
+  ListFilesOptions,
   ListSocketsOptions,
   NewResult,
   NewTask,
@@ -27,7 +32,10 @@ export type {
   PostedTask,
   PutOutcome,
   RetryStrategy,
+  SendFileOptions,
+  SentFile,
   SocketRequest,
+  StreamOptions,
   TaskRequest,
   TaskResult,
   WaitOptions,

@@ -117,6 +117,12 @@ export interface WaitOptions {
 /** Options of {@link BeamClient.pollPendingTasks}, {@link BeamClient.pollResults} and the streams. */
 export interface PollOptions extends WaitOptions, BodyOptions {}
 
+/** Options of {@link BeamClient.streamResults} and {@link BeamClient.streamTasks}. */
+export interface StreamOptions extends PollOptions {
+  /** Resume after this event id (a stream's {@link BeamEventStream.lastEventId}, e.g. saved before a restart). */
+  lastEventId?: string;
+}
+
 /** Options of {@link BeamClient.getTask}. */
 export interface GetTaskOptions extends BodyOptions {
   /** Wait at most this long for the task to appear (Beamline answers 404 at once without it). */
@@ -177,4 +183,50 @@ export interface ClientOptions {
   agent?: HttpAgent | HttpsAgent;
   /** Source of randomness for retry jitter, in [0, 1). For tests; default `Math.random`. */
   random?: () => number;
+}
+
+/** A file offered to this app, as {@link BeamClient.listFiles} lists it (Beamline's own addition to the API). */
+export interface FileInfo {
+  /** The file's id (a UUID): pass it to {@link BeamClient.downloadFile} and {@link BeamClient.deleteFile}. */
+  id: string;
+  /** The sending app. */
+  from: string;
+  /** The recipients. */
+  to: string[];
+  /** The file's size in bytes. */
+  size: number;
+  /** The JSON the sender sent along (`Beam-Metadata`), or null. */
+  metadata: unknown;
+  /** When the file expires, ISO 8601 (e.g. `2025-06-01T12:00:00.000Z`). */
+  expiresAt: string;
+}
+
+/** What {@link BeamClient.sendFile} answers. */
+export interface SentFile {
+  /** The file's id, as its recipients list it. */
+  id: string;
+  /** When the file expires, ISO 8601. */
+  expiresAt: string;
+}
+
+/** Options of {@link BeamClient.sendFile}. */
+export interface SendFileOptions extends CallOptions {
+  /** Any JSON value, sent unencrypted (header `Beam-Metadata`) for the recipients to see in their listing. */
+  metadata?: unknown;
+  /** How long the file is kept, e.g. `"30m"`, `"1d"` (the proxy's default: `"1d"`). */
+  ttl?: string;
+  /**
+   * Called as the upload goes, with the bytes handed to the connection so far (they restart from 0 when a
+   * file path is sent again after a transient failure).
+   */
+  onProgress?: (bytesSent: number) => void;
+}
+
+/** Options of {@link BeamClient.listFiles}. */
+export interface ListFilesOptions extends WaitOptions, CallOptions {}
+
+/** Options of {@link BeamClient.downloadFile}. */
+export interface DownloadFileOptions extends CallOptions {
+  /** The first byte to download (`Range: bytes=<offset>-`), e.g. the size of a partial copy. Default 0. */
+  offset?: number;
 }

@@ -1,6 +1,7 @@
 import type { Command } from '../command';
 import { auditCommand } from './audit';
 import { demoCommand } from './demo';
+import { fileCommand } from './file';
 import { natsCertsCommand } from './nats-certs';
 import { natsClusterCommand } from './nats-cluster';
 import { pkiCommand } from './pki';
@@ -16,4 +17,5 @@ export const commands: readonly Command[] = [
   natsCertsCommand,
   pkiCommand,
   auditCommand,
+  fileCommand,
 ];

@@ -10,6 +10,8 @@ export interface RecordedRequest {
   url: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** The body as it arrived, byte for byte. */
+  bytes: Buffer;
 }
 
 /** Answers request number `n` (0-based); `req.body` is the whole request body. */
@@ -33,7 +35,8 @@ export async function startLocalServer(handler: Handler, onUpgrade?: UpgradeHand
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const bytes = Buffer.concat(chunks);
+      const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: bytes.toString('utf8'), bytes };
       requests.push(recorded);
       handler(recorded, res, requests.length - 1);
     });
