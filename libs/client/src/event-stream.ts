@@ -15,7 +15,7 @@ import { BeamAbortError, BeamError, BeamNetworkError, httpError } from './errors
 import { headerOf, openResponse, readText, toBeamError, type Transport } from './http';
 import { backoffDelay, isTransient, sleep, type RetryPolicy } from './retry';
 import { SseParser } from './sse-parser';
-import type { StreamOptions } from './types';
+import type { StreamOptions, WaitCounter } from './types';
 import { waitParams } from './wire';
 
 /** Why a stream ended. */
@@ -26,12 +26,6 @@ export type StreamEndReason =
   | 'wait_expired'
   /** The task expired; its results are gone. */
   | 'task_expired';
-
-/** Counts the items that count towards `wait_count`, the way the proxy does. */
-export interface WaitCounter<T> {
-  add(item: T): void;
-  readonly count: number;
-}
 
 /** What a concrete stream (results, tasks) supplies. */
 export interface StreamSpec<T> {

@@ -230,3 +230,9 @@ export interface DownloadFileOptions extends CallOptions {
   /** The first byte to download (`Range: bytes=<offset>-`), e.g. the size of a partial copy. Default 0. */
   offset?: number;
 }
+
+/** Counts the items that count towards `wait_count`, the way the proxy does. */
+export interface WaitCounter<T> {
+  add(item: T): void;
+  readonly count: number;
+}

@@ -2,8 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { BeamError } from './errors';
 import { encodeBody } from './bodies';
-import type { WaitCounter } from './event-stream';
-import type { BodyFormat, FailureStrategy, NewResult, NewTask, TaskRequest, TaskResult, WaitOptions } from './types';
+import type { BodyFormat, FailureStrategy, NewResult, NewTask, TaskRequest, TaskResult, WaitCounter, WaitOptions } from './types';
 
 /** The time to live of a task that does not name one (Samply.Beam's walkthrough uses 60 s). */
 export const DEFAULT_TTL = '60s';
