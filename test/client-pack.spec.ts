@@ -185,14 +185,20 @@ describe('@beamline/client from its npm tarball', () => {
   it('works from CommonJS: task round trip, SSE result, socket echo', async () => {
     const summary = await runScript('roundtrip.cjs');
     expect(summary.loadedFrom).toMatch(/node_modules\/@beamline\/client\/dist\/cjs\/index\.js$/);
-    expect(summary.streamed).toEqual(['claimed', 'succeeded']);
+    // The claim shows only if the stream was open before the answer replaced it; the answer always does, last.
+    expect(summary.streamed).toEqual(expect.arrayContaining(['succeeded']));
+    expect(summary.streamed.at(-1)).toBe('succeeded');
+    expect(summary.streamed.every((s: string) => s === 'claimed' || s === 'succeeded')).toBe(true);
     expect(summary.echoedBytes).toBe(256 * 1024);
   }, 120_000);
 
   it('works from an ES module: task round trip, SSE result, socket echo', async () => {
     const summary = await runScript('roundtrip.mjs');
     expect(summary.loadedFrom).toMatch(/node_modules\/@beamline\/client\/dist\/esm\/index\.js$/);
-    expect(summary.streamed).toEqual(['claimed', 'succeeded']);
+    // The claim shows only if the stream was open before the answer replaced it; the answer always does, last.
+    expect(summary.streamed).toEqual(expect.arrayContaining(['succeeded']));
+    expect(summary.streamed.at(-1)).toBe('succeeded');
+    expect(summary.streamed.every((s: string) => s === 'claimed' || s === 'succeeded')).toBe(true);
     expect(summary.echoedBytes).toBe(256 * 1024);
   }, 120_000);
 
