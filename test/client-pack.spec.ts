@@ -187,8 +187,8 @@ describe('@beamline/client from its npm tarball', () => {
     expect(summary.loadedFrom).toMatch(/node_modules\/@beamline\/client\/dist\/cjs\/index\.js$/);
     // The claim shows only if the stream was open before the answer replaced it; the answer always does, last.
     expect(summary.streamed).toEqual(expect.arrayContaining(['succeeded']));
-    expect(summary.streamed.at(-1)).toBe('succeeded');
-    expect(summary.streamed.every((s: string) => s === 'claimed' || s === 'succeeded')).toBe(true);
+    expect((summary.streamed as string[]).at(-1)).toBe('succeeded');
+    expect((summary.streamed as string[]).every((s) => s === 'claimed' || s === 'succeeded')).toBe(true);
     expect(summary.echoedBytes).toBe(256 * 1024);
   }, 120_000);
 
@@ -197,8 +197,8 @@ describe('@beamline/client from its npm tarball', () => {
     expect(summary.loadedFrom).toMatch(/node_modules\/@beamline\/client\/dist\/esm\/index\.js$/);
     // The claim shows only if the stream was open before the answer replaced it; the answer always does, last.
     expect(summary.streamed).toEqual(expect.arrayContaining(['succeeded']));
-    expect(summary.streamed.at(-1)).toBe('succeeded');
-    expect(summary.streamed.every((s: string) => s === 'claimed' || s === 'succeeded')).toBe(true);
+    expect((summary.streamed as string[]).at(-1)).toBe('succeeded');
+    expect((summary.streamed as string[]).every((s) => s === 'claimed' || s === 'succeeded')).toBe(true);
     expect(summary.echoedBytes).toBe(256 * 1024);
   }, 120_000);
 
