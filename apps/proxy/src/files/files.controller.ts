@@ -4,6 +4,7 @@
  * `GET /v1/files/{id}` streams one out (with `Range: bytes=N-` to resume), `DELETE` drops it for the app.
  */
 import { Controller, Delete, Get, Inject, Param, Post, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -14,6 +15,9 @@ import { PROXY_CONFIG, type ProxyConfig } from '../config';
 import { AppWaitingCap } from '../tasks/waiting-apps';
 import { FilesService } from './files.service';
 
+// Not in /v1/openapi.json yet: the document lists only routes whose every status the contract test provokes
+// (test/openapi-contract.spec.ts); the files routes are described in the README until they are.
+@ApiExcludeController()
 @Controller('v1/files')
 @UseGuards(ApiKeyGuard)
 @UseInterceptors(AppWaitingCap)
