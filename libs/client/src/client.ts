@@ -276,9 +276,10 @@ export class BeamClient {
   private poll(pathFor: (waitMs: number | undefined) => string, wait: WaitOptions, statuses: number[], signal?: AbortSignal): Promise<Answer> {
     const deadline = wait.waitTimeMs === undefined ? undefined : Date.now() + wait.waitTimeMs;
     waitParams(wait); // a bad option is a caller's error, thrown before any request
+    let attempt = 0;
     return withRetries(
       () => {
-        const remaining = deadline === undefined ? undefined : Math.max(0, deadline - Date.now());
+        const remaining = deadline === undefined || attempt++ === 0 ? wait.waitTimeMs : Math.max(0, deadline - Date.now());
         return this.expect({ method: 'GET', path: pathFor(remaining), signal }, statuses);
       },
       this.policy,
