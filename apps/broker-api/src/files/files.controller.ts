@@ -6,12 +6,12 @@
 import { Controller, Delete, Get, Inject, Param, Post, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { Response } from 'express';
-import { canSignFor, Forbidden, parseBeamId, parseUuid, parseWaitParams } from '@beamline/domain';
-import { abortOnClose, parseJsonBody, queryParam } from '@beamline/http';
+import { parseUuid } from '@beamline/domain';
+import { parseJsonBody, queryParam } from '@beamline/http';
 import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from '../auth/proxy-auth.guard';
 import { BROKER_CONFIG, type BrokerConfig } from '../config';
 import { EventAnswers } from '../tasks/event-answers';
-import { minSeqOf, type ReadContext } from '../tasks/read-context';
+import { readContextOf, type ReadContext } from '../tasks/read-context';
 import { ProxyWaitingCap } from '../tasks/waiting-proxies';
 import { GetFileQuery, ListFilesQuery } from './file-reads';
 import { DropFileCommand, OfferFileCommand } from './file-writes';
@@ -55,9 +55,6 @@ export class FilesController {
   }
 
   private readOf(req: ProxyRequest, res: Response): ReadContext {
-    const asApp = parseBeamId(queryParam(req, 'beam_app'), 'beam_app');
-    if (!canSignFor((req.proxy as AuthenticatedProxy).proxyId, asApp)) throw new Forbidden(`beam_app: cannot act for ${asApp}`);
-    const wait = parseWaitParams({ wait_count: queryParam(req, 'wait_count'), wait_time: queryParam(req, 'wait_time') }, this.config.maxWaitMs);
-    return { asApp, wait, signal: abortOnClose(res), minSeq: minSeqOf(req) };
+    return readContextOf(req, res, this.config.maxWaitMs);
   }
 }

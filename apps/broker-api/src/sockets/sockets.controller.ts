@@ -2,13 +2,13 @@
 import { Inject, Controller, Get, Post, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { Response } from 'express';
-import { canSignFor, Forbidden, parseBeamId, parseWaitParams, UpgradeRequired } from '@beamline/domain';
-import { abortOnClose, parseJsonBody, queryParam } from '@beamline/http';
+import { UpgradeRequired } from '@beamline/domain';
+import { parseJsonBody } from '@beamline/http';
 import { ProxyWaitingCap } from '../tasks/waiting-proxies';
 import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from '../auth/proxy-auth.guard';
 import { BROKER_CONFIG, type BrokerConfig } from '../config';
 import { EventAnswers } from '../tasks/event-answers';
-import { minSeqOf } from '../tasks/read-context';
+import { readContextOf } from '../tasks/read-context';
 import { ListSocketsQuery } from './socket-reads';
 import { RequestSocketCommand } from './socket-writes';
 import { SocketRelay } from './socket-relay';
@@ -34,10 +34,7 @@ export class SocketsController {
 
   @Get()
   async list(@Req() req: ProxyRequest, @Res() res: Response): Promise<void> {
-    const asApp = parseBeamId(queryParam(req, 'beam_app'), 'beam_app');
-    if (!canSignFor((req.proxy as AuthenticatedProxy).proxyId, asApp)) throw new Forbidden(`beam_app: cannot act for ${asApp}`);
-    const wait = parseWaitParams({ wait_count: queryParam(req, 'wait_count'), wait_time: queryParam(req, 'wait_time') }, this.config.maxWaitMs);
-    const listing = await this.queries.execute(new ListSocketsQuery({ asApp, wait, signal: abortOnClose(res), minSeq: minSeqOf(req) }));
+    const listing = await this.queries.execute(new ListSocketsQuery(readContextOf(req, res, this.config.maxWaitMs)));
     await this.answers.list(res, listing.complete ? 200 : 206, listing.items);
   }
 

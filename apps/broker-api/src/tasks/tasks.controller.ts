@@ -2,14 +2,14 @@
 import { Inject, Controller, Get, Param, Post, Put, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { Response } from 'express';
-import { canSignFor, Forbidden, InvalidInput, parseBeamId, parseTaskListQuery, parseUuid, parseWaitParams, type WaitParams } from '@beamline/domain';
-import { abortOnClose, lastEventId, parseJsonBody, queryParam, SseWriter, wantsEventStream } from '@beamline/http';
+import { InvalidInput, parseTaskListQuery, parseUuid } from '@beamline/domain';
+import { lastEventId, parseJsonBody, queryParam, SseWriter, wantsEventStream } from '@beamline/http';
 import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from '../auth/proxy-auth.guard';
 import { BROKER_CONFIG, type BrokerConfig } from '../config';
 import { EventAnswers } from './event-answers';
 import { CreateTaskCommand, PutResultCommand } from './commands/task-writes';
 import { GetTaskQuery, ListResultsQuery, ListTasksQuery, TaskStreams } from './queries/task-reads';
-import { minSeqOf, type ReadContext } from './read-context';
+import { readContextOf, type ReadContext } from './read-context';
 import { ProxyWaitingCap } from './waiting-proxies';
 
 @Controller('v1/tasks')
@@ -69,9 +69,7 @@ export class TasksController {
 
   /** Who reads, how long they may wait, what they have seen; the read ends when the client goes away. */
   private readOf(req: ProxyRequest, res: Response): ReadContext {
-    const asApp = actingApp(req);
-    const wait: WaitParams = parseWaitParams({ wait_count: queryParam(req, 'wait_count'), wait_time: queryParam(req, 'wait_time') }, this.config.maxWaitMs);
-    return { asApp, wait, signal: abortOnClose(res), minSeq: minSeqOf(req) };
+    return readContextOf(req, res, this.config.maxWaitMs);
   }
 }
 
@@ -85,8 +83,3 @@ function messageOf(req: ProxyRequest): unknown {
 }
 
 /** The app a proxy acts for on a read; the proxy must be able to sign for it. */
-function actingApp(req: ProxyRequest): string {
-  const app = parseBeamId(queryParam(req, 'beam_app'), 'beam_app');
-  if (!canSignFor(proxyOf(req).proxyId, app)) throw new Forbidden(`beam_app: ${proxyOf(req).proxyId} cannot act for ${app}`);
-  return app;
-}
