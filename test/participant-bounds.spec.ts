@@ -142,7 +142,9 @@ describe('recipients', () => {
     expect(res.json).toMatchObject({ error: 'too_many_recipients', message: 'to: at most 1000 recipients, got 10000' });
     expect(took).toBeLessThan(1_000);
     expect(healthTimes.length).toBeGreaterThan(0);
-    expect(Math.max(...healthTimes)).toBeLessThan(100);
+    // A broker that verified or projected the 10,000 recipients before refusing would stall health for
+    // most of `took`; 250 ms leaves room for a busy shared machine without hiding such a stall.
+    expect(Math.max(...healthTimes)).toBeLessThan(250);
   });
 
   it('refuses an app task to 1,001 recipients at the proxy with 400 naming to, before sealing anything', async () => {
