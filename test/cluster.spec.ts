@@ -6,6 +6,9 @@
  * replica is SIGKILLed under load, and when the whole NATS cluster restarts.
  * Measured numbers are printed (set BEAMLINE_TEST_LOG=1 for every component's log).
  */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { BeamClient } from '@beamline/client';
 import type { ServiceHandle } from '@beamline/devnet';
 import { newResult, newTask, type TestTask } from './support/app-client';
 import { APP1, APP2, dumpLogs, startTestNetwork, type TestNetwork } from './support/network';
@@ -112,6 +115,44 @@ describe('2 broker-api + 2 broker-store replicas on a 3-node cluster with R3 str
     const spread = lb!.stats.forwarded.map((c, i) => c - before[i]);
     expect(Math.min(...spread)).toBeGreaterThanOrEqual(n);
     report.push(`read-your-writes: ${n} create+read+read cycles, requests per replica ${spread.join('/')}, all reads 200`);
+  });
+});
+
+describe('a file download when the broker-api replica serving it dies', () => {
+  it('resumes on the other replica, from where it stopped, and delivers the file intact', async () => {
+    const MiB = 2 ** 20;
+    const file = randomBytes(64 * MiB); // 8 parts: more than the sockets between the proxy and the app can buffer
+    const app1 = new BeamClient(APP1, 'App1Secret', t.net.proxies[0].url);
+    const app2 = new BeamClient(APP2, 'App1Secret', t.net.proxies[1].url);
+    const { id } = await app1.sendFile(APP2, (async function* () {
+      for (let at = 0; at < file.length; at += MiB) yield file.subarray(at, at + MiB);
+    })());
+    const download = await app2.downloadFile(id);
+    const head = await readAtLeast(download, 12 * MiB); // then the app reads no more: the proxy's fetch of a part waits
+    const servingBlob = (): number[] =>
+      lb!.stats.serving.flatMap((paths, i) => ([...paths.keys()].some((p) => p.startsWith('/v1/blobs/')) ? [i] : []));
+    await eventually(async () => expect(servingBlob()).toHaveLength(1));
+    const victimIndex = servingBlob()[0];
+    const victim = service(`broker-api-${victimIndex + 1}`);
+    const before = [...lb!.stats.forwarded];
+    await victim.kill();
+    try {
+      // The same stream goes on (the client resumes it with Range), and a new download from an offset works too.
+      const [rest, fromOffset] = await Promise.all([readAll(download), app2.downloadFile(id, { offset: head.length }).then(readAll)]);
+      const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+      expect(sha(Buffer.concat([head, rest]))).toBe(sha(file));
+      expect(sha(Buffer.concat([head, fromOffset]))).toBe(sha(file));
+      const survivor = 1 - victimIndex;
+      expect(lb!.stats.forwarded[survivor] - before[survivor]).toBeGreaterThan(0);
+      report.push(
+        `file download: broker-api-${victimIndex + 1} SIGKILLed while serving a part at byte ${head.length} of ${file.length}; ` +
+          `the stream resumed on broker-api-${survivor + 1} and both downloads matched the SHA-256`,
+      );
+    } catch (err) {
+      withLogs(err);
+    } finally {
+      await victim.restart();
+    }
   });
 });
 
@@ -310,6 +351,39 @@ async function eventually(check: () => Promise<void>, timeoutMs = 15_000): Promi
       await sleep(200);
     }
   }
+}
+
+/** Reads from `stream` until at least `bytes` arrived, then stops reading (the stream stays paused). */
+async function readAtLeast(stream: Readable, bytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let got = 0;
+  while (got < bytes) {
+    const chunk = stream.read() as Buffer | null;
+    if (chunk) {
+      chunks.push(chunk);
+      got += chunk.length;
+      continue;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        stream.off('readable', done).off('error', failed).off('end', done);
+        resolve();
+      };
+      const failed = (err: Error): void => {
+        stream.off('readable', done).off('end', done);
+        reject(err);
+      };
+      stream.once('readable', done).once('error', failed).once('end', done);
+    });
+    if (stream.readableEnded) throw new Error(`the stream ended after ${got} of ${bytes} bytes`);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -11,8 +11,11 @@ import type { AddressInfo, Socket } from 'node:net';
 export interface RoundRobin {
   url: string;
   backends: string[];
-  /** How many requests went to each backend (by index), and how many were answered 502 here. */
-  stats: { forwarded: number[]; badGateway: number };
+  /**
+   * How many requests went to each backend (by index), how many were answered 502 here, and the paths each
+   * backend is serving right now (so a test can kill the replica that serves a given request).
+   */
+  stats: { forwarded: number[]; badGateway: number; serving: Array<Map<string, number>> };
   close(): Promise<void>;
 }
 
@@ -21,7 +24,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 export async function startRoundRobin(backends: string[]): Promise<RoundRobin> {
   if (backends.length === 0) throw new Error('round-robin: no backends');
   const targets = backends.map((b) => new URL(b));
-  const stats = { forwarded: backends.map(() => 0), badGateway: 0 };
+  const stats = { forwarded: backends.map(() => 0), badGateway: 0, serving: backends.map(() => new Map<string, number>()) };
   // No keep-alive towards the backends: a killed replica then shows up as a refused connection at once.
   const agent = new Agent({ keepAlive: false });
   const sockets = new Set<Socket>();
@@ -31,6 +34,14 @@ export async function startRoundRobin(backends: string[]): Promise<RoundRobin> {
     const i = next++ % targets.length;
     const target = targets[i];
     stats.forwarded[i]++;
+    const path = req.url ?? '/';
+    const serving = stats.serving[i];
+    serving.set(path, (serving.get(path) ?? 0) + 1);
+    res.once('close', () => {
+      const left = (serving.get(path) ?? 1) - 1;
+      if (left > 0) serving.set(path, left);
+      else serving.delete(path);
+    });
     const headers: IncomingHttpHeaders = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k)) headers[k] = v;
     headers.host = target.host;
