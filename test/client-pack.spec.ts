@@ -2,7 +2,7 @@
  * @beamline/client as an app developer gets it: packed by scripts/pack-client.sh, installed from the tarball
  * into an empty project (no registry, no dependencies), then used from a CommonJS script and from an ES module
  * script against a real dev network: a task round trip (app1 posts, app2 polls and answers, app1 polls the
- * result), the result as a Server-Sent Event, and a direct-socket echo. The scripts run in their own `node`
+ * result), the result as a Server-Sent Event, a direct-socket echo, and a small file sent, listed and downloaded. The scripts run in their own `node`
  * processes, as an app would, and print one JSON summary line. The example of libs/client/README.md runs too,
  * exactly as written there.
  */
@@ -81,7 +81,21 @@ async function main() {
   initiator.destroy();
   recipient.destroy();
 
-  console.log(JSON.stringify({ loadedFrom: ${resolveLine}, task: id, streamed: events.map((e) => e.status), echoedBytes: echoed.length }));
+  // A small file, store and forward: app1 sends it, app2 finds it in its listing and downloads it.
+  const content = randomBytes(300 * 1024);
+  const sent = await app1.sendFile(APP2, (async function* () { yield content; })(), { metadata: { nonce } });
+  let offered;
+  for (let i = 0; i < 10 && !offered; i++) {
+    offered = (await app2.listFiles({ waitCount: 1, waitTimeMs: 5000 })).find((f) => f.id === sent.id);
+  }
+  assert.ok(offered, 'app2 lists the file');
+  assert.deepEqual([offered.from, offered.size, offered.metadata], [APP1, content.length, { nonce }]);
+  const received = [];
+  for await (const piece of await app2.downloadFile(sent.id)) received.push(piece);
+  assert.ok(Buffer.concat(received).equals(content), 'the file arrives byte for byte');
+  await app2.deleteFile(sent.id);
+
+  console.log(JSON.stringify({ loadedFrom: ${resolveLine}, task: id, streamed: events.map((e) => e.status), echoedBytes: echoed.length, fileBytes: Buffer.concat(received).length }));
 }
 
 main().catch((err) => {
@@ -182,7 +196,7 @@ describe('@beamline/client from its npm tarball', () => {
     expect(pkg.engines).toEqual({ node: '>=20' });
   });
 
-  it('works from CommonJS: task round trip, SSE result, socket echo', async () => {
+  it('works from CommonJS: task round trip, SSE result, socket echo, a small file', async () => {
     const summary = await runScript('roundtrip.cjs');
     expect(summary.loadedFrom).toMatch(/node_modules\/@beamline\/client\/dist\/cjs\/index\.js$/);
     // The claim shows only if the stream was open before the answer replaced it; the answer always does, last.
@@ -190,9 +204,10 @@ describe('@beamline/client from its npm tarball', () => {
     expect((summary.streamed as string[]).at(-1)).toBe('succeeded');
     expect((summary.streamed as string[]).every((s) => s === 'claimed' || s === 'succeeded')).toBe(true);
     expect(summary.echoedBytes).toBe(256 * 1024);
+    expect(summary.fileBytes).toBe(300 * 1024);
   }, 120_000);
 
-  it('works from an ES module: task round trip, SSE result, socket echo', async () => {
+  it('works from an ES module: task round trip, SSE result, socket echo, a small file', async () => {
     const summary = await runScript('roundtrip.mjs');
     expect(summary.loadedFrom).toMatch(/node_modules\/@beamline\/client\/dist\/esm\/index\.js$/);
     // The claim shows only if the stream was open before the answer replaced it; the answer always does, last.
@@ -200,6 +215,7 @@ describe('@beamline/client from its npm tarball', () => {
     expect((summary.streamed as string[]).at(-1)).toBe('succeeded');
     expect((summary.streamed as string[]).every((s) => s === 'claimed' || s === 'succeeded')).toBe(true);
     expect(summary.echoedBytes).toBe(256 * 1024);
+    expect(summary.fileBytes).toBe(300 * 1024);
   }, 120_000);
 
   it("runs the README's example as written", async () => {
