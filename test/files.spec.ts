@@ -7,7 +7,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Objm } from '@nats-io/obj';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { BLOBS_BUCKET, BLOBS_STREAM, decodeJson, EVENTS_STREAM, subjects } from '@beamline/nats';
+import { BeamClient } from '@beamline/client';
 import { APP1, APP2, startTestNetwork, type TestNetwork } from './support/network';
+import { openSse } from './support/sse-client';
 import { StreamAccess } from './support/stream-access';
 
 const MiB = 2 ** 20;
@@ -133,6 +135,39 @@ describe('a file sent while its recipient is away', () => {
     expect((await download(id)).status).toBe(404);
     expect(await partsLeft(parts)).toBe(0);
   }, 60_000);
+});
+
+describe('the listing as Server-Sent Events', () => {
+  const RECIPIENT = 'app1.proxy2.broker'; // an app no other test sends files to
+
+  it('sends new_file for each offer, verified and opened like the listing, and resumes after Last-Event-ID', async () => {
+    const url = `${t.net.proxies[1].url}/v1/files?wait_count=1&wait_time=20s`;
+    const first = await openSse(url, auth(RECIPIENT).authorization);
+    expect([first.status, first.contentType]).toEqual([200, expect.stringMatching(/^text\/event-stream/)]);
+    const a = await send(fileOf(1000), [RECIPIENT], { metadata: { name: 'a' } });
+    const [offered] = await first.waitForEvents(1);
+    await first.ended;
+    expect(offered.event).toBe('new_file');
+    expect(JSON.parse(offered.data)).toEqual({ id: a.json.id, from: APP1, to: [RECIPIENT], size: 1000, metadata: { name: 'a' }, expiresAt: expect.any(String) });
+    expect(offered.id).toMatch(/^\d+$/);
+
+    const b = await send(fileOf(2000), [RECIPIENT]);
+    const resumed = await openSse(url, auth(RECIPIENT).authorization, { 'last-event-id': offered.id as string });
+    await resumed.ended;
+    expect(resumed.events.map((e) => [e.event, (JSON.parse(e.data) as { id: string }).id])).toEqual([['new_file', b.json.id]]);
+
+    // The client's stream: both offers, then it ends once the wait count holds.
+    const client = new BeamClient(RECIPIENT, 'App1Secret', t.net.proxies[1].url);
+    const seen: string[] = [];
+    for await (const file of client.streamFiles({ waitCount: 2, waitTimeMs: 20_000 })) seen.push(file.id);
+    expect(seen).toEqual([a.json.id, b.json.id]);
+  }, 60_000);
+
+  it('answers 400 naming wait_time before opening a stream', async () => {
+    const res = await fetch(`${t.net.proxies[1].url}/v1/files?wait_time=soon`, { headers: { ...auth(RECIPIENT), accept: 'text/event-stream' } });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ message: expect.stringContaining('wait_time') });
+  });
 });
 
 describe('a file whose parts were touched in the store', () => {

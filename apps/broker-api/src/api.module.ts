@@ -4,7 +4,7 @@ import { BlobStore, natsProvider, natsProviderWith, NatsModule, NonceStore, Noti
 import { ProxyAuthGuard } from './auth/proxy-auth.guard';
 import { BlobsController } from './blobs/blobs.controller';
 import { FilesController } from './files/files.controller';
-import { GetFileHandler, ListFilesHandler } from './files/file-reads';
+import { FileStreams, GetFileHandler, ListFilesHandler } from './files/file-reads';
 import { DropFileHandler, OfferFileHandler } from './files/file-writes';
 import { SessionSecret } from './auth/session-secret';
 import { SessionsController } from './auth/sessions.controller';
@@ -86,6 +86,7 @@ export class ApiModule {
         DropFileHandler,
         ListFilesHandler,
         GetFileHandler,
+        FileStreams,
         TaskStreams,
         natsProvider(Notifications, (nc) => new Notifications(nc)),
         natsProvider(BlobStore, (nc) => new BlobStore(nc)),

@@ -27,13 +27,14 @@ import type {
   SendFileOptions,
   SentFile,
   SocketRequest,
+  StreamFilesOptions,
   StreamOptions,
   TaskRequest,
   TaskResult,
   WaitOptions,
 } from './types';
 import { CLIENT_VERSION } from './version';
-import { asciiJson, isSameTask, parseJson, parseJsonArray, ResultCounter, segment, TaskCounter, waitParams, wireResult, wireTask, withQuery } from './wire';
+import { asciiJson, isSameTask, parseJson, parseJsonArray, ResultCounter, segment, IdCounter, waitParams, wireResult, wireTask, withQuery } from './wire';
 
 /**
  * A client of one app at its Beam proxy, the TypeScript counterpart of beam-lib's `BeamClient`.
@@ -187,7 +188,7 @@ export class BeamClient {
       eventName: 'new_task',
       pathFor: (waitMs) => withQuery('/v1/tasks', { filter: 'todo', ...waitParams({ waitCount: opts.waitCount, waitTimeMs: waitMs }) }),
       decode: (data) => decodeTask<T>(parseJson(data, 'new_task event') as TaskRequest<unknown>, format),
-      counter: new TaskCounter(),
+      counter: new IdCounter(),
     });
   }
 
@@ -237,6 +238,22 @@ export class BeamClient {
   async listFiles(opts: ListFilesOptions = {}): Promise<FileInfo[]> {
     const path = (waitMs: number | undefined): string => withQuery('/v1/files', waitParams({ waitCount: opts.waitCount, waitTimeMs: waitMs }));
     return parseJsonArray<FileInfo>((await this.poll(path, opts, [200, 206], opts.signal)).text, 'files');
+  }
+
+  /**
+   * Streams the files offered to this app as Server-Sent Events (`GET /v1/files`, `new_file`, a Beamline
+   * addition): the existing ones, then each new one, until `waitCount` files or `waitTimeMs`; resumes with
+   * `Last-Event-ID` after a dropped connection. Leaving the loop closes the connection.
+   */
+  streamFiles(opts: StreamFilesOptions = {}): BeamEventStream<FileInfo> {
+    return new BeamEventStream<FileInfo>(this.transport, this.policy, {
+      ...streamWait(opts),
+      idleTimeoutMs: this.streamIdleTimeoutMs,
+      eventName: 'new_file',
+      pathFor: (waitMs) => withQuery('/v1/files', waitParams({ waitCount: opts.waitCount, waitTimeMs: waitMs })),
+      decode: (data) => parseJson(data, 'new_file event') as FileInfo,
+      counter: new IdCounter(),
+    });
   }
 
   /**

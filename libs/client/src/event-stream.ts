@@ -15,7 +15,7 @@ import { BeamAbortError, BeamError, BeamNetworkError, httpError } from './errors
 import { headerOf, openResponse, readText, toBeamError, type Transport } from './http';
 import { backoffDelay, isTransient, sleep, type RetryPolicy } from './retry';
 import { SseParser } from './sse-parser';
-import type { StreamOptions, WaitCounter } from './types';
+import type { StreamFilesOptions, StreamOptions, WaitCounter } from './types';
 import { waitParams } from './wire';
 
 /** Why a stream ended. */
@@ -188,7 +188,7 @@ function isTaskExpired(data: string): boolean {
 }
 
 /** The stream options the event stream needs, checked before anything is sent. */
-export function streamWait(opts: StreamOptions): Pick<StreamOptions, 'waitCount' | 'waitTimeMs' | 'signal' | 'lastEventId'> {
+export function streamWait(opts: StreamOptions | StreamFilesOptions): Pick<StreamOptions, 'waitCount' | 'waitTimeMs' | 'signal' | 'lastEventId'> {
   waitParams(opts);
   if (opts.lastEventId !== undefined && /[\r\n\0]/.test(opts.lastEventId)) throw new TypeError('lastEventId must not contain CR, LF or NUL');
   return { waitCount: opts.waitCount, waitTimeMs: opts.waitTimeMs, signal: opts.signal, lastEventId: opts.lastEventId };

@@ -35,6 +35,7 @@ export type {
   SendFileOptions,
   SentFile,
   SocketRequest,
+  StreamFilesOptions,
   StreamOptions,
   TaskRequest,
   TaskResult,

@@ -123,6 +123,12 @@ export interface StreamOptions extends PollOptions {
   lastEventId?: string;
 }
 
+/** Options of {@link BeamClient.streamFiles}. */
+export interface StreamFilesOptions extends WaitOptions, CallOptions {
+  /** Resume after this event id (a stream's {@link BeamEventStream.lastEventId}). */
+  lastEventId?: string;
+}
+
 /** Options of {@link BeamClient.getTask}. */
 export interface GetTaskOptions extends BodyOptions {
   /** Wait at most this long for the task to appear (Beamline answers 404 at once without it). */

@@ -135,12 +135,12 @@ export class ResultCounter implements WaitCounter<TaskResult<unknown>> {
   }
 }
 
-/** Counts distinct tasks. */
-export class TaskCounter implements WaitCounter<TaskRequest<unknown>> {
+/** Counts distinct items by id: tasks, or files. */
+export class IdCounter implements WaitCounter<{ id: string }> {
   private readonly ids = new Set<string>();
 
-  add(task: TaskRequest<unknown>): void {
-    this.ids.add(task.id);
+  add(item: { id: string }): void {
+    this.ids.add(item.id);
   }
 
   get count(): number {

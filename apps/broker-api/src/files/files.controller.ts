@@ -1,5 +1,5 @@
 /**
- * Proxy-facing file routes (Beamline's own addition): offer, list (long-poll), read one offer, drop. The
+ * Proxy-facing file routes (Beamline's own addition): offer, list (long-poll or SSE), read one offer, drop. The
  * file's bytes never pass here: they are parts in the blob store (`/v1/blobs`), fetched by the recipients'
  * proxies, which decrypt them.
  */
@@ -7,13 +7,13 @@ import { Controller, Delete, Get, Inject, Param, Post, Req, Res, UseGuards, UseI
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { Response } from 'express';
 import { parseUuid } from '@beamline/domain';
-import { parseJsonBody, queryParam } from '@beamline/http';
+import { lastEventId, parseJsonBody, queryParam, SseWriter, wantsEventStream } from '@beamline/http';
 import { ProxyAuthGuard, type AuthenticatedProxy, type ProxyRequest } from '../auth/proxy-auth.guard';
 import { BROKER_CONFIG, type BrokerConfig } from '../config';
 import { EventAnswers } from '../tasks/event-answers';
 import { readContextOf, type ReadContext } from '../tasks/read-context';
 import { ProxyWaitingCap } from '../tasks/waiting-proxies';
-import { GetFileQuery, ListFilesQuery } from './file-reads';
+import { FileStreams, GetFileQuery, ListFilesQuery } from './file-reads';
 import { DropFileCommand, OfferFileCommand } from './file-writes';
 
 @Controller('v1/files')
@@ -24,6 +24,7 @@ export class FilesController {
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly answers: EventAnswers,
+    private readonly streams: FileStreams,
     @Inject(BROKER_CONFIG) private readonly config: BrokerConfig,
   ) {}
 
@@ -37,7 +38,9 @@ export class FilesController {
 
   @Get()
   async list(@Req() req: ProxyRequest, @Res() res: Response): Promise<void> {
-    const listing = await this.queries.execute(new ListFilesQuery(this.readOf(req, res)));
+    const read = this.readOf(req, res);
+    if (wantsEventStream(req)) return this.streams.streamFiles(read, lastEventId(req), () => new SseWriter(res, this.config.sseKeepAliveMs));
+    const listing = await this.queries.execute(new ListFilesQuery(read));
     await this.answers.list(res, listing.complete ? 200 : 206, listing.items);
   }
 

@@ -1,6 +1,7 @@
 /**
  * Files store-and-forward: Beamline's own addition to the app API (README, "Files"). `POST /v1/files` streams a
- * file in (sealed as it arrives), `GET /v1/files` lists the files offered to the app (long-poll like tasks),
+ * file in (sealed as it arrives), `GET /v1/files` lists the files offered to the app (long-poll like tasks, or
+ * Server-Sent Events `new_file` with `Accept: text/event-stream`),
  * `GET /v1/files/{id}` streams one out (with `Range: bytes=N-` to resume), `DELETE` drops it for the app.
  */
 import { Controller, Delete, Get, Inject, Param, Post, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
@@ -9,7 +10,7 @@ import type { Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { DEFAULT_MAX_TTL_MS, InvalidInput, parseFileRequest, parseUuid, parseWaitParams, DEFAULT_MAX_WAIT_MS } from '@beamline/domain';
-import { abortOnClose, queryParam } from '@beamline/http';
+import { abortOnClose, lastEventId, queryParam, SseWriter, wantsEventStream } from '@beamline/http';
 import { ApiKeyGuard, callerOf, type AppRequest } from '../auth/api-key.guard';
 import { PROXY_CONFIG, type ProxyConfig } from '../config';
 import { AppWaitingCap } from '../tasks/waiting-apps';
@@ -43,7 +44,12 @@ export class FilesController {
 
   @Get()
   async list(@Req() req: AppRequest, @Res() res: Response): Promise<void> {
-    const wait = parseWaitParams({ wait_count: queryParam(req, 'wait_count'), wait_time: queryParam(req, 'wait_time') }, DEFAULT_MAX_WAIT_MS);
+    const raw = { wait_count: queryParam(req, 'wait_count'), wait_time: queryParam(req, 'wait_time') };
+    const wait = parseWaitParams(raw, DEFAULT_MAX_WAIT_MS); // 400 naming the parameter before the broker is asked
+    if (wantsEventStream(req)) {
+      const keepAliveMs = this.config.sseKeepAliveMs;
+      return this.files.stream(callerOf(req), raw, lastEventId(req), () => new SseWriter(res, keepAliveMs), abortOnClose(res));
+    }
     const listing = await this.files.list(callerOf(req), wait, abortOnClose(res));
     res.status(listing.complete ? 200 : 206).json(listing.items);
   }

@@ -11,6 +11,8 @@ import { BrokerUnavailable, FILE_PART_BYTES, fileReadStart, NotFound, PayloadToo
 import { BrokerClient } from '../broker/broker-client';
 import { PROXY_CONFIG, type ProxyConfig } from '../config';
 import { BodyBlobs } from '../tasks/body-blobs';
+import { parseEventData, relayEvents, resumeHeader } from '../tasks/event-relay';
+import type { SseWriter } from '@beamline/http';
 import { FileOffers, type FileListing, type FileToOffer, type OpenedFile } from './file-offers';
 
 /** A download as the app gets it: the bytes from `start` on, of a file of `size`. */
@@ -81,6 +83,30 @@ export class FilesService {
       }
     }
     return { items, complete: res.status === 200 };
+  }
+
+  /**
+   * The files offered to `caller` as Server-Sent Events (`new_file`, each a listing entry), after stream sequence
+   * `afterSeq`; `raw` holds the app's own wait_count and wait_time. Offers that fail verification are left out.
+   */
+  async stream(caller: string, raw: { wait_count?: string; wait_time?: string }, afterSeq: number, open: () => SseWriter, signal: AbortSignal): Promise<void> {
+    const query = new URLSearchParams({ beam_app: caller });
+    for (const [name, value] of Object.entries(raw)) if (value !== undefined) query.set(name, value);
+    const upstream = await this.broker.openStream(`/v1/files?${query.toString()}`, { signal, headers: resumeHeader(afterSeq) });
+    await relayEvents(
+      upstream.body,
+      open(),
+      async (e) => {
+        if (e.event !== 'new_file') return { event: e.event ?? 'message', data: e.data };
+        try {
+          return { id: e.id, event: 'new_file', data: JSON.stringify(await this.offers.listed(parseEventData(e.data))) };
+        } catch (err) {
+          this.logger.warn(`refusing a file offer: ${String((err as Error).message ?? err)}`);
+          return undefined;
+        }
+      },
+      signal,
+    );
   }
 
   /** File `id` for `caller` (a recipient), from plaintext byte `start` on. */

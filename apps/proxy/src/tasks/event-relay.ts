@@ -27,3 +27,17 @@ export async function relayEvents(upstream: AsyncIterable<Uint8Array>, sse: SseW
     sse.end();
   }
 }
+
+/** The header that asks the broker to resume a stream after sequence `afterSeq` (none from the start). */
+export function resumeHeader(afterSeq: number): Record<string, string> {
+  return afterSeq > 0 ? { 'last-event-id': String(afterSeq) } : {};
+}
+
+/** An event's data as JSON; undefined when it is not (the caller's verification then refuses it). */
+export function parseEventData(data: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+}

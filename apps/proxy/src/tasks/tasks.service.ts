@@ -5,7 +5,7 @@ import { waitUntilShutdown } from '../broker/wait-until-shutdown';
 import { BrokerClient, type BrokerResponse } from '../broker/broker-client';
 import { PROXY_CONFIG, type ProxyConfig } from '../config';
 import type { SseWriter } from '@beamline/http';
-import { relayEvents } from './event-relay';
+import { parseEventData, relayEvents, resumeHeader } from './event-relay';
 import { mapInOrder } from './in-order';
 import { Messages, type ResultOutput, type TaskOutput } from './messages';
 import { SharedWaits, type SharedAnswer } from './shared-waits';
@@ -21,10 +21,6 @@ const MAX_SHARED_ANSWER_CHARS = 8 * 1024 * 1024;
 
 /** Messages verified (and opened) at once per listing: enough to keep the thread pool's cores busy. */
 const OPEN_CONCURRENCY = 8;
-
-function resumeHeader(afterSeq: number): Record<string, string> {
-  return afterSeq > 0 ? { 'last-event-id': String(afterSeq) } : {};
-}
 
 @Injectable()
 export class TasksService {
@@ -105,7 +101,7 @@ export class TasksService {
       open(),
       async (e) => {
         if (e.event !== 'new_result') return { event: e.event ?? 'message', data: e.data };
-        const result = await this.messages.openResult(parseLine(e.data), caller, id);
+        const result = await this.messages.openResult(parseEventData(e.data), caller, id);
         return result && { id: e.id, event: 'new_result', data: JSON.stringify(result) };
       },
       signal,
@@ -120,7 +116,7 @@ export class TasksService {
       open(),
       async (e) => {
         if (e.event !== 'new_task') return { event: e.event ?? 'message', data: e.data };
-        const task = await this.messages.openTask(parseLine(e.data), caller);
+        const task = await this.messages.openTask(parseEventData(e.data), caller);
         return task && { id: e.id, event: 'new_task', data: JSON.stringify(task) };
       },
       signal,
@@ -191,13 +187,4 @@ function messageChars(line: unknown): number {
 
 async function* fromArray<T>(items: readonly T[]): AsyncGenerator<T> {
   for (const item of items) yield item;
-}
-
-/** An SSE event's data as a line's JSON; undefined (refused by the opener) when it is not JSON. */
-function parseLine(data: string): unknown {
-  try {
-    return JSON.parse(data);
-  } catch {
-    return undefined;
-  }
 }
