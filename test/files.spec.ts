@@ -187,6 +187,30 @@ describe('a file whose parts were touched in the store', () => {
     expect(got.status).toBe(200); // the first part is intact: the download starts
     expect(got.complete && got.bytes.length === file.length).toBe(false);
   }, 60_000);
+
+  it('is refused when two of its parts were swapped, or its last part was cut short', async () => {
+    const file = fileOf(20 * MiB);
+    const sent = await send(file, [APP2]);
+    const os = await new Objm(nats.nc).open(BLOBS_BUCKET);
+    const parts = await partsOf(sent.json.id as string);
+    expect(parts).toHaveLength(3);
+    const [first, second] = await Promise.all([os.getBlob(parts[0]), os.getBlob(parts[1])]);
+    expect(first!.length).toBe(second!.length); // same size: only their order tells them apart
+    await os.putBlob({ name: parts[0], metadata: (await os.info(parts[0]))!.metadata }, Buffer.from(second!));
+    await os.putBlob({ name: parts[1], metadata: (await os.info(parts[1]))!.metadata }, Buffer.from(first!));
+    const swapped = await download(sent.json.id as string);
+    expect(swapped.complete && swapped.bytes.length === file.length).toBe(false);
+    expect(swapped.bytes.length).toBeLessThan(8 * MiB); // not a byte of the (misplaced) first part was delivered as data
+
+    const other = await send(file, [APP2]);
+    const last = (await partsOf(other.json.id as string))[2];
+    const whole = Buffer.from((await os.getBlob(last))!);
+    await os.putBlob({ name: last, metadata: (await os.info(last))!.metadata }, whole.subarray(0, whole.length - 4096));
+    const cut = await download(other.json.id as string);
+    expect(cut.status).toBe(200);
+    expect(cut.complete && cut.bytes.length === file.length).toBe(false);
+    expect(cut.bytes.equals(file.subarray(0, cut.bytes.length))).toBe(true); // what came is the file's start, nothing else
+  }, 90_000);
 });
 
 describe('expiry', () => {
