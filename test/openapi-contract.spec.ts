@@ -22,7 +22,7 @@ let doc: Record<string, unknown>;
 const seen = new Set<string>();
 
 beforeAll(async () => {
-  t = await startTestNetwork({ extraEnv: { proxy: { SOCKET_TTL } } });
+  t = await startTestNetwork({ extraEnv: { proxy: { SOCKET_TTL, MAX_FILE_SIZE: '1MiB' } } });
   doc = (await (await fetch(`${t.app1.proxyUrl}/v1/openapi.json`)).json()) as Record<string, unknown>;
 }, 120_000);
 
@@ -77,6 +77,8 @@ describe('the document', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(openApiProblems(doc)).toEqual([]);
     expect(Object.keys(doc.paths as object).sort()).toEqual([
+      '/v1/files',
+      '/v1/files/{id}',
       '/v1/health',
       '/v1/sockets',
       '/v1/sockets/{app_id}',
@@ -177,6 +179,37 @@ describe('every documented answer, provoked', () => {
     expect((await call(t.app2, 'GET', '/v1/sockets', '/v1/sockets', { key: null })).status).toBe(401);
   }, 30_000);
 
+  it('the file routes: 201, 200, 206, 204, SSE, and their refusals 400, 401, 404, 413, 424', async () => {
+    const files = '/v1/files';
+    const file = '/v1/files/{id}';
+    const sent = await call(t.app1, 'POST', files, `${files}?to=${APP2}`, { body: 'a small file' });
+    expect(sent.status).toBe(201);
+    const id = (JSON.parse(sent.text) as { id: string }).id;
+    expect((await call(t.app2, 'GET', files, `${files}?wait_count=1&wait_time=5s`)).status).toBe(200);
+    expect((await call(t.app2, 'GET', files, `${files}?wait_count=1000&wait_time=300ms`)).status).toBe(206);
+    const events = await call(t.app2, 'GET', files, `${files}?wait_time=300ms`, { headers: { accept: 'text/event-stream' } });
+    expect(events.text).toContain('event: new_file');
+    const whole = await call(t.app2, 'GET', file, `${files}/${id}`);
+    expect([whole.status, whole.text]).toEqual([200, 'a small file']);
+    const tail = await call(t.app2, 'GET', file, `${files}/${id}`, { headers: { range: 'bytes=8-' } });
+    expect([tail.status, tail.text]).toEqual([206, 'file']);
+    expect((await call(t.app2, 'DELETE', file, `${files}/${id}`)).status).toBe(204);
+
+    expect((await call(t.app1, 'POST', files, `${files}?to=not-an-app`, { body: 'x' })).status).toBe(400);
+    expect((await call(t.app1, 'POST', files, `${files}?to=${APP2}`, { body: 'x', key: null })).status).toBe(401);
+    expect((await call(t.app1, 'POST', files, `${files}?to=${APP2}`, { body: 'x'.repeat(2 ** 20 + 1) })).status).toBe(413);
+    expect((await call(t.app1, 'POST', files, `${files}?to=app1.proxy9.broker`, { body: 'x' })).status).toBe(424);
+    expect((await call(t.app2, 'GET', files, `${files}?wait_time=soon`)).status).toBe(400);
+    expect((await call(t.app2, 'GET', files, files, { key: null })).status).toBe(401);
+    expect((await call(t.app2, 'GET', file, `${files}/not-a-uuid`)).status).toBe(400);
+    expect((await call(t.app2, 'GET', file, `${files}/${id}`, { headers: { range: 'bytes=0-9' } })).status).toBe(400);
+    expect((await call(t.app2, 'GET', file, `${files}/${id}`, { key: null })).status).toBe(401);
+    expect((await call(t.app2, 'GET', file, `${files}/${id}`)).status).toBe(404); // dropped
+    expect((await call(t.app2, 'DELETE', file, `${files}/not-a-uuid`)).status).toBe(400);
+    expect((await call(t.app2, 'DELETE', file, `${files}/${id}`, { key: null })).status).toBe(401);
+    expect((await call(t.app2, 'DELETE', file, `${files}/${randomUUID()}`)).status).toBe(404);
+  });
+
   it('health: 200 when ready, 503 while a proxy is not (its certificate is not in the directory)', async () => {
     expect((await call(t.app1, 'GET', '/v1/health', '/v1/health')).status).toBe(200);
     let unenrolled: HttpServiceHandle | undefined;
@@ -220,6 +253,10 @@ describe('every documented answer, provoked', () => {
       call(app, 'GET', '/v1/sockets', '/v1/sockets'),
       upgrade(app, 'POST', '/v1/sockets/{app_id}', `/v1/sockets/${APP2}`),
       ...(opts.connect ? [upgrade(app, 'GET', '/v1/sockets/{socket_id}', `/v1/sockets/${socketId}`)] : []),
+      call(app, 'POST', '/v1/files', `/v1/files?to=${APP2}`, { body: 'a file' }),
+      call(app, 'GET', '/v1/files', '/v1/files'),
+      call(app, 'GET', '/v1/files/{id}', `/v1/files/${socketId}`),
+      call(app, 'DELETE', '/v1/files/{id}', `/v1/files/${socketId}`),
     ];
 
     it('429 too_many_waiting on every waiting route while the app holds its one slot (MAX_WAITING_PER_APP=1)', async () => {
@@ -230,6 +267,7 @@ describe('every documented answer, provoked', () => {
         [task, `${tasks}/${someTask.id}?wait_time=1s`],
         [results, `${tasks}/${someTask.id}/results?wait_time=1s`],
         ['/v1/sockets', '/v1/sockets?wait_time=1s'],
+        ['/v1/files', '/v1/files?wait_time=1s'],
       ])
         expect((await call(app, 'GET', template, path)).status).toBe(429);
       expect((await holding).status).toBe(206);

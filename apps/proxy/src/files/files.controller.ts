@@ -5,7 +5,6 @@
  * `GET /v1/files/{id}` streams one out (with `Range: bytes=N-` to resume), `DELETE` drops it for the app.
  */
 import { Controller, Delete, Get, Inject, Param, Post, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -13,13 +12,13 @@ import { DEFAULT_MAX_TTL_MS, InvalidInput, parseFileRequest, parseUuid, parseWai
 import { abortOnClose, lastEventId, queryParam, SseWriter, wantsEventStream } from '@beamline/http';
 import { ApiKeyGuard, callerOf, type AppRequest } from '../auth/api-key.guard';
 import { PROXY_CONFIG, type ProxyConfig } from '../config';
+import { ApiAppRoutes } from '../openapi/responses';
+import { ApiDownloadFile, ApiDropFile, ApiListFiles, ApiSendFile } from '../openapi/route-docs';
 import { AppWaitingCap } from '../tasks/waiting-apps';
 import { FilesService } from './files.service';
 
-// Not in /v1/openapi.json yet: the document lists only routes whose every status the contract test provokes
-// (test/openapi-contract.spec.ts); the files routes are described in the README until they are.
-@ApiExcludeController()
 @Controller('v1/files')
+@ApiAppRoutes('files')
 @UseGuards(ApiKeyGuard)
 @UseInterceptors(AppWaitingCap)
 export class FilesController {
@@ -29,6 +28,7 @@ export class FilesController {
   ) {}
 
   @Post()
+  @ApiSendFile()
   async send(@Req() req: AppRequest, @Res() res: Response): Promise<void> {
     const metadata = req.headers['beam-metadata'];
     const params = parseFileRequest(
@@ -43,6 +43,7 @@ export class FilesController {
   }
 
   @Get()
+  @ApiListFiles()
   async list(@Req() req: AppRequest, @Res() res: Response): Promise<void> {
     const raw = { wait_count: queryParam(req, 'wait_count'), wait_time: queryParam(req, 'wait_time') };
     const wait = parseWaitParams(raw, DEFAULT_MAX_WAIT_MS); // 400 naming the parameter before the broker is asked
@@ -55,6 +56,7 @@ export class FilesController {
   }
 
   @Get(':id')
+  @ApiDownloadFile()
   async download(@Param('id') id: string, @Req() req: AppRequest, @Res() res: Response): Promise<void> {
     const file = await this.files.download(callerOf(req), parseUuid(id, 'file id'), rangeStart(req.headers.range));
     // The first piece before the headers: a file that cannot even start is a plain JSON error.
@@ -71,6 +73,7 @@ export class FilesController {
   }
 
   @Delete(':id')
+  @ApiDropFile()
   async drop(@Param('id') id: string, @Req() req: AppRequest, @Res() res: Response): Promise<void> {
     await this.files.drop(callerOf(req), parseUuid(id, 'file id'));
     res.status(204).end();

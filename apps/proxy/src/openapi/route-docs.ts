@@ -3,9 +3,9 @@
  * Every status listed here is one the route really answers: test/openapi-contract.spec.ts provokes each one.
  */
 import { applyDecorators } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import { ApiBrokeredRoute, ApiErrorResponse, ApiEventStream, ApiJsonResponse, ApiListing, ApiLongPoll } from './responses';
-import { NewTask, ProxyHealth, SocketRequest, Task, TaskResult } from './schemas';
+import { FileInfo, NewTask, ProxyHealth, SentFile, SocketRequest, Task, TaskResult } from './schemas';
 
 const ID_PARAM = ApiParam({ name: 'id', schema: { type: 'string', format: 'uuid' }, description: "The task's id." });
 
@@ -124,4 +124,66 @@ export const ApiConnectSocket = (): MethodDecorator =>
     ApiErrorResponse(404, 'Unknown, expired, already connected or foreign socket request.'),
     UPGRADE_REQUIRED,
     ApiBrokeredRoute({ timeout: false }),
+  );
+
+const FILE_ID = ApiParam({ name: 'id', schema: { type: 'string', format: 'uuid' }, description: "The file's id." });
+const FILE_BYTES = {
+  'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+};
+const FILE_HEADERS = {
+  'Beam-Metadata': { description: "The sender's metadata (JSON).", schema: { type: 'string' } },
+  'Accept-Ranges': { schema: { type: 'string', enum: ['bytes'] } },
+};
+
+export const ApiSendFile = (): MethodDecorator =>
+  applyDecorators(
+    ApiOperation({
+      summary: 'Send a file, store and forward (Beamline addition)',
+      description: 'The body streams in and is sealed as it arrives; the recipients need not be online. Any content type is accepted.',
+    }),
+    ApiQuery({ name: 'to', required: true, schema: { type: 'string' }, description: 'Recipient AppIds, comma-separated.' }),
+    ApiQuery({ name: 'ttl', required: false, schema: { type: 'string', example: '1d' }, description: 'Lifetime (default 1d, at most MAX_TTL).' }),
+    ApiHeader({ name: 'Beam-Metadata', required: false, description: 'JSON shown to the recipients (not encrypted).' }),
+    ApiConsumes('application/octet-stream'),
+    ApiBody({ schema: { type: 'string', format: 'binary' } }),
+    ApiJsonResponse(201, 'Stored and offered. `Location: /v1/files/<id>`.', { $ref: getSchemaPath(SentFile) }),
+    ApiErrorResponse(400, 'Bad `to`, `ttl` or `Beam-Metadata`, naming it.'),
+    ApiErrorResponse(413, '`file_too_large`: over MAX_FILE_SIZE (answered before `100 Continue` when the size is announced).'),
+    ApiJsonResponse(424, 'Recipients whose proxy has no valid certificate (nothing stored): their ProxyIds.', { type: 'array', items: { type: 'string' } }),
+    ApiBrokeredRoute(),
+  );
+
+export const ApiListFiles = (): MethodDecorator =>
+  applyDecorators(
+    ApiOperation({ summary: 'The files offered to the caller (Beamline addition)' }),
+    ApiLongPoll(),
+    ApiEventStream('new_file'),
+    ApiListing(FileInfo, 'new_file'),
+    ApiErrorResponse(400, 'Bad wait parameters.'),
+    ApiBrokeredRoute(),
+  );
+
+export const ApiDownloadFile = (): MethodDecorator =>
+  applyDecorators(
+    ApiOperation({
+      summary: 'Download a file (Beamline addition)',
+      description: 'Each chunk is checked and opened on the way out. A download that must stop is cut short: fewer bytes than `Content-Length`.',
+    }),
+    FILE_ID,
+    ApiHeader({ name: 'Range', required: false, description: '`bytes=<first byte>-` resumes a download.' }),
+    ApiResponse({ status: 200, description: 'The whole file.', content: FILE_BYTES, headers: FILE_HEADERS }),
+    ApiResponse({ status: 206, description: 'From the first byte `Range` asked for (`Content-Range`).', content: FILE_BYTES, headers: FILE_HEADERS }),
+    ApiErrorResponse(400, 'A bad id, or a `Range` other than `bytes=<n>-`.'),
+    ApiErrorResponse(404, 'Not a recipient, expired, dropped, or no such byte.'),
+    ApiBrokeredRoute(),
+  );
+
+export const ApiDropFile = (): MethodDecorator =>
+  applyDecorators(
+    ApiOperation({ summary: 'Drop a file for the caller (Beamline addition)', description: 'Once every recipient dropped it, its parts are deleted.' }),
+    FILE_ID,
+    ApiResponse({ status: 204, description: 'Dropped.' }),
+    ApiErrorResponse(400, 'A bad id.'),
+    ApiErrorResponse(404, 'Not a recipient, expired or already dropped.'),
+    ApiBrokeredRoute(),
   );

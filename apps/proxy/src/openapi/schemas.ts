@@ -106,6 +106,36 @@ export class SocketRequest {
   metadata!: unknown;
 }
 
+/** A file offered to the caller, as listed by `GET /v1/files` (Beamline's own addition). */
+export class FileInfo {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ example: 'app1.proxy1.broker' })
+  from!: string;
+
+  @ApiProperty({ type: [String], minItems: 1 })
+  to!: string[];
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Bytes.' })
+  size!: number;
+
+  @ApiProperty(ANY_JSON)
+  metadata!: unknown;
+
+  @ApiProperty({ format: 'date-time' })
+  expiresAt!: string;
+}
+
+/** The answer to `POST /v1/files`. */
+export class SentFile {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  expiresAt!: string;
+}
+
 /** Every error but 424: `{error, message}`, plus `quota` or `store` for those two refusals. */
 export class ApiError {
   @ApiProperty({ description: 'A stable code, e.g. `invalid_input`, `task_exists`, `too_many_waiting`.', example: 'invalid_input' })
@@ -157,4 +187,4 @@ export class ProxyHealth {
   pki!: PkiState;
 }
 
-export const SCHEMA_CLASSES = [RetryFailureStrategy, NewTask, Task, TaskResult, SocketRequest, ApiError, ProxyHealth];
+export const SCHEMA_CLASSES = [RetryFailureStrategy, NewTask, Task, TaskResult, SocketRequest, FileInfo, SentFile, ApiError, ProxyHealth];
