@@ -175,6 +175,16 @@ describe('sendFile', () => {
     expect(endless.destroyed).toBe(true);
   });
 
+  it("destroys the caller's stream when the upload is aborted before the connection is up", async () => {
+    const client = await clientFor(created);
+    const controller = new AbortController();
+    const endless = new Readable({ read() {} });
+    const sending = client.sendFile(PEER, endless, { signal: controller.signal }).catch((e: unknown) => e);
+    controller.abort(new Error('user cancelled')); // the request is not even connected yet
+    expect(await sending).toBeInstanceOf(BeamAbortError);
+    expect(endless.destroyed).toBe(true);
+  });
+
   it('checks its arguments before sending anything', async () => {
     const client = await clientFor(created);
     await expect(client.sendFile([], Readable.from([]))).rejects.toThrow(TypeError);

@@ -67,7 +67,11 @@ export async function uploadFile(
     policy,
     opts.signal,
     (err) => isTransient(err) && (src.replayable ? !(state.sent && err instanceof BeamNetworkError) : !state.started),
-  );
+  ).catch((err: unknown) => {
+    // A failed upload is over for the caller's stream too, even one never read (aborted while connecting).
+    if (source instanceof Readable) source.destroy();
+    throw err;
+  });
   const sent = parseJson(answer.text, `POST ${path}`) as Partial<SentFile> | null;
   if (typeof sent?.id !== 'string' || typeof sent.expiresAt !== 'string') {
     throw new BeamError(`POST ${path}: expected {id, expiresAt} from the proxy`, { status: answer.status, code: 'invalid_response' });
