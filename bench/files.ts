@@ -1,7 +1,7 @@
 /**
  * bench/files — one file store-and-forward on a dev network started for the run: app1 uploads it while app2's
  * proxy is stopped (the recipient is offline), proxy2 starts again, app2 lists it and downloads it; both ends
- * checked by SHA-256. Every process's RSS is sampled during the transfer and printed as growth over its RSS
+ * checked by SHA-256, through @beamline/client. Every process's RSS is sampled during the transfer and printed as growth over its RSS
  * before. Beside it, same-run baselines for the same byte count: raw core-NATS publish/subscribe and a
  * Beamline direct socket (which needs both apps online).
  *
@@ -9,12 +9,12 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { BeamClient } from '@beamline/client';
 import { startDevNetwork, type DevNetwork } from '@beamline/devnet';
 import { BLOCK, beamlineSocket, rawNats } from './stream-baselines';
 
 const APP1 = 'app1.proxy1.broker';
 const APP2 = 'app2.proxy2.broker';
-const auth = (app: string) => ({ authorization: `ApiKey ${app} App1Secret` });
 
 function parseArgs(argv: string[]): { mb: number } {
   if (argv[0] === '--help' || argv[0] === '-h') {
@@ -63,28 +63,20 @@ async function* fileBytes(mb: number, hash: ReturnType<typeof createHash>): Asyn
 }
 
 async function upload(net: DevNetwork, mb: number): Promise<{ id: string; seconds: number; sha: string }> {
+  const app1 = new BeamClient(APP1, 'App1Secret', net.proxies[0].url);
   const hash = createHash('sha256');
   const started = process.hrtime.bigint();
-  const res = await fetch(`${net.proxies[0].url}/v1/files?to=${APP2}`, {
-    method: 'POST',
-    headers: { ...auth(APP1), 'content-type': 'application/octet-stream', 'content-length': String(mb * BLOCK.length) },
-    body: ReadableStream.from(fileBytes(mb, hash)),
-    duplex: 'half',
-  } as RequestInit);
-  const body = (await res.json()) as { id?: string };
-  if (res.status !== 201 || !body.id) throw new Error(`upload answered ${res.status}: ${JSON.stringify(body)}`);
-  return { id: body.id, seconds: Number(process.hrtime.bigint() - started) / 1e9, sha: hash.digest('hex') };
+  const { id } = await app1.sendFile(APP2, fileBytes(mb, hash));
+  return { id, seconds: Number(process.hrtime.bigint() - started) / 1e9, sha: hash.digest('hex') };
 }
 
-async function download(net: DevNetwork, id: string): Promise<{ seconds: number; sha: string; bytes: number }> {
+async function download(app2: BeamClient, id: string): Promise<{ seconds: number; sha: string; bytes: number }> {
   const hash = createHash('sha256');
   const started = process.hrtime.bigint();
-  const res = await fetch(`${net.proxies[1].url}/v1/files/${id}`, { headers: auth(APP2) });
-  if (res.status !== 200 || !res.body) throw new Error(`download answered ${res.status}`);
   let bytes = 0;
-  for await (const piece of res.body as unknown as AsyncIterable<Uint8Array>) {
-    hash.update(piece);
-    bytes += piece.length;
+  for await (const piece of await app2.downloadFile(id)) {
+    hash.update(piece as Buffer);
+    bytes += (piece as Buffer).length;
   }
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, sha: hash.digest('hex'), bytes };
 }
@@ -106,10 +98,10 @@ async function main(): Promise<void> {
     const up = await upload(net, mb);
     const upGrowth = uploading.stop();
     await proxy2.restart();
-    const listing = await fetch(`${net.proxies[1].url}/v1/files?wait_count=1&wait_time=30s`, { headers: auth(APP2) });
-    const listed = ((await listing.json()) as Array<{ id: string }>).some((f) => f.id === up.id);
+    const app2 = new BeamClient(APP2, 'App1Secret', net.proxies[1].url);
+    const listed = (await app2.listFiles({ waitCount: 1, waitTimeMs: 30_000 })).some((f) => f.id === up.id);
     const downloading = rssGrowth(net); // from here: proxy2 is up and has served a listing
-    const down = await download(net, up.id);
+    const down = await download(app2, up.id);
     const downGrowth = downloading.stop();
     const growth = Object.fromEntries(
       [...new Set([...Object.keys(upGrowth), ...Object.keys(downGrowth)])].map((n) => [n, Math.max(upGrowth[n] ?? 0, downGrowth[n] ?? 0)]),

@@ -8,8 +8,8 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { BeamClient } from '@beamline/client';
 import { generateRsaKeyPair, openBody, sealBody, signMessage, signRequest } from '@beamline/crypto';
 import { startDevNetwork, startRoundRobin } from '@beamline/devnet';
 import { connectNats } from '@beamline/nats';
@@ -48,38 +48,17 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function call(url: string, app: string, method = 'GET', body?: unknown): Promise<{ status: number; json: unknown }> {
-  const res = await fetch(url, {
-    method,
-    headers: { authorization: `ApiKey ${app} App1Secret`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
-
+/** One round trip through @beamline/client, as an app would make it: post, poll the todo list, answer, poll the result. */
 async function roundTrip(p1: string, p2: string, worker: string, body: string): Promise<number> {
-  const app1 = 'app1.proxy1.broker';
+  const app1 = new BeamClient('app1.proxy1.broker', 'App1Secret', p1, { retries: 0 });
+  const app2 = new BeamClient(worker, 'App1Secret', p2, { retries: 0 });
   const started = performance.now();
-  const id = randomUUID();
-  const created = await call(`${p1}/v1/tasks`, app1, 'POST', { id, from: app1, to: [worker], body, failure_strategy: 'discard', ttl: '60s', metadata: null });
-  if (created.status !== 201) throw new Error(`create: ${created.status}`);
+  const { id } = await app1.postTask({ to: [worker], body, failure_strategy: 'discard' });
   let task: { id: string; body: string } | undefined;
-  while (!task) {
-    const todo = await call(`${p2}/v1/tasks?filter=todo&wait_count=1&wait_time=10s`, worker);
-    task = (todo.json as Array<{ id: string; body: string }>).find((t) => t.id === id);
-  }
-  const put = await call(`${p2}/v1/tasks/${id}/results/${worker}`, worker, 'PUT', {
-    from: worker,
-    to: [app1],
-    task: id,
-    status: 'succeeded',
-    body: task.body.length.toString(),
-    metadata: null,
-  });
-  if (put.status !== 201) throw new Error(`result: ${put.status}`);
-  const results = await call(`${p1}/v1/tasks/${id}/results?wait_count=1&wait_time=10s`, app1);
-  if (results.status !== 200) throw new Error(`results: ${results.status}`);
+  while (!task) task = (await app2.pollPendingTasks({ waitCount: 1, waitTimeMs: 10_000 })).find((t) => t.id === id);
+  await app2.putResult({ task: id, to: [app1.appId], status: 'succeeded', body: task.body.length.toString() });
+  const results = await app1.pollResults(id, { waitCount: 1, waitTimeMs: 10_000 });
+  if (results.length === 0) throw new Error('results: none within 10 s');
   return performance.now() - started;
 }
 

@@ -1,7 +1,8 @@
 /** Streams for the throughput benchmarks: raw TCP, raw core NATS and a Beamline direct socket, same bytes each. */
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
-import { rawUpgrade, type DevNetwork } from '@beamline/devnet';
+import { BeamClient } from '@beamline/client';
+import type { DevNetwork } from '@beamline/devnet';
 import { connectNats } from '@beamline/nats';
 
 export const BLOCK = randomBytes(1024 * 1024);
@@ -66,15 +67,15 @@ export async function rawNats(natsUrl: string, mb: number): Promise<number> {
 
 export async function beamlineSocket(net: DevNetwork, mb: number): Promise<number> {
   const [p1, p2] = net.proxies;
-  const initiating = rawUpgrade(p1.url, 'POST', '/v1/sockets/app2.proxy2.broker', 'app1.proxy1.broker');
-  const listing = await fetch(`${p2.url}/v1/sockets?wait_count=1&wait_time=10s`, { headers: { authorization: 'ApiKey app2.proxy2.broker App1Secret' } });
-  const [request] = (await listing.json()) as Array<{ id: string }>;
+  const app1 = new BeamClient('app1.proxy1.broker', 'App1Secret', p1.url);
+  const app2 = new BeamClient('app2.proxy2.broker', 'App1Secret', p2.url);
+  const initiating = app1.createSocket(app2.appId);
+  const [request] = await app2.listSockets({ waitCount: 1, waitTimeMs: 10_000 });
   if (!request) throw new Error('no socket request listed');
-  const recipient = await rawUpgrade(p2.url, 'GET', `/v1/sockets/${request.id}`, 'app2.proxy2.broker');
+  const recipient = await app2.connectSocket(request.id);
   const initiator = await initiating;
-  if (recipient.status !== 101 || initiator.status !== 101) throw new Error(`upgrade answered ${initiator.status}/${recipient.status}`);
-  initiator.socket.resume();
-  return stream(initiator.socket, recipient.socket, mb);
+  initiator.resume();
+  return stream(initiator, recipient, mb);
 }
 
 export function median(xs: number[]): number {

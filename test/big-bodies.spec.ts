@@ -73,6 +73,21 @@ describe("a 55 MiB body, as in Samply.Beam's own test", () => {
   }, 240_000);
 });
 
+describe('a big JSON body through @beamline/client', () => {
+  it('round-trips a 16 MiB JSON task body and result body, decoded for the apps', async () => {
+    const rows = Array.from({ length: 16 * 1024 }, (_, i) => ({ row: i, data: bigBody(1000) })); // ~16 MiB of JSON
+    const { id } = await t.beam1.postTask({ to: [APP2], body: { rows } }, { bodies: 'json' });
+    let task;
+    while (!task) task = (await t.beam2.pollPendingTasks<{ rows: typeof rows }>({ waitCount: 1, waitTimeMs: 30_000, bodies: 'json' })).find((x) => x.id === id);
+    expect(task.body.rows).toHaveLength(rows.length);
+    expect(sha256(JSON.stringify(task.body))).toBe(sha256(JSON.stringify({ rows })));
+    await t.beam2.putResult({ task: id, to: [APP1], status: 'succeeded', body: { echoed: task.body.rows } }, { bodies: 'json' });
+    const [result] = await t.beam1.pollResults<{ echoed: typeof rows }>(id, { waitCount: 1, waitTimeMs: 30_000, bodies: 'json' });
+    expect(sha256(JSON.stringify(result.body?.echoed))).toBe(sha256(JSON.stringify(rows)));
+    expect(payloadOf(await log.taskCreated(id))).toHaveProperty('encrypted_blob');
+  }, 120_000);
+});
+
 describe('a blob is only what its signed message names', () => {
   it('refuses a task whose blob was altered in the store: its recipient never sees it', async () => {
     const altered = newTask(APP1, [APP2], { body: bigBody(2 * MiB) });

@@ -8,7 +8,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { BeamClient } from '@beamline/client';
 import type { ServiceHandle } from '@beamline/devnet';
 import { newResult, newTask, type TestTask } from './support/app-client';
 import { APP1, APP2, dumpLogs, startTestNetwork, type TestNetwork } from './support/network';
@@ -122,15 +121,16 @@ describe('a file download when the broker-api replica serving it dies', () => {
   it('resumes on the other replica, from where it stopped, and delivers the file intact', async () => {
     const MiB = 2 ** 20;
     const file = randomBytes(64 * MiB); // 8 parts: more than the sockets between the proxy and the app can buffer
-    const app1 = new BeamClient(APP1, 'App1Secret', t.net.proxies[0].url);
-    const app2 = new BeamClient(APP2, 'App1Secret', t.net.proxies[1].url);
-    const { id } = await app1.sendFile(APP2, (async function* () {
-      for (let at = 0; at < file.length; at += MiB) yield file.subarray(at, at + MiB);
-    })());
+    const [app1, app2] = [t.beam1, t.beam2];
+    const { id } = await app1.sendFile(
+      APP2,
+      (async function* () {
+        for (let at = 0; at < file.length; at += MiB) yield file.subarray(at, at + MiB);
+      })(),
+    );
     const download = await app2.downloadFile(id);
     const head = await readAtLeast(download, 12 * MiB); // then the app reads no more: the proxy's fetch of a part waits
-    const servingBlob = (): number[] =>
-      lb!.stats.serving.flatMap((paths, i) => ([...paths.keys()].some((p) => p.startsWith('/v1/blobs/')) ? [i] : []));
+    const servingBlob = (): number[] => lb!.stats.serving.flatMap((paths, i) => ([...paths.keys()].some((p) => p.startsWith('/v1/blobs/')) ? [i] : []));
     await eventually(async () => expect(servingBlob()).toHaveLength(1));
     const victimIndex = servingBlob()[0];
     const victim = service(`broker-api-${victimIndex + 1}`);

@@ -148,7 +148,14 @@ describe('the listing as Server-Sent Events', () => {
     const [offered] = await first.waitForEvents(1);
     await first.ended;
     expect(offered.event).toBe('new_file');
-    expect(JSON.parse(offered.data)).toEqual({ id: a.json.id, from: APP1, to: [RECIPIENT], size: 1000, metadata: { name: 'a' }, expiresAt: expect.any(String) });
+    expect(JSON.parse(offered.data)).toEqual({
+      id: a.json.id,
+      from: APP1,
+      to: [RECIPIENT],
+      size: 1000,
+      metadata: { name: 'a' },
+      expiresAt: expect.any(String),
+    });
     expect(offered.id).toMatch(/^\d+$/);
 
     const b = await send(fileOf(2000), [RECIPIENT]);

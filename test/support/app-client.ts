@@ -1,4 +1,8 @@
-/** A tiny app-side HTTP client for integration tests: speaks to a proxy exactly as an app would. */
+/**
+ * The raw wire of an unchanged Samply.Beam app, for the integration tests that pin the wire contract: one
+ * request, no retries, and every status, header and body exactly as the proxy answered (a refusal is a value to
+ * check, not an error). Tests of flows (round trips, sockets, files) use @beamline/client (`t.beam1`, `t.beam2`).
+ */
 import { randomUUID } from 'node:crypto';
 
 export interface Reply {

@@ -1,12 +1,19 @@
 /** One dev network per test file: real nats-server, broker-store, broker-api and two proxies on ports the OS assigns. */
+import { BeamClient } from '@beamline/client';
 import { startDevNetwork, type DevNetwork, type DevNetworkOptions } from '@beamline/devnet';
 import { AppClient } from './app-client';
 
 export interface TestNetwork {
   net: DevNetwork;
-  /** app1 behind proxy1, app2 behind proxy2 (Samply.Beam's walkthrough). */
+  /**
+   * app1 behind proxy1, app2 behind proxy2 (Samply.Beam's walkthrough), on the raw wire: what an unchanged
+   * Samply.Beam app sends and sees (every status and header), for the tests that pin the wire contract.
+   */
   app1: AppClient;
   app2: AppClient;
+  /** The same two apps through @beamline/client (retries, typed errors, decoded bodies), for the tests of flows. */
+  beam1: BeamClient;
+  beam2: BeamClient;
   /** app2 behind proxy1: a second app on the same site. */
   app2AtProxy1: AppClient;
 }
@@ -17,7 +24,14 @@ export const APP2 = 'app2.proxy2.broker';
 export async function startTestNetwork(opts: DevNetworkOptions = {}): Promise<TestNetwork> {
   const net = await startDevNetwork({ log: process.env.BEAMLINE_TEST_LOG === '1', ...opts });
   const [p1, p2] = net.proxies;
-  return { net, app1: new AppClient(p1.url, APP1), app2: new AppClient(p2.url, APP2), app2AtProxy1: new AppClient(p1.url, 'app2.proxy1.broker') };
+  return {
+    net,
+    app1: new AppClient(p1.url, APP1),
+    app2: new AppClient(p2.url, APP2),
+    beam1: new BeamClient(APP1, 'App1Secret', p1.url),
+    beam2: new BeamClient(APP2, 'App1Secret', p2.url),
+    app2AtProxy1: new AppClient(p1.url, 'app2.proxy1.broker'),
+  };
 }
 
 /** Prints every component's recent logs; call from a failing test's catch or afterAll when debugging. */
