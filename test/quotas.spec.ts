@@ -4,6 +4,9 @@
  * The network runs with small quotas so each is reached in seconds.
  */
 import { randomBytes } from 'node:crypto';
+import { Objm } from '@nats-io/obj';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { BLOBS_BUCKET, BLOBS_STREAM, connectNats } from '@beamline/nats';
 import { APP1, APP2, startTestNetwork, type TestNetwork } from './support/network';
 import { newResult, newTask, type Reply } from './support/app-client';
 
@@ -101,5 +104,34 @@ describe('per-proxy quotas', () => {
       posted = await t.app1.postTask(small);
     } while (posted.status === 507 && Date.now() - started < 15_000);
     expect(posted.status).toBe(201);
+  }, 60_000);
+
+  it('refuses a file beyond QUOTA_LIVE_BYTES with 507 live_bytes, and deletes the parts it had already stored', async () => {
+    const nc = await connectNats(t.net.natsUrl, 'quotas-spec');
+    try {
+      const store = await new Objm(nc).open(BLOBS_BUCKET);
+      const names = async (): Promise<Set<string>> => new Set((await store.list()).filter((o) => !o.deleted).map((o) => o.name));
+      const before = await names();
+      const written = async (): Promise<number> => (await (await jetstreamManager(nc)).streams.info(BLOBS_STREAM)).state.last_seq;
+      const writtenBefore = await written();
+      const res = await fetch(`${t.net.proxies[0].url}/v1/files?to=${APP2}`, {
+        method: 'POST',
+        headers: { authorization: `ApiKey ${APP1} App1Secret`, 'content-type': 'application/octet-stream' },
+        body: randomBytes((LIVE_BYTES_MIB + 2) * 2 ** 20),
+      });
+      const refusal = (await res.json()) as { error?: string; quota?: string; message?: string };
+      expect([res.status, refusal.error, refusal.quota]).toEqual([507, 'quota_exceeded', 'live_bytes']);
+      expect(refusal.message).toMatch(/QUOTA_LIVE_BYTES/);
+      // Bytes went to the store before the refusal (the store counts them as they stream in); none of them stays.
+      expect(await written()).toBeGreaterThan(writtenBefore);
+      let left: string[] = [];
+      for (const started = Date.now(); Date.now() - started < 10_000; await sleep(250)) {
+        left = [...(await names())].filter((n) => !before.has(n));
+        if (left.length === 0) break;
+      }
+      expect(left).toEqual([]);
+    } finally {
+      await nc.close();
+    }
   }, 60_000);
 });
