@@ -48,20 +48,28 @@ export class FilesService {
         yield piece;
       }
     }.call(this);
-    const parts: BlobRef[] = [];
+    // One part uploads while the next is sealed (the two overlap on different cores); never more than one, so
+    // memory stays at about two parts.
+    const parts: Array<Promise<BlobRef>> = [];
+    const upload = async (part: Buffer): Promise<void> => {
+      await parts.at(-1);
+      const uploading = this.blobs.upload(part, readers);
+      uploading.catch(() => undefined); // observed by Promise.all below, or abandoned with the request that failed
+      parts.push(uploading);
+    };
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     for await (const chunk of sealFileStream(counted, key, offer.id)) {
       pending.push(chunk);
       pendingBytes += chunk.length;
       if (pendingBytes === FILE_PART_BYTES) {
-        parts.push(await this.blobs.upload(Buffer.concat(pending), readers));
+        await upload(Buffer.concat(pending));
         pending = [];
         pendingBytes = 0;
       }
     }
-    if (pendingBytes > 0) parts.push(await this.blobs.upload(Buffer.concat(pending), readers));
-    const message = await this.offers.seal(offer, size, parts, key);
+    if (pendingBytes > 0) await upload(Buffer.concat(pending));
+    const message = await this.offers.seal(offer, size, await Promise.all(parts), key);
     const res = this.broker.expect(await this.broker.send('POST', '/v1/files', { message }), 201);
     return { id: offer.id, expiresAt: Number((res.body as { expiresAt?: unknown }).expiresAt) };
   }
