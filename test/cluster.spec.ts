@@ -8,6 +8,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { BeamClient } from '@beamline/client';
 import type { ServiceHandle } from '@beamline/devnet';
 import { newResult, newTask, type TestTask } from './support/app-client';
 import { APP1, APP2, dumpLogs, startTestNetwork, type TestNetwork } from './support/network';
@@ -117,43 +118,80 @@ describe('2 broker-api + 2 broker-store replicas on a 3-node cluster with R3 str
   });
 });
 
-describe('a file download when the broker-api replica serving it dies', () => {
-  it('resumes on the other replica, from where it stopped, and delivers the file intact', async () => {
-    const MiB = 2 ** 20;
-    const file = randomBytes(64 * MiB); // 8 parts: more than the sockets between the proxy and the app can buffer
-    const [app1, app2] = [t.beam1, t.beam2];
-    const { id } = await app1.sendFile(
+describe('a file download when what serves it dies', () => {
+  const MiB = 2 ** 20;
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+  /**
+   * Sends a 64 MiB file (8 parts: more than the sockets between proxy and app can buffer), reads 12 MiB of its
+   * download and stops reading while a part is being served, runs `fail`, then reads on (the client resumes with
+   * Range) and, beside it, downloads from that offset anew. Both must give the file. Answers the bytes read first.
+   */
+  async function downloadAcross(app2: BeamClient, fail: () => Promise<void>, recover: () => Promise<void>): Promise<number> {
+    const file = randomBytes(64 * MiB);
+    const { id } = await t.beam1.sendFile(
       APP2,
       (async function* () {
         for (let at = 0; at < file.length; at += MiB) yield file.subarray(at, at + MiB);
       })(),
     );
     const download = await app2.downloadFile(id);
-    const head = await readAtLeast(download, 12 * MiB); // then the app reads no more: the proxy's fetch of a part waits
-    const servingBlob = (): number[] => lb!.stats.serving.flatMap((paths, i) => ([...paths.keys()].some((p) => p.startsWith('/v1/blobs/')) ? [i] : []));
-    await eventually(async () => expect(servingBlob()).toHaveLength(1));
-    const victimIndex = servingBlob()[0];
-    const victim = service(`broker-api-${victimIndex + 1}`);
-    const before = [...lb!.stats.forwarded];
-    await victim.kill();
+    const head = await readAtLeast(download, 12 * MiB);
+    await eventually(async () => expect(servingBlob()).toHaveLength(1)); // the proxy's fetch of a part waits for the app
+    await fail();
     try {
-      // The same stream goes on (the client resumes it with Range), and a new download from an offset works too.
       const [rest, fromOffset] = await Promise.all([readAll(download), app2.downloadFile(id, { offset: head.length }).then(readAll)]);
-      const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
       expect(sha(Buffer.concat([head, rest]))).toBe(sha(file));
       expect(sha(Buffer.concat([head, fromOffset]))).toBe(sha(file));
-      const survivor = 1 - victimIndex;
-      expect(lb!.stats.forwarded[survivor] - before[survivor]).toBeGreaterThan(0);
-      report.push(
-        `file download: broker-api-${victimIndex + 1} SIGKILLed while serving a part at byte ${head.length} of ${file.length}; ` +
-          `the stream resumed on broker-api-${survivor + 1} and both downloads matched the SHA-256`,
-      );
+      return head.length;
     } catch (err) {
-      withLogs(err);
+      return withLogs(err);
     } finally {
-      await victim.restart();
+      await recover();
     }
+  }
+
+  /** The broker-api replicas (by index) serving a blob right now. */
+  function servingBlob(): number[] {
+    return lb!.stats.serving.flatMap((paths, i) => ([...paths.keys()].some((p) => p.startsWith('/v1/blobs/')) ? [i] : []));
+  }
+
+  it('resumes on the other broker-api replica when the one serving it is SIGKILLed, and delivers the file intact', async () => {
+    let victimIndex = -1;
+    let before: number[] = [];
+    const at = await downloadAcross(
+      t.beam2,
+      async () => {
+        victimIndex = servingBlob()[0];
+        before = [...lb!.stats.forwarded];
+        await service(`broker-api-${victimIndex + 1}`).kill();
+      },
+      () => service(`broker-api-${victimIndex + 1}`).restart(),
+    );
+    const survivor = 1 - victimIndex;
+    expect(lb!.stats.forwarded[survivor] - before[survivor]).toBeGreaterThan(0);
+    report.push(`file download: broker-api-${victimIndex + 1} SIGKILLed while serving a part at byte ${at}; resumed on broker-api-${survivor + 1}, intact`);
   });
+
+  it('resumes when the NATS node leading the blob store is SIGKILLed, and delivers the file intact', async () => {
+    const cluster = t.net.natsCluster!;
+    const { jetstreamManager } = await import('@nats-io/jetstream');
+    const { connectNats, BLOBS_STREAM } = await import('@beamline/nats');
+    const nc = await connectNats(t.net.natsUrl, 'cluster-spec-leader');
+    const leader = (await (await jetstreamManager(nc)).streams.info(BLOBS_STREAM)).cluster?.leader;
+    await nc.close();
+    const victim = cluster.nodes.find((n) => n.name === leader);
+    if (!victim) throw new Error(`no node named ${leader} among ${cluster.nodes.map((n) => n.name).join(', ')}`);
+    // A new leader takes a few seconds to elect: more retries than the default's ~6 s of backoff.
+    const patient = new BeamClient(APP2, 'App1Secret', t.net.proxies[1].url, { retries: 10 });
+    const started = Date.now();
+    const at = await downloadAcross(
+      patient,
+      () => victim.kill(),
+      () => victim.restart(),
+    );
+    report.push(`file download: NATS node ${victim.name} (leader of ${BLOBS_STREAM}) SIGKILLed at byte ${at}; resumed, intact, in ${Date.now() - started} ms`);
+  }, 120_000);
 });
 
 describe('failures under load', () => {
