@@ -2,7 +2,7 @@
 import type { Socket } from 'node:net';
 import { decodeResult, decodeTask } from './bodies';
 import { BeamHttpError, httpError } from './errors';
-import { BeamEventStream, streamWait } from './event-stream';
+import { listingStream, type BeamEventStream, type ListingEvents } from './event-stream';
 import { openDownload, type BeamFileDownload } from './file-download';
 import { uploadFile, type FileSource } from './file-upload';
 import { exchange, headerOf, type Answer, type RequestSpec, type Transport } from './http';
@@ -163,16 +163,10 @@ export class BeamClient {
    * exists. Nothing is sent until the loop starts; leaving the loop closes the connection.
    */
   streamResults<T = string>(taskId: string, opts: StreamOptions = {}): BeamEventStream<TaskResult<T>> {
-    const base = `/v1/tasks/${segment(taskId, 'taskId')}/results`;
     const format = opts.bodies ?? this.bodies;
-    return new BeamEventStream<TaskResult<T>>(this.transport, this.policy, {
-      ...streamWait(opts),
-      idleTimeoutMs: this.streamIdleTimeoutMs,
-      eventName: 'new_result',
-      pathFor: (waitMs) => withQuery(base, waitParams({ waitCount: opts.waitCount, waitTimeMs: waitMs })),
-      decode: (data) => decodeResult<T>(parseJson(data, 'new_result event') as TaskResult<unknown>, format),
-      counter: new ResultCounter(),
-    });
+    const decode = (data: string) => decodeResult<T>(parseJson(data, 'new_result event') as TaskResult<unknown>, format);
+    const path = `/v1/tasks/${segment(taskId, 'taskId')}/results`;
+    return this.events<TaskResult<T>>(opts, { eventName: 'new_result', path, decode, counter: new ResultCounter() });
   }
 
   /**
@@ -182,14 +176,8 @@ export class BeamClient {
    */
   streamTasks<T = string>(opts: StreamOptions = {}): BeamEventStream<TaskRequest<T>> {
     const format = opts.bodies ?? this.bodies;
-    return new BeamEventStream<TaskRequest<T>>(this.transport, this.policy, {
-      ...streamWait(opts),
-      idleTimeoutMs: this.streamIdleTimeoutMs,
-      eventName: 'new_task',
-      pathFor: (waitMs) => withQuery('/v1/tasks', { filter: 'todo', ...waitParams({ waitCount: opts.waitCount, waitTimeMs: waitMs }) }),
-      decode: (data) => decodeTask<T>(parseJson(data, 'new_task event') as TaskRequest<unknown>, format),
-      counter: new IdCounter(),
-    });
+    const decode = (data: string) => decodeTask<T>(parseJson(data, 'new_task event') as TaskRequest<unknown>, format);
+    return this.events<TaskRequest<T>>(opts, { eventName: 'new_task', path: '/v1/tasks', query: { filter: 'todo' }, decode, counter: new IdCounter() });
   }
 
   /**
@@ -246,14 +234,8 @@ export class BeamClient {
    * `Last-Event-ID` after a dropped connection. Leaving the loop closes the connection.
    */
   streamFiles(opts: StreamFilesOptions = {}): BeamEventStream<FileInfo> {
-    return new BeamEventStream<FileInfo>(this.transport, this.policy, {
-      ...streamWait(opts),
-      idleTimeoutMs: this.streamIdleTimeoutMs,
-      eventName: 'new_file',
-      pathFor: (waitMs) => withQuery('/v1/files', waitParams({ waitCount: opts.waitCount, waitTimeMs: waitMs })),
-      decode: (data) => parseJson(data, 'new_file event') as FileInfo,
-      counter: new IdCounter(),
-    });
+    const decode = (data: string) => parseJson(data, 'new_file event') as FileInfo;
+    return this.events<FileInfo>(opts, { eventName: 'new_file', path: '/v1/files', decode, counter: new IdCounter() });
   }
 
   /**
@@ -277,6 +259,10 @@ export class BeamClient {
       this.policy,
       opts.signal,
     );
+  }
+
+  private events<T>(opts: StreamOptions | StreamFilesOptions, listing: ListingEvents<T>): BeamEventStream<T> {
+    return listingStream(this.transport, this.policy, this.streamIdleTimeoutMs, opts, listing);
   }
 
   /** One exchange that must answer one of `statuses`; any other answer is its {@link BeamHttpError}. */
@@ -305,12 +291,8 @@ export class BeamClient {
   }
 
   /** True when the task stored under `sent.id` is the one this app sent (see {@link postTask}). */
-  private async storedAsSent(sent: TaskRequest<string>, signal?: AbortSignal): Promise<boolean> {
-    try {
-      const answer = await this.expect({ method: 'GET', path: `/v1/tasks/${segment(sent.id, 'id')}`, signal }, [200]);
-      return isSameTask(sent, parseJson(answer.text, `task ${sent.id}`));
-    } catch {
-      return false;
-    }
+  private storedAsSent(sent: TaskRequest<string>, signal?: AbortSignal): Promise<boolean> {
+    const read = this.expect({ method: 'GET', path: `/v1/tasks/${segment(sent.id, 'id')}`, signal }, [200]);
+    return read.then((answer) => isSameTask(sent, parseJson(answer.text, `task ${sent.id}`))).catch(() => false);
   }
 }

@@ -16,7 +16,7 @@ import { headerOf, openResponse, readText, toBeamError, type Transport } from '.
 import { backoffDelay, isTransient, sleep, type RetryPolicy } from './retry';
 import { SseParser } from './sse-parser';
 import type { StreamFilesOptions, StreamOptions, WaitCounter } from './types';
-import { waitParams } from './wire';
+import { waitParams, withQuery } from './wire';
 
 /** Why a stream ended. */
 export type StreamEndReason =
@@ -187,8 +187,31 @@ function isTaskExpired(data: string): boolean {
   }
 }
 
+/** A listing route's event stream, as the client's `stream…` methods describe it. */
+export interface ListingEvents<T> {
+  eventName: string;
+  path: string;
+  /** Query parameters besides the wait parameters. */
+  query?: Record<string, string>;
+  decode: (data: string) => T;
+  counter: WaitCounter<T>;
+}
+
+/** The event stream of a listing: `listing.eventName` events at its path, waiting as `opts` say. */
+export function listingStream<T>(
+  transport: Transport,
+  policy: RetryPolicy,
+  idleTimeoutMs: number,
+  opts: StreamOptions | StreamFilesOptions,
+  listing: ListingEvents<T>,
+): BeamEventStream<T> {
+  const { eventName, path, query, decode, counter } = listing;
+  const pathFor = (waitMs: number | undefined): string => withQuery(path, { ...query, ...waitParams({ waitCount: opts.waitCount, waitTimeMs: waitMs }) });
+  return new BeamEventStream<T>(transport, policy, { ...streamWait(opts), idleTimeoutMs, eventName, pathFor, decode, counter });
+}
+
 /** The stream options the event stream needs, checked before anything is sent. */
-export function streamWait(opts: StreamOptions | StreamFilesOptions): Pick<StreamOptions, 'waitCount' | 'waitTimeMs' | 'signal' | 'lastEventId'> {
+function streamWait(opts: StreamOptions | StreamFilesOptions): Pick<StreamOptions, 'waitCount' | 'waitTimeMs' | 'signal' | 'lastEventId'> {
   waitParams(opts);
   if (opts.lastEventId !== undefined && /[\r\n\0]/.test(opts.lastEventId)) throw new TypeError('lastEventId must not contain CR, LF or NUL');
   return { waitCount: opts.waitCount, waitTimeMs: opts.waitTimeMs, signal: opts.signal, lastEventId: opts.lastEventId };

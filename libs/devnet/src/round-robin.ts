@@ -21,6 +21,16 @@ export interface RoundRobin {
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
 
+/** Counts `path` in `serving` until `res` closes. */
+function countWhileOpen(serving: Map<string, number>, path: string, res: { once(event: 'close', listener: () => void): unknown }): void {
+  serving.set(path, (serving.get(path) ?? 0) + 1);
+  res.once('close', () => {
+    const left = (serving.get(path) ?? 1) - 1;
+    if (left > 0) serving.set(path, left);
+    else serving.delete(path);
+  });
+}
+
 export async function startRoundRobin(backends: string[]): Promise<RoundRobin> {
   if (backends.length === 0) throw new Error('round-robin: no backends');
   const targets = backends.map((b) => new URL(b));
@@ -34,14 +44,7 @@ export async function startRoundRobin(backends: string[]): Promise<RoundRobin> {
     const i = next++ % targets.length;
     const target = targets[i];
     stats.forwarded[i]++;
-    const path = req.url ?? '/';
-    const serving = stats.serving[i];
-    serving.set(path, (serving.get(path) ?? 0) + 1);
-    res.once('close', () => {
-      const left = (serving.get(path) ?? 1) - 1;
-      if (left > 0) serving.set(path, left);
-      else serving.delete(path);
-    });
+    countWhileOpen(stats.serving[i], req.url ?? '/', res);
     const headers: IncomingHttpHeaders = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k)) headers[k] = v;
     headers.host = target.host;
