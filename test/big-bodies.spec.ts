@@ -17,11 +17,13 @@ import { StreamAccess } from './support/stream-access';
 import { withPeakRss } from './support/processes';
 
 const MiB = 2 ** 20;
+/** Long enough that no upload here waits that long for its message, even on a busy machine. */
+const ORPHAN_GRACE_S = 8;
 let t: TestNetwork;
 let log: StreamAccess;
 
 beforeAll(async () => {
-  t = await startTestNetwork();
+  t = await startTestNetwork({ extraEnv: { 'broker-store': { BLOB_ORPHAN_GRACE: `${ORPHAN_GRACE_S}s` } } });
   log = await StreamAccess.open(t.net.natsUrl);
 }, 120_000);
 
@@ -175,5 +177,27 @@ describe('blobs go when nothing can name them any more', () => {
     const names = [`proxy1.broker/${refs[0]}`, `proxy2.broker/${refs[1]}`];
     expect(await blobNames()).toEqual(expect.arrayContaining(names));
     await until("the expired task's blobs deleted", 45_000, async () => (await blobNames()).every((n) => !names.includes(n)));
+  }, 90_000);
+
+  it('deletes a blob that no message names once BLOB_ORPHAN_GRACE passed, and keeps the blobs live tasks name', async () => {
+    const kept = newTask(APP1, [APP2], { body: bigBody(2 * MiB), ttl: '10m' });
+    expect((await t.app1.postTask(kept)).status).toBe(201);
+    const keptName = `proxy1.broker/${(payloadOf(await log.taskCreated(kept.id)).encrypted_blob as { sha256: string }).sha256}`;
+    // proxy1 uploads a blob and never sends the message that would name it (it failed, or it fills the store).
+    const body = randomBytes(MiB).toString('base64');
+    const digest = createHash('sha256').update(body).digest('base64url');
+    const put = await sendRaw(
+      t.net.brokerUrl,
+      await signed(proxySigner(t.net, 0), { method: 'PUT', pathAndQuery: `/v1/blobs/${digest}?readers=proxy2.broker`, body }),
+    );
+    expect(put.status).toBe(201);
+    const strayName = `proxy1.broker/${digest}`;
+    const storedAt = Date.now();
+    expect(await blobNames()).toEqual(expect.arrayContaining([strayName, keptName]));
+    await until('the unnamed blob deleted', (ORPHAN_GRACE_S + 30) * 1000, async () => !(await blobNames()).includes(strayName));
+    expect(Date.now() - storedAt).toBeGreaterThanOrEqual(ORPHAN_GRACE_S * 1000 - 1000); // not before its grace
+    expect(await blobNames()).toContain(keptName);
+    const read = await t.app2.get(`/v1/tasks/${kept.id}`);
+    expect(sha256((read.json as { body: string }).body)).toBe(sha256(kept.body));
   }, 90_000);
 });

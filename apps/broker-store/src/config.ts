@@ -22,6 +22,11 @@ export const storeEnvSchema = z.object({
     '127.0.0.1:9100',
   ),
   EXPIRY_SWEEP_MS: setting.int(250, 'how often (ms) the expiry leader looks for tasks past their deadline'),
+  BLOB_ORPHAN_GRACE: setting.duration(
+    6 * 3_600_000,
+    'how long a blob may stay in the store without a task or file that names it (a failed upload) before the expiry leader deletes it; longer than any upload of a whole file takes',
+    { minMs: 1_000, default: '6h' },
+  ),
   CATCH_UP_TIMEOUT_MS: setting.int(2_000, "how long (ms) a query waits for this replica to reach the writer's sequence before it answers `behind`"),
   ...storageEnv,
 });
@@ -47,6 +52,8 @@ export interface StoreConfig {
   bind: { host: string; port: number };
   /** How often the expiry sweeper looks for tasks past their deadline. */
   sweepIntervalMs: number;
+  /** How old an unnamed blob must be before the expiry leader deletes it (`BLOB_ORPHAN_GRACE`). */
+  blobOrphanGraceMs: number;
   /** How long a query waits for this replica to catch up with the writer's sequence. */
   catchUpTimeoutMs: number;
   /** Replicas, retention and byte limits of every stream and bucket (the same reader as broker-api's). */
@@ -61,6 +68,7 @@ export function loadStoreConfig(env: Readonly<Record<string, string | undefined>
     logFormat: v.LOG_FORMAT,
     bind: v.METRICS_ADDR,
     sweepIntervalMs: v.EXPIRY_SWEEP_MS,
+    blobOrphanGraceMs: v.BLOB_ORPHAN_GRACE,
     catchUpTimeoutMs: v.CATCH_UP_TIMEOUT_MS,
     storage: storageSettingsFrom(v),
   };

@@ -13,7 +13,16 @@
  * max_age, nothing is lost.
  */
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { expiredTasks, filesToRemove, type FileExpired, type StoredBlob, type TaskExpired, type TaskView } from '@beamline/domain';
+import {
+  expiredTasks,
+  filesToRemove,
+  orphanedBlobs,
+  referencedBlobs,
+  type FileExpired,
+  type StoredBlob,
+  type TaskExpired,
+  type TaskView,
+} from '@beamline/domain';
 import { AuditProgress, copyStateAt } from '@beamline/audit';
 import { BlobStore, EventLog, subjects } from '@beamline/nats';
 import { Leadership } from './leadership';
@@ -29,6 +38,8 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   private readonly done = new Set<string>();
   /** Files whose parts were deleted and whose FileExpired is written, until the projection applied it. */
   private readonly filesDone = new Set<string>();
+  /** When the blob store was last searched for blobs nothing names. */
+  private orphansCheckedAt = 0;
 
   /** Purges waiting for BEAM_AUDIT to copy the task's events, by generation. */
   private readonly pendingPurges = new Map<string, PendingPurge>();
@@ -68,6 +79,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
       }
       await this.purgeAudited();
       await this.removeFiles();
+      await this.removeOrphanBlobs();
       expirySweeps.inc({ outcome: 'ok' });
     } catch (err) {
       expirySweeps.inc({ outcome: 'failed' });
@@ -140,6 +152,25 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /**
+   * Blobs no live task or file names, stored longer ago than BLOB_ORPHAN_GRACE: uploads whose message never came
+   * (a proxy that failed midway, or one filling the store). Looked for a few times per grace period, at most
+   * every 5 minutes (it reads every blob's description), and only on views that hold the whole log.
+   */
+  private async removeOrphanBlobs(): Promise<void> {
+    const grace = this.config.blobOrphanGraceMs;
+    if (!this.projection.caughtUp || Date.now() - this.orphansCheckedAt < Math.min(grace / 4, ORPHAN_CHECK_MAX_INTERVAL_MS)) return;
+    this.orphansCheckedAt = Date.now();
+    const listed = await this.blobs.list();
+    // The views are read after the listing: a message appended meanwhile that names a listed blob is in them.
+    const orphans = orphanedBlobs(listed, referencedBlobs(this.projection.state), Date.now(), grace);
+    if (orphans.length === 0) return;
+    this.logger.warn(
+      `deleting ${orphans.length} blobs that no task or file names, stored over ${grace / 1000}s ago (by ${[...new Set(orphans.map((o) => o.uploader))].join(', ')})`,
+    );
+    await this.deleteBlobs(orphans.map((o) => ({ uploader: o.uploader, sha256: o.sha256, size: 0 })));
+  }
+
+  /**
    * The bodies the purged events named. A delete that fails leaves its blob to the store's max_age (MAX_TTL
    * plus a day): the events that named it are gone, so nothing can fetch it any more.
    */
@@ -151,6 +182,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
 }
 
 const AUDIT_LAG_WARNING_MS = 60_000;
+const ORPHAN_CHECK_MAX_INTERVAL_MS = 5 * 60_000;
 /** TaskExpired appends in flight at once. */
 const EXPIRE_BATCH = 64;
 /** Expired generations whose events are removed side by side. */

@@ -21,6 +21,8 @@ export class ProjectionService implements OnApplicationBootstrap, OnApplicationS
   private markReady!: () => void;
   /** Resolves once the replay of the log at start-up is complete; queries are answered only after it. */
   readonly ready = new Promise<void>((resolve) => (this.markReady = resolve));
+  /** True once the replay at start-up is complete: before, the views name only part of what is live. */
+  caughtUp = false;
 
   constructor(private readonly followers: StreamFollowers) {}
 
@@ -34,6 +36,7 @@ export class ProjectionService implements OnApplicationBootstrap, OnApplicationS
     );
     this.follower.start();
     await this.follower.caughtUp;
+    this.caughtUp = true;
     this.markReady();
     this.logger.log(`caught up at sequence ${this.state.lastSeq} with ${this.state.tasks.size} live tasks`);
   }

@@ -15,6 +15,7 @@ export * from './json-depth';
 export * from './socket';
 export * from './files';
 export * from './file-views';
+export * from './blob-orphans';
 export * from './file-deciders';
 export { expectNonNegativeInt, expectObject, field, guarded, type JsonObject } from './json-fields';
 export * from './byte-size';

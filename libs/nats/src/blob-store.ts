@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { Objm, setSha256Backend, type ObjectInfo, type ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { InvalidInput, PayloadTooLarge, type BlobRef } from '@beamline/domain';
+import { InvalidInput, PayloadTooLarge, type BlobRef, type ListedBlob } from '@beamline/domain';
 import { storageFullFrom } from './storage-full';
 import { BLOBS_BUCKET, BLOBS_STREAM } from './subjects';
 
@@ -67,6 +67,17 @@ export class BlobStore {
     const result = await (await this.objects()).get(blobName(uploader, sha256));
     if (!result || result.info.deleted) return undefined;
     return { info: describe(uploader, sha256, result.info), data: checkedRead(result.data, result.error) };
+  }
+
+  /** Every blob in the store (not the deleted ones), with when it was stored: reads every description once. */
+  async list(): Promise<ListedBlob[]> {
+    const listed: ListedBlob[] = [];
+    for (const info of await (await this.objects()).list()) {
+      const slash = info.name.indexOf('/');
+      if (info.deleted || slash < 0) continue;
+      listed.push({ uploader: info.name.slice(0, slash), sha256: info.name.slice(slash + 1), storedAt: Date.parse(info.mtime) });
+    }
+    return listed;
   }
 
   /** Deletes the blob (a no-op when it is gone already). */
