@@ -55,6 +55,29 @@ describe('hardenHttpServer', () => {
     expect(body).toEqual({ error: code, message: expect.any(String) });
   });
 
+  it('answers 431 to a client still sending headers far over the limit, and reads on rather than reset it', async () => {
+    // A socket closed with bytes unread sends RST: a client still writing its (huge) URL then fails with EPIPE or
+    // ECONNRESET instead of reading the answer (the fuzz test found it, seed 894269234). The rest is read and dropped.
+    const outcome = await new Promise<{ answer: string; error?: string }>((resolve) => {
+      let answer = '';
+      // As fetch does it: the head goes on being written while the answer waits to be read.
+      const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true }, async () => {
+        s.pause();
+        s.write(`GET /ok?x=${'y'.repeat(64 * 1024)}`);
+        for (let i = 0; i < 20 && !s.destroyed; i++) {
+          await new Promise((r) => setTimeout(r, 20));
+          s.write('y'.repeat(64 * 1024));
+        }
+        s.write(' HTTP/1.1\r\nHost: x\r\n\r\n', () => s.resume());
+      });
+      s.on('data', (c) => (answer += c.toString('latin1')));
+      s.on('error', (err: NodeJS.ErrnoException) => resolve({ answer, error: err.code }));
+      s.on('end', () => resolve({ answer }));
+    });
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.answer).toMatch(/^HTTP\/1\.1 431 [\s\S]*"headers_too_large"/);
+  });
+
   it('still serves normal requests, HTTP/1.0 without Host included', async () => {
     expect(await raw(port, 'GET /ok HTTP/1.1\r\nHost: x\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 [\s\S]*\{"ok":true\}$/);
     expect(await raw(port, 'GET /ok HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);

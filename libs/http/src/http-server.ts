@@ -65,15 +65,25 @@ export interface StreamedBodies {
   limitBytes: number;
 }
 
+/** How long the rest of a refused request is read before its connection is closed. */
+const CLIENT_ERROR_LINGER_MS = 5_000;
+
 export function hardenHttpServer(server: Server, opts: HardeningOptions = {}): void {
+  const refused = new WeakSet<Duplex>();
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    // Node reports every later piece of a refused request as another error. Those are read and dropped until the
+    // linger time is up: a socket destroyed with bytes unread resets the connection, and a client still writing
+    // its (oversized) head would then fail with EPIPE or ECONNRESET instead of reading the answer.
+    if (refused.has(socket) && err.code !== 'ECONNRESET') return;
     const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
     if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
       socket.destroy();
       return;
     }
     const { status, reason, body } = clientErrorResponse(err);
+    refused.add(socket);
     socket.end(rawJsonResponse(status, reason, body));
+    setTimeout(() => socket.destroy(), CLIENT_ERROR_LINGER_MS).unref();
   });
   server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
     sendJson(res, 417, { error: 'expectation_failed', message: 'Expect: only "100-continue" is supported' });
