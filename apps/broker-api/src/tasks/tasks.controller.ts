@@ -81,5 +81,3 @@ function messageOf(req: ProxyRequest): unknown {
   const body = parseJsonBody(req);
   return typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : undefined;
 }
-
-/** The app a proxy acts for on a read; the proxy must be able to sign for it. */
